@@ -1,0 +1,310 @@
+"""Moderation cards and clusters on one Kartenabfrage step: the rules, no I/O.
+
+Every command takes the current :class:`Wall` and returns the list of changes
+(:data:`Change`) to store. The storage layer applies them in one transaction;
+the live layer turns them into updates for boards, consoles and phones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from board.errors import Refused
+from board.steps import Step
+
+# Metaplan card colours, in the order the phone offers them.
+COLOURS: tuple[str, ...] = ("yellow", "white", "orange", "green", "blue", "pink")
+MAX_LINES = 3
+MAX_HEADING_LENGTH = 60
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    step_id: str
+    participant_id: str | None
+    client_id: str | None
+    text: str
+    colour: str
+    cluster_id: str | None
+    stacked_on: str | None
+    position: int
+    edited: bool
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    step_id: str
+    heading: str
+    position: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Deleted:
+    table: str
+    id: str
+
+
+Change = Card | Cluster | Step | Deleted
+
+
+@dataclass(frozen=True)
+class Wall:
+    """One step with its cards and clusters."""
+
+    step: Step
+    cards: tuple[Card, ...]
+    clusters: tuple[Cluster, ...]
+
+    def card(self, card_id: str) -> Card:
+        for card in self.cards:
+            if card.id == card_id:
+                return card
+        raise Refused("card_not_found", 404)
+
+    def cluster(self, cluster_id: str) -> Cluster:
+        for cluster in self.clusters:
+            if cluster.id == cluster_id:
+                return cluster
+        raise Refused("cluster_not_found", 404)
+
+    def in_cluster(self, cluster_id: str | None) -> list[Card]:
+        """Top cards (not stacked) of a cluster, or of "unsorted" for None, in order."""
+        found = [c for c in self.cards if c.cluster_id == cluster_id and c.stacked_on is None]
+        return sorted(found, key=lambda c: (c.position, c.created_at))
+
+    def stacked_under(self, card_id: str) -> list[Card]:
+        return sorted(
+            (c for c in self.cards if c.stacked_on == card_id), key=lambda c: c.created_at
+        )
+
+    def ordered_clusters(self) -> list[Cluster]:
+        return sorted(self.clusters, key=lambda c: (c.position, c.created_at))
+
+    def cards_of(self, participant_id: str) -> list[Card]:
+        mine = [c for c in self.cards if c.participant_id == participant_id]
+        return sorted(mine, key=lambda c: c.created_at)
+
+    @property
+    def visible_to_room(self) -> bool:
+        """Whether boards and phones may see the card texts."""
+        return not self.step.hidden or self.step.revealed
+
+
+def clean_text(raw: str, max_length: int) -> str:
+    """Normalise card text; refuse empty, too long, or more than three lines."""
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text)
+    lines = [line.strip() for line in text.strip().split("\n")]
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        raise Refused("card_empty")
+    if len(text) > max_length:
+        raise Refused("card_too_long", max=max_length)
+    if text.count("\n") >= MAX_LINES:
+        raise Refused("card_too_many_lines", max=MAX_LINES)
+    return text
+
+
+def clean_heading(raw: str) -> str:
+    heading = " ".join(_CONTROL.sub("", raw).split())
+    if not heading:
+        raise Refused("heading_empty")
+    if len(heading) > MAX_HEADING_LENGTH:
+        raise Refused("heading_too_long", max=MAX_HEADING_LENGTH)
+    return heading
+
+
+def check_colour(colour: str) -> str:
+    if colour not in COLOURS:
+        raise Refused("colour_unknown")
+    return colour
+
+
+def _require_open(wall: Wall) -> None:
+    if wall.step.kind != "cards":
+        raise Refused("step_not_cards", 409)
+    if wall.step.state != "open":
+        raise Refused("step_closed", 409)
+
+
+def _own(wall: Wall, participant_id: str, card_id: str) -> Card:
+    card = wall.card(card_id)
+    if card.participant_id != participant_id:
+        raise Refused("card_not_yours", 403)
+    return card
+
+
+def _next_position(cards: Iterable[Card]) -> int:
+    return max((c.position for c in cards), default=-1) + 1
+
+
+def add_card(
+    wall: Wall,
+    *,
+    card_id: str,
+    participant_id: str | None,
+    client_id: str | None,
+    text: str,
+    colour: str,
+    now: float,
+    max_length: int,
+) -> tuple[Card, list[Change]]:
+    """A participant (or the trainer, with no participant) writes a card.
+
+    A card arriving again with the same client id is the same card: it is
+    returned as it is stored and nothing changes.
+    """
+    if client_id is not None and participant_id is not None:
+        for card in wall.cards:
+            if card.participant_id == participant_id and card.client_id == client_id:
+                return card, []
+    _require_open(wall)
+    card = Card(
+        id=card_id,
+        step_id=wall.step.id,
+        participant_id=participant_id,
+        client_id=client_id,
+        text=clean_text(text, max_length),
+        colour=check_colour(colour),
+        cluster_id=None,
+        stacked_on=None,
+        position=_next_position(wall.in_cluster(None)),
+        edited=False,
+        created_at=now,
+    )
+    return card, [card]
+
+
+def edit_own_card(
+    wall: Wall, participant_id: str, card_id: str, text: str, colour: str, max_length: int
+) -> list[Change]:
+    card = _own(wall, participant_id, card_id)
+    _require_open(wall)
+    changed = replace(card, text=clean_text(text, max_length), colour=check_colour(colour))
+    return [] if changed == card else [changed]
+
+
+def delete_own_card(wall: Wall, participant_id: str, card_id: str) -> list[Change]:
+    card = _own(wall, participant_id, card_id)
+    _require_open(wall)
+    return _delete(wall, card)
+
+
+def _delete(wall: Wall, card: Card) -> list[Change]:
+    # Cards stacked under a deleted card take its place rather than vanish.
+    changes: list[Change] = [Deleted("cards", card.id)]
+    under = wall.stacked_under(card.id)
+    if under:
+        top, rest = under[0], under[1:]
+        changes.append(
+            replace(top, stacked_on=None, cluster_id=card.cluster_id, position=card.position)
+        )
+        changes.extend(replace(c, stacked_on=top.id) for c in rest)
+    return changes
+
+
+def fix_wording(wall: Wall, card_id: str, text: str, max_length: int) -> list[Change]:
+    """The trainer corrects a card's wording; the card then shows it was edited."""
+    card = wall.card(card_id)
+    new_text = clean_text(text, max_length)
+    if new_text == card.text:
+        return []
+    return [replace(card, text=new_text, edited=True)]
+
+
+def stack(wall: Wall, card_id: str, onto_id: str) -> list[Change]:
+    """Stack a duplicate onto another card (and everything under it with it)."""
+    card = wall.card(card_id)
+    onto = wall.card(onto_id)
+    while onto.stacked_on is not None:
+        onto = wall.card(onto.stacked_on)
+    if onto.id == card.id:
+        raise Refused("stack_onto_itself")
+    moved = [card, *wall.stacked_under(card.id)]
+    return [replace(c, stacked_on=onto.id, cluster_id=None) for c in moved]
+
+
+def unstack(wall: Wall, card_id: str) -> list[Change]:
+    card = wall.card(card_id)
+    if card.stacked_on is None:
+        return []
+    top = wall.card(card.stacked_on)
+    return [
+        replace(
+            card,
+            stacked_on=None,
+            cluster_id=top.cluster_id,
+            position=_next_position(wall.in_cluster(top.cluster_id)),
+        )
+    ]
+
+
+def move_card(wall: Wall, card_id: str, cluster_id: str | None, index: int) -> list[Change]:
+    """Move a card into a cluster (None: back to unsorted) at ``index``."""
+    card = wall.card(card_id)
+    if cluster_id is not None:
+        wall.cluster(cluster_id)
+    if card.stacked_on is not None:
+        card = replace(card, stacked_on=None)
+    target = [c for c in wall.in_cluster(cluster_id) if c.id != card.id]
+    index = max(0, min(index, len(target)))
+    target.insert(index, card)
+    changes: list[Change] = []
+    for position, c in enumerate(target):
+        moved = replace(c, cluster_id=cluster_id, position=position)
+        if moved != wall.card(c.id):
+            changes.append(moved)
+    return changes
+
+
+def create_cluster(wall: Wall, cluster_id: str, heading: str, now: float) -> list[Change]:
+    position = max((c.position for c in wall.clusters), default=-1) + 1
+    return [Cluster(cluster_id, wall.step.id, clean_heading(heading), position, now)]
+
+
+def rename_cluster(wall: Wall, cluster_id: str, heading: str) -> list[Change]:
+    cluster = wall.cluster(cluster_id)
+    renamed = replace(cluster, heading=clean_heading(heading))
+    return [] if renamed == cluster else [renamed]
+
+
+def move_cluster(wall: Wall, cluster_id: str, index: int) -> list[Change]:
+    cluster = wall.cluster(cluster_id)
+    order = [c for c in wall.ordered_clusters() if c.id != cluster.id]
+    order.insert(max(0, min(index, len(order))), cluster)
+    return [replace(c, position=i) for i, c in enumerate(order) if c.position != i or c is cluster]
+
+
+def merge_clusters(wall: Wall, source_id: str, target_id: str) -> list[Change]:
+    """Put all cards of ``source`` at the end of ``target`` and remove ``source``."""
+    source = wall.cluster(source_id)
+    target = wall.cluster(target_id)
+    if source.id == target.id:
+        raise Refused("merge_into_itself")
+    start = _next_position(wall.in_cluster(target.id))
+    changes: list[Change] = [
+        replace(card, cluster_id=target.id, position=start + i)
+        for i, card in enumerate(wall.in_cluster(source.id))
+    ]
+    changes.append(Deleted("clusters", source.id))
+    return changes
+
+
+def dissolve_cluster(wall: Wall, cluster_id: str) -> list[Change]:
+    """Remove a cluster; its cards go back to unsorted, in their order."""
+    cluster = wall.cluster(cluster_id)
+    start = _next_position(wall.in_cluster(None))
+    changes: list[Change] = [
+        replace(card, cluster_id=None, position=start + i)
+        for i, card in enumerate(wall.in_cluster(cluster.id))
+    ]
+    changes.append(Deleted("clusters", cluster.id))
+    return changes

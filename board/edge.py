@@ -1,0 +1,109 @@
+"""Helpers shared by the HTTP routes and the sockets: identity, language, pages, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, Response
+
+from board.errors import Refused
+from board.i18n import choose_language, translate, translator
+from board.middleware import BodyTooLarge
+from board.service import Service
+from board.workshops import Participant, Workshop, normalise_code
+
+PARTICIPANT_COOKIE = "mb_p_{code}"
+TRAINER_COOKIE = "mb_t_{code}"
+COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+
+
+def service_of(conn: HTTPConnection) -> Service:
+    service: Service = conn.app.state.service
+    return service
+
+
+def lang_of(conn: HTTPConnection) -> str:
+    return choose_language(conn.cookies.get("lang"), conn.headers.get("accept-language"))
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    service = service_of(request)
+    html = service.templates.get_template(name).render(
+        lang=lang,
+        t=translator(lang),
+        path=request.url.path,
+        oob=False,
+        card_max_length=service.settings.card_max_length,
+        **context,
+    )
+    return HTMLResponse(html, status)
+
+
+def refusal(request: Request, error: Refused) -> Response:
+    """A refused command: the message in the user's language, for htmx's #flash."""
+    message = translate(lang_of(request), error.key, **error.params)
+    html = (
+        service_of(request)
+        .templates.get_template("_flash.html")
+        .render(message=message, kind="error", oob=False)
+    )
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    return HTMLResponse(html, error.status, headers=headers)
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    mode = service_of(request).settings.secure_cookies
+    secure = request.url.scheme == "https" if mode == "auto" else mode == "true"
+    response.set_cookie(
+        name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=secure
+    )
+
+
+def join_url(request: Request, code: str) -> str:
+    base = service_of(request).settings.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/join/{code}"
+
+
+async def workshop_of(conn: HTTPConnection) -> Workshop:
+    code = normalise_code(conn.path_params["code"])
+    if code is None:
+        raise Refused("workshop_not_found", 404)
+    return await service_of(conn).workshop(code)
+
+
+async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participant | None:
+    service = service_of(conn)
+    token = conn.cookies.get(PARTICIPANT_COOKIE.format(code=workshop.code))
+    identity = service.tokens.read_participant(token, workshop.id)
+    if identity is None:
+        return None
+    found = await service.participant(identity.participant_id)
+    return found if found is not None and found.workshop_id == workshop.id else None
+
+
+def is_trainer(conn: HTTPConnection, workshop: Workshop) -> bool:
+    tokens = service_of(conn).tokens
+    candidates = (
+        conn.cookies.get(TRAINER_COOKIE.format(code=workshop.code)),
+        conn.query_params.get("token"),
+    )
+    return any(tokens.is_trainer(t, workshop.id, workshop.trainer_secret) for t in candidates)
+
+
+async def form_of(request: Request) -> FormData:
+    try:
+        return await request.form()
+    except BodyTooLarge:
+        raise
+    except Exception as error:  # malformed multipart or urlencoded body
+        raise Refused("bad_request", 400) from error
+
+
+def field(form: FormData, name: str, default: str | None = None) -> str:
+    value = form.get(name, default)
+    if not isinstance(value, str):
+        raise Refused("bad_request", 400)
+    return value

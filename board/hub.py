@@ -1,0 +1,116 @@
+"""Live fan-out of rendered frames to the sockets of a workshop.
+
+A frame is published once per *audience* (for example the board in German)
+and the same string goes to every subscribed socket of that audience. Each
+subscription has a bounded queue: a socket that stops reading fills its queue,
+is marked overflowed and gets dropped by its connection handler, so one frozen
+phone can neither slow the room nor grow the server's memory. It reconnects
+and catches up with a full render.
+
+:class:`Hub` is the interface; :class:`MemoryHub` is the in-process backend.
+A backend for several processes only has to carry ``publish`` between them
+and hand what arrives to :meth:`LocalFanout.deliver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+QUEUE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Frame:
+    seq: int
+    text: str
+
+
+# Put in place of a full queue's frames: the socket is too slow and gets dropped.
+OVERFLOWED = Frame(-1, "")
+
+
+@dataclass(eq=False)
+class Subscription:
+    channel: str
+    audiences: frozenset[str]
+    queue: asyncio.Queue[Frame] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+    def offer(self, frame: Frame) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            # Its frames are useless now (it will get a full render on reconnect):
+            # drop them so the memory is freed at once, and tell the sender to stop.
+            self.overflowed = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(OVERFLOWED)
+
+
+class Hub(Protocol):
+    def subscribe(self, channel: str, audiences: frozenset[str]) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
+
+    def audiences(self, channel: str) -> set[str]:
+        """Audiences with at least one socket on ``channel`` (so only those are rendered)."""
+        ...
+
+    async def publish(self, channel: str, audience: str, frame: Frame) -> None: ...
+
+
+class LocalFanout:
+    """The sockets of this process, by channel."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+
+    def subscribe(self, channel: str, audiences: frozenset[str]) -> Subscription:
+        subscription = Subscription(channel, audiences)
+        self._subs[channel].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subs = self._subs.get(subscription.channel)
+        if subs is not None:
+            subs.discard(subscription)
+            if not subs:
+                del self._subs[subscription.channel]
+
+    def audiences(self, channel: str) -> set[str]:
+        found: set[str] = set()
+        for subscription in self._subs.get(channel, ()):
+            found |= subscription.audiences
+        return found
+
+    def count(self, channel: str, audience_prefix: str) -> int:
+        return sum(
+            1
+            for s in self._subs.get(channel, ())
+            if any(a.startswith(audience_prefix) for a in s.audiences)
+        )
+
+    def deliver(self, channel: str, audience: str, frame: Frame) -> None:
+        for subscription in self._subs.get(channel, ()):
+            if audience in subscription.audiences:
+                subscription.offer(frame)
+
+
+class MemoryHub(LocalFanout):
+    """The in-process hub: publishing is delivering."""
+
+    async def publish(self, channel: str, audience: str, frame: Frame) -> None:
+        self.deliver(channel, audience, frame)
+
+
+def create_hub(url: str = "memory://") -> Hub:
+    """The hub backend for ``url``; only ``memory://`` exists so far."""
+    if url in ("", "memory://"):
+        return MemoryHub()
+    raise ValueError(f"unknown hub backend {url!r}: use memory://")

@@ -1,0 +1,119 @@
+"""Edge guards as plain ASGI middleware: security headers, body size, origin."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from board.i18n import choose_language, translate
+
+MAX_BODY_BYTES = 64 * 1024
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _lang(headers: Headers) -> str:
+    cookie = None
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "lang":
+            cookie = value
+    return choose_language(cookie, headers.get("accept-language"))
+
+
+async def _refuse(send: Send, status: int, key: str, headers: Headers) -> None:
+    body = translate(_lang(headers), key).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def same_origin(headers: Headers, public_url: str = "") -> bool:
+    """A browser's request comes from our own pages (or from no browser at all).
+
+    Browsers send Origin on every cross-site POST and WebSocket handshake; a
+    client without Origin is not a browser and carries no victim's cookies.
+    """
+    origin = headers.get("origin")
+    if origin is None:
+        return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    netloc = urlsplit(origin).netloc
+    allowed = {headers.get("host", "")}
+    if public_url:
+        allowed.add(urlsplit(public_url).netloc)
+    return netloc in allowed
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, public_url: str = "", max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.public_url = public_url
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = Headers(scope=scope)
+            if not same_origin(headers, self.public_url):
+                await send({"type": "websocket.close", "code": 1008, "reason": "origin"})
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] in UNSAFE_METHODS and not same_origin(headers, self.public_url):
+            await _refuse(send, 403, "foreign_origin", headers)
+            return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await _refuse(send, 413, "body_too_large", headers)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            # A chunked body has no Content-Length: count as it arrives. The
+            # app turns BodyTooLarge into a 413 (see board.web).
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while it was being read."""

@@ -1,0 +1,134 @@
+"""Domain objects to and from SQLite rows; every change bumps the workshop's sequence."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict
+from typing import Any
+
+from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
+from board.errors import Refused
+from board.steps import Step
+from board.storage import utils
+from board.workshops import Participant, Workshop
+
+_TABLES: dict[type, str] = {Card: "cards", Cluster: "clusters", Step: "steps"}
+
+
+def _workshop(row: sqlite3.Row | None) -> Workshop:
+    if row is None:
+        raise Refused("workshop_not_found", 404)
+    return Workshop(**dict(row))
+
+
+def workshop_by_code(conn: sqlite3.Connection, code: str) -> Workshop:
+    return _workshop(conn.execute("SELECT * FROM workshops WHERE code = ?", (code,)).fetchone())
+
+
+def workshop_by_id(conn: sqlite3.Connection, workshop_id: str) -> Workshop:
+    return _workshop(
+        conn.execute("SELECT * FROM workshops WHERE id = ?", (workshop_id,)).fetchone()
+    )
+
+
+def code_taken(conn: sqlite3.Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM workshops WHERE code = ?", (code,)).fetchone() is not None
+
+
+def insert_workshop(conn: sqlite3.Connection, workshop: Workshop, steps: list[Step]) -> None:
+    db = utils(conn)
+    db.table("workshops").insert(asdict(workshop))
+    for step in steps:
+        db.table("steps").insert(_step_row(step))
+
+
+def insert_participant(conn: sqlite3.Connection, participant: Participant) -> None:
+    utils(conn).table("participants").insert(asdict(participant))
+
+
+def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
+    row = conn.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
+    return None if row is None else Participant(**dict(row))
+
+
+def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
+    sql = "SELECT count(*) FROM participants WHERE workshop_id = ?"
+    return int(conn.execute(sql, (workshop_id,)).fetchone()[0])
+
+
+def _step(row: sqlite3.Row) -> Step:
+    data = dict(row)
+    data.pop("config", None)
+    data["hidden"] = bool(data["hidden"])
+    data["revealed"] = bool(data["revealed"])
+    return Step(**data)
+
+
+def _step_row(step: Step) -> dict[str, Any]:
+    row = asdict(step)
+    row["hidden"] = int(step.hidden)
+    row["revealed"] = int(step.revealed)
+    return row
+
+
+def step(conn: sqlite3.Connection, step_id: str | None) -> Step:
+    row = conn.execute("SELECT * FROM steps WHERE id = ?", (step_id,)).fetchone()
+    if row is None:
+        raise Refused("step_not_found", 404)
+    return _step(row)
+
+
+def steps(conn: sqlite3.Connection, workshop_id: str) -> list[Step]:
+    sql = "SELECT * FROM steps WHERE workshop_id = ? ORDER BY position"
+    return [_step(row) for row in conn.execute(sql, (workshop_id,))]
+
+
+def _card(row: sqlite3.Row) -> Card:
+    data = dict(row)
+    data["edited"] = bool(data["edited"])
+    if data["colour"] not in COLOURS:  # a colour dropped from the palette
+        data["colour"] = COLOURS[0]
+    return Card(**data)
+
+
+def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
+    the_step = step(conn, step_id)
+    cards = conn.execute("SELECT * FROM cards WHERE step_id = ?", (the_step.id,))
+    clusters = conn.execute("SELECT * FROM clusters WHERE step_id = ?", (the_step.id,))
+    return Wall(
+        step=the_step,
+        cards=tuple(_card(row) for row in cards),
+        clusters=tuple(Cluster(**dict(row)) for row in clusters),
+    )
+
+
+def apply(conn: sqlite3.Connection, workshop_id: str, changes: list[Change]) -> int:
+    """Store the changes and return the workshop's new sequence number.
+
+    Runs inside the caller's transaction; with no changes the sequence stays.
+    """
+    db = utils(conn)
+    for change in changes:
+        if isinstance(change, Deleted):
+            if change.table == "clusters":
+                conn.execute(
+                    "UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,)
+                )
+            conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
+        elif isinstance(change, Step):
+            db.table("steps").upsert(_step_row(change), pk="id")
+        else:
+            row = asdict(change)
+            if isinstance(change, Card):
+                row["edited"] = int(change.edited)
+            db.table(_TABLES[type(change)]).upsert(row, pk="id")
+    return bump_seq(conn, workshop_id) if changes else current_seq(conn, workshop_id)
+
+
+def bump_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
+    conn.execute("UPDATE workshops SET seq = seq + 1 WHERE id = ?", (workshop_id,))
+    return current_seq(conn, workshop_id)
+
+
+def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
+    return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])

@@ -1,0 +1,138 @@
+"""All settings in one place, read from the environment.
+
+Every setting is documented in the README (a test checks that); the CLI flags
+of `serve` override the matching variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+class SettingError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+# The single list of environment variables; README.md documents each one.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "BOARD_HOST",
+        "127.0.0.1",
+        "Address to listen on (0.0.0.0 to let phones in the room connect).",
+    ),
+    Setting("BOARD_PORT", "8000", "TCP port to listen on."),
+    Setting("BOARD_DATA", "data", "Data folder: the SQLite file and the generated signing key."),
+    Setting(
+        "BOARD_SECRET_KEY",
+        "",
+        "Signing key for cookies and trainer links; generated into the data folder if empty.",
+    ),
+    Setting(
+        "BOARD_PUBLIC_URL",
+        "",
+        "Base URL phones use to reach the board (for the QR code), e.g. https://board.example.org.",
+    ),
+    Setting(
+        "BOARD_SECURE_COOKIES",
+        "auto",
+        "Mark cookies Secure: auto (when the request came over https), true or false.",
+    ),
+    Setting("BOARD_CARD_MAX_LENGTH", "120", "Longest card text in characters."),
+    Setting(
+        "BOARD_CARDS_PER_MINUTE",
+        "30",
+        "Cards (and card edits) one participant may send per minute.",
+    ),
+    Setting(
+        "BOARD_REQUESTS_PER_MINUTE",
+        "240",
+        "Requests and socket messages one participant may send per minute.",
+    ),
+    Setting(
+        "BOARD_JOIN_FAILURES_FREE",
+        "10",
+        "Wrong join codes one address may try before back-off starts.",
+    ),
+    Setting(
+        "BOARD_TRUSTED_PROXIES",
+        "127.0.0.1",
+        "Reverse proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated, * for any).",
+    ),
+    Setting(
+        "BOARD_TICK_MS", "25", "Interval in which bursts of changes are coalesced into one update."
+    ),
+)
+
+
+def _env(name: str) -> str:
+    for setting in SETTINGS:
+        if setting.env == name:
+            return os.environ.get(name, setting.default)
+    raise KeyError(name)
+
+
+def _int(name: str, low: int, high: int) -> int:
+    raw = _env(name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    secret_key: str = ""
+    public_url: str = ""
+    secure_cookies: str = "auto"
+    card_max_length: int = 120
+    cards_per_minute: int = 30
+    requests_per_minute: int = 240
+    join_failures_free: int = 10
+    trusted_proxies: str = "127.0.0.1"
+    tick_ms: int = 25
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        secure = _env("BOARD_SECURE_COOKIES").lower()
+        if secure not in ("auto", "true", "false"):
+            raise SettingError(f"BOARD_SECURE_COOKIES={secure!r} must be auto, true or false")
+        return cls(
+            host=_env("BOARD_HOST"),
+            port=_int("BOARD_PORT", 0, 65535),
+            data_dir=Path(_env("BOARD_DATA")),
+            secret_key=_env("BOARD_SECRET_KEY"),
+            public_url=_env("BOARD_PUBLIC_URL").rstrip("/"),
+            secure_cookies=secure,
+            card_max_length=_int("BOARD_CARD_MAX_LENGTH", 10, 1000),
+            cards_per_minute=_int("BOARD_CARDS_PER_MINUTE", 1, 10_000),
+            requests_per_minute=_int("BOARD_REQUESTS_PER_MINUTE", 10, 100_000),
+            join_failures_free=_int("BOARD_JOIN_FAILURES_FREE", 1, 1000),
+            trusted_proxies=_env("BOARD_TRUSTED_PROXIES"),
+            tick_ms=_int("BOARD_TICK_MS", 1, 1000),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "board.sqlite3"

@@ -1,0 +1,173 @@
+"""The WebSocket of every page: frames out, a few small messages in.
+
+``/w/{code}/ws?role=board|trainer|phone&seq=N``. The role is checked against
+the cookies (a trainer socket needs the trainer token, a phone socket a
+participant cookie). ``seq`` is the last sequence number the page has seen:
+if the workshop moved on since, the socket starts with a full render.
+
+Client messages are JSON objects: ``{"type": "ping"}`` (answered with a
+pong frame) and ``{"type": "resync"}`` (answered with a full render).
+Anything else gets an error frame; the connection stays up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from board import live
+from board.edge import is_trainer, lang_of, participant_of, service_of, workshop_of
+from board.errors import Refused
+from board.hub import OVERFLOWED, Frame, Subscription
+from board.i18n import translate
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 4096
+ROLES = ("board", "trainer", "phone")
+# Close codes: 1008 policy (no reconnect), 1009 too big, 1013 try again later
+# (the htmx ws extension reconnects on 1006, 1011, 1012 and 1013).
+POLICY, TOO_BIG, TRY_AGAIN = 1008, 1009, 1013
+
+
+async def endpoint(ws: WebSocket) -> None:
+    service = service_of(ws)
+    role = ws.query_params.get("role", "")
+    try:
+        workshop = await workshop_of(ws)
+    except Refused:
+        await ws.close(POLICY, "unknown workshop")
+        return
+    participant_id: str | None = None
+    if role == "trainer" and not is_trainer(ws, workshop):
+        await ws.close(POLICY, "trainer only")
+        return
+    if role == "phone":
+        participant = await participant_of(ws, workshop)
+        if participant is None:
+            await ws.close(POLICY, "not joined")
+            return
+        participant_id = participant.id
+    if role not in ROLES:
+        await ws.close(POLICY, "unknown role")
+        return
+
+    lang = lang_of(ws)
+    audiences = {live.audience(role, lang)}
+    if participant_id is not None:
+        audiences.add(live.audience("mine", lang, participant_id))
+    await ws.accept()
+    subscription = service.hub.subscribe(workshop.id, frozenset(audiences))
+    if participant_id is not None:
+        service.live.arrived(workshop.id, participant_id)
+    connection = _Connection(ws, subscription, lang)
+    try:
+        seen = _int_or_none(ws.query_params.get("seq"))
+        if seen is None or seen != workshop.seq:
+            await connection.push(
+                await service.live.full_frame(workshop.id, role, lang, participant_id)
+            )
+        sender = asyncio.create_task(connection.send_loop())
+        try:
+            await connection.receive_loop(
+                lambda: service.live.full_frame(workshop.id, role, lang, participant_id),
+                lambda: service.request_limit.allow(participant_id or f"socket:{id(ws)}"),
+            )
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.hub.unsubscribe(subscription)
+        if participant_id is not None:
+            service.live.left(workshop.id, participant_id)
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+class _Connection:
+    def __init__(self, ws: WebSocket, subscription: Subscription, lang: str) -> None:
+        self.service = service_of(ws)
+        self.ws = ws
+        self.subscription = subscription
+        self.lang = lang
+        self.sent_seq = -1
+
+    async def push(self, frame: Frame) -> None:
+        # A frame rendered before a newer full render was sent is stale: skip it.
+        if frame.seq < self.sent_seq:
+            return
+        self.sent_seq = frame.seq
+        await self.ws.send_text(frame.text)
+
+    async def send_loop(self) -> None:
+        while True:
+            frame = await self.subscription.queue.get()
+            if frame is OVERFLOWED:
+                # Too slow to keep up: drop it; it reconnects and gets a full render.
+                await self.ws.close(TRY_AGAIN, "too slow")
+                return
+            await self.push(frame)
+
+    async def receive_loop(
+        self, full_frame: Callable[[], Awaitable[Frame]], allow: Callable[[], bool]
+    ) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            raw = message.get("text")
+            if raw is None:
+                raw_bytes = message.get("bytes") or b""
+                size = len(raw_bytes)
+            else:
+                size = len(raw.encode())
+            if size > MAX_MESSAGE_BYTES:
+                await self.ws.close(TOO_BIG, "message too big")
+                return
+            if not allow():
+                await self.error("rate_limited")
+                continue
+            kind = _message_type(raw)
+            if kind == "ping":
+                await self.ws.send_text('<template id="pong"></template>')
+            elif kind == "resync":
+                frame = await full_frame()
+                self.sent_seq = -1
+                await self.push(frame)
+            else:
+                await self.error("message_malformed")
+
+    async def error(self, key: str) -> None:
+        if self.ws.application_state != WebSocketState.CONNECTED:
+            return
+        message = translate(self.lang, key)
+        html = self.service.templates.get_template("_flash.html").render(
+            message=message, kind="error", oob=True
+        )
+        await self.ws.send_text(html)
+
+
+def _message_type(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("type")
+    return kind if kind in ("ping", "resync") else None

@@ -1,0 +1,59 @@
+"""A step of the workshop's agenda and what the trainer does with it. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from board.errors import Refused
+
+MAX_QUESTION_LENGTH = 200
+STATES = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    workshop_id: str
+    position: int
+    kind: str
+    question: str
+    state: str
+    hidden: bool
+    revealed: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+def new_cards_step(step_id: str, workshop_id: str, position: int, question: str = "") -> Step:
+    """A Kartenabfrage, open from the start so phones can write at once."""
+    return Step(step_id, workshop_id, position, "cards", question, "open", False, False)
+
+
+def set_question(step: Step, question: str) -> Step:
+    question = " ".join(question.split())
+    if len(question) > MAX_QUESTION_LENGTH:
+        raise Refused("question_too_long", max=MAX_QUESTION_LENGTH)
+    return replace(step, question=question)
+
+
+def open_step(step: Step) -> Step:
+    return replace(step, state="open")
+
+
+def close_step(step: Step) -> Step:
+    return replace(step, state="closed")
+
+
+def set_hidden(step: Step, hidden: bool) -> Step:
+    """Hide cards until revealed; once revealed, a step cannot be hidden again."""
+    if hidden and step.revealed:
+        raise Refused("already_revealed", 409)
+    return replace(step, hidden=hidden)
+
+
+def reveal(step: Step) -> Step:
+    if not step.hidden:
+        raise Refused("nothing_hidden", 409)
+    return replace(step, revealed=True)

@@ -1,0 +1,200 @@
+"""SQLite storage: one file in WAL mode, versioned migrations, one owner of writes.
+
+Writes go through a single thread fed by a queue (the habit Datasette calls
+``execute_write_fn``), so each command is one ``BEGIN IMMEDIATE`` transaction
+and nothing else writes behind its back. Reads use a separate connection on
+their own thread; WAL lets them run while a write is in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+T = TypeVar("T")
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _m001_card_wall(db: sqlite_utils.Database) -> None:
+    db.table("workshops").create(
+        {
+            "id": str,
+            "code": str,
+            "title": str,
+            "trainer_secret": str,
+            "active_step_id": str,
+            "seq": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"code", "title", "trainer_secret", "seq", "created_at"},
+        defaults={"seq": 0},
+    )
+    db.table("workshops").create_index(["code"], unique=True)
+    db.table("participants").create(
+        {"id": str, "workshop_id": str, "nickname": str, "created_at": float},
+        pk="id",
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"workshop_id", "created_at"},
+    )
+    db.table("participants").create_index(["workshop_id"])
+    db.table("steps").create(
+        {
+            "id": str,
+            "workshop_id": str,
+            "position": int,
+            "kind": str,
+            "question": str,
+            "state": str,
+            "hidden": int,
+            "revealed": int,
+            "config": str,
+        },
+        pk="id",
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"workshop_id", "position", "kind", "state"},
+    )
+    db.table("steps").create_index(["workshop_id", "position"])
+    db.table("clusters").create(
+        {"id": str, "step_id": str, "heading": str, "position": int, "created_at": float},
+        pk="id",
+        foreign_keys=[("step_id", "steps", "id")],
+        not_null={"step_id", "heading", "position"},
+    )
+    db.table("clusters").create_index(["step_id"])
+    db.table("cards").create(
+        {
+            "id": str,
+            "step_id": str,
+            "participant_id": str,
+            "client_id": str,
+            "text": str,
+            "colour": str,
+            "cluster_id": str,
+            "stacked_on": str,
+            "position": int,
+            "edited": int,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("step_id", "steps", "id")],
+        not_null={"step_id", "text", "colour", "position", "edited", "created_at"},
+    )
+    db.table("cards").create_index(["step_id"])
+    # The client id makes a resent card idempotent: one row per phone draft.
+    db.table("cards").create_index(["participant_id", "client_id"], unique=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall,)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode is durable against a crash of the process (kill -9):
+    # a committed transaction is in the WAL file before COMMIT returns.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+@functools.lru_cache(maxsize=16)
+def utils(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """The sqlite-utils view of a connection, made once per connection."""
+    return sqlite_utils.Database(conn)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this file has not seen yet; return the schema version."""
+    db = utils(conn)
+    db.table("migrations").create(
+        {"version": int, "applied_at": float}, pk="version", if_not_exists=True
+    )
+    done = {row["version"] for row in db.table("migrations").rows}
+    for version, migration in enumerate(MIGRATIONS, start=1):
+        if version in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migration(db)
+            db.table("migrations").insert({"version": version, "applied_at": time.time()})
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+class Database:
+    """The SQLite file with its writer thread and reader thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer_conn = connect(path)
+        self.schema_version = migrate(self._writer_conn)
+        self._reader_conn = connect(path)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="board-writer")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="board-reader")
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction on the writer thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._transaction, fn)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the reader connection (a consistent snapshot per call)."""
+        return await asyncio.get_running_loop().run_in_executor(self._reader, self._snapshot, fn)
+
+    def write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking variant of :meth:`write`, for the CLI and tests."""
+        return self._writer.submit(self._transaction, fn).result()
+
+    def read_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return self._reader.submit(self._snapshot, fn).result()
+
+    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._writer_conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _snapshot(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._reader_conn
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("ROLLBACK")
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self.read_now(lambda c: c.execute("SELECT 1").fetchone()[0] == 1))
+        except sqlite3.Error:
+            return False
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+        self._writer_conn.close()
+        self._reader_conn.close()
+
+
+def rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params)]

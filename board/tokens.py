@@ -1,0 +1,81 @@
+"""Signed tokens for identity without accounts (itsdangerous).
+
+The signing key comes from ``BOARD_SECRET_KEY`` or is generated once into the
+data folder with owner-only permissions. Cookies are scoped per workshop: a
+participant cookie names its workshop and participant, a trainer token names
+its workshop and the workshop's trainer secret, so deleting and re-creating a
+workshop never revives an old link.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+KEY_FILE = "secret.key"
+
+
+def load_or_create_key(data_dir: Path, from_env: str = "") -> str:
+    if from_env:
+        return from_env
+    path = data_dir / KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting at once cannot both write a key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class ParticipantIdentity:
+    workshop_id: str
+    participant_id: str
+
+
+class Tokens:
+    def __init__(self, key: str) -> None:
+        self._participant = URLSafeSerializer(key, salt="participant")
+        self._trainer = URLSafeSerializer(key, salt="trainer")
+
+    def participant(self, workshop_id: str, participant_id: str) -> str:
+        return self._participant.dumps([workshop_id, participant_id])
+
+    def read_participant(self, token: str | None, workshop_id: str) -> ParticipantIdentity | None:
+        """The identity in ``token`` if it is genuine and for this workshop."""
+        if not token:
+            return None
+        try:
+            data = self._participant.loads(token)
+        except BadSignature:
+            return None
+        if not (isinstance(data, list) and len(data) == 2 and data[0] == workshop_id):
+            return None
+        if not isinstance(data[1], str):
+            return None
+        return ParticipantIdentity(workshop_id, data[1])
+
+    def trainer(self, workshop_id: str, trainer_secret: str) -> str:
+        return self._trainer.dumps([workshop_id, trainer_secret])
+
+    def is_trainer(self, token: str | None, workshop_id: str, trainer_secret: str) -> bool:
+        if not token:
+            return False
+        try:
+            data = self._trainer.loads(token)
+        except BadSignature:
+            return False
+        return (
+            isinstance(data, list)
+            and len(data) == 2
+            and data[0] == workshop_id
+            and isinstance(data[1], str)
+            and secrets.compare_digest(data[1], trainer_secret)
+        )

@@ -1,0 +1,362 @@
+"""HTTP routes: pages, joining, participants' cards and the trainer's actions.
+
+Routes only translate HTTP to service calls and outcomes to responses; the
+rules live in the domain modules and every write goes through the service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import segno
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from board import cards, sockets, trainer
+from board.edge import (
+    COOKIE_MAX_AGE,
+    PARTICIPANT_COOKIE,
+    TRAINER_COOKIE,
+    field,
+    form_of,
+    is_trainer,
+    join_url,
+    lang_of,
+    page,
+    participant_of,
+    refusal,
+    service_of,
+    set_cookie,
+    workshop_of,
+)
+from board.errors import Refused
+from board.i18n import LANGUAGES, translate
+from board.middleware import BodyTooLarge, GuardMiddleware
+from board.service import Service
+from board.settings import STATIC_DIR, Settings
+from board.workshops import Participant, Workshop, normalise_code
+
+
+# -- pages --------------------------------------------------------------------
+async def start(request: Request) -> Response:
+    return page(request, "start.html")
+
+
+async def create_workshop(request: Request) -> Response:
+    form = await form_of(request)
+    try:
+        workshop = await service_of(request).create_workshop(
+            field(form, "title", ""), field(form, "question", "")
+        )
+    except Refused as error:
+        message = translate(lang_of(request), error.key, **error.params)
+        return page(request, "start.html", error.status, error=message)
+    token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
+    response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
+    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+async def join_form(request: Request) -> Response:
+    return page(request, "join.html", code="")
+
+
+async def join_by_form(request: Request) -> Response:
+    form = await form_of(request)
+    return await _join(request, field(form, "code", ""), field(form, "nickname", ""))
+
+
+async def join_by_link(request: Request) -> Response:
+    return await _join(request, request.path_params["code"], "")
+
+
+async def _join(request: Request, typed: str, nickname: str) -> Response:
+    service = service_of(request)
+    address = request.client.host if request.client else "?"
+    wait = service.join_guard.wait_seconds(address)
+    if wait:
+        return _join_error(request, typed, Refused("join_backoff", 429, seconds=wait))
+    code = normalise_code(typed)
+    try:
+        if code is None:
+            raise Refused("code_malformed", 404)
+        workshop = await service.workshop(code)
+    except Refused as error:
+        service.join_guard.failed(address)
+        return _join_error(request, typed, error)
+    if await participant_of(request, workshop) is not None:
+        return RedirectResponse(f"/w/{workshop.code}", 303)
+    try:
+        participant = await service.join(workshop, nickname)
+    except Refused as error:
+        return _join_error(request, typed, error)
+    response = RedirectResponse(f"/w/{workshop.code}", 303)
+    token = service.tokens.participant(workshop.id, participant.id)
+    set_cookie(request, response, PARTICIPANT_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+def _join_error(request: Request, typed: str, error: Refused) -> Response:
+    message = translate(lang_of(request), error.key, **error.params)
+    return page(request, "join.html", error.status, code=typed[:20], error=message)
+
+
+async def phone(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    participant = await participant_of(request, workshop)
+    if participant is None:
+        return RedirectResponse(f"/join/{workshop.code}", 303)
+    snapshot = await service_of(request).snapshot(workshop.id)
+    return page(
+        request,
+        "phone/page.html",
+        participant=participant,
+        my_cards=snapshot.wall.cards_of(participant.id),
+        **_view(request, snapshot),
+    )
+
+
+async def phone_wall(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    if await participant_of(request, workshop) is None and not is_trainer(request, workshop):
+        return RedirectResponse(f"/join/{workshop.code}", 303)
+    snapshot = await service_of(request).snapshot(workshop.id)
+    return page(request, "phone/wall.html", **_view(request, snapshot))
+
+
+async def board_page(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    snapshot = await service_of(request).snapshot(workshop.id)
+    return page(
+        request,
+        "board/page.html",
+        join_url=join_url(request, workshop.code),
+        **_view(request, snapshot),
+    )
+
+
+async def console(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    if not is_trainer(request, workshop):
+        return page(request, "forbidden.html", 403)
+    service = service_of(request)
+    snapshot = await service.snapshot(workshop.id)
+    token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
+    base = service.settings.public_url or str(request.base_url).rstrip("/")
+    response = page(
+        request,
+        "console/page.html",
+        join_url=join_url(request, workshop.code),
+        trainer_url=f"{base}/w/{workshop.code}/trainer?token={quote(token)}",
+        board_url=f"{base}/w/{workshop.code}/board",
+        **_view(request, snapshot),
+    )
+    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+def _view(request: Request, snapshot: Any) -> dict[str, Any]:
+    service = service_of(request)
+    return {
+        "workshop": snapshot.workshop,
+        "wall": snapshot.wall,
+        "step": snapshot.wall.step,
+        "participants": snapshot.participants,
+        "present": service.live.present(snapshot.workshop.id),
+    }
+
+
+async def qr_svg(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    qr = segno.make(join_url(request, workshop.code), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", omitsize=True)
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-cache"}
+    )
+
+
+async def switch_language(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = RedirectResponse(target, 303)
+    if lang in LANGUAGES:
+        response.set_cookie("lang", lang, max_age=COOKIE_MAX_AGE, samesite="lax")
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    ok = service_of(request).db.healthy()
+    return JSONResponse({"status": "ok" if ok else "db-error"}, 200 if ok else 503)
+
+
+# -- participants' cards --------------------------------------------------------
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def participant_action(
+    action: Callable[[Request, Service, Workshop, Participant, FormData], Awaitable[None]],
+) -> Handler:
+    """Wrap a participant's write: identity, rate limit, errors, then their card list."""
+
+    async def handler(request: Request) -> Response:
+        service = service_of(request)
+        try:
+            workshop = await workshop_of(request)
+            participant = await participant_of(request, workshop)
+            if participant is None:
+                raise Refused("not_joined", 403)
+            if not service.request_limit.allow(participant.id):
+                raise Refused("rate_limited", 429)
+            form = await form_of(request)
+            await action(request, service, workshop, participant, form)
+        except Refused as error:
+            return refusal(request, error)
+        snapshot = await service.snapshot(workshop.id)
+        return page(
+            request,
+            "phone/_my_cards.html",
+            workshop=workshop,
+            step=snapshot.wall.step,
+            my_cards=snapshot.wall.cards_of(participant.id),
+        )
+
+    return handler
+
+
+def _card_budget(service: Service, participant: Participant) -> None:
+    if not service.card_limit.allow(participant.id):
+        raise Refused("rate_limited", 429)
+
+
+async def _add_card(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    client_id = field(form, "client_id", "")[:64] or None
+    _card_budget(service, participant)
+    await service.add_card(
+        workshop, participant.id, client_id, field(form, "text", ""), field(form, "colour", "")
+    )
+
+
+async def _edit_card(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    _card_budget(service, participant)
+    card_id = request.path_params["card_id"]
+    text, colour = field(form, "text", ""), field(form, "colour", "")
+    limit = service.settings.card_max_length
+    await service.on_wall(
+        workshop,
+        lambda wall: cards.edit_own_card(wall, participant.id, card_id, text, colour, limit),
+    )
+
+
+async def _delete_card(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    card_id = request.path_params["card_id"]
+    await service.on_wall(
+        workshop, lambda wall: cards.delete_own_card(wall, participant.id, card_id)
+    )
+
+
+async def _nickname(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    await service.set_nickname(participant, field(form, "nickname", ""))
+
+
+# -- the app --------------------------------------------------------------------
+async def refused_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    if request.headers.get("hx-request"):
+        return refusal(request, exc)
+    message = translate(lang_of(request), exc.key, **exc.params)
+    return page(request, "error.html", exc.status, message=message)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    key = "not_found" if exc.status_code == 404 else "bad_request"
+    return page(request, "error.html", exc.status_code, message=translate(lang_of(request), key))
+
+
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    return refusal(request, Refused("body_too_large", 413))
+
+
+def create_app(settings: Settings | None = None, service: Service | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    service = service or Service(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await service.live.settled()
+
+    code = "/w/{code}"
+    routes = [
+        Route("/", start),
+        Route("/workshops", create_workshop, methods=["POST"]),
+        Route("/join", join_form),
+        Route("/join", join_by_form, methods=["POST"]),
+        Route("/join/{code}", join_by_link),
+        Route(code, phone),
+        Route(f"{code}/wall", phone_wall),
+        Route(f"{code}/board", board_page),
+        Route(f"{code}/trainer", console),
+        Route(f"{code}/qr.svg", qr_svg),
+        Route(f"{code}/cards", participant_action(_add_card), methods=["POST"]),
+        Route(f"{code}/cards/{{card_id}}", participant_action(_edit_card), methods=["POST"]),
+        Route(
+            f"{code}/cards/{{card_id}}/delete",
+            participant_action(_delete_card),
+            methods=["POST"],
+        ),
+        Route(f"{code}/nickname", participant_action(_nickname), methods=["POST"]),
+        Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
+        WebSocketRoute(f"{code}/ws", sockets.endpoint),
+        Route("/lang/{lang}", switch_language),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            Refused: refused_page,
+            HTTPException: http_error,
+            BodyTooLarge: body_too_large,
+        },
+    )
+    app.state.service = service
+    app.add_middleware(GuardMiddleware, public_url=settings.public_url)
+    return app

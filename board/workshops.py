@@ -1,0 +1,65 @@
+"""Workshops, their join codes and participants. No I/O."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from board.errors import Refused
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+MAX_TITLE_LENGTH = 120
+MAX_NICKNAME_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Workshop:
+    id: str
+    code: str
+    title: str
+    trainer_secret: str
+    active_step_id: str | None
+    seq: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    workshop_id: str
+    nickname: str | None
+    created_at: float
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str | None:
+    """The code as typed (any case, spaces, dashes) or None if it cannot be one."""
+    code = "".join(ch for ch in raw.upper() if ch not in " -\t")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def clean_title(raw: str) -> str:
+    title = " ".join(raw.split())
+    if not title:
+        raise Refused("title_empty")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise Refused("title_too_long", max=MAX_TITLE_LENGTH)
+    return title
+
+
+def clean_nickname(raw: str) -> str | None:
+    nickname = " ".join(raw.split())
+    if len(nickname) > MAX_NICKNAME_LENGTH:
+        raise Refused("nickname_too_long", max=MAX_NICKNAME_LENGTH)
+    return nickname or None
