@@ -38,30 +38,30 @@ POLICY, TOO_BIG, TRY_AGAIN = 1008, 1009, 1013
 async def endpoint(ws: WebSocket) -> None:
     service = service_of(ws)
     role = ws.query_params.get("role", "")
+    # Accept, then close with 1008 when refused: the browser then stops
+    # reconnecting (a refused handshake would look like a network error).
+    await ws.accept()
     try:
         workshop = await workshop_of(ws)
     except Refused:
         await ws.close(POLICY, "unknown workshop")
         return
     participant_id: str | None = None
-    if role == "trainer" and not is_trainer(ws, workshop):
-        await ws.close(POLICY, "trainer only")
-        return
     if role == "phone":
         participant = await participant_of(ws, workshop)
-        if participant is None:
-            await ws.close(POLICY, "not joined")
-            return
-        participant_id = participant.id
-    if role not in ROLES:
-        await ws.close(POLICY, "unknown role")
+        participant_id = participant.id if participant else None
+    if (
+        role not in ROLES
+        or (role == "trainer" and not is_trainer(ws, workshop))
+        or (role == "phone" and participant_id is None)
+    ):
+        await ws.close(POLICY, "not allowed")
         return
 
     lang = lang_of(ws)
     audiences = {live.audience(role, lang)}
     if participant_id is not None:
         audiences.add(live.audience("mine", lang, participant_id))
-    await ws.accept()
     subscription = service.hub.subscribe(workshop.id, frozenset(audiences))
     if participant_id is not None:
         service.live.arrived(workshop.id, participant_id)

@@ -1,0 +1,95 @@
+"""Shared fixtures: settings on a fresh data folder, the app in-process, a real server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from board.service import Service
+from board.settings import Settings
+from board.web import create_app
+
+CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", tick_ms=5)
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Service]:
+    svc = Service(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, service)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def create_workshop(client: httpx.AsyncClient, title: str = "Kundenbegeisterung") -> str:
+    response = await client.post("/workshops", data={"title": title})
+    assert response.status_code == 303, response.text
+    match = CODE_IN_LOCATION.search(response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+async def join(client: httpx.AsyncClient, code: str) -> None:
+    response = await client.get(f"/join/{code}")
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/w/{code}"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    service: Service
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """A real uvicorn on port 0 in a thread, as deployed (no per-message deflate)."""
+    service = Service(settings)
+    app = create_app(settings, service)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    started = threading.Event()
+
+    def wait_started() -> None:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("server did not start")
+            started.wait(0.01)
+
+    wait_started()
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield LiveServer(f"http://127.0.0.1:{port}", service)
+    server.should_exit = True
+    thread.join(10)
+    service.close()

@@ -1,0 +1,270 @@
+"""The live sockets against a real server: frames, catch-up, roles, bad messages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.conftest import LiveServer, create_workshop, join
+
+DEADLINE = 5.0
+
+
+class Device:
+    """A browser-like device: its own cookies, HTTP and sockets with our Origin."""
+
+    def __init__(self, server: LiveServer, lang: str = "de") -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(
+            base_url=server.url, headers={"accept-language": lang, "origin": server.url}
+        )
+
+    async def socket(self, code: str, role: str, seq: int | None = None) -> ClientConnection:
+        query = f"role={role}" + (f"&seq={seq}" if seq is not None else "")
+        cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        return await connect(
+            f"{self.server.ws_url}/w/{code}/ws?{query}",
+            origin=self.server.url,  # type: ignore[arg-type]
+            additional_headers={
+                "cookie": cookies,
+                "accept-language": self.http.headers["accept-language"],
+            },
+            compression=None,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def frame_with(ws: ClientConnection, needle: str) -> str:
+    """The first frame that contains ``needle`` (fails after the deadline)."""
+    async with asyncio.timeout(DEADLINE):
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, str)
+            if needle in frame:
+                return frame
+
+
+async def frames_until_pong(ws: ClientConnection) -> list[str]:
+    """Everything the server sent before answering a ping (so: nothing else pending)."""
+    await ws.send(json.dumps({"type": "ping"}))
+    frames = []
+    async with asyncio.timeout(DEADLINE):
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, str)
+            if 'id="pong"' in frame:
+                return frames
+            frames.append(frame)
+
+
+@pytest.fixture
+async def trainer(live_server: LiveServer) -> AsyncIterator[Device]:
+    device = Device(live_server)
+    yield device
+    await device.close()
+
+
+@pytest.fixture
+async def code(trainer: Device) -> str:
+    return await create_workshop(trainer.http)
+
+
+@pytest.fixture
+async def phone(live_server: LiveServer, code: str) -> AsyncIterator[Device]:
+    device = Device(live_server)
+    await join(device.http, code)
+    yield device
+    await device.close()
+
+
+async def send_card(phone: Device, code: str, text: str, client_id: str = "") -> None:
+    response = await phone.http.post(
+        f"/w/{code}/cards", data={"text": text, "colour": "yellow", "client_id": client_id}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_card_lands_on_every_board_as_the_same_bytes(live_server, code, phone):
+    viewer = Device(live_server)
+    first = await viewer.socket(code, "board")
+    second = await viewer.socket(code, "board")
+    await frame_with(first, 'id="board-wall"')
+    await frame_with(second, 'id="board-wall"')
+    await send_card(phone, code, "Freundlichkeit am Telefon")
+    one = await frame_with(first, "Freundlichkeit am Telefon")
+    two = await frame_with(second, "Freundlichkeit am Telefon")
+    assert one == two
+    assert 'hx-swap-oob="true"' in one and 'id="seq"' in one
+    await first.close()
+    await second.close()
+    await viewer.close()
+
+
+async def test_a_new_socket_starts_with_a_full_render(live_server, code, phone):
+    await send_card(phone, code, "Schon da")
+    board = await Device(live_server).socket(code, "board")
+    frame = await frame_with(board, 'id="board-wall"')
+    assert "Schon da" in frame and 'id="board-step"' in frame and 'id="presence"' in frame
+    await board.close()
+
+
+async def test_a_socket_that_saw_the_latest_seq_gets_no_full_render(live_server, code, trainer):
+    workshop = await live_server.service.workshop(code)
+    board = await Device(live_server).socket(code, "board", seq=workshop.seq)
+    assert await frames_until_pong(board) == []
+    await board.close()
+
+
+async def test_a_socket_that_missed_changes_catches_up(live_server, code, phone):
+    await send_card(phone, code, "Verpasst")
+    board = await Device(live_server).socket(code, "board", seq=0)
+    frame = await frame_with(board, 'id="board-wall"')
+    assert "Verpasst" in frame
+    await board.close()
+
+
+async def test_hidden_cards_reach_the_trainer_but_never_a_board_or_phone(
+    live_server, code, trainer, phone
+):
+    assert (await trainer.http.post(f"/w/{code}/t/hide")).status_code == 204
+    board = await Device(live_server).socket(code, "board")
+    console = await trainer.socket(code, "trainer")
+    phone_socket = await phone.socket(code, "phone")
+    await send_card(phone, code, "Streng geheim")
+    await frame_with(console, "Streng geheim")
+    board_frames = await frames_until_pong(board)
+    phone_frames = await frames_until_pong(phone_socket)
+    assert board_frames, "the board should have been told the count"
+    assert all("Streng geheim" not in f for f in board_frames)
+    assert any("data-count>1<" in f for f in board_frames)
+    # The author's own list is the only phone frame with the text.
+    others = [f for f in phone_frames if 'id="my-cards"' not in f]
+    assert all("Streng geheim" not in f for f in others)
+    assert (await trainer.http.post(f"/w/{code}/t/reveal")).status_code == 204
+    await frame_with(board, "Streng geheim")
+    for ws in (board, console, phone_socket):
+        await ws.close()
+
+
+async def test_boards_and_consoles_see_clustering_in_the_same_order(
+    live_server, code, trainer, phone
+):
+    await send_card(phone, code, "Lächeln", "1")
+    await send_card(phone, code, "Rückruf", "2")
+    boards = [await Device(live_server).socket(code, "board") for _ in range(2)]
+    for board in boards:
+        await frame_with(board, "Rückruf")
+    for heading in ("Haltung", "Tempo", "Verlässlichkeit"):
+        response = await trainer.http.post(f"/w/{code}/t/cluster-new", data={"heading": heading})
+        assert response.status_code == 204
+    seen = [await frame_with(board, "Verlässlichkeit") for board in boards]
+    assert seen[0] == seen[1]
+    assert seen[0].index("Haltung") < seen[0].index("Tempo") < seen[0].index("Verlässlichkeit")
+    for board in boards:
+        await board.close()
+
+
+async def test_presence_counts_connected_phones(live_server, code, phone):
+    board = await Device(live_server).socket(code, "board")
+    await frame_with(board, "data-present>0<")
+    phone_socket = await phone.socket(code, "phone")
+    await frame_with(board, "data-present>1<")
+    await phone_socket.close()
+    await frame_with(board, "data-present>0<")
+    await board.close()
+
+
+async def test_phones_get_their_own_card_list_when_the_trainer_fixes_a_card(
+    live_server, code, trainer, phone
+):
+    await send_card(phone, code, "Kundn", "1")
+    socket = await phone.socket(code, "phone")
+    await frame_with(socket, 'id="my-cards"')
+    workshop = await live_server.service.workshop(code)
+    card = (await live_server.service.snapshot(workshop.id)).wall.cards[0]
+    response = await trainer.http.post(
+        f"/w/{code}/t/card-text", data={"card_id": card.id, "text": "Kunden"}
+    )
+    assert response.status_code == 204
+    frame = await frame_with(socket, "Kunden<")
+    assert "bearbeitet" in frame
+    await socket.close()
+
+
+async def test_malformed_messages_get_an_error_frame_and_the_socket_stays(live_server, code):
+    board = await Device(live_server).socket(code, "board")
+    for bad in ("not json", "[1,2]", json.dumps({"type": "reveal"}), json.dumps({"no": 1})):
+        await board.send(bad)
+        frame = await frame_with(board, 'id="flash"')
+        assert "Unverständliche Nachricht." in frame
+    assert await frames_until_pong(board) == []
+    await board.close()
+
+
+async def test_error_frames_follow_the_language(live_server, code):
+    board = await Device(live_server, lang="en").socket(code, "board")
+    await board.send("???")
+    assert "Malformed message." in await frame_with(board, 'id="flash"')
+    await board.close()
+
+
+async def test_an_oversized_message_closes_the_socket(live_server, code):
+    board = await Device(live_server).socket(code, "board")
+    await board.send("x" * 10_000)
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(DEADLINE):
+            while True:
+                await board.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_resync_sends_a_full_render(live_server, code, phone):
+    await send_card(phone, code, "Nochmal alles")
+    board = await Device(live_server).socket(code, "board")
+    await frame_with(board, "Nochmal alles")
+    await board.send(json.dumps({"type": "resync"}))
+    assert "Nochmal alles" in await frame_with(board, 'id="board-wall"')
+    await board.close()
+
+
+@pytest.mark.parametrize("role", ["trainer", "phone", "nonsense"])
+async def test_sockets_refuse_roles_the_cookies_do_not_grant(live_server, code, role):
+    stranger = Device(live_server)
+    ws = await stranger.socket(code, role)
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(DEADLINE):
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    await stranger.close()
+
+
+async def test_a_phone_cookie_does_not_open_a_trainer_socket(live_server, code, phone):
+    ws = await phone.socket(code, "trainer")
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(DEADLINE):
+            await ws.recv()
+
+
+async def test_a_socket_for_an_unknown_workshop_is_refused(live_server):
+    ws = await Device(live_server).socket("AAAAAA", "board")
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(DEADLINE):
+            await ws.recv()
+
+
+async def test_handshakes_from_a_foreign_origin_are_refused(live_server, code):
+    with pytest.raises((InvalidStatus, ConnectionClosed)):
+        ws = await connect(
+            f"{live_server.ws_url}/w/{code}/ws?role=board",
+            origin="https://evil.example",  # type: ignore[arg-type]
+        )
+        async with asyncio.timeout(DEADLINE):
+            await ws.recv()

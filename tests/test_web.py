@@ -1,0 +1,478 @@
+"""Every HTTP route, in-process: pages, joining, participants' cards, the trainer's actions."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from board.service import Service
+from board.workshops import CODE_ALPHABET
+from tests.conftest import create_workshop, join
+
+
+def phone_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another device on the same app (its own cookie jar)."""
+    return httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+
+
+async def send_card(
+    phone: httpx.AsyncClient, code: str, text: str, colour: str = "yellow", client_id: str = ""
+) -> httpx.Response:
+    data = {"text": text, "colour": colour, "client_id": client_id}
+    return await phone.post(f"/w/{code}/cards", data=data)
+
+
+async def stored_texts(service: Service, code: str) -> list[str]:
+    workshop = await service.workshop(code)
+    snapshot = await service.snapshot(workshop.id)
+    return sorted(card.text for card in snapshot.wall.cards)
+
+
+# -- start page and creating a workshop ------------------------------------------
+async def test_start_page_is_german_by_default_and_english_on_request(client):
+    german = await client.get("/")
+    assert german.status_code == 200
+    assert "Workshop anlegen" in german.text
+    english = await client.get("/", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert "Create workshop" in english.text
+
+
+async def test_language_switch_sets_a_cookie_and_goes_back(client):
+    response = await client.get("/lang/en?next=/join")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/join"
+    assert "Join" in (await client.get("/join")).text
+
+
+async def test_language_switch_never_redirects_off_site(client):
+    response = await client.get("/lang/de?next=//evil.example/")
+    assert response.headers["location"] == "/"
+
+
+async def test_creating_a_workshop_gives_a_code_and_a_trainer_cookie(client):
+    response = await client.post("/workshops", data={"title": "Kundenbegeisterung"})
+    assert response.status_code == 303
+    code = re.fullmatch(r"/w/(\w+)/trainer", response.headers["location"]).group(1)
+    assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    cookie = response.headers["set-cookie"]
+    assert f"mb_t_{code}=" in cookie
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    console = await client.get(f"/w/{code}/trainer")
+    assert console.status_code == 200
+    assert "Kundenbegeisterung" in console.text
+
+
+async def test_empty_title_is_refused_in_german_and_creates_nothing(client, service):
+    response = await client.post("/workshops", data={"title": "   "})
+    assert response.status_code == 422
+    assert "Bitte geben Sie einen Titel ein." in response.text
+    count = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
+    assert count == 0
+
+
+async def test_a_new_workshop_starts_with_an_open_card_step(client, service):
+    code = await create_workshop(client)
+    workshop = await service.workshop(code)
+    step = (await service.snapshot(workshop.id)).wall.step
+    assert step.kind == "cards" and step.state == "open" and not step.hidden
+
+
+# -- the trainer's console is the trainer's ------------------------------------
+async def test_console_refuses_anyone_without_the_trainer_token(client):
+    code = await create_workshop(client)
+    stranger = phone_client(client)
+    response = await stranger.get(f"/w/{code}/trainer")
+    assert response.status_code == 403
+    assert "Trainer" in response.text
+
+
+async def test_trainer_link_token_opens_the_console_on_another_device(client):
+    code = await create_workshop(client)
+    console = await client.get(f"/w/{code}/trainer")
+    token = re.search(r"token=([^\"&]+)", console.text).group(1)
+    tablet = phone_client(client)
+    response = await tablet.get(f"/w/{code}/trainer?token={token}")
+    assert response.status_code == 200
+    assert f"mb_t_{code}=" in response.headers["set-cookie"]
+    assert (await tablet.get(f"/w/{code}/trainer")).status_code == 200
+
+
+async def test_trainer_cookie_of_another_workshop_does_not_open_this_one(client):
+    first = await create_workshop(client, "Eins")
+    second = await create_workshop(client, "Zwei")
+    foreign = client.cookies.get(f"mb_t_{first}")
+    intruder = phone_client(client)
+    intruder.cookies.set(f"mb_t_{second}", foreign)
+    assert (await intruder.get(f"/w/{second}/trainer")).status_code == 403
+
+
+async def test_tampered_trainer_cookie_is_refused(client):
+    code = await create_workshop(client)
+    genuine = client.cookies.get(f"mb_t_{code}")
+    intruder = phone_client(client)
+    intruder.cookies.set(f"mb_t_{code}", genuine[:-2] + ("AA" if genuine[-2:] != "AA" else "BB"))
+    assert (await intruder.get(f"/w/{code}/trainer")).status_code == 403
+
+
+# -- joining ---------------------------------------------------------------------
+async def test_joining_by_the_qr_link_sets_a_participant_cookie(client):
+    code = await create_workshop(client)
+    phone = phone_client(client)
+    response = await phone.get(f"/join/{code}")
+    assert response.status_code == 303
+    assert f"mb_p_{code}=" in response.headers["set-cookie"]
+    page = await phone.get(f"/w/{code}")
+    assert page.status_code == 200
+    assert 'id="card-form"' in page.text
+
+
+async def test_joining_by_typing_the_code_accepts_lower_case_and_dashes(client, service):
+    code = await create_workshop(client)
+    phone = phone_client(client)
+    typed = f"{code[:3].lower()}-{code[3:].lower()}"
+    response = await phone.post("/join", data={"code": typed, "nickname": "Kim"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/w/{code}"
+    page = await phone.get(f"/w/{code}")
+    assert "Kim" in page.text
+
+
+async def test_unknown_code_gets_a_clear_message(client):
+    phone = phone_client(client)
+    response = await phone.post("/join", data={"code": "AAAAAA"})
+    assert response.status_code == 404
+    assert "keinen Workshop" in response.text
+
+
+async def test_malformed_code_gets_a_clear_message(client):
+    response = await phone_client(client).post("/join", data={"code": "12"})
+    assert response.status_code == 404
+    assert "6 Zeichen" in response.text
+
+
+async def test_phone_view_without_cookie_leads_to_joining(client):
+    code = await create_workshop(client)
+    response = await phone_client(client).get(f"/w/{code}")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/join/{code}"
+
+
+async def test_guessing_codes_backs_off_but_a_whole_room_still_joins(client, settings):
+    code = await create_workshop(client)
+    guesser = phone_client(client)
+    for _ in range(settings.join_failures_free):
+        assert (await guesser.post("/join", data={"code": "AAAAAA"})).status_code == 404
+    blocked = await guesser.post("/join", data={"code": "AAAAAA"})
+    assert blocked.status_code == 404  # this failure starts the back-off
+    waiting = await guesser.post("/join", data={"code": code})
+    assert waiting.status_code == 429
+    assert "warten" in waiting.text
+
+
+async def test_two_hundred_phones_from_one_address_all_get_in(client, service):
+    code = await create_workshop(client)
+    for _ in range(200):
+        phone = phone_client(client)
+        response = await phone.get(f"/join/{code}")
+        assert response.status_code == 303
+    workshop = await service.workshop(code)
+    assert (await service.snapshot(workshop.id)).participants == 200
+
+
+async def test_a_joined_phone_following_the_link_again_keeps_its_identity(client, service):
+    code = await create_workshop(client)
+    phone = phone_client(client)
+    await join(phone, code)
+    await join(phone, code)
+    workshop = await service.workshop(code)
+    assert (await service.snapshot(workshop.id)).participants == 1
+
+
+# -- cards from phones -------------------------------------------------------------
+@pytest.fixture
+async def room(client):
+    code = await create_workshop(client)
+    phone = phone_client(client)
+    await join(phone, code)
+    return code, phone
+
+
+async def test_a_card_is_stored_and_shown_escaped_in_my_list(room, service):
+    code, phone = room
+    response = await send_card(phone, code, "<b>Freundlich</b> & schnell", "blue", "c1")
+    assert response.status_code == 200
+    assert "&lt;b&gt;Freundlich&lt;/b&gt; &amp; schnell" in response.text
+    assert "<b>Freundlich</b>" not in response.text
+    assert await stored_texts(service, code) == ["<b>Freundlich</b> & schnell"]
+
+
+async def test_the_same_draft_sent_three_times_is_stored_once(room, service):
+    code, phone = room
+    for _ in range(3):
+        assert (await send_card(phone, code, "Zuhören", client_id="draft-1")).status_code == 200
+    assert await stored_texts(service, code) == ["Zuhören"]
+
+
+@pytest.mark.parametrize(
+    ("text", "colour", "status", "message"),
+    [
+        ("   ", "yellow", 422, "Die Karte ist leer."),
+        ("x" * 121, "yellow", 422, "höchstens 120 Zeichen"),
+        ("a\nb\nc\nd", "yellow", 422, "höchstens 3 Zeilen"),
+        ("Gute Idee", "purple", 422, "Diese Kartenfarbe gibt es nicht."),
+    ],
+)
+async def test_bad_cards_are_refused_with_a_message_and_nothing_stored(
+    room, service, text, colour, status, message
+):
+    code, phone = room
+    response = await send_card(phone, code, text, colour)
+    assert response.status_code == status
+    assert message in response.text
+    assert response.headers["hx-retarget"] == "#flash"
+    assert await stored_texts(service, code) == []
+
+
+async def test_cards_for_a_closed_step_are_refused(client, room, service):
+    code, phone = room
+    assert (await client.post(f"/w/{code}/t/close")).status_code == 204
+    response = await send_card(phone, code, "Zu spät")
+    assert response.status_code == 409
+    assert "geschlossen" in response.text
+    assert await stored_texts(service, code) == []
+
+
+async def test_cards_without_joining_are_refused(client, room):
+    code, _ = room
+    response = await send_card(phone_client(client), code, "Hallo")
+    assert response.status_code == 403
+    assert "noch nicht beigetreten" in response.text
+
+
+async def test_a_participant_cookie_of_another_workshop_is_refused(client, room, service):
+    code, phone = room
+    other = await create_workshop(client, "Anderer Workshop")
+    foreign = phone.cookies.get(f"mb_p_{code}")
+    intruder = phone_client(client)
+    intruder.cookies.set(f"mb_p_{other}", foreign)
+    assert (await send_card(intruder, other, "Hallo")).status_code == 403
+    assert await stored_texts(service, other) == []
+
+
+async def test_editing_and_deleting_my_own_card(room, service):
+    code, phone = room
+    await send_card(phone, code, "Erst so", client_id="a")
+    workshop = await service.workshop(code)
+    card = (await service.snapshot(workshop.id)).wall.cards[0]
+    edited = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "green"}
+    )
+    assert edited.status_code == 200 and "Dann so" in edited.text
+    assert await stored_texts(service, code) == ["Dann so"]
+    deleted = await phone.post(f"/w/{code}/cards/{card.id}/delete")
+    assert deleted.status_code == 200
+    assert await stored_texts(service, code) == []
+
+
+async def test_nobody_edits_or_deletes_someone_elses_card(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Meine Karte", client_id="a")
+    workshop = await service.workshop(code)
+    card = (await service.snapshot(workshop.id)).wall.cards[0]
+    neighbour = phone_client(client)
+    await join(neighbour, code)
+    edit = await neighbour.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Gehackt", "colour": "yellow"}
+    )
+    delete = await neighbour.post(f"/w/{code}/cards/{card.id}/delete")
+    assert edit.status_code == 403 and delete.status_code == 403
+    assert "eigenen Karten" in edit.text
+    assert await stored_texts(service, code) == ["Meine Karte"]
+
+
+async def test_one_participant_cannot_flood_the_wall(room, settings, service):
+    code, phone = room
+    statuses = [
+        (await send_card(phone, code, f"Karte {i}", client_id=str(i))).status_code
+        for i in range(settings.cards_per_minute + 3)
+    ]
+    assert statuses.count(200) == settings.cards_per_minute
+    assert statuses[-1] == 429
+    assert len(await stored_texts(service, code)) == settings.cards_per_minute
+
+
+async def test_setting_a_nickname(room, service):
+    code, phone = room
+    response = await phone.post(f"/w/{code}/nickname", data={"nickname": "Sam"})
+    assert response.status_code == 200
+    assert "Sam" in (await phone.get(f"/w/{code}")).text
+
+
+# -- the trainer's actions -----------------------------------------------------------
+async def test_trainer_actions_need_the_trainer_token(client, room, service):
+    code, phone = room
+    for who in (phone, phone_client(client)):
+        for action in ("close", "reveal", "hide", "cluster-new", "card-move"):
+            response = await who.post(f"/w/{code}/t/{action}", data={"heading": "X"})
+            assert response.status_code == 403, action
+    workshop = await service.workshop(code)
+    snapshot = await service.snapshot(workshop.id)
+    assert snapshot.wall.step.state == "open" and snapshot.wall.clusters == ()
+
+
+async def test_unknown_trainer_action_is_a_404(client, room):
+    code, _ = room
+    assert (await client.post(f"/w/{code}/t/explode")).status_code == 404
+
+
+async def test_hidden_cards_stay_off_the_board_and_phones_until_revealed(client, room):
+    code, phone = room
+    assert (await client.post(f"/w/{code}/t/hide")).status_code == 204
+    await send_card(phone, code, "Geheimer Gedanke")
+    neighbour = phone_client(client)
+    await join(neighbour, code)
+    board = await neighbour.get(f"/w/{code}/board")
+    wall = await neighbour.get(f"/w/{code}/wall")
+    assert "Geheimer Gedanke" not in board.text and "Geheimer Gedanke" not in wall.text
+    assert "data-count>1<" in board.text.replace(" ", "")
+    console = await client.get(f"/w/{code}/trainer")
+    assert "Geheimer Gedanke" in console.text
+    assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
+    assert "Geheimer Gedanke" in (await neighbour.get(f"/w/{code}/board")).text
+
+
+async def test_revealing_twice_or_revealing_an_open_step_is_refused(client, room):
+    code, _ = room
+    response = await client.post(f"/w/{code}/t/reveal")
+    assert response.status_code == 409
+    assert "nichts verdeckt" in response.text
+
+
+async def test_clustering_from_the_console(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Lächeln", client_id="1")
+    await send_card(phone, code, "Zuhören", client_id="2")
+    assert (
+        await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
+    ).status_code == 204
+    workshop = await service.workshop(code)
+    wall = (await service.snapshot(workshop.id)).wall
+    cluster = wall.clusters[0]
+    for card in wall.cards:
+        response = await client.post(
+            f"/w/{code}/t/card-move",
+            data={"card_id": card.id, "cluster_id": cluster.id, "index": "0"},
+        )
+        assert response.status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    assert {c.cluster_id for c in wall.cards} == {cluster.id}
+    board = await client.get(f"/w/{code}/board")
+    assert "Haltung" in board.text
+    await client.post(f"/w/{code}/t/cluster-dissolve", data={"cluster_id": cluster.id})
+    wall = (await service.snapshot(workshop.id)).wall
+    assert wall.clusters == () and {c.cluster_id for c in wall.cards} == {None}
+
+
+async def test_fixing_wording_marks_the_card_as_edited(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Kundn begeistern", client_id="1")
+    workshop = await service.workshop(code)
+    card = (await service.snapshot(workshop.id)).wall.cards[0]
+    await client.post(
+        f"/w/{code}/t/card-text", data={"card_id": card.id, "text": "Kunden begeistern"}
+    )
+    mine = await phone.get(f"/w/{code}")
+    assert "Kunden begeistern" in mine.text and "bearbeitet" in mine.text
+
+
+async def test_trainer_refusals_are_in_the_users_language(client, room):
+    code, _ = room
+    response = await client.post(
+        f"/w/{code}/t/cluster-new", data={"heading": ""}, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 422
+    assert "The heading is empty." in response.text
+
+
+# -- the edge: origin, size, headers, misc ------------------------------------------
+async def test_state_changes_from_a_foreign_origin_are_refused(client, room, service):
+    code, phone = room
+    response = await phone.post(
+        f"/w/{code}/cards",
+        data={"text": "CSRF", "colour": "yellow"},
+        headers={"origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert await stored_texts(service, code) == []
+    cross_site = await client.post(f"/w/{code}/t/close", headers={"sec-fetch-site": "cross-site"})
+    assert cross_site.status_code == 403
+
+
+async def test_same_origin_requests_pass_the_origin_check(room, service):
+    code, phone = room
+    response = await send_card(phone, code, "Gleicher Ursprung")
+    assert response.status_code == 200
+    response = await phone.post(
+        f"/w/{code}/cards",
+        data={"text": "Mit Origin", "colour": "yellow"},
+        headers={"origin": "http://testserver"},
+    )
+    assert response.status_code == 200
+
+
+async def test_oversized_bodies_are_refused(room, service):
+    code, phone = room
+    response = await phone.post(f"/w/{code}/cards", data={"text": "x" * 70_000, "colour": "yellow"})
+    assert response.status_code == 413
+    assert "zu groß" in response.text
+    assert await stored_texts(service, code) == []
+
+
+async def test_oversized_chunked_bodies_are_refused(room, service):
+    code, phone = room
+
+    async def chunks():
+        for _ in range(100):
+            yield b"text=" + b"x" * 1000
+
+    response = await phone.post(
+        f"/w/{code}/cards",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert await stored_texts(service, code) == []
+
+
+async def test_every_response_carries_security_headers(client, room):
+    code, _ = room
+    for path in ("/", f"/w/{code}/board", "/static/js/live.js", "/nowhere"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_unknown_pages_and_workshops_get_a_page_in_german(client):
+    assert (await client.get("/nowhere")).status_code == 404
+    response = await client.get("/w/AAAAAA/board")
+    assert response.status_code == 404
+    assert "keinen Workshop" in response.text
+
+
+async def test_qr_code_is_an_svg_image(client, room):
+    code, _ = room
+    response = await client.get(f"/w/{code}/qr.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert b"http://www.w3.org/2000/svg" in response.content
+
+
+async def test_healthz_checks_the_database(client, service):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
