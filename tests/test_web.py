@@ -476,3 +476,64 @@ async def test_healthz_checks_the_database(client, service):
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_stacking_duplicates_and_taking_them_off_again(client, room, service):
+    code, phone = room
+    for i, text in enumerate(["Freundlich sein", "Freundlichkeit", "Nett sein"]):
+        await send_card(phone, code, text, client_id=str(i))
+    workshop = await service.workshop(code)
+    first, second, third = sorted(
+        (await service.snapshot(workshop.id)).wall.cards, key=lambda c: c.created_at
+    )
+    for card in (second, third):
+        stack = {"card_id": card.id, "onto_id": first.id}
+        assert (await client.post(f"/w/{code}/t/card-stack", data=stack)).status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    assert [c.id for c in wall.stacked_under(first.id)] == [second.id, third.id]
+    board = await client.get(f"/w/{code}/board")
+    assert "×3" in board.text
+    unstack = {"card_id": third.id}
+    assert (await client.post(f"/w/{code}/t/card-unstack", data=unstack)).status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    assert [c.id for c in wall.stacked_under(first.id)] == [second.id]
+    onto_itself = await client.post(
+        f"/w/{code}/t/card-stack", data={"card_id": first.id, "onto_id": first.id}
+    )
+    assert onto_itself.status_code == 422
+
+
+async def test_renaming_reordering_and_merging_clusters(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Lächeln", client_id="1")
+    for heading in ("Haltung", "Tempo", "Kulanz"):
+        await client.post(f"/w/{code}/t/cluster-new", data={"heading": heading})
+    workshop = await service.workshop(code)
+    wall = (await service.snapshot(workshop.id)).wall
+    haltung, tempo, kulanz = wall.ordered_clusters()
+    card = wall.cards[0]
+    await client.post(
+        f"/w/{code}/t/card-move", data={"card_id": card.id, "cluster_id": tempo.id, "index": "0"}
+    )
+    rename = {"cluster_id": tempo.id, "heading": "Tempo & Takt"}
+    assert (await client.post(f"/w/{code}/t/cluster-rename", data=rename)).status_code == 204
+    move = {"cluster_id": kulanz.id, "index": "0"}
+    assert (await client.post(f"/w/{code}/t/cluster-move", data=move)).status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    assert [c.heading for c in wall.ordered_clusters()] == ["Kulanz", "Haltung", "Tempo & Takt"]
+    merge = {"cluster_id": tempo.id, "into_id": haltung.id}
+    assert (await client.post(f"/w/{code}/t/cluster-merge", data=merge)).status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    assert [c.heading for c in wall.ordered_clusters()] == ["Kulanz", "Haltung"]
+    assert wall.cards[0].cluster_id == haltung.id
+    bad_index = {"cluster_id": haltung.id, "index": "links"}
+    assert (await client.post(f"/w/{code}/t/cluster-move", data=bad_index)).status_code == 400
+
+
+async def test_the_trainer_changes_the_question(client, room):
+    code, phone = room
+    question = {"question": "Was begeistert unsere Kunden?"}
+    assert (await client.post(f"/w/{code}/t/question", data=question)).status_code == 204
+    assert "Was begeistert unsere Kunden?" in (await phone.get(f"/w/{code}")).text
+    too_long = await client.post(f"/w/{code}/t/question", data={"question": "x" * 201})
+    assert too_long.status_code == 422
