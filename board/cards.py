@@ -7,6 +7,7 @@ the live layer turns them into updates for boards, consoles and phones.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -81,9 +82,16 @@ class Wall:
         return sorted(found, key=lambda c: (c.position, c.created_at))
 
     def stacked_under(self, card_id: str) -> list[Card]:
-        return sorted(
-            (c for c in self.cards if c.stacked_on == card_id), key=lambda c: c.created_at
-        )
+        return self._stacks.get(card_id, [])
+
+    @functools.cached_property
+    def _stacks(self) -> dict[str, list[Card]]:
+        # Built once per wall: templates ask for every card's stack.
+        stacks: dict[str, list[Card]] = {}
+        for card in sorted(self.cards, key=lambda c: c.created_at):
+            if card.stacked_on is not None:
+                stacks.setdefault(card.stacked_on, []).append(card)
+        return stacks
 
     def ordered_clusters(self) -> list[Cluster]:
         return sorted(self.clusters, key=lambda c: (c.position, c.created_at))

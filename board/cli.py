@@ -65,14 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        if args.command == "serve":
+            overrides = {
+                name: value
+                for name, value in (
+                    ("host", args.host),
+                    ("port", args.port),
+                    ("data_dir", args.data),
+                )
+                if value is not None
+            }
+            serve(settings.with_(**overrides))
     except SettingError as error:
         print(f"board: {error}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        overrides = {
-            name: value
-            for name, value in (("host", args.host), ("port", args.port), ("data_dir", args.data))
-            if value is not None
-        }
-        serve(settings.with_(**overrides))
     return 0

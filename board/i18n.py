@@ -259,7 +259,7 @@ def choose_language(cookie: str | None, accept_language: str | None) -> str:
             q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
         except ValueError:
             q = 0.0
-        if lang in LANGUAGES and q > best_q:
+        if lang in LANGUAGES and q > 0 and q > best_q:  # q=0 means "not acceptable"
             best, best_q = lang, q
     return best
 

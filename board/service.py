@@ -49,6 +49,7 @@ class Outcome:
 def make_templates() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        auto_reload=False,  # no stat() per include on every render
         autoescape=True,  # card texts are untrusted HTML: escaped everywhere
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

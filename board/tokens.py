@@ -16,6 +16,8 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from board.settings import SettingError
+
 KEY_FILE = "secret.key"
 
 
@@ -24,14 +26,27 @@ def load_or_create_key(data_dir: Path, from_env: str = "") -> str:
         return from_env
     path = data_dir / KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two processes starting at once cannot both write a key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    if not path.exists():
+        # Write the whole key to a private temporary file, then link it into
+        # place: the key file never exists half-written, and of two processes
+        # starting at once exactly one key wins.
+        temporary = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 16:
+        raise SettingError(f"{path} holds no usable signing key: delete it to make a new one")
+    return key
 
 
 @dataclass(frozen=True)
