@@ -20,7 +20,7 @@ from board.steps import Step
 COLOURS: tuple[str, ...] = ("yellow", "white", "orange", "green", "blue", "pink")
 MAX_LINES = 3
 MAX_HEADING_LENGTH = 60
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Wall:
         return sorted(found, key=lambda c: (c.position, c.created_at))
 
     def stacked_under(self, card_id: str) -> list[Card]:
-        return self._stacks.get(card_id, [])
+        return list(self._stacks.get(card_id, ()))
 
     @functools.cached_property
     def _stacks(self) -> dict[str, list[Card]]:
@@ -288,7 +288,7 @@ def move_cluster(wall: Wall, cluster_id: str, index: int) -> list[Change]:
     cluster = wall.cluster(cluster_id)
     order = [c for c in wall.ordered_clusters() if c.id != cluster.id]
     order.insert(max(0, min(index, len(order))), cluster)
-    return [replace(c, position=i) for i, c in enumerate(order) if c.position != i or c is cluster]
+    return [replace(c, position=i) for i, c in enumerate(order) if c.position != i]
 
 
 def merge_clusters(wall: Wall, source_id: str, target_id: str) -> list[Change]:

@@ -47,6 +47,8 @@ class RateLimit:
         full_after = self.capacity / self.rate
         for key in [k for k, b in self._buckets.items() if now - b.updated > full_after]:
             del self._buckets[key]
+        if len(self._buckets) >= MAX_KEYS:  # all busy: start afresh rather than grow
+            self._buckets.clear()
 
 
 @dataclass

@@ -43,7 +43,7 @@ def new_join_code() -> str:
 
 def normalise_code(raw: str) -> str | None:
     """The code as typed (any case, spaces, dashes) or None if it cannot be one."""
-    code = "".join(ch for ch in raw.upper() if ch not in " -\t")
+    code = "".join(raw.split()).replace("-", "").upper()
     if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return None
     return code

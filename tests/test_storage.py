@@ -1,0 +1,198 @@
+"""The SQLite file: migrations, WAL, one writer thread, one reader thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from board import storage
+from board.storage import MIGRATIONS, Database, connect, migrate, rows, utils
+
+TABLES = {"migrations", "workshops", "participants", "steps", "clusters", "cards"}
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path / "board.sqlite3")
+    yield db
+    db.close()
+
+
+def applied(db: Database) -> list[dict[str, object]]:
+    return db.read_now(lambda conn: rows(conn, "SELECT * FROM migrations ORDER BY version"))
+
+
+def tables(db: Database) -> set[str]:
+    sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    return db.read_now(lambda conn: {row["name"] for row in rows(conn, sql)})
+
+
+def add_workshop(conn: sqlite3.Connection, workshop_id: str = "ws") -> None:
+    conn.execute(
+        "INSERT INTO workshops (id, code, title, trainer_secret, seq, created_at)"
+        " VALUES (?, ?, 'Retro', 'secret', 0, 1.0)",
+        (workshop_id, workshop_id.upper()),
+    )
+
+
+def count_workshops(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM workshops").fetchone()[0])
+
+
+# -- migrations ------------------------------------------------------------------
+
+
+def test_a_fresh_database_is_migrated_to_the_current_version(database: Database) -> None:
+    assert database.schema_version == len(MIGRATIONS)
+    assert [row["version"] for row in applied(database)] == list(range(1, len(MIGRATIONS) + 1))
+    assert TABLES <= tables(database)
+
+
+def test_the_data_folder_is_created_on_first_start(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "nested" / "board.sqlite3"
+    db = Database(path)
+    db.close()
+    assert path.is_file()
+
+
+def test_reopening_the_file_does_not_migrate_again(tmp_path: Path) -> None:
+    first = Database(tmp_path / "board.sqlite3")
+    before = applied(first)
+    first.close()
+
+    again = Database(tmp_path / "board.sqlite3")
+    try:
+        assert again.schema_version == len(MIGRATIONS)
+        assert applied(again) == before  # same rows, same applied_at: nothing ran twice
+    finally:
+        again.close()
+
+
+def test_a_new_migration_runs_once_on_an_existing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Database(tmp_path / "board.sqlite3").close()
+
+    def m002_add_notes(db: sqlite_utils.Database) -> None:
+        db.table("notes").create({"id": str, "text": str}, pk="id")
+
+    monkeypatch.setattr(storage, "MIGRATIONS", (*MIGRATIONS, m002_add_notes))
+    for _ in range(2):  # the second start finds version 2 done and must not create "notes" again
+        db = Database(tmp_path / "board.sqlite3")
+        try:
+            assert db.schema_version == len(MIGRATIONS) + 1
+            assert "notes" in tables(db)
+            assert len(applied(db)) == len(MIGRATIONS) + 1
+        finally:
+            db.close()
+
+
+def test_a_migration_that_fails_leaves_no_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(db: sqlite_utils.Database) -> None:
+        db.table("half_done").create({"id": int}, pk="id")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(storage, "MIGRATIONS", (*MIGRATIONS, broken))
+    conn = connect(tmp_path / "board.sqlite3")
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            migrate(conn)
+        names = {row["name"] for row in rows(conn, "SELECT name FROM sqlite_master")}
+        versions = [row["version"] for row in rows(conn, "SELECT version FROM migrations")]
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+
+    assert "half_done" not in names
+    assert versions == list(range(1, len(MIGRATIONS) + 1))  # the good ones before it stay
+
+
+# -- the connection settings -------------------------------------------------------
+
+
+def test_the_file_is_in_wal_mode_so_reads_run_while_a_write_is_under_way(
+    database: Database,
+) -> None:
+    assert database.read_now(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
+    assert database.write_now(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
+
+
+def test_foreign_keys_are_enforced(database: Database) -> None:
+    def orphan_step(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO steps (id, workshop_id, position, kind, state)"
+            " VALUES ('s', 'no-such-workshop', 0, 'cards', 'open')"
+        )
+
+    with pytest.raises(sqlite3.IntegrityError):
+        database.write_now(orphan_step)
+
+
+def test_rows_are_plain_dicts(database: Database) -> None:
+    database.write_now(add_workshop)
+    [row] = database.read_now(lambda conn: rows(conn, "SELECT id, seq FROM workshops"))
+    assert row == {"id": "ws", "seq": 0}
+
+
+def test_the_sqlite_utils_view_is_made_once_per_connection(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "board.sqlite3")
+    try:
+        assert utils(conn) is utils(conn)
+    finally:
+        conn.close()
+
+
+# -- writes and reads --------------------------------------------------------------
+
+
+def test_a_write_is_committed_and_seen_by_the_reader(database: Database) -> None:
+    database.write_now(add_workshop)
+    assert database.read_now(count_workshops) == 1
+
+
+def test_a_write_that_fails_leaves_nothing_behind(database: Database) -> None:
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        add_workshop(conn, "ws1")
+        raise ValueError("refused half-way")
+
+    with pytest.raises(ValueError, match="refused half-way"):
+        database.write_now(half_then_fail)
+
+    assert database.read_now(count_workshops) == 0
+    database.write_now(add_workshop)  # the writer is usable afterwards
+    assert database.read_now(count_workshops) == 1
+
+
+def test_a_write_returns_what_the_function_returns(database: Database) -> None:
+    assert database.write_now(lambda conn: 42) == 42
+
+
+def test_the_reader_does_not_write(database: Database) -> None:
+    database.read_now(add_workshop)  # run on the reader: rolled back after the read
+    assert database.read_now(count_workshops) == 0
+
+
+async def test_async_writes_and_reads_run_on_their_own_threads(database: Database) -> None:
+    await database.write(add_workshop)
+    await database.write(lambda conn: add_workshop(conn, "ws2"))
+    assert await database.read(count_workshops) == 2
+
+
+async def test_an_async_write_that_fails_raises_in_the_caller(database: Database) -> None:
+    def fail(conn: sqlite3.Connection) -> None:
+        add_workshop(conn)
+        raise LookupError("nope")
+
+    with pytest.raises(LookupError):
+        await database.write(fail)
+    assert await database.read(count_workshops) == 0
+
+
+def test_a_fresh_database_is_healthy(database: Database) -> None:
+    assert database.healthy()
