@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from board.changes import Deleted
 from board.errors import Refused
 from board.steps import Step
 
@@ -45,12 +46,6 @@ class Cluster:
     heading: str
     position: int
     created_at: float
-
-
-@dataclass(frozen=True)
-class Deleted:
-    table: str
-    id: str
 
 
 Change = Card | Cluster | Step | Deleted

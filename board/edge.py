@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
 from board.errors import Refused
-from board.i18n import choose_language, translate, translator
+from board.i18n import choose_language, language_context, translate
 from board.middleware import BodyTooLarge
 from board.service import Service
 from board.workshops import Participant, Workshop, normalise_code
@@ -32,11 +32,10 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     lang = lang_of(request)
     service = service_of(request)
     html = service.templates.get_template(name).render(
-        lang=lang,
-        t=translator(lang),
         path=request.url.path,
         oob=False,
         card_max_length=service.settings.card_max_length,
+        **language_context(lang),
         **context,
     )
     return HTMLResponse(html, status)

@@ -117,6 +117,112 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Could not save – please try again in a moment.",
     },
     "not_found": {"de": "Diese Seite gibt es nicht.", "en": "This page does not exist."},
+    "step_not_active": {
+        "de": "Dieser Schritt ist nicht mehr dran – die Seite zeigt jetzt den aktuellen.",
+        "en": "This step is no longer on – the page now shows the current one.",
+    },
+    "wrong_kind": {
+        "de": "Das passt nicht zu diesem Schritt.",
+        "en": "That does not fit this step.",
+    },
+    "voting_closed": {
+        "de": "Dieser Schritt ist geschlossen – Ihre Eingabe wurde nicht gespeichert.",
+        "en": "This step is closed – your input was not saved.",
+    },
+    "scale_out_of_range": {
+        "de": "Diesen Punkt gibt es auf der Skala nicht.",
+        "en": "There is no such point on the scale.",
+    },
+    "situation_unknown": {
+        "de": "Diese Situation gibt es nicht.",
+        "en": "There is no such situation.",
+    },
+    "point_outside": {
+        "de": "Der Punkt liegt außerhalb des Feldes.",
+        "en": "The point lies outside the field.",
+    },
+    "budget_out_of_range": {
+        "de": "Die Punktzahl muss zwischen 1 und 50 liegen.",
+        "en": "The number of dots must be between 1 and 50.",
+    },
+    "option_unknown": {
+        "de": "Diese Option gibt es nicht (mehr).",
+        "en": "This option does not exist (any more).",
+    },
+    "no_dots_left": {
+        "de": "Alle Ihre Punkte sind verteilt. Nehmen Sie erst einen zurück.",
+        "en": "All your dots are spent. Take one back first.",
+    },
+    "option_full": {
+        "de": "Höchstens {max} Punkte pro Option.",
+        "en": "At most {max} dots per option.",
+    },
+    "no_dot_to_take_back": {
+        "de": "Hier liegt kein Punkt von Ihnen.",
+        "en": "You have no dot here.",
+    },
+    "mood_unknown": {"de": "Dieses Wetter gibt es nicht.", "en": "There is no such weather."},
+    "word_too_long": {
+        "de": "Ein Wort, bitte: höchstens {max} Zeichen.",
+        "en": "One word, please: at most {max} characters.",
+    },
+    "what_empty": {
+        "de": "Bitte beschreiben Sie die Maßnahme.",
+        "en": "Please describe the action.",
+    },
+    "what_too_long": {
+        "de": "Die Maßnahme ist zu lang: höchstens {max} Zeichen.",
+        "en": "The action is too long: at most {max} characters.",
+    },
+    "who_too_long": {
+        "de": "„Wer“ ist zu lang: höchstens {max} Zeichen.",
+        "en": "“Who” is too long: at most {max} characters.",
+    },
+    "due_too_long": {
+        "de": "„Bis wann“ ist zu lang: höchstens {max} Zeichen.",
+        "en": "“By when” is too long: at most {max} characters.",
+    },
+    "action_not_found": {
+        "de": "Diese Maßnahme gibt es nicht (mehr).",
+        "en": "This action does not exist (any more).",
+    },
+    "nickname_needed": {
+        "de": "Bitte geben Sie einen Spitznamen ein, damit Ihr Gegenüber Sie findet.",
+        "en": "Please enter a nickname so your partner can find you.",
+    },
+    "nickname_taken": {
+        "de": "Diesen Spitznamen hat schon jemand. Bitte wählen Sie einen anderen.",
+        "en": "Someone already has this nickname. Please choose another.",
+    },
+    "too_few_people": {
+        "de": "Für ein SpeedMeet braucht es mindestens zwei Personen.",
+        "en": "A SpeedMeet needs at least two people.",
+    },
+    "already_started": {
+        "de": "Das SpeedMeet läuft schon.",
+        "en": "The SpeedMeet is already running.",
+    },
+    "timing_out_of_range": {
+        "de": "Runden von 1 bis 30 Minuten, Wechsel von 0 bis 300 Sekunden.",
+        "en": "Rounds of 1 to 30 minutes, change-overs of 0 to 300 seconds.",
+    },
+    "agenda_full": {
+        "de": "Die Agenda ist voll: höchstens {max} Schritte.",
+        "en": "The agenda is full: at most {max} steps.",
+    },
+    "last_step": {
+        "de": "Der letzte Schritt der Agenda bleibt.",
+        "en": "The last step of the agenda stays.",
+    },
+    "no_more_steps": {"de": "Hier endet die Agenda.", "en": "The agenda ends here."},
+    "timer_out_of_range": {
+        "de": "Der Timer läuft 1 Sekunde bis {max} Minuten.",
+        "en": "The timer runs from 1 second to {max} minutes.",
+    },
+    "exercise_unknown": {
+        "de": "Die Übung „{name}“ gibt es nicht.",
+        "en": "There is no exercise “{name}”.",
+    },
     # pages
     "app_name": {"de": "Moderationswand", "en": "Moderation board"},
     "start_title": {"de": "Neuen Workshop anlegen", "en": "Create a workshop"},
@@ -237,6 +343,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Vor dem Aufdecken: Wortlaut korrigieren, Doppelte stapeln.",
         "en": "Before revealing: fix wording, stack duplicates.",
     },
+    "add_to_agenda": {"de": "Zur Agenda hinzufügen", "en": "Add to the agenda"},
+    "add_exercise": {"de": "Übung hinzufügen", "en": "Add an exercise"},
+    "agenda": {"de": "Agenda", "en": "Agenda"},
+    "agenda_hint": {"de": "Wählen Sie Übungen für die Agenda (später im Moderationsbereich änderbar). Ohne Auswahl beginnt der Workshop mit einer Kartenabfrage.", "en": "Pick exercises for the agenda (you can change it later in the console). Without any, the workshop starts with a card collection."},
+    "question_hint": {"de": "für die erste Kartenabfrage, wenn keine Übung gewählt ist", "en": "for the first card collection when no exercise is picked"},
+    "change_tables": {"de": "Tisch wechseln!", "en": "Change tables!"},
+    "changeover_seconds": {"de": "Wechselzeit (Sekunden)", "en": "Change-over (seconds)"},
+    "changeover_to": {"de": "Wechsel zu Runde {round} von {rounds}", "en": "Change to round {round} of {rounds}"},
+    "confirm_delete_action": {"de": "Diese Maßnahme löschen?", "en": "Delete this action?"},
+    "confirm_pairs_reset": {"de": "SpeedMeet abbrechen und neu planen?", "en": "Stop the SpeedMeet and plan anew?"},
+    "confirm_remove_step": {"de": "Diesen Schritt mit allen Karten und Stimmen löschen?", "en": "Remove this step with all its cards and votes?"},
+    "dots": {"de": "Punkte", "en": "dots"},
+    "dots_default_hint": {"de": "Faustregel: ein Drittel der {n} Optionen", "en": "Rule of thumb: a third of the {n} options"},
+    "dots_each": {"de": "Punkte pro Person", "en": "dots each"},
+    "dots_hidden": {"de": "Punkte verdeckt", "en": "dots hidden"},
+    "dots_left": {"de": "Noch {left} von {budget} Punkten", "en": "{left} of {budget} dots left"},
+    "dots_per_person": {"de": "Punkte pro Person", "en": "Dots per person"},
+    "due": {"de": "Bis wann", "en": "By when"},
+    "due_placeholder": {"de": "z. B. Ende März", "en": "e.g. end of March"},
+    "grid_hint": {"de": "Tippen Sie in jedes Feld; erneutes Tippen verschiebt Ihren Punkt.", "en": "Tap into each field; tapping again moves your dot."},
+    "hide_results": {"de": "Ergebnis verdeckt", "en": "Hide results"},
+    "kind_cards": {"de": "Kartenabfrage", "en": "Card collection"},
+    "kind_scale": {"de": "Ein-Punkt-Abfrage", "en": "One-dot scale"},
+    "kind_grid": {"de": "Koordinatenabfrage", "en": "Grid"},
+    "kind_dots": {"de": "Mehr-Punkt-Abfrage", "en": "Dot voting"},
+    "kind_mood": {"de": "Stimmungsbarometer", "en": "Mood barometer"},
+    "kind_pairs": {"de": "SpeedMeet", "en": "SpeedMeet"},
+    "kind_actions": {"de": "Maßnahmenplan", "en": "Action plan"},
+    "max_per_option": {"de": "höchstens {max} pro Option", "en": "at most {max} per option"},
+    "mean": {"de": "Mittelwert", "en": "Mean"},
+    "median": {"de": "Median", "en": "Median"},
+    "meet_at": {"de": "Treffen Sie {name} an Tisch {table}", "en": "Meet {name} at table {table}"},
+    "minutes": {"de": "Minuten", "en": "minutes"},
+    "move_down": {"de": "Nach unten", "en": "Move down"},
+    "move_up": {"de": "Nach oben", "en": "Move up"},
+    "my_proposals": {"de": "Meine Vorschläge", "en": "My proposals"},
+    "next_step": {"de": "Weiter", "en": "Next"},
+    "previous_step": {"de": "Zurück", "en": "Back"},
+    "no_actions_yet": {"de": "Noch keine Maßnahmen.", "en": "No actions yet."},
+    "no_options_yet": {"de": "Noch keine Optionen: Es gibt noch keine Cluster in der Kartenabfrage davor.", "en": "No options yet: the card collection before this has no clusters yet."},
+    "on_break": {"de": "Pause", "en": "On a break"},
+    "one_word": {"de": "Ein Wort dazu (freiwillig)", "en": "One word about it (optional)"},
+    "option": {"de": "Option", "en": "Option"},
+    "pairs_finished": {"de": "Geschafft: alle {rounds} Runden sind gespielt.", "en": "Done: all {rounds} rounds are over."},
+    "pairs_join": {"de": "Ich bin dabei", "en": "Count me in"},
+    "pairs_joined": {"de": "dabei", "en": "in"},
+    "pairs_leave": {"de": "Ich muss gehen", "en": "I have to leave"},
+    "pairs_nickname": {"de": "Ihr Name für das SpeedMeet (so findet Ihr Gegenüber Sie)", "en": "Your name for the SpeedMeet (so your partner finds you)"},
+    "pairs_reset": {"de": "Abbrechen", "en": "Stop"},
+    "pairs_start": {"de": "SpeedMeet starten ({n} dabei)", "en": "Start the SpeedMeet ({n} in)"},
+    "pairs_waiting": {"de": "Warten auf den Start …", "en": "Waiting for the start …"},
+    "pairs_you_are_in": {"de": "Sie sind dabei als {name}.", "en": "You are in as {name}."},
+    "place_dot": {"de": "Punkt setzen", "en": "Place a dot"},
+    "propose": {"de": "Vorschlagen", "en": "Propose"},
+    "quadrant_top_right": {"de": "oben rechts (+/+)", "en": "top right (+/+)"},
+    "quadrant_bottom_right": {"de": "unten rechts (+/−)", "en": "bottom right (+/−)"},
+    "quadrant_top_left": {"de": "oben links (−/+)", "en": "top left (−/+)"},
+    "quadrant_bottom_left": {"de": "unten links (−/−)", "en": "bottom left (−/−)"},
+    "rank": {"de": "Rang", "en": "Rank"},
+    "remove_step": {"de": "Schritt entfernen", "en": "Remove step"},
+    "results_hidden_note": {"de": "Das Ergebnis bleibt verdeckt, bis die Moderation es aufdeckt.", "en": "The result stays hidden until the facilitator reveals it."},
+    "round_minutes": {"de": "Runde (Minuten)", "en": "Round (minutes)"},
+    "round_of": {"de": "Runde {round} von {rounds}", "en": "Round {round} of {rounds}"},
+    "show_results": {"de": "Ergebnis ansehen", "en": "View the result"},
+    "table": {"de": "Tisch", "en": "Table"},
+    "take_back_dot": {"de": "Punkt zurücknehmen", "en": "Take a dot back"},
+    "themenspeicher": {"de": "Themenspeicher", "en": "Topic ranking"},
+    "time_is_up": {"de": "Zeit ist um!", "en": "Time is up!"},
+    "timer": {"de": "Timer", "en": "Timer"},
+    "timer_start": {"de": "Starten", "en": "Start"},
+    "timer_stop": {"de": "Stoppen", "en": "Stop"},
+    "vote_move_hint": {"de": "Sie können ihn noch verschieben.", "en": "You can still move it."},
+    "vote_saved": {"de": "gespeichert", "en": "saved"},
+    "voters": {"de": "Teilnehmende", "en": "participants"},
+    "voters_hidden": {"de": "haben gepunktet – verdeckt", "en": "have voted – hidden"},
+    "votes_hidden": {"de": "Punkte gesetzt – verdeckt", "en": "dots placed – hidden"},
+    "voting_closed_note": {"de": "Dieser Schritt ist geschlossen. Danke!", "en": "This step is closed. Thank you!"},
+    "what": {"de": "Was", "en": "What"},
+    "who": {"de": "Wer", "en": "Who"},
+    "you_have_a_break": {"de": "Diese Runde haben Sie Pause.", "en": "You have a break this round."},
     "language": {"de": "Sprache", "en": "Language"},
     "seq": {"de": "Stand", "en": "Version"},
     "write_card_first": {"de": "Schreiben Sie Ihre erste Karte.", "en": "Write your first card."},
@@ -270,6 +456,26 @@ def translate(lang: str, key: str, **params: object) -> str:
         return key
     text = entry.get(lang) or entry[DEFAULT]
     return text.format(**params) if params else text
+
+
+def decimal(value: float | None, lang: str, digits: int = 1) -> str:
+    """A number as people write it: "2,5" in German, "2.5" in English, "3" for 3.0."""
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "de" else text
+
+
+def text_in(texts: object, lang: str) -> str:
+    """One language of a bilingual text from an exercise file (German as fallback)."""
+    if isinstance(texts, dict):
+        return str(texts.get(lang) or texts.get(DEFAULT) or "")
+    return ""
+
+
+def language_context(lang: str) -> dict[str, object]:
+    """What every template needs to speak the user's language."""
+    return {"lang": lang, "t": translator(lang), "tr": lambda texts: text_in(texts, lang)}
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,44 +23,39 @@ from typing import Any
 
 import jinja2
 
-from board import repository
-from board.cards import Wall
+from board import snapshot
 from board.hub import Frame, Hub
-from board.i18n import translator
+from board.i18n import language_context
+from board.snapshot import Snapshot
 from board.storage import Database
-from board.workshops import Workshop
 
 log = logging.getLogger(__name__)
 
-STEP, WALL, PRESENCE = "step", "wall", "presence"
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE})
+STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agenda"
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
+EVERYONE = "*"  # in ``people``: every participant's own view changed
 
 # Which partial renders which region, by role. The full pages include the same partials.
 PARTIALS: dict[str, dict[str, str]] = {
-    "board": {STEP: "board/_step.html", WALL: "board/_wall.html", PRESENCE: "_presence.html"},
-    "trainer": {STEP: "console/_step.html", WALL: "console/_wall.html", PRESENCE: "_presence.html"},
-    "phone": {STEP: "phone/_step.html"},
+    "board": {
+        STEP: "board/_step.html",
+        WALL: "board/_wall.html",
+        PRESENCE: "_presence.html",
+        TIMER: "_timer.html",
+    },
+    "trainer": {
+        STEP: "console/_step.html",
+        WALL: "console/_wall.html",
+        PRESENCE: "_presence.html",
+        TIMER: "_timer.html",
+        AGENDA: "console/_agenda.html",
+    },
+    "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }
 
 
 def audience(role: str, lang: str, participant_id: str | None = None) -> str:
     return f"mine/{participant_id}/{lang}" if role == "mine" else f"{role}/{lang}"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    workshop: Workshop
-    wall: Wall
-    participants: int
-
-
-def read_snapshot(conn: Any, workshop_id: str) -> Snapshot:
-    workshop = repository.workshop_by_id(conn, workshop_id)
-    return Snapshot(
-        workshop=workshop,
-        wall=repository.wall(conn, workshop.active_step_id),
-        participants=repository.count_participants(conn, workshop_id),
-    )
 
 
 @dataclass
@@ -85,6 +81,7 @@ class Live:
         self.card_max_length = card_max_length
         self._pending: dict[str, _Pending] = {}
         self._present: dict[str, Counter[str]] = {}
+        self._wakeups: dict[str, asyncio.TimerHandle] = {}
 
     # -- presence -------------------------------------------------------
     def present(self, workshop_id: str) -> int:
@@ -134,35 +131,48 @@ class Live:
         wanted = self.hub.audiences(workshop_id)
         if not wanted:
             return
-        snapshot = await self.db.read(lambda conn: read_snapshot(conn, workshop_id))
+        snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+        self._wake_at(workshop_id, snap.next_change_at())
         for name in sorted(wanted):
             role, _, rest = name.partition("/")
             if role == "mine":
                 participant_id, _, lang = rest.rpartition("/")
-                if participant_id not in people:
+                if EVERYONE not in people and participant_id not in people:
                     continue
-                text = self.render_mine(snapshot, lang, participant_id)
+                text = self.render_mine(snap, lang, participant_id)
             else:
-                text = self.render(snapshot, role, rest, regions)
+                text = self.render(snap, role, rest, regions)
             if text:
-                await self.hub.publish(workshop_id, name, Frame(snapshot.workshop.seq, text))
+                await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
+
+    def _wake_at(self, workshop_id: str, moment: float | None) -> None:
+        """Re-render when a SpeedMeet round or the timer ends, though nobody acted."""
+        previous = self._wakeups.pop(workshop_id, None)
+        if previous is not None:
+            previous.cancel()
+        if moment is None:
+            return
+        delay = max(0.0, moment - time.time()) + 0.05
+        self._wakeups[workshop_id] = asyncio.get_running_loop().call_later(
+            delay, self.changed, workshop_id, ALL_REGIONS - {PRESENCE}, {EVERYONE}
+        )
 
     # -- rendering ------------------------------------------------------
-    def context(self, snapshot: Snapshot, lang: str) -> dict[str, Any]:
+    def context(self, snap: Snapshot, lang: str) -> dict[str, Any]:
         return {
-            "workshop": snapshot.workshop,
-            "wall": snapshot.wall,
-            "step": snapshot.wall.step,
-            "participants": snapshot.participants,
-            "present": self.present(snapshot.workshop.id),
-            "lang": lang,
-            "t": translator(lang),
+            "s": snap,
+            "workshop": snap.workshop,
+            "wall": snap.wall,
+            "step": snap.step,
+            "participants": snap.participants,
+            "present": self.present(snap.workshop.id),
             "card_max_length": self.card_max_length,
+            **language_context(lang),
         }
 
-    def render(self, snapshot: Snapshot, role: str, lang: str, regions: Iterable[str]) -> str:
+    def render(self, snap: Snapshot, role: str, lang: str, regions: Iterable[str]) -> str:
         partials = PARTIALS.get(role, {})
-        context = self.context(snapshot, lang) | {"oob": True}
+        context = self.context(snap, lang) | {"oob": True, "role": role}
         parts = [
             self.templates.get_template(partials[region]).render(context)
             for region in sorted(regions)
@@ -173,18 +183,15 @@ class Live:
         parts.append(self.templates.get_template("_seq.html").render(context))
         return "".join(parts)
 
-    def render_mine(self, snapshot: Snapshot, lang: str, participant_id: str) -> str:
-        context = self.context(snapshot, lang) | {
-            "oob": True,
-            "my_cards": snapshot.wall.cards_of(participant_id),
-        }
-        return self.templates.get_template("phone/_my_cards.html").render(context)
+    def render_mine(self, snap: Snapshot, lang: str, participant_id: str) -> str:
+        context = self.context(snap, lang) | {"oob": True, "me": participant_id, "role": "phone"}
+        return self.templates.get_template("phone/_mine.html").render(context)
 
     async def full_frame(
         self, workshop_id: str, role: str, lang: str, participant_id: str | None
     ) -> Frame:
-        snapshot = await self.db.read(lambda conn: read_snapshot(conn, workshop_id))
-        text = self.render(snapshot, role, lang, ALL_REGIONS)
+        snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+        text = self.render(snap, role, lang, ALL_REGIONS)
         if participant_id is not None:
-            text += self.render_mine(snapshot, lang, participant_id)
-        return Frame(snapshot.workshop.seq, text)
+            text += self.render_mine(snap, lang, participant_id)
+        return Frame(snap.workshop.seq, text)

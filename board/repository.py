@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
+from board.action_plan import ActionItem
+from board.agenda import STEP_TABLES
+from board.cards import COLOURS, Card, Cluster, Wall
+from board.changes import Deleted
 from board.errors import Refused
+from board.pairs import Person
 from board.steps import Step
 from board.storage import utils
+from board.votes import Vote
 from board.workshops import Participant, Workshop
 
-_TABLES: dict[type, str] = {Card: "cards", Cluster: "clusters", Step: "steps"}
+Change = Card | Cluster | Step | Vote | ActionItem | Person | Workshop | Deleted
+_TABLES: dict[type, tuple[str, str | tuple[str, str]]] = {
+    Card: ("cards", "id"),
+    Cluster: ("clusters", "id"),
+    Vote: ("votes", "id"),
+    ActionItem: ("action_items", "id"),
+    Person: ("pair_people", ("step_id", "participant_id")),
+}
 
 
 def _workshop(row: sqlite3.Row | None) -> Workshop:
@@ -58,7 +72,7 @@ def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
 
 def _step(row: sqlite3.Row) -> Step:
     data = dict(row)
-    data.pop("config", None)
+    data["config"] = json.loads(data["config"] or "{}")
     data["hidden"] = bool(data["hidden"])
     data["revealed"] = bool(data["revealed"])
     return Step(**data)
@@ -68,6 +82,7 @@ def _step_row(step: Step) -> dict[str, Any]:
     row = asdict(step)
     row["hidden"] = int(step.hidden)
     row["revealed"] = int(step.revealed)
+    row["config"] = json.dumps(step.config, ensure_ascii=False)
     return row
 
 
@@ -102,7 +117,7 @@ def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
     )
 
 
-def apply(conn: sqlite3.Connection, workshop_id: str, changes: list[Change]) -> int:
+def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change]) -> int:
     """Store the changes and return the workshop's new sequence number.
 
     Runs inside the caller's transaction; with no changes the sequence stays.
@@ -110,19 +125,53 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: list[Change]) -> 
     db = utils(conn)
     for change in changes:
         if isinstance(change, Deleted):
-            if change.table == "clusters":
-                conn.execute(
-                    "UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,)
-                )
-            conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
+            _delete(conn, change)
         elif isinstance(change, Step):
             db.table("steps").upsert(_step_row(change), pk="id")
+        elif isinstance(change, Workshop):
+            # Only what commands change; the sequence is bumped below.
+            conn.execute(
+                "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
+                " title = ? WHERE id = ?",
+                (
+                    change.active_step_id,
+                    change.timer_ends_at,
+                    change.timer_seconds,
+                    change.title,
+                    change.id,
+                ),
+            )
         else:
             row = asdict(change)
             if isinstance(change, Card):
                 row["edited"] = int(change.edited)
-            db.table(_TABLES[type(change)]).upsert(row, pk="id")
+            table, pk = _TABLES[type(change)]
+            db.table(table).upsert(row, pk=pk)
     return bump_seq(conn, workshop_id) if changes else current_seq(conn, workshop_id)
+
+
+def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
+    if change.table == "clusters":
+        conn.execute("UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,))
+    if change.table == "steps":
+        for table in STEP_TABLES:
+            conn.execute(f"DELETE FROM [{table}] WHERE step_id = ?", (change.id,))
+    conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
+
+
+def votes(conn: sqlite3.Connection, step_id: str) -> list[Vote]:
+    sql = "SELECT * FROM votes WHERE step_id = ? ORDER BY created_at"
+    return [Vote(**dict(row)) for row in conn.execute(sql, (step_id,))]
+
+
+def action_items(conn: sqlite3.Connection, step_id: str) -> list[ActionItem]:
+    sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at"
+    return [ActionItem(**dict(row)) for row in conn.execute(sql, (step_id,))]
+
+
+def people(conn: sqlite3.Connection, step_id: str) -> list[Person]:
+    sql = "SELECT * FROM pair_people WHERE step_id = ? ORDER BY joined_at"
+    return [Person(**dict(row)) for row in conn.execute(sql, (step_id,))]
 
 
 def bump_seq(conn: sqlite3.Connection, workshop_id: str) -> int:

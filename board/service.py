@@ -9,22 +9,30 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import jinja2
 
-from board import cards, repository
+from board import agenda, cards, repository, snapshot
 from board import live as live_mod
-from board.cards import Card, Change, Deleted, Wall
+from board.action_plan import ActionItem
+from board.cards import Card, Cluster
+from board.changes import Deleted
 from board.errors import Refused
+from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.hub import Hub, create_hub
+from board.i18n import decimal
+from board.pairs import Person
 from board.ratelimit import JoinGuard, RateLimit
+from board.repository import Change
 from board.settings import TEMPLATES_DIR, Settings
+from board.snapshot import Snapshot
 from board.steps import Step, new_cards_step
 from board.storage import Database
 from board.tokens import Tokens, load_or_create_key
+from board.votes import Vote
 from board.workshops import (
     Participant,
     Workshop,
@@ -37,17 +45,17 @@ from board.workshops import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-WallCommand = Callable[[Wall], list[Change]]
+Command = Callable[[Snapshot], Sequence[Change]]
 
 
 @dataclass(frozen=True)
 class Outcome:
     seq: int
-    changes: list[Change]
+    changes: Sequence[Change]
 
 
 def make_templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         auto_reload=False,  # no stat() per include on every render
         autoescape=True,  # card texts are untrusted HTML: escaped everywhere
@@ -55,6 +63,9 @@ def make_templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["decimal"] = decimal
+    env.filters["kind_label"] = lambda kind, t: t(f"kind_{kind}")
+    return env
 
 
 class Service:
@@ -70,6 +81,9 @@ class Service:
         self.card_limit = RateLimit(settings.cards_per_minute)
         self.request_limit = RateLimit(settings.requests_per_minute)
         self.join_guard = JoinGuard(free=settings.join_failures_free)
+        self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
+        for error in self.library.errors:
+            log.error("exercise skipped: %s", error)
 
     def close(self) -> None:
         self.db.close()
@@ -82,20 +96,36 @@ class Service:
             raise Refused("could_not_save", 503) from error
 
     # -- workshops and people ---------------------------------------------
-    async def create_workshop(self, title: str, question: str = "") -> Workshop:
+    def exercises(self, keys: Sequence[str]) -> list[Exercise]:
+        found = []
+        for key in keys:
+            exercise = self.library.get(key)
+            if exercise is None:
+                raise Refused("exercise_unknown", 422, name=key)
+            found.append(exercise)
+        return found
+
+    async def create_workshop(
+        self, title: str, question: str = "", exercise_keys: Sequence[str] = ()
+    ) -> Workshop:
+        """A workshop with the chosen exercises, or one open Kartenabfrage without any."""
         title = clean_title(title)
+        chosen = self.exercises(exercise_keys)
 
         def create(conn: sqlite3.Connection) -> Workshop:
             code = new_join_code()
             while repository.code_taken(conn, code):
                 code = new_join_code()
-            workshop_id, step_id = new_id(), new_id()
+            workshop_id = new_id()
+            steps: list[Step] = []
+            for exercise in chosen:
+                steps += agenda.steps_from(exercise, workshop_id, len(steps), new_id)
+            if not steps:
+                steps = [new_cards_step(new_id(), workshop_id, 0, question)]
             workshop = Workshop(
-                workshop_id, code, title, new_id() + new_id(), step_id, 0, time.time()
+                workshop_id, code, title, new_id() + new_id(), steps[0].id, 0, time.time()
             )
-            repository.insert_workshop(
-                conn, workshop, [new_cards_step(step_id, workshop_id, 0, question)]
-            )
+            repository.insert_workshop(conn, workshop, steps)
             return workshop
 
         return await self._write(create)
@@ -122,24 +152,30 @@ class Service:
 
         await self._write(store)
 
-    async def snapshot(self, workshop_id: str) -> live_mod.Snapshot:
-        return await self.db.read(lambda conn: live_mod.read_snapshot(conn, workshop_id))
+    async def snapshot(self, workshop_id: str) -> Snapshot:
+        return await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
 
-    # -- the one write path for the wall ----------------------------------
-    async def on_wall(self, workshop: Workshop, command: WallCommand) -> Outcome:
-        """Run ``command`` on the active step's wall, store, and publish what changed."""
+    # -- the one write path -------------------------------------------------
+    async def on_step(self, workshop: Workshop, command: Command) -> Outcome:
+        """Run ``command`` on the workshop as it is now, store, and publish what changed."""
 
-        def run(conn: sqlite3.Connection) -> tuple[Outcome, set[str]]:
-            current = repository.workshop_by_id(conn, workshop.id)
-            wall = repository.wall(conn, current.active_step_id)
-            changes = command(wall)
+        def run(conn: sqlite3.Connection) -> tuple[Outcome, set[str], set[str]]:
+            snap = snapshot.read(conn, workshop.id)
+            changes = list(command(snap))
             seq = repository.apply(conn, workshop.id, changes)
-            return Outcome(seq, changes), _authors(wall, changes)
+            regions, people = _affected(snap, changes)
+            return Outcome(seq, changes), regions, people
 
-        outcome, people = await self._write(run)
+        outcome, regions, people = await self._write(run)
         if outcome.changes:
-            self.live.changed(workshop.id, _regions(outcome.changes), people)
+            self.live.changed(workshop.id, regions, people)
         return outcome
+
+    async def on_wall(
+        self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
+    ) -> Outcome:
+        """A command on the active step's cards and clusters."""
+        return await self.on_step(workshop, lambda snap: command(snap.wall))
 
     async def add_card(
         self,
@@ -151,7 +187,7 @@ class Service:
     ) -> Card:
         added: list[Card] = []
 
-        def command(wall: Wall) -> list[Change]:
+        def command(wall: cards.Wall) -> list[Change]:
             card, changes = cards.add_card(
                 wall,
                 card_id=new_id(),
@@ -163,25 +199,41 @@ class Service:
                 max_length=self.settings.card_max_length,
             )
             added.append(card)
-            return changes
+            return list(changes)
 
         await self.on_wall(workshop, command)
         return added[0]
 
 
-def _regions(changes: list[Change]) -> set[str]:
-    if any(isinstance(change, Step) for change in changes):
-        return {live_mod.STEP, live_mod.WALL}
-    return {live_mod.WALL}
-
-
-def _authors(wall: Wall, changes: list[Change]) -> set[str]:
-    """Participants whose own cards changed: their phones' card lists need a refresh."""
-    before = {card.id: card.participant_id for card in wall.cards}
-    people: set[str | None] = set()
+def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[str]]:
+    """Which regions of the screens changed, and whose own phone view."""
+    regions: set[str] = set()
+    people: set[str] = set()
+    owners = {card.id: card.participant_id for card in snap.wall.cards}
+    owners |= {vote.id: vote.participant_id for vote in snap.votes}
+    owners |= {item.id: item.participant_id for item in snap.actions}
     for change in changes:
-        if isinstance(change, Card):
-            people.add(change.participant_id)
-        elif isinstance(change, Deleted) and change.table == "cards":
-            people.add(before.get(change.id))
-    return {p for p in people if p}
+        if isinstance(change, Workshop):
+            if change.active_step_id != snap.workshop.active_step_id:
+                regions |= live_mod.ALL_REGIONS
+                people.add(live_mod.EVERYONE)
+            if change.timer_ends_at != snap.workshop.timer_ends_at:
+                regions.add(live_mod.TIMER)
+            if change.title != snap.workshop.title:
+                regions |= {live_mod.STEP, live_mod.AGENDA}
+        elif isinstance(change, Step):
+            regions |= {live_mod.STEP, live_mod.WALL, live_mod.AGENDA}
+            if change.id == snap.step.id:
+                people.add(live_mod.EVERYONE)
+        elif isinstance(change, Card | Vote | ActionItem | Person):
+            regions.add(live_mod.WALL)
+            people.add(change.participant_id or "")
+        elif isinstance(change, Cluster):
+            regions.add(live_mod.WALL)
+        elif isinstance(change, Deleted):
+            if change.table == "steps":
+                regions.add(live_mod.AGENDA)
+            else:
+                regions.add(live_mod.WALL)
+                people.add(owners.get(change.id) or "")
+    return regions, {p for p in people if p}

@@ -72,6 +72,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Reverse proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated, * for any).",
     ),
     Setting(
+        "BOARD_EXERCISES",
+        "",
+        "A folder of the trainer's own exercise files (*.toml), loaded after the built-in ones.",
+    ),
+    Setting(
         "BOARD_TICK_MS", "25", "Interval in which bursts of changes are coalesced into one update."
     ),
 )
@@ -108,6 +113,7 @@ class Settings:
     requests_per_minute: int = 240
     join_failures_free: int = 10
     trusted_proxies: str = "127.0.0.1"
+    exercises_dir: Path | None = None
     tick_ms: int = 25
 
     @classmethod
@@ -127,6 +133,7 @@ class Settings:
             requests_per_minute=_int("BOARD_REQUESTS_PER_MINUTE", 10, 100_000),
             join_failures_free=_int("BOARD_JOIN_FAILURES_FREE", 1, 1000),
             trusted_proxies=_env("BOARD_TRUSTED_PROXIES"),
+            exercises_dir=Path(_env("BOARD_EXERCISES")) if _env("BOARD_EXERCISES") else None,
             tick_ms=_int("BOARD_TICK_MS", 1, 1000),
         )
 

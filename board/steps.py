@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from board.errors import Refused
+from board.i18n import text_in
 
 MAX_QUESTION_LENGTH = 200
 STATES = ("open", "closed")
@@ -20,15 +22,37 @@ class Step:
     state: str
     hidden: bool
     revealed: bool
+    # The exercise's texts and the kind's settings (see board.exercises).
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return self.state == "open"
 
+    @property
+    def results_visible(self) -> bool:
+        """Whether boards and phones may see what was written or voted."""
+        return not self.hidden or self.revealed
+
+    def prompt(self, lang: str) -> str:
+        """The question as the trainer typed it, else the exercise's prompt."""
+        return self.question or text_in(self.config.get("prompt"), lang)
+
+    def title(self, lang: str) -> str:
+        return text_in(self.config.get("title"), lang)
+
 
 def new_cards_step(step_id: str, workshop_id: str, position: int, question: str = "") -> Step:
     """A Kartenabfrage, open from the start so phones can write at once."""
     return Step(step_id, workshop_id, position, "cards", question, "open", False, False)
+
+
+def new_step(
+    step_id: str, workshop_id: str, position: int, kind: str, config: dict[str, Any]
+) -> Step:
+    """A step from an exercise file: open, hidden if the exercise says so."""
+    hidden = bool(config.get("hidden", False))
+    return Step(step_id, workshop_id, position, kind, "", "open", hidden, False, dict(config))
 
 
 def set_question(step: Step, question: str) -> Step:

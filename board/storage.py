@@ -94,7 +94,58 @@ def _m001_card_wall(db: sqlite_utils.Database) -> None:
     db.table("cards").create_index(["participant_id", "client_id"], unique=True)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall,)
+def _m002_exercises(db: sqlite_utils.Database) -> None:
+    db.table("workshops").add_column("timer_ends_at", float)
+    db.table("workshops").add_column("timer_seconds", int)
+    db.table("votes").create(
+        {
+            "id": str,
+            "step_id": str,
+            "participant_id": str,
+            "key": str,
+            "value": int,
+            "x": float,
+            "y": float,
+            "word": str,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("step_id", "steps", "id")],
+        not_null={"step_id", "participant_id", "key", "created_at"},
+    )
+    # One vote per person, step and key (the scale, a grid situation, a dots option).
+    db.table("votes").create_index(["step_id", "participant_id", "key"], unique=True)
+    db.table("action_items").create(
+        {
+            "id": str,
+            "step_id": str,
+            "participant_id": str,
+            "what": str,
+            "who": str,
+            "due": str,
+            "position": int,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("step_id", "steps", "id")],
+        not_null={"step_id", "what", "position", "created_at"},
+    )
+    db.table("action_items").create_index(["step_id"])
+    db.table("pair_people").create(
+        {
+            "step_id": str,
+            "participant_id": str,
+            "nickname": str,
+            "joined_at": float,
+            "left_at": float,
+        },
+        pk=("step_id", "participant_id"),
+        foreign_keys=[("step_id", "steps", "id")],
+        not_null={"step_id", "participant_id", "nickname", "joined_at"},
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises)
 
 
 def connect(path: Path) -> sqlite3.Connection:

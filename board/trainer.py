@@ -1,83 +1,158 @@
-"""The trainer's actions on the active step: one POST route, a table of actions.
+"""The trainer's actions: one POST route, a table of actions.
 
 ``POST /w/{code}/t/{action}`` with form fields; answers 204 (the change
-reaches every console and board over the socket) or a refusal for #flash.
+reaches every console, board and phone over the sockets) or a refusal for
+#flash. Each action takes the workshop's snapshot, read inside the write
+transaction, and returns the changes to store.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from board import cards, steps
-from board.cards import Change, Wall
+from board import action_plan, agenda, cards, pairs, steps, votes
 from board.edge import form_of, is_trainer, refusal, service_of, workshop_of
 from board.errors import Refused
+from board.exercises import Library
+from board.repository import Change
+from board.snapshot import Snapshot
 from board.workshops import new_id
 
-Action = Callable[[Wall, FormData, int], list[Change]]
+
+@dataclass(frozen=True)
+class Context:
+    form: FormData
+    card_max_length: int
+    library: Library
+    now: float
+
+    def text(self, name: str) -> str:
+        value = self.form.get(name, "")
+        if not isinstance(value, str):
+            raise Refused("bad_request", 400)
+        return value
+
+    def number(self, name: str, default: str = "") -> int:
+        try:
+            return int(self.text(name) or default)
+        except ValueError:
+            raise Refused("bad_request", 400) from None
+
+    def index(self) -> int:
+        return self.number("index", "1000000")
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise Refused("bad_request", 400)
-    return value
+Action = Callable[[Snapshot, Context], Sequence[Change]]
 
 
-def _index(form: FormData) -> int:
-    try:
-        return int(_text(form, "index") or "1000000")
-    except ValueError:
-        raise Refused("bad_request", 400) from None
-
-
-def _on_step(change: Callable[[steps.Step], steps.Step]) -> Action:
-    def action(wall: Wall, form: FormData, max_length: int) -> list[Change]:
-        changed = change(wall.step)
-        return [] if changed == wall.step else [changed]
+def on_step(change: Callable[[steps.Step, Context], steps.Step]) -> Action:
+    def action(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+        changed = change(snap.step, ctx)
+        return [] if changed == snap.step else [changed]
 
     return action
 
 
+def _agenda_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+    exercise = ctx.library.get(ctx.text("exercise"))
+    if exercise is None:
+        raise Refused("exercise_unknown", 422, name=ctx.text("exercise"))
+    return agenda.add_exercise(snap.workshop, snap.steps, exercise, new_id)
+
+
+def _timer_start(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+    try:
+        minutes = float(ctx.text("minutes").replace(",", "."))
+    except ValueError:
+        raise Refused("bad_request", 400) from None
+    if not math.isfinite(minutes):
+        raise Refused("bad_request", 400)
+    return agenda.start_timer(snap.workshop, round(minutes * 60), ctx.now)
+
+
+def _dots_budget(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+    if snap.step.kind != "dots":
+        raise Refused("wrong_kind", 409)
+    changed = votes.set_budget(snap.step, ctx.number("budget"))
+    return [] if changed == snap.step else [changed]
+
+
+def _action_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+    return action_plan.propose(
+        snap.step,
+        snap.actions,
+        None,
+        ctx.text("what"),
+        ctx.text("who"),
+        ctx.text("due"),
+        new_id(),
+        ctx.now,
+        by_trainer=True,
+    )
+
+
 ACTIONS: dict[str, Action] = {
-    "question": lambda wall, form, _: _on_step(
-        lambda step: steps.set_question(step, _text(form, "question"))
-    )(wall, form, 0),
-    "open": _on_step(steps.open_step),
-    "close": _on_step(steps.close_step),
-    "hide": _on_step(lambda step: steps.set_hidden(step, True)),
-    "unhide": _on_step(lambda step: steps.set_hidden(step, False)),
-    "reveal": _on_step(steps.reveal),
-    "card-text": lambda wall, form, limit: cards.fix_wording(
-        wall, _text(form, "card_id"), _text(form, "text"), limit
+    # the step on screen
+    "question": on_step(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
+    "open": on_step(lambda step, ctx: steps.open_step(step)),
+    "close": on_step(lambda step, ctx: steps.close_step(step)),
+    "hide": on_step(lambda step, ctx: steps.set_hidden(step, True)),
+    "unhide": on_step(lambda step, ctx: steps.set_hidden(step, False)),
+    "reveal": on_step(lambda step, ctx: steps.reveal(step)),
+    # the agenda and the timer
+    "step-go": lambda snap, ctx: agenda.activate(snap.workshop, snap.steps, ctx.text("step_id")),
+    "step-next": lambda snap, ctx: agenda.next_step(snap.workshop, snap.steps, 1),
+    "step-prev": lambda snap, ctx: agenda.next_step(snap.workshop, snap.steps, -1),
+    "step-move": lambda snap, ctx: agenda.move_step(snap.steps, ctx.text("step_id"), ctx.index()),
+    "step-remove": lambda snap, ctx: agenda.remove_step(
+        snap.workshop, snap.steps, ctx.text("step_id")
     ),
-    "card-stack": lambda wall, form, _: cards.stack(
-        wall, _text(form, "card_id"), _text(form, "onto_id")
+    "agenda-add": _agenda_add,
+    "timer-start": _timer_start,
+    "timer-stop": lambda snap, ctx: agenda.stop_timer(snap.workshop),
+    # cards and clusters
+    "card-text": lambda snap, ctx: cards.fix_wording(
+        snap.wall, ctx.text("card_id"), ctx.text("text"), ctx.card_max_length
     ),
-    "card-unstack": lambda wall, form, _: cards.unstack(wall, _text(form, "card_id")),
-    "card-move": lambda wall, form, _: cards.move_card(
-        wall, _text(form, "card_id"), _text(form, "cluster_id") or None, _index(form)
+    "card-stack": lambda snap, ctx: cards.stack(
+        snap.wall, ctx.text("card_id"), ctx.text("onto_id")
     ),
-    "cluster-new": lambda wall, form, _: cards.create_cluster(
-        wall, new_id(), _text(form, "heading"), time.time()
+    "card-unstack": lambda snap, ctx: cards.unstack(snap.wall, ctx.text("card_id")),
+    "card-move": lambda snap, ctx: cards.move_card(
+        snap.wall, ctx.text("card_id"), ctx.text("cluster_id") or None, ctx.index()
     ),
-    "cluster-rename": lambda wall, form, _: cards.rename_cluster(
-        wall, _text(form, "cluster_id"), _text(form, "heading")
+    "cluster-new": lambda snap, ctx: cards.create_cluster(
+        snap.wall, new_id(), ctx.text("heading"), ctx.now
     ),
-    "cluster-move": lambda wall, form, _: cards.move_cluster(
-        wall, _text(form, "cluster_id"), _index(form)
+    "cluster-rename": lambda snap, ctx: cards.rename_cluster(
+        snap.wall, ctx.text("cluster_id"), ctx.text("heading")
     ),
-    "cluster-merge": lambda wall, form, _: cards.merge_clusters(
-        wall, _text(form, "cluster_id"), _text(form, "into_id")
+    "cluster-move": lambda snap, ctx: cards.move_cluster(
+        snap.wall, ctx.text("cluster_id"), ctx.index()
     ),
-    "cluster-dissolve": lambda wall, form, _: cards.dissolve_cluster(
-        wall, _text(form, "cluster_id")
+    "cluster-merge": lambda snap, ctx: cards.merge_clusters(
+        snap.wall, ctx.text("cluster_id"), ctx.text("into_id")
     ),
+    "cluster-dissolve": lambda snap, ctx: cards.dissolve_cluster(snap.wall, ctx.text("cluster_id")),
+    # dots, SpeedMeet, action plan
+    "dots-budget": _dots_budget,
+    "pairs-timing": lambda snap, ctx: pairs.set_timing(
+        snap.step, ctx.number("round_minutes"), ctx.number("changeover_seconds")
+    ),
+    "pairs-start": lambda snap, ctx: pairs.start(snap.step, snap.people, ctx.now),
+    "pairs-reset": lambda snap, ctx: pairs.reset(snap.step),
+    "action-add": _action_add,
+    "action-edit": lambda snap, ctx: action_plan.edit(
+        snap.actions, ctx.text("item_id"), ctx.text("what"), ctx.text("who"), ctx.text("due")
+    ),
+    "action-delete": lambda snap, ctx: action_plan.remove(snap.actions, ctx.text("item_id")),
 }
 
 
@@ -90,9 +165,10 @@ async def action(request: Request) -> Response:
         run = ACTIONS.get(request.path_params["action"])
         if run is None:
             raise Refused("not_found", 404)
-        form = await form_of(request)
-        limit = service.settings.card_max_length
-        await service.on_wall(workshop, lambda wall: run(wall, form, limit))
+        ctx = Context(
+            await form_of(request), service.settings.card_max_length, service.library, time.time()
+        )
+        await service.on_step(workshop, lambda snap: run(snap, ctx))
     except Refused as error:
         return refusal(request, error)
     return Response(status_code=204)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from board import cards, sockets, trainer
+from board import action_plan, cards, pairs, sockets, trainer, votes
 from board.edge import (
     COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
@@ -39,27 +41,37 @@ from board.edge import (
     workshop_of,
 )
 from board.errors import Refused
+from board.exercises import Exercise
 from board.i18n import LANGUAGES, translate
 from board.middleware import BodyTooLarge, GuardMiddleware
+from board.repository import Change
 from board.service import Service
 from board.settings import STATIC_DIR, Settings
-from board.workshops import Participant, Workshop, normalise_code
+from board.snapshot import Snapshot
+from board.workshops import Participant, Workshop, new_id, normalise_code
 
 
 # -- pages --------------------------------------------------------------------
 async def start(request: Request) -> Response:
-    return page(request, "start.html")
+    return page(request, "start.html", library=_library(service_of(request)))
 
 
 async def create_workshop(request: Request) -> Response:
     form = await form_of(request)
     try:
+        keys = [key for key in form.getlist("exercise") if isinstance(key, str)]
         workshop = await service_of(request).create_workshop(
-            field(form, "title", ""), field(form, "question", "")
+            field(form, "title", ""), field(form, "question", ""), keys
         )
     except Refused as error:
         message = translate(lang_of(request), error.key, **error.params)
-        return page(request, "start.html", error.status, error=message)
+        return page(
+            request,
+            "start.html",
+            error.status,
+            error=message,
+            library=_library(service_of(request)),
+        )
     token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
@@ -115,13 +127,13 @@ async def phone(request: Request) -> Response:
     participant = await participant_of(request, workshop)
     if participant is None:
         return RedirectResponse(f"/join/{workshop.code}", 303)
-    snapshot = await service_of(request).snapshot(workshop.id)
+    snap = await service_of(request).snapshot(workshop.id)
     return page(
         request,
         "phone/page.html",
         participant=participant,
-        my_cards=snapshot.wall.cards_of(participant.id),
-        **_view(request, snapshot),
+        me=participant.id,
+        **_view(request, snap, "phone"),
     )
 
 
@@ -129,18 +141,18 @@ async def phone_wall(request: Request) -> Response:
     workshop = await workshop_of(request)
     if await participant_of(request, workshop) is None and not is_trainer(request, workshop):
         return RedirectResponse(f"/join/{workshop.code}", 303)
-    snapshot = await service_of(request).snapshot(workshop.id)
-    return page(request, "phone/wall.html", **_view(request, snapshot))
+    snap = await service_of(request).snapshot(workshop.id)
+    return page(request, "phone/wall.html", **_view(request, snap, "board"))
 
 
 async def board_page(request: Request) -> Response:
     workshop = await workshop_of(request)
-    snapshot = await service_of(request).snapshot(workshop.id)
+    snap = await service_of(request).snapshot(workshop.id)
     return page(
         request,
         "board/page.html",
         join_url=join_url(request, workshop.code),
-        **_view(request, snapshot),
+        **_view(request, snap, "board"),
     )
 
 
@@ -149,7 +161,7 @@ async def console(request: Request) -> Response:
     if not is_trainer(request, workshop):
         return page(request, "forbidden.html", 403)
     service = service_of(request)
-    snapshot = await service.snapshot(workshop.id)
+    snap = await service.snapshot(workshop.id)
     token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
     base = service.settings.public_url or str(request.base_url).rstrip("/")
     response = page(
@@ -158,20 +170,26 @@ async def console(request: Request) -> Response:
         join_url=join_url(request, workshop.code),
         trainer_url=f"{base}/w/{workshop.code}/trainer?token={quote(token)}",
         board_url=f"{base}/w/{workshop.code}/board",
-        **_view(request, snapshot),
+        library=_library(service),
+        **_view(request, snap, "trainer"),
     )
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
     return response
 
 
-def _view(request: Request, snapshot: Any) -> dict[str, Any]:
-    service = service_of(request)
+def _library(service: Service) -> list[Exercise]:
+    return sorted(service.library.exercises.values(), key=lambda e: e.path.name)
+
+
+def _view(request: Request, snap: Snapshot, role: str) -> dict[str, Any]:
     return {
-        "workshop": snapshot.workshop,
-        "wall": snapshot.wall,
-        "step": snapshot.wall.step,
-        "participants": snapshot.participants,
-        "present": service.live.present(snapshot.workshop.id),
+        "s": snap,
+        "role": role,
+        "workshop": snap.workshop,
+        "wall": snap.wall,
+        "step": snap.step,
+        "participants": snap.participants,
+        "present": service_of(request).live.present(snap.workshop.id),
     }
 
 
@@ -223,13 +241,12 @@ def participant_action(
             await action(request, service, workshop, participant, form)
         except Refused as error:
             return refusal(request, error)
-        snapshot = await service.snapshot(workshop.id)
+        snap = await service.snapshot(workshop.id)
         return page(
             request,
-            "phone/_my_cards.html",
-            workshop=workshop,
-            step=snapshot.wall.step,
-            my_cards=snapshot.wall.cards_of(participant.id),
+            "phone/_mine.html",
+            me=participant.id,
+            **_view(request, snap, "phone"),
         )
 
     return handler
@@ -294,6 +311,112 @@ async def _nickname(
     await service.set_nickname(participant, field(form, "nickname", ""))
 
 
+def _number(form: FormData, name: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        value = kind(field(form, name, ""))
+    except ValueError:
+        raise Refused("bad_request", 400) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Refused("point_outside", 422)
+    return value
+
+
+async def _vote(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    """A dot on a scale, a point on a grid, a dot on an option, a weather."""
+    step_id = field(form, "step_id", "")
+
+    def command(snap: Snapshot) -> Sequence[Change]:
+        step = snap.step
+        votes.require_voting(step, step.kind, step_id)
+        mine = snap.mine(participant.id)
+        pid, vote_id, now = participant.id, new_id(), time.time()
+        if step.kind == "scale":
+            value = int(_number(form, "value", int))
+            return votes.scale_vote(step, mine, pid, value, vote_id, now)
+        if step.kind == "grid":
+            situation = int(_number(form, "situation", int))
+            x, y = float(_number(form, "x", float)), float(_number(form, "y", float))
+            return votes.grid_vote(step, mine, pid, situation, x, y, vote_id, now)
+        if step.kind == "dots":
+            delta = int(_number(form, "delta", int))
+            options = snap.options("de")
+            option = field(form, "option", "")
+            return votes.dots_change(step, options, mine, pid, option, delta, vote_id, now)
+        if step.kind == "mood":
+            value = int(_number(form, "value", int))
+            return votes.mood_vote(step, mine, pid, value, field(form, "word", ""), vote_id, now)
+        raise Refused("wrong_kind", 409)
+
+    await service.on_step(workshop, command)
+
+
+async def _propose_action(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    step_id = field(form, "step_id", "")
+
+    def command(snap: Snapshot) -> Sequence[Change]:
+        if snap.step.id != step_id:
+            raise Refused("step_not_active", 409)
+        return action_plan.propose(
+            snap.step,
+            snap.actions,
+            participant.id,
+            field(form, "what", ""),
+            field(form, "who", ""),
+            field(form, "due", ""),
+            new_id(),
+            time.time(),
+        )
+
+    _card_budget(service, participant)
+    await service.on_step(workshop, command)
+
+
+async def _pairs_join(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    step_id, nickname = field(form, "step_id", ""), field(form, "nickname", "")
+
+    def command(snap: Snapshot) -> Sequence[Change]:
+        if snap.step.id != step_id:
+            raise Refused("step_not_active", 409)
+        return pairs.join(snap.step, snap.people, participant.id, nickname, time.time())
+
+    await service.on_step(workshop, command)
+
+
+async def _pairs_leave(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    step_id = field(form, "step_id", "")
+
+    def command(snap: Snapshot) -> Sequence[Change]:
+        if snap.step.id != step_id:
+            raise Refused("step_not_active", 409)
+        return pairs.leave(snap.step, snap.people, participant.id, time.time())
+
+    await service.on_step(workshop, command)
+
+
 # -- the app --------------------------------------------------------------------
 async def refused_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refused)
@@ -342,6 +465,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             methods=["POST"],
         ),
         Route(f"{code}/nickname", participant_action(_nickname), methods=["POST"]),
+        Route(f"{code}/vote", participant_action(_vote), methods=["POST"]),
+        Route(f"{code}/actions", participant_action(_propose_action), methods=["POST"]),
+        Route(f"{code}/pairs/join", participant_action(_pairs_join), methods=["POST"]),
+        Route(f"{code}/pairs/leave", participant_action(_pairs_leave), methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         WebSocketRoute(f"{code}/ws", sockets.endpoint),
         Route("/lang/{lang}", switch_language),

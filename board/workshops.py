@@ -23,6 +23,9 @@ class Workshop:
     active_step_id: str | None
     seq: int
     created_at: float
+    # The countdown everyone sees (server time, seconds since the epoch).
+    timer_ends_at: float | None = None
+    timer_seconds: int | None = None
 
 
 @dataclass(frozen=True)

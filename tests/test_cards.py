@@ -20,7 +20,6 @@ from board.cards import (
     Card,
     Change,
     Cluster,
-    Deleted,
     Wall,
     add_card,
     create_cluster,
@@ -35,6 +34,7 @@ from board.cards import (
     stack,
     unstack,
 )
+from board.changes import Deleted
 from board.errors import Refused
 from board.steps import Step
 

@@ -39,6 +39,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_REQUESTS_PER_MINUTE": "600",
         "BOARD_JOIN_FAILURES_FREE": "3",
         "BOARD_TRUSTED_PROXIES": "10.0.0.1,10.0.0.2",
+        "BOARD_EXERCISES": "/srv/my-exercises",
         "BOARD_TICK_MS": "50",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
@@ -57,6 +58,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         requests_per_minute=600,
         join_failures_free=3,
         trusted_proxies="10.0.0.1,10.0.0.2",
+        exercises_dir=Path("/srv/my-exercises"),
         tick_ms=50,
     )
 

@@ -3,29 +3,30 @@
    A card goes into an outbox in localStorage with a client id before it is
    sent. It leaves the outbox only when the server has answered that it is
    stored (the server stores each client id once, however often it arrives).
-   While the network is away the card waits and is sent again on reconnect. */
+   While the network is away the card waits and is sent again on reconnect.
+   The card form may be re-rendered by the server (a new step, a new
+   question): everything here looks the elements up when it needs them. */
 (function () {
   'use strict';
 
-  var form = document.getElementById('card-form');
   var main = document.getElementById('live');
-  if (!form || !main) { return; }
+  if (!main || !main.hasAttribute('data-code')) { return; }
   var code = main.getAttribute('data-code');
   var outboxKey = 'board-outbox-' + code;
   var draftKey = 'board-draft-' + code;
-  var textarea = document.getElementById('card-text');
-  var counter = document.getElementById('card-counter');
-  var preview = document.getElementById('card-preview');
-  var pendingList = document.getElementById('pending');
-  var max = parseInt(form.getAttribute('data-max'), 10) || 120;
   var sending = false;
   var retryTimer = null;
   var retryDelay = 1000;
 
+  function $(id) { return document.getElementById(id); }
   function load() {
     try { return JSON.parse(localStorage.getItem(outboxKey) || '[]'); } catch (e) { return []; }
   }
   function save(items) { localStorage.setItem(outboxKey, JSON.stringify(items)); }
+  function maxLength() {
+    var form = $('card-form');
+    return form ? parseInt(form.getAttribute('data-max'), 10) || 120 : 120;
+  }
 
   function newClientId() {
     var bytes = new Uint8Array(12);
@@ -34,19 +35,20 @@
   }
 
   function colour() {
-    var checked = form.querySelector('input[name=colour]:checked');
+    var checked = document.querySelector('#card-form input[name=colour]:checked');
     return checked ? checked.value : 'yellow';
   }
 
   function showFlash(html) {
-    var flash = document.getElementById('flash');
+    var flash = $('flash');
     if (flash) { flash.innerHTML = html; }
   }
 
   function renderPending() {
-    var items = load();
-    pendingList.innerHTML = '';
-    items.forEach(function (item) {
+    var list = $('pending');
+    if (!list) { return; }
+    list.innerHTML = '';
+    load().forEach(function (item) {
       var li = document.createElement('li');
       li.className = 'my-card my-card--pending';
       var card = document.createElement('div');
@@ -56,27 +58,38 @@
       p.textContent = item.text;
       var state = document.createElement('span');
       state.className = 'card__sent card__sent--pending';
-      state.textContent = '⏳ ' + pendingList.getAttribute(sending ? 'data-sending' : 'data-pending');
+      state.textContent = '⏳ ' + list.getAttribute(sending ? 'data-sending' : 'data-pending');
       card.appendChild(p);
       card.appendChild(state);
       li.appendChild(card);
-      pendingList.appendChild(li);
+      list.appendChild(li);
     });
   }
 
   function updateCounter() {
+    var textarea = $('card-text');
+    var counter = $('card-counter');
+    if (!textarea || !counter) { return; }
     var length = textarea.value.length;
-    counter.textContent = length + ' / ' + max;
-    counter.classList.toggle('counter--full', length >= max);
+    counter.textContent = length + ' / ' + maxLength();
+    counter.classList.toggle('counter--full', length >= maxLength());
     localStorage.setItem(draftKey, textarea.value);
   }
 
-  function swapMyCards(html) {
-    var current = document.getElementById('my-cards');
+  function restoreDraft() {
+    var textarea = $('card-text');
+    if (textarea && !textarea.value) { textarea.value = localStorage.getItem(draftKey) || ''; }
+    updateCounter();
+    var preview = $('card-preview');
+    if (preview) { preview.className = 'card card-input card--' + colour(); }
+  }
+
+  function swapMine(html) {
+    var current = $('mine');
     if (!current) { return; }
     var holder = document.createElement('div');
     holder.innerHTML = html;
-    var fresh = holder.querySelector('#my-cards');
+    var fresh = holder.querySelector('#mine');
     if (fresh) {
       current.replaceWith(fresh);
       htmx.process(fresh);
@@ -87,6 +100,10 @@
     if (retryTimer) { return; }
     retryTimer = setTimeout(function () { retryTimer = null; flush(); }, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 15000);
+  }
+
+  function dropFromOutbox(id) {
+    save(load().filter(function (other) { return other.id !== id; }));
   }
 
   function flush() {
@@ -108,7 +125,7 @@
       sending = false;
       if (result.status === 200) {
         dropFromOutbox(item.id);
-        swapMyCards(result.html);
+        swapMine(result.html);
         showFlash('');
         retryDelay = 1000;
         renderPending();
@@ -120,7 +137,8 @@
       } else {
         // Refused for good (closed step, too long…): give the text back to edit.
         dropFromOutbox(item.id);
-        if (!textarea.value) { textarea.value = item.text; updateCounter(); }
+        var textarea = $('card-text');
+        if (textarea && !textarea.value) { textarea.value = item.text; updateCounter(); }
         showFlash(result.html);
         renderPending();
         flush();
@@ -132,37 +150,38 @@
     });
   }
 
-  function dropFromOutbox(id) {
-    save(load().filter(function (other) { return other.id !== id; }));
-  }
-
-  form.addEventListener('submit', function (event) {
+  document.addEventListener('submit', function (event) {
+    if (event.target.id !== 'card-form') { return; }
     event.preventDefault();
+    var textarea = $('card-text');
     var text = textarea.value.trim();
     if (!text) { textarea.focus(); return; }
     var items = load();
-    items.push({ id: newClientId(), text: text.slice(0, max), colour: colour(), at: Date.now() });
+    items.push({ id: newClientId(), text: text.slice(0, maxLength()), colour: colour(), at: Date.now() });
     save(items);
     textarea.value = '';
     updateCounter();
     renderPending();
     flush();
   });
-
-  form.addEventListener('change', function (event) {
-    if (event.target.name === 'colour') { preview.className = 'card card-input card--' + colour(); }
+  document.addEventListener('change', function (event) {
+    if (event.target.name === 'colour' && event.target.closest('#card-form')) { restoreDraft(); }
   });
-  textarea.addEventListener('input', updateCounter);
-  textarea.addEventListener('keydown', function (event) {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { form.requestSubmit(); }
+  document.addEventListener('input', function (event) {
+    if (event.target.id === 'card-text') { updateCounter(); }
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.target.id === 'card-text' && event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      $('card-form').requestSubmit();
+    }
   });
 
   window.addEventListener('online', flush);
   document.addEventListener('board:online', flush);
+  document.addEventListener('htmx:wsAfterMessage', restoreDraft);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) { flush(); } });
 
-  textarea.value = localStorage.getItem(draftKey) || '';
-  updateCounter();
+  restoreDraft();
   renderPending();
   flush();
 })();

@@ -1,0 +1,159 @@
+"""Everything about a workshop's active step, read in one transaction.
+
+Commands decide on it (inside the write transaction) and templates render it
+(after the commit). Results are computed here, from the rows, per request.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from board import pairs, repository
+from board import votes as voting
+from board.action_plan import ActionItem
+from board.cards import Wall
+from board.i18n import text_in
+from board.steps import Step
+from board.workshops import Workshop
+
+
+@dataclass(frozen=True)
+class SpeedMeetView:
+    """A SpeedMeet at one moment, as the board and phones show it."""
+
+    clock: pairs.Clock
+    rounds: list[pairs.Round]
+    names: dict[str, str]
+    present: list[str]
+
+    @property
+    def started(self) -> bool:
+        return self.clock.round >= 0 or self.clock.phase_ends_at is not None and bool(self.rounds)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.rounds) and self.clock.round >= len(self.rounds)
+
+    @property
+    def current(self) -> pairs.Round:
+        if 0 <= self.clock.round < len(self.rounds):
+            return self.rounds[self.clock.round]
+        return []
+
+    @property
+    def upcoming(self) -> pairs.Round:
+        """The round people change tables for (the next one while changing)."""
+        index = self.clock.round if self.clock.talking else self.clock.round + 1
+        return self.rounds[index] if 0 <= index < len(self.rounds) else []
+
+    def sitting_out(self, round_: pairs.Round) -> list[str]:
+        return [self.names[p] for p in pairs.sitting_out(round_, self.present)]
+
+    def partner(self, round_: pairs.Round, participant_id: str) -> tuple[str, int] | None:
+        found = pairs.partner(round_, participant_id)
+        if found is None:
+            return None
+        return self.names.get(found[0], "?"), found[1]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    workshop: Workshop
+    steps: tuple[Step, ...]
+    wall: Wall
+    source: Wall | None  # the cards step whose clusters a dots step votes on
+    votes: tuple[voting.Vote, ...]
+    actions: tuple[ActionItem, ...]
+    people: tuple[pairs.Person, ...]
+    participants: int
+    now: float = field(default_factory=time.time)
+
+    @property
+    def step(self) -> Step:
+        return self.wall.step
+
+    def mine(self, participant_id: str) -> list[voting.Vote]:
+        return [v for v in self.votes if v.participant_id == participant_id]
+
+    def options(self, lang: str) -> list[voting.Option]:
+        """The options of a dots step: from the file, or the clusters of a cards step."""
+        if self.step.config.get("options_from") == "clusters":
+            if self.source is None:
+                return []
+            return [voting.Option(c.id, c.heading) for c in self.source.ordered_clusters()]
+        return [
+            voting.Option(str(i), text_in(o, lang))
+            for i, o in enumerate(self.step.config.get("options", []))
+        ]
+
+    def dot_budget(self) -> int:
+        return voting.dot_budget(self.step, len(self.options("de")))
+
+    def per_option_limit(self) -> int:
+        return voting.per_option_limit(self.step, len(self.options("de")))
+
+    @cached_property
+    def scale(self) -> voting.ScaleResult:
+        return voting.scale_result(self.step, self.votes)
+
+    @cached_property
+    def grid(self) -> list[voting.GridResult]:
+        return voting.grid_result(self.step, self.votes)
+
+    def ranking(self, lang: str) -> list[voting.Ranked]:
+        return voting.ranking(self.options(lang), self.votes)
+
+    @cached_property
+    def mood(self) -> voting.MoodResult:
+        return voting.mood_result(self.step, self.votes)
+
+    @cached_property
+    def voters(self) -> int:
+        return voting.voters(self.votes)
+
+    @cached_property
+    def speedmeet(self) -> SpeedMeetView:
+        return SpeedMeetView(
+            clock=pairs.clock_of(self.step, self.now),
+            rounds=pairs.planned(self.step),
+            names={p.participant_id: p.nickname for p in self.people},
+            present=[p.participant_id for p in self.people if p.present],
+        )
+
+    def next_change_at(self) -> float | None:
+        """When the screens must change without anyone acting (a round, the timer)."""
+        moments = [self.workshop.timer_ends_at]
+        if self.step.kind == "pairs":
+            moments.append(self.speedmeet.clock.phase_ends_at)
+        upcoming = [m for m in moments if m is not None and m > self.now]
+        return min(upcoming) if upcoming else None
+
+
+def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
+    """The nearest cards step before ``step`` on the agenda."""
+    earlier = [s for s in steps if s.kind == "cards" and s.position < step.position]
+    return max(earlier, key=lambda s: s.position) if earlier else None
+
+
+def read(conn: sqlite3.Connection, workshop_id: str) -> Snapshot:
+    workshop = repository.workshop_by_id(conn, workshop_id)
+    steps = tuple(repository.steps(conn, workshop_id))
+    wall = repository.wall(conn, workshop.active_step_id)
+    step = wall.step
+    source = None
+    if step.kind == "dots" and step.config.get("options_from") == "clusters":
+        found = source_step(steps, step)
+        source = repository.wall(conn, found.id) if found else None
+    return Snapshot(
+        workshop=workshop,
+        steps=steps,
+        wall=wall,
+        source=source,
+        votes=tuple(repository.votes(conn, step.id)),
+        actions=tuple(repository.action_items(conn, step.id)),
+        people=tuple(repository.people(conn, step.id)),
+        participants=repository.count_participants(conn, workshop_id),
+    )
