@@ -10,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
+from board.exercises import load_library
 from board.settings import SettingError, Settings
 
 
@@ -30,7 +31,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (env BOARD_HOST)")
     serve.add_argument("--port", type=int, help="port (env BOARD_PORT)")
     serve.add_argument("--data", type=Path, help="data folder (env BOARD_DATA)")
+    exercises = commands.add_parser("exercises", help="the exercise library")
+    exercise_commands = exercises.add_subparsers(dest="exercises_command", required=True)
+    check = exercise_commands.add_parser("check", help="validate the exercise files in DIR")
+    check.add_argument("dir", type=Path)
     return parser
+
+
+def check_exercises(folder: Path) -> int:
+    """Print what is wrong with each file (file, field, problem); 0 when all are fine."""
+    if not folder.is_dir():
+        print(f"board: {folder} is not a folder", file=sys.stderr)
+        return 2
+    library = load_library(folder)
+    for error in library.errors:
+        print(f"{folder / error.path.name}: {error.field}: {error.problem}", file=sys.stderr)
+    for exercise in sorted(library.exercises.values(), key=lambda e: e.path.name):
+        kinds = " → ".join(step.kind for step in exercise.steps)
+        print(f"ok  {exercise.path.name}: {exercise.key} ({kinds})")
+    return 1 if library.errors else 0
 
 
 def serve(settings: Settings) -> None:
@@ -63,6 +82,8 @@ def serve(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "exercises":
+        return check_exercises(args.dir)
     try:
         settings = Settings.from_env()
         if args.command == "serve":

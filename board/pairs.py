@@ -218,11 +218,12 @@ def reset(step: Step) -> list[Step]:
     return [] if "started_at" not in step.config else [_with_plan(step)]
 
 
-def set_timing(step: Step, round_minutes: int, changeover_seconds: int) -> list[Step]:
+def set_timing(step: Step, round_minutes: float, changeover_seconds: int) -> list[Step]:
+    """Round length in minutes (decimals allowed, at least 5 seconds) and change-over."""
     _require_pairs(step)
     if "started_at" in step.config:
         raise Refused("already_started", 409)
-    if not (1 <= round_minutes <= 30 and 0 <= changeover_seconds <= 300):
+    if not (5 / 60 <= round_minutes <= 30 and 0 <= changeover_seconds <= 300):
         raise Refused("timing_out_of_range", 422)
     config = step.config | {
         "round_minutes": round_minutes,

@@ -48,6 +48,15 @@ class Context:
     def index(self) -> int:
         return self.number("index", "1000000")
 
+    def decimal(self, name: str) -> float:
+        try:
+            value = float(self.text(name).replace(",", "."))
+        except ValueError:
+            raise Refused("bad_request", 400) from None
+        if not math.isfinite(value):
+            raise Refused("bad_request", 400)
+        return value
+
 
 Action = Callable[[Snapshot, Context], Sequence[Change]]
 
@@ -68,13 +77,7 @@ def _agenda_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
 
 
 def _timer_start(snap: Snapshot, ctx: Context) -> Sequence[Change]:
-    try:
-        minutes = float(ctx.text("minutes").replace(",", "."))
-    except ValueError:
-        raise Refused("bad_request", 400) from None
-    if not math.isfinite(minutes):
-        raise Refused("bad_request", 400)
-    return agenda.start_timer(snap.workshop, round(minutes * 60), ctx.now)
+    return agenda.start_timer(snap.workshop, round(ctx.decimal("minutes") * 60), ctx.now)
 
 
 def _dots_budget(snap: Snapshot, ctx: Context) -> Sequence[Change]:
@@ -144,7 +147,7 @@ ACTIONS: dict[str, Action] = {
     # dots, SpeedMeet, action plan
     "dots-budget": _dots_budget,
     "pairs-timing": lambda snap, ctx: pairs.set_timing(
-        snap.step, ctx.number("round_minutes"), ctx.number("changeover_seconds")
+        snap.step, ctx.decimal("round_minutes"), ctx.number("changeover_seconds")
     ),
     "pairs-start": lambda snap, ctx: pairs.start(snap.step, snap.people, ctx.now),
     "pairs-reset": lambda snap, ctx: pairs.reset(snap.step),
