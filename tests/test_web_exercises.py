@@ -1,0 +1,320 @@
+"""The exercise kinds over HTTP: a half-day agenda run from the console, phones following."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from board.service import Service
+from tests.conftest import CODE_IN_LOCATION, join
+
+
+def device(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+
+
+async def workshop_with(client: httpx.AsyncClient, *keys: str) -> str:
+    response = await client.post(
+        "/workshops", data={"title": "Kundenbegeisterung", "exercise": list(keys)}
+    )
+    assert response.status_code == 303, response.text
+    match = CODE_IN_LOCATION.search(response.headers["location"])
+    assert match
+    return match.group(1)
+
+
+async def active_step(service: Service, code: str):  # type: ignore[no-untyped-def]
+    workshop = await service.workshop(code)
+    return (await service.snapshot(workshop.id)).step
+
+
+async def vote(phone: httpx.AsyncClient, code: str, step_id: str, **fields: object):
+    return await phone.post(f"/w/{code}/vote", data={"step_id": step_id, **fields})
+
+
+async def trainer(client: httpx.AsyncClient, code: str, action: str, **fields: object):
+    return await client.post(f"/w/{code}/t/{action}", data=fields)
+
+
+@pytest.fixture
+async def phones(client):
+    made = []
+    for _ in range(3):
+        made.append(device(client))
+    return made
+
+
+async def test_the_agenda_is_built_from_the_chosen_exercises(client, service):
+    code = await workshop_with(client, "unsere-wanderung", "kunde-koenig", "massnahmenplan")
+    workshop = await service.workshop(code)
+    snap = await service.snapshot(workshop.id)
+    kinds = [step.kind for step in snap.steps]
+    assert kinds == ["mood", "cards", "scale", "cards", "scale", "scale", "actions"]
+    assert snap.step.kind == "mood" and snap.step.id == snap.steps[0].id
+
+
+async def test_an_unknown_exercise_is_refused_and_nothing_is_created(client, service):
+    response = await client.post("/workshops", data={"title": "X", "exercise": "nope"})
+    assert response.status_code == 422
+    assert "nope" in response.text
+    count = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
+    assert count == 0
+
+
+async def test_phones_follow_the_agenda_without_navigating(client, service, phones):
+    code = await workshop_with(client, "unsere-wanderung", "kunde-koenig")
+    phone = phones[0]
+    await join(phone, code)
+    assert 'data-kind="mood"' in (await phone.get(f"/w/{code}")).text
+    assert (await trainer(client, code, "step-next")).status_code == 204
+    assert 'data-kind="cards"' in (await phone.get(f"/w/{code}")).text
+    snap_steps = (await service.snapshot((await service.workshop(code)).id)).steps
+    assert (await trainer(client, code, "step-go", step_id=snap_steps[2].id)).status_code == 204
+    page = (await phone.get(f"/w/{code}")).text
+    assert 'data-kind="scale"' in page and "trifft voll zu" in page
+    assert (await trainer(client, code, "step-prev")).status_code == 204
+    assert (await active_step(service, code)).id == snap_steps[1].id
+
+
+async def test_going_past_the_end_of_the_agenda_is_refused(client):
+    code = await workshop_with(client, "massnahmenplan")
+    response = await trainer(client, code, "step-next")
+    assert response.status_code == 409
+    assert "Agenda" in response.text
+
+
+async def test_reordering_adding_and_removing_steps(client, service):
+    code = await workshop_with(client, "unsere-wanderung")
+    assert (await trainer(client, code, "agenda-add", exercise="massnahmenplan")).status_code == 204
+    workshop = await service.workshop(code)
+    steps = (await service.snapshot(workshop.id)).steps
+    assert [s.kind for s in steps] == ["mood", "cards", "actions"]
+    moved = await trainer(client, code, "step-move", step_id=steps[2].id, index="0")
+    assert moved.status_code == 204
+    steps = (await service.snapshot(workshop.id)).steps
+    assert [s.kind for s in steps] == ["actions", "mood", "cards"]
+    removed = await trainer(client, code, "step-remove", step_id=steps[1].id)  # the active mood
+    assert removed.status_code == 204
+    snap = await service.snapshot(workshop.id)
+    assert [s.kind for s in snap.steps] == ["actions", "cards"]
+    assert snap.step.kind == "cards"
+
+
+async def test_one_dot_per_person_on_a_scale_and_moving_it(client, service, phones):
+    code = await workshop_with(client, "kunde-koenig")
+    step = await active_step(service, code)
+    for phone in phones:
+        await join(phone, code)
+    assert (await vote(phones[0], code, step.id, value="0")).status_code == 200
+    moved = await vote(phones[0], code, step.id, value="3")
+    assert moved.status_code == 200 and 'aria-pressed="true"' in moved.text
+    await vote(phones[1], code, step.id, value="3")
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.scale.counts == [0, 0, 0, 2, 0] and snap.scale.n == 2
+    bad = await vote(phones[2], code, step.id, value="7")
+    assert bad.status_code == 422 and "Skala" in bad.text
+
+
+async def test_hidden_scale_results_stay_off_the_board_until_revealed(client, service, phones):
+    code = await workshop_with(client, "kunde-koenig")
+    step = await active_step(service, code)
+    assert step.hidden
+    for phone, value in zip(phones, ("0", "1", "1"), strict=True):
+        await join(phone, code)
+        await vote(phone, code, step.id, value=value)
+    board = (await phones[0].get(f"/w/{code}/board")).text
+    assert "chart--bars" not in board and "data-count>3<" in board.replace(" ", "")
+    assert "chart--bars" in (await client.get(f"/w/{code}/trainer")).text
+    await trainer(client, code, "reveal")
+    board = (await phones[0].get(f"/w/{code}/board")).text
+    assert "chart--bars" in board and "Median" in board
+
+
+async def test_votes_on_a_closed_or_inactive_step_are_refused(client, service, phones):
+    code = await workshop_with(client, "kunde-koenig")
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    await trainer(client, code, "close")
+    closed = await vote(phone, code, step.id, value="1")
+    assert closed.status_code == 409 and "geschlossen" in closed.text
+    await trainer(client, code, "open")
+    await trainer(client, code, "step-next")
+    stale = await vote(phone, code, step.id, value="1")
+    assert stale.status_code == 409 and "nicht mehr dran" in stale.text
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.votes == ()
+
+
+async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
+    code = await workshop_with(client, "ok-corral")
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    placed = [("0", "0.5", "0.5"), ("1", "-0.4", "0.7"), ("2", "0.2", "-0.9")]
+    for situation, x, y in placed:
+        response = await vote(phone, code, step.id, situation=situation, x=x, y=y)
+        assert response.status_code == 200
+    snap = await service.snapshot((await service.workshop(code)).id)
+    quadrants = [next(q for q, n in result.quadrants.items() if n) for result in snap.grid]
+    assert quadrants == ["top_right", "top_left", "bottom_right"]
+    outside = await vote(phone, code, step.id, situation="0", x="1.5", y="0")
+    assert outside.status_code == 422 and "außerhalb" in outside.text
+    nan = await vote(phone, code, step.id, situation="0", x="nan", y="0")
+    assert nan.status_code == 422
+    unknown = await vote(phone, code, step.id, situation="9", x="0", y="0")
+    assert unknown.status_code == 422
+
+
+async def test_dots_within_budget_and_stacking_limit(client, service, phones):
+    code = await workshop_with(client, "8ps-beziehungsmarketing")
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    assert (await vote(phone, code, step.id, option="2", delta="1")).status_code == 200
+    assert (await vote(phone, code, step.id, option="2", delta="1")).status_code == 200
+    full = await vote(phone, code, step.id, option="2", delta="1")
+    assert full.status_code == 409 and "Höchstens 2" in full.text
+    assert (await vote(phone, code, step.id, option="5", delta="1")).status_code == 200
+    broke = await vote(phone, code, step.id, option="6", delta="1")
+    assert broke.status_code == 409 and "Alle Ihre Punkte" in broke.text
+    unknown = await vote(phone, code, step.id, option="99", delta="1")
+    assert unknown.status_code == 422
+    back = await vote(phone, code, step.id, option="2", delta="-1")
+    assert back.status_code == 200 and "Noch 1 von 3" in back.text
+    snap = await service.snapshot((await service.workshop(code)).id)
+    top = snap.ranking("de")[0]
+    assert (top.option.label, top.dots, top.rank) == ("Preise", 1, 1)
+
+
+async def test_the_trainer_changes_the_dot_budget(client, service, phones):
+    code = await workshop_with(client, "8ps-beziehungsmarketing")
+    assert (await trainer(client, code, "dots-budget", budget="5")).status_code == 204
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.dot_budget() == 5
+    assert (await trainer(client, code, "dots-budget", budget="0")).status_code == 422
+    assert (await trainer(client, code, "dots-budget", budget="x")).status_code == 400
+
+
+async def test_dots_on_the_clusters_of_the_card_step_before(client, service, phones):
+    code = await workshop_with(client, "kundenbegeisterung")
+    phone = phones[0]
+    await join(phone, code)
+    for heading in ("Haltung", "Tempo", "Kulanz"):
+        await trainer(client, code, "cluster-new", heading=heading)
+    await trainer(client, code, "step-next")
+    snap = await service.snapshot((await service.workshop(code)).id)
+    options = snap.options("de")
+    assert [o.label for o in options] == ["Haltung", "Tempo", "Kulanz"]
+    assert snap.dot_budget() == 1
+    response = await vote(phone, code, snap.step.id, option=options[1].id, delta="1")
+    assert response.status_code == 200
+    ranking = (await service.snapshot(snap.workshop.id)).ranking("de")
+    assert ranking[0].option.label == "Tempo" and ranking[0].dots == 1
+
+
+async def test_mood_with_a_word(client, service, phones):
+    code = await workshop_with(client, "unsere-wanderung")
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    response = await vote(phone, code, step.id, value="4", word="  stürmisch ")
+    assert response.status_code == 200
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.mood.counts == [0, 0, 0, 0, 1] and snap.mood.words == [(4, "stürmisch")]
+    too_long = await vote(phone, code, step.id, value="1", word="x" * 41)
+    assert too_long.status_code == 422
+
+
+async def test_action_plan_from_phones_and_trainer(client, service, phones):
+    code = await workshop_with(client, "massnahmenplan")
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    proposed = await phone.post(
+        f"/w/{code}/actions",
+        data={"step_id": step.id, "what": "Rückrufe in 24 h", "who": "Team A", "due": "März"},
+    )
+    assert proposed.status_code == 200 and "Rückrufe in 24 h" in proposed.text
+    added = await trainer(client, code, "action-add", what="Beschwerde-Leitfaden", who="", due="")
+    assert added.status_code == 204
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert [a.what for a in snap.actions] == ["Rückrufe in 24 h", "Beschwerde-Leitfaden"]
+    first = snap.actions[0]
+    edit = await trainer(
+        client, code, "action-edit", item_id=first.id, what="Rückruf in 24 h", who="Kim", due="Mai"
+    )
+    assert edit.status_code == 204
+    board = (await phone.get(f"/w/{code}/board")).text
+    assert "Rückruf in 24 h" in board and "Kim" in board
+    empty = await phone.post(f"/w/{code}/actions", data={"step_id": step.id, "what": " "})
+    assert empty.status_code == 422
+    await trainer(client, code, "action-delete", item_id=first.id)
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert [a.what for a in snap.actions] == ["Beschwerde-Leitfaden"]
+
+
+async def test_speedmeet_from_joining_to_the_first_round(client, service, phones):
+    code = await workshop_with(client, "speedmeet")
+    step = await active_step(service, code)
+    names = ["Anna", "Ben", "Cem"]
+    for phone, name in zip(phones, names, strict=True):
+        await join(phone, code)
+        response = await phone.post(
+            f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": name}
+        )
+        assert response.status_code == 200
+    taken = device(client)
+    await join(taken, code)
+    clash = await taken.post(f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": "anna"})
+    assert clash.status_code == 409
+    assert (
+        await trainer(client, code, "pairs-timing", round_minutes="0,5", changeover_seconds="10")
+    ).status_code == 204
+    assert (await trainer(client, code, "pairs-start")).status_code == 204
+    snap = await service.snapshot((await service.workshop(code)).id)
+    meet = snap.speedmeet
+    assert len(meet.rounds) == 3 and meet.clock.round == 0 and meet.clock.talking
+    pages = [(await phone.get(f"/w/{code}")).text for phone in phones]
+    met = [re.search(r"Treffen Sie (\w+) an Tisch 1", page) for page in pages]
+    assert sum(1 for m in met if m) == 2  # two talk, one has a break
+    assert sum("Pause" in page for page in pages) == 1
+    board = (await phones[0].get(f"/w/{code}/board")).text
+    assert "Runde 1 von 3" in board and "Tisch 1" in board
+    late = await trainer(client, code, "pairs-timing", round_minutes="1", changeover_seconds="0")
+    assert late.status_code == 409
+
+
+async def test_the_timer_runs_in_server_time(client, service, phones):
+    code = await workshop_with(client, "unsere-wanderung")
+    assert (await trainer(client, code, "timer-start", minutes="2,5")).status_code == 204
+    workshop = await service.workshop(code)
+    assert workshop.timer_seconds == 150 and workshop.timer_ends_at is not None
+    phone = phones[0]
+    await join(phone, code)
+    page = (await phone.get(f"/w/{code}")).text
+    assert f'data-ends-at="{int(workshop.timer_ends_at * 1000)}"' in page
+    assert (await trainer(client, code, "timer-start", minutes="-1")).status_code == 422
+    assert (await trainer(client, code, "timer-stop")).status_code == 204
+    assert (await service.workshop(code)).timer_ends_at is None
+
+
+async def test_participants_cannot_use_trainer_controls(client, service, phones):
+    code = await workshop_with(client, "kunde-koenig", "speedmeet")
+    phone = phones[0]
+    await join(phone, code)
+    for action in (
+        "step-next",
+        "reveal",
+        "dots-budget",
+        "pairs-start",
+        "timer-start",
+        "agenda-add",
+    ):
+        response = await phone.post(f"/w/{code}/t/{action}", data={"budget": "9", "minutes": "1"})
+        assert response.status_code == 403
+        assert "Trainer" in response.text
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.step.kind == "scale" and snap.workshop.timer_ends_at is None
