@@ -33,8 +33,17 @@
     });
   }
 
+  // SpeedMeet: buzz when the round or the phase changes (time to talk, time to move).
+  var lastPhase = null;
+  function phaseChanged() {
+    var meet = document.querySelector('.meet[data-phase]');
+    var phase = meet ? meet.getAttribute('data-phase') : null;
+    if (phase && lastPhase && phase !== lastPhase && navigator.vibrate) { navigator.vibrate([400, 200, 400]); }
+    lastPhase = phase;
+  }
+
   setInterval(tick, 250);
-  document.addEventListener('htmx:wsAfterMessage', tick);
+  document.addEventListener('htmx:wsAfterMessage', function () { phaseChanged(); tick(); });
   document.addEventListener('htmx:afterSwap', tick);
-  document.addEventListener('DOMContentLoaded', tick);
+  document.addEventListener('DOMContentLoaded', function () { phaseChanged(); tick(); });
 })();
