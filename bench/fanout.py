@@ -135,6 +135,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 class Server:
     process: subprocess.Popen[bytes]
     port: int
+    data: Path
     log: Path
 
     @property
@@ -150,13 +151,15 @@ class Server:
 
 
 def start_server(folder: Path) -> Server:
-    port = free_port()
-    env = os.environ | SERVER_ENV | {"BOARD_DATA": str(folder / "data")}
-    log = folder / "server.log"
+    """``python -m board serve`` on a free port, its data and log in ``folder``."""
+    port, data, log = free_port(), folder / "data", folder / "server.log"
     command = [sys.executable, "-m", "board", "serve", "--host", HOST, "--port", str(port)]
+    command += ["--data", str(data)]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    return Server(process, port, log)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=os.environ | SERVER_ENV, stdout=out, stderr=out
+        )
+    return Server(process, port, data, log)
 
 
 def wait_healthy(server: Server) -> None:
@@ -223,15 +226,20 @@ async def set_up_room(base: str, phones: int) -> tuple[str, list[str]]:
         trainer = {"Cookie": f"mb_t_{code}={cookie_of(created, f'mb_t_{code}')}"}
         for action in ("open", "unhide"):  # the defaults already, made explicit
             expect(await client.post(f"/w/{code}/t/{action}", headers=trainer), 204)
-        limit = asyncio.Semaphore(JOIN_CONCURRENCY)
+        tokens = await join_phones(client, code, phones)
+    return code, tokens
 
-        async def join() -> str:
-            async with limit:
-                joined = expect(await client.get(f"/join/{code}"), 303)
-                return cookie_of(joined, f"mb_p_{code}")
 
-        tokens = await asyncio.gather(*(join() for _ in range(phones)))
-    return code, list(tokens)
+async def join_phones(client: httpx.AsyncClient, code: str, phones: int) -> list[str]:
+    """Join ``phones`` people with ``GET /join/{code}``; their participant cookies."""
+    limit = asyncio.Semaphore(JOIN_CONCURRENCY)
+
+    async def join() -> str:
+        async with limit:
+            joined = expect(await client.get(f"/join/{code}"), 303)
+            return cookie_of(joined, f"mb_p_{code}")
+
+    return list(await asyncio.gather(*(join() for _ in range(phones))))
 
 
 # -- sockets ------------------------------------------------------------------------
