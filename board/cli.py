@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import sys
 from collections.abc import Sequence
@@ -10,8 +11,12 @@ from pathlib import Path
 
 import uvicorn
 
+from board import documents, protocol, repository
+from board.errors import Refused
 from board.exercises import load_library
+from board.service import Service
 from board.settings import SettingError, Settings
+from board.workshops import normalise_code
 
 
 def lan_addresses() -> list[str]:
@@ -31,11 +36,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (env BOARD_HOST)")
     serve.add_argument("--port", type=int, help="port (env BOARD_PORT)")
     serve.add_argument("--data", type=Path, help="data folder (env BOARD_DATA)")
+    export = commands.add_parser("export", help="write a workshop's protocol")
+    export.add_argument("code", help="the workshop's join code")
+    export.add_argument("--format", choices=sorted(documents.FORMATS), default="pdf")
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--names", action="store_true", help="include nicknames")
+    export.add_argument("--lang", choices=["de", "en"], default="de")
+    export.add_argument("--data", type=Path, help="data folder (env BOARD_DATA)")
+    restore = commands.add_parser("import", help="a JSON protocol becomes a new workshop")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--data", type=Path, help="data folder (env BOARD_DATA)")
     exercises = commands.add_parser("exercises", help="the exercise library")
     exercise_commands = exercises.add_subparsers(dest="exercises_command", required=True)
     check = exercise_commands.add_parser("check", help="validate the exercise files in DIR")
     check.add_argument("dir", type=Path)
     return parser
+
+
+def _with_data(settings: Settings, args: argparse.Namespace) -> Settings:
+    return settings.with_(data_dir=args.data) if args.data else settings
 
 
 def check_exercises(folder: Path) -> int:
@@ -80,6 +99,53 @@ def serve(settings: Settings) -> None:
     )
 
 
+def export_protocol(settings: Settings, args: argparse.Namespace) -> int:
+    service = Service(settings)
+    try:
+        code = normalise_code(args.code)
+        if code is None:
+            print(f"board: {args.code!r} is not a join code", file=sys.stderr)
+            return 2
+        try:
+            workshop = service.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
+        except Refused:
+            print(f"board: there is no workshop {code} in {settings.data_dir}", file=sys.stderr)
+            return 1
+        record = service.db.read_now(
+            lambda conn: protocol.export_record(conn, workshop.id, args.names)
+        )
+        body = documents.render(record, args.format, args.lang, service.templates)
+    finally:
+        service.close()
+    if args.output:
+        args.output.write_bytes(body)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
+def import_protocol(settings: Settings, path: Path) -> int:
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:
+        print(f"board: {path}: not a JSON protocol ({error})", file=sys.stderr)
+        return 1
+    service = Service(settings)
+    try:
+        limit = settings.card_max_length
+        workshop = service.db.write_now(lambda conn: protocol.import_record(conn, record, limit))
+        token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
+    except protocol.ProtocolError as error:
+        print(f"board: {path}: import refused, nothing was created: {error}", file=sys.stderr)
+        return 1
+    finally:
+        service.close()
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    print(f"imported as {workshop.code}: {base}/w/{workshop.code}/trainer?token={token}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "exercises":
@@ -97,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if value is not None
             }
             serve(settings.with_(**overrides))
+        elif args.command == "export":
+            return export_protocol(_with_data(settings, args), args)
+        elif args.command == "import":
+            return import_protocol(_with_data(settings, args), args.file)
     except SettingError as error:
         print(f"board: {error}", file=sys.stderr)
         return 2

@@ -225,6 +225,51 @@ def _key(value: Any, where: str) -> str:
     return value
 
 
+# Kept in a step's config while it runs (see board.votes and board.pairs).
+RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
+    "budget": integer(1, 50),
+    "started_at": lambda value, where: _number(value, where),
+    "rounds": lambda value, where: _rounds(value, where),
+    "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
+}
+
+
+def _number(value: Any, where: str, low: float = 0, high: float = 1e12) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _Invalid(where, f"expected a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _rounds(value: Any, where: str) -> list[list[list[str]]]:
+    if not isinstance(value, list):
+        raise _Invalid(where, "expected a list of rounds")
+    for i, round_ in enumerate(value):
+        if not isinstance(round_, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+            for pair in round_
+        ):
+            raise _Invalid(f"{where}[{i}]", "expected a list of pairs of names")
+    return value
+
+
+def step_config(kind: str, config: Any, where: str) -> dict[str, Any]:
+    """Check a stored step's config (from an imported protocol): the kind's fields plus
+    what a running step keeps. Raises ValueError naming the field."""
+    if kind not in KINDS:
+        raise ValueError(f"{where}.kind: expected one of {', '.join(KINDS)}")
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}.config: expected an object")
+    fields, required, defaults = KIND_FIELDS[kind]
+    spec = {"prompt": text, "title": text, **fields, **RUNTIME_FIELDS}
+    try:
+        checked = defaults | _fields(config, f"{where}.config", spec, set(required))
+        if kind == "mood":
+            checked.setdefault("options", DEFAULT_WEATHER)
+    except _Invalid as problem:
+        raise ValueError(f"{problem.where}: {problem.problem}") from None
+    return checked
+
+
 def parse(data: dict[str, Any], path: Path) -> Exercise:
     try:
         top = _fields(

@@ -67,10 +67,17 @@ def same_origin(headers: Headers, public_url: str = "") -> bool:
 
 
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp, public_url: str = "", max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        public_url: str = "",
+        max_body: int = MAX_BODY_BYTES,
+        large_bodies: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.public_url = public_url
         self.max_body = max_body
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -87,8 +94,9 @@ class GuardMiddleware:
         if scope["method"] in UNSAFE_METHODS and not same_origin(headers, self.public_url):
             await _refuse(send, 403, "foreign_origin", headers)
             return
+        limit = self.large_bodies.get(scope["path"], self.max_body)
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await _refuse(send, 413, "body_too_large", headers)
             return
 
@@ -101,7 +109,7 @@ class GuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > limit:
                     raise BodyTooLarge
             return message
 

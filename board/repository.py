@@ -181,3 +181,22 @@ def bump_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
 
 def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
     return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])
+
+
+def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
+    step_ids = [
+        row[0] for row in conn.execute("SELECT id FROM steps WHERE workshop_id = ?", (workshop_id,))
+    ]
+    for step_id in step_ids:
+        _delete(conn, Deleted("steps", step_id))
+    conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
+    conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
+
+
+def delete_workshops_before(conn: sqlite3.Connection, cutoff: float) -> int:
+    old = [
+        row[0] for row in conn.execute("SELECT id FROM workshops WHERE created_at < ?", (cutoff,))
+    ]
+    for workshop_id in old:
+        delete_workshop(conn, workshop_id)
+    return len(old)

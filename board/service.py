@@ -11,11 +11,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 
-from board import agenda, cards, repository, snapshot
+from board import agenda, cards, protocol, repository, snapshot
 from board import live as live_mod
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
@@ -155,6 +155,28 @@ class Service:
 
     async def snapshot(self, workshop_id: str) -> Snapshot:
         return await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+
+    # -- the protocol ------------------------------------------------------------
+    async def export(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
+        return await self.db.read(lambda conn: protocol.export_record(conn, workshop.id, names))
+
+    async def import_protocol(self, record: Any) -> Workshop:
+        """A new workshop (new code, new trainer link) from a JSON protocol, all or nothing."""
+        limit = self.settings.card_max_length
+        try:
+            return await self._write(lambda conn: protocol.import_record(conn, record, limit))
+        except protocol.ProtocolError as error:
+            raise Refused("import_invalid", 422, problem=str(error)) from None
+
+    async def delete_workshop(self, workshop: Workshop) -> None:
+        """Delete the workshop and everything in it, for good."""
+        await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
+        self.live.changed(workshop.id, live_mod.ALL_REGIONS)
+
+    async def delete_older_than(self, days: int) -> int:
+        """The retention rule: delete workshops created more than ``days`` days ago."""
+        cutoff = time.time() - days * 86400
+        return await self._write(lambda conn: repository.delete_workshops_before(conn, cutoff))
 
     # -- the one write path -------------------------------------------------
     async def on_step(self, workshop: Workshop, command: Command) -> Outcome:

@@ -77,6 +77,11 @@ SETTINGS: tuple[Setting, ...] = (
         "A folder of the trainer's own exercise files (*.toml), loaded after the built-in ones.",
     ),
     Setting(
+        "BOARD_RETENTION_DAYS",
+        "0",
+        "Delete workshops older than this many days (checked hourly); 0 keeps them.",
+    ),
+    Setting(
         "BOARD_TICK_MS", "25", "Interval in which bursts of changes are coalesced into one update."
     ),
 )
@@ -114,6 +119,7 @@ class Settings:
     join_failures_free: int = 10
     trusted_proxies: str = "127.0.0.1"
     exercises_dir: Path | None = None
+    retention_days: int = 0
     tick_ms: int = 25
 
     @classmethod
@@ -134,6 +140,7 @@ class Settings:
             join_failures_free=_int("BOARD_JOIN_FAILURES_FREE", 1, 1000),
             trusted_proxies=_env("BOARD_TRUSTED_PROXIES"),
             exercises_dir=Path(_env("BOARD_EXERCISES")) if _env("BOARD_EXERCISES") else None,
+            retention_days=_int("BOARD_RETENTION_DAYS", 0, 36500),
             tick_ms=_int("BOARD_TICK_MS", 1, 1000),
         )
 

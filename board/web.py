@@ -6,8 +6,11 @@ rules live in the domain modules and every write goes through the service.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
+import json
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -23,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from board import action_plan, cards, pairs, sockets, trainer, votes
+from board import action_plan, cards, documents, pairs, sockets, trainer, votes
 from board.edge import (
     COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
@@ -50,10 +53,14 @@ from board.settings import STATIC_DIR, Settings
 from board.snapshot import Snapshot
 from board.workshops import Participant, Workshop, new_id, normalise_code
 
+log = logging.getLogger(__name__)
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # a JSON protocol of a long workshop
+
 
 # -- pages --------------------------------------------------------------------
 async def start(request: Request) -> Response:
-    return page(request, "start.html", library=_library(service_of(request)))
+    notice = translate(lang_of(request), "deleted") if "deleted" in request.query_params else ""
+    return page(request, "start.html", library=_library(service_of(request)), notice=notice)
 
 
 async def create_workshop(request: Request) -> Response:
@@ -217,6 +224,76 @@ async def switch_language(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     ok = service_of(request).db.healthy()
     return JSONResponse({"status": "ok" if ok else "db-error"}, 200 if ok else 503)
+
+
+# -- the protocol ------------------------------------------------------------------
+EXPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+async def protocol_export(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    if not is_trainer(request, workshop):
+        return page(request, "forbidden.html", 403)
+    fmt = request.path_params["fmt"]
+    if fmt not in documents.FORMATS:
+        raise Refused("not_found", 404)
+    service = service_of(request)
+    record = await service.export(workshop, names=request.query_params.get("names") == "1")
+    body = await asyncio.to_thread(
+        documents.render, record, fmt, lang_of(request), service.templates
+    )
+    name = documents.filename(record, fmt)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    headers = {
+        "Content-Disposition": f'attachment; filename="{ascii_name}"; '
+        f"filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store",
+    }
+    if fmt == "html":
+        headers["Content-Security-Policy"] = EXPORT_CSP  # a document: styles inline, no scripts
+    return Response(body, media_type=documents.FORMATS[fmt], headers=headers)
+
+
+async def import_workshop(request: Request) -> Response:
+    service = service_of(request)
+    try:
+        form = await form_of(request)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Refused("import_not_json", 422)
+        try:
+            record = json.loads(await upload.read())
+        except (ValueError, UnicodeDecodeError):
+            raise Refused("import_not_json", 422) from None
+        workshop = await service.import_protocol(record)
+    except Refused as error:
+        message = translate(lang_of(request), error.key, **error.params)
+        return page(request, "start.html", error.status, error=message, library=_library(service))
+    token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
+    response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
+    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+async def delete_form(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    if not is_trainer(request, workshop):
+        return page(request, "forbidden.html", 403)
+    return page(request, "delete.html", workshop=workshop)
+
+
+async def delete_workshop(request: Request) -> Response:
+    workshop = await workshop_of(request)
+    if not is_trainer(request, workshop):
+        return page(request, "forbidden.html", 403)
+    form = await form_of(request)
+    if normalise_code(field(form, "confirm", "")) != workshop.code:
+        message = translate(lang_of(request), "delete_confirm_wrong")
+        return page(request, "delete.html", 422, workshop=workshop, error=message)
+    await service_of(request).delete_workshop(workshop)
+    response = RedirectResponse("/?deleted=1", 303)
+    response.delete_cookie(TRAINER_COOKIE.format(code=workshop.code))
+    return response
 
 
 # -- participants' cards --------------------------------------------------------
@@ -436,19 +513,37 @@ async def body_too_large(request: Request, exc: Exception) -> Response:
     return refusal(request, Refused("body_too_large", 413))
 
 
+async def _retention(service: Service, days: int) -> None:
+    """Delete workshops older than ``days`` days, now and every hour."""
+    while True:
+        try:
+            deleted = await service.delete_older_than(days)
+            if deleted:
+                log.info("retention: deleted %d workshop(s) older than %d days", deleted, days)
+        except Refused:
+            log.exception("retention: could not delete old workshops")
+        await asyncio.sleep(3600)
+
+
 def create_app(settings: Settings | None = None, service: Service | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     service = service or Service(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        retention = None
+        if settings.retention_days:
+            retention = asyncio.create_task(_retention(service, settings.retention_days))
         yield
+        if retention is not None:
+            retention.cancel()
         await service.live.settled()
 
     code = "/w/{code}"
     routes = [
         Route("/", start),
         Route("/workshops", create_workshop, methods=["POST"]),
+        Route("/workshops/import", import_workshop, methods=["POST"]),
         Route("/join", join_form),
         Route("/join", join_by_form, methods=["POST"]),
         Route("/join/{code}", join_by_link),
@@ -457,6 +552,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/board", board_page),
         Route(f"{code}/trainer", console),
         Route(f"{code}/qr.svg", qr_svg),
+        Route(f"{code}/protocol.{{fmt}}", protocol_export),
+        Route(f"{code}/delete", delete_form),
+        Route(f"{code}/delete", delete_workshop, methods=["POST"]),
         Route(f"{code}/cards", participant_action(_add_card), methods=["POST"]),
         Route(f"{code}/cards/{{card_id}}", participant_action(_edit_card), methods=["POST"]),
         Route(
@@ -485,5 +583,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         },
     )
     app.state.service = service
-    app.add_middleware(GuardMiddleware, public_url=settings.public_url)
+    app.add_middleware(
+        GuardMiddleware,
+        public_url=settings.public_url,
+        large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
+    )
     return app

@@ -26,6 +26,7 @@ def test_every_route_is_documented(tmp_path):
     for route in app.routes:
         if isinstance(route, Route | WebSocketRoute):
             path = route.path.replace("{card_id}", "{id}").replace("{lang}", "{de\\|en}")
+            path = path.replace("{fmt}", "{pdf,html,md,csv,json}")
             assert path in README, f"{path} is not in the README"
 
 

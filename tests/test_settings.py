@@ -40,6 +40,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_JOIN_FAILURES_FREE": "3",
         "BOARD_TRUSTED_PROXIES": "10.0.0.1,10.0.0.2",
         "BOARD_EXERCISES": "/srv/my-exercises",
+        "BOARD_RETENTION_DAYS": "90",
         "BOARD_TICK_MS": "50",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
@@ -59,6 +60,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         join_failures_free=3,
         trusted_proxies="10.0.0.1,10.0.0.2",
         exercises_dir=Path("/srv/my-exercises"),
+        retention_days=90,
         tick_ms=50,
     )
 
