@@ -85,7 +85,7 @@ def export_record(
     cluster, card = _Names("k"), _Names("c")
     people_rows = rows(
         conn,
-        "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, id",
+        "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid",
         workshop_id,
     )
     participants = [
@@ -101,7 +101,7 @@ def export_record(
     for step in steps:  # number clusters and cards in agenda order
         for heading in walls[step.id].ordered_clusters():
             cluster(heading.id)
-        for written in sorted(walls[step.id].cards, key=lambda c: (c.created_at, c.id)):
+        for written in walls[step.id].cards:
             card(written.id)
     exported = []
     for step in steps:
@@ -165,7 +165,7 @@ def _export_step(
                 "edited": c.edited,
                 "created_at": iso(c.created_at),
             }
-            for c in sorted(wall.cards, key=lambda c: (c.created_at, c.id))
+            for c in wall.cards
         ],
         "votes": [
             {

@@ -108,8 +108,14 @@ def _card(row: sqlite3.Row) -> Card:
 
 def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
     the_step = step(conn, step_id)
-    cards = conn.execute("SELECT * FROM cards WHERE step_id = ?", (the_step.id,))
-    clusters = conn.execute("SELECT * FROM clusters WHERE step_id = ?", (the_step.id,))
+    # rowid breaks ties: rows stored together keep the order they were stored in.
+    cards = conn.execute(
+        "SELECT * FROM cards WHERE step_id = ? ORDER BY created_at, rowid", (the_step.id,)
+    )
+    clusters = conn.execute(
+        "SELECT * FROM clusters WHERE step_id = ? ORDER BY position, created_at, rowid",
+        (the_step.id,),
+    )
     return Wall(
         step=the_step,
         cards=tuple(_card(row) for row in cards),
@@ -160,17 +166,17 @@ def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
 
 
 def votes(conn: sqlite3.Connection, step_id: str) -> list[Vote]:
-    sql = "SELECT * FROM votes WHERE step_id = ? ORDER BY created_at"
+    sql = "SELECT * FROM votes WHERE step_id = ? ORDER BY created_at, rowid"
     return [Vote(**dict(row)) for row in conn.execute(sql, (step_id,))]
 
 
 def action_items(conn: sqlite3.Connection, step_id: str) -> list[ActionItem]:
-    sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at"
+    sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at, rowid"
     return [ActionItem(**dict(row)) for row in conn.execute(sql, (step_id,))]
 
 
 def people(conn: sqlite3.Connection, step_id: str) -> list[Person]:
-    sql = "SELECT * FROM pair_people WHERE step_id = ? ORDER BY joined_at"
+    sql = "SELECT * FROM pair_people WHERE step_id = ? ORDER BY joined_at, rowid"
     return [Person(**dict(row)) for row in conn.execute(sql, (step_id,))]
 
 

@@ -258,13 +258,16 @@ async def import_workshop(request: Request) -> Response:
     service = service_of(request)
     try:
         form = await form_of(request)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise Refused("import_not_json", 422)
         try:
-            record = json.loads(await upload.read())
-        except (ValueError, UnicodeDecodeError):
-            raise Refused("import_not_json", 422) from None
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise Refused("import_not_json", 422)
+            try:
+                record = json.loads(await upload.read())
+            except (ValueError, UnicodeDecodeError):
+                raise Refused("import_not_json", 422) from None
+        finally:
+            await form.close()
         workshop = await service.import_protocol(record)
     except Refused as error:
         message = translate(lang_of(request), error.key, **error.params)

@@ -1,0 +1,356 @@
+"""The session protocol: a workshop that used every kind, exported to every format and back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pypdf import PdfReader
+
+from board import action_plan, cards, documents, pairs, protocol, votes
+from board.cli import main as cli
+from board.service import Service
+from board.workshops import new_id
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parent.parent / "schema/moderation-board-1.schema.json").read_text()
+)
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CARD_TEXTS = ["Freundlichkeit am Telefon", "Größe zeigen: Fehler zugeben", "Schnell & verlässlich"]
+HEADINGS = ["Haltung – Überzeugung", "Tempo"]
+
+
+async def go_to(service: Service, workshop, kind: str) -> None:  # type: ignore[no-untyped-def]
+    snap = await service.snapshot(workshop.id)
+    step = next(s for s in snap.steps if s.kind == kind and s.position >= snap.step.position)
+    from board import agenda
+
+    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, step.id))
+
+
+@pytest.fixture
+async def finished(service: Service):  # type: ignore[no-untyped-def]
+    """A workshop that used every kind, as after a half-day."""
+    keys = [
+        "unsere-wanderung",
+        "kunde-koenig",
+        "kundenbegeisterung",
+        "ok-corral",
+        "speedmeet",
+        "massnahmenplan",
+    ]
+    workshop = await service.create_workshop("Kundenbegeisterung bei Müller & Söhne", "", keys)
+    people = [await service.join(workshop, "") for _ in range(4)]
+    now = time.time()
+    # mood
+    for i, person in enumerate(people):
+        await service.on_step(
+            workshop,
+            lambda s, i=i, p=person: votes.mood_vote(
+                s.step, s.mine(p.id), p.id, i % 5, "sonnig" if i == 0 else "", new_id(), now
+            ),
+        )
+    # scale
+    await go_to(service, workshop, "scale")
+    for i, person in enumerate(people):
+        await service.on_step(
+            workshop,
+            lambda s, i=i, p=person: votes.scale_vote(
+                s.step, s.mine(p.id), p.id, i % 3, new_id(), now
+            ),
+        )
+    # cards with clusters (the Kundenbegeisterung exercise: cards, then dots on the clusters)
+    snap = await service.snapshot(workshop.id)
+    dots_step = next(s for s in snap.steps if s.kind == "dots")
+    cards_step = next(s for s in snap.steps if s.position == dots_step.position - 1)
+    from board import agenda
+
+    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
+    for i, text in enumerate(CARD_TEXTS + ["<script>alert('x')</script>"]):
+        await service.add_card(workshop, people[i % 4].id, f"c{i}", text, cards.COLOURS[i])
+    for heading in HEADINGS:
+        await service.on_wall(
+            workshop, lambda w, h=heading: cards.create_cluster(w, new_id(), h, now)
+        )
+    snap = await service.snapshot(workshop.id)
+    first, second = snap.wall.ordered_clusters()
+    by_text = {c.text: c for c in snap.wall.cards}
+    await service.on_wall(
+        workshop, lambda w: cards.move_card(w, by_text[CARD_TEXTS[0]].id, first.id, 0)
+    )
+    await service.on_wall(
+        workshop, lambda w: cards.move_card(w, by_text[CARD_TEXTS[2]].id, second.id, 0)
+    )
+    # dots on those clusters
+    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, dots_step.id))
+    for person in people:
+        await service.on_step(
+            workshop,
+            lambda s, p=person: votes.dots_change(
+                s.step, s.options("de"), s.mine(p.id), p.id, s.options("de")[0].id, 1, new_id(), now
+            ),
+        )
+    # grid
+    await go_to(service, workshop, "grid")
+    for i, person in enumerate(people):
+        await service.on_step(
+            workshop,
+            lambda s, i=i, p=person: votes.grid_vote(
+                s.step, s.mine(p.id), p.id, 0, 0.5 - i * 0.3, 0.4, new_id(), now
+            ),
+        )
+    # SpeedMeet, started an hour ago: all rounds held
+    await go_to(service, workshop, "pairs")
+    for i, person in enumerate(people):
+        await service.on_step(
+            workshop, lambda s, i=i, p=person: pairs.join(s.step, s.people, p.id, f"Name{i}", now)
+        )
+    await service.on_step(workshop, lambda s: pairs.start(s.step, s.people, now - 3600))
+    # action plan
+    await go_to(service, workshop, "actions")
+    await service.on_step(
+        workshop,
+        lambda s: action_plan.propose(
+            s.step,
+            s.actions,
+            people[0].id,
+            "Rückrufe in 24 h",
+            "Team Süd",
+            "Ende März",
+            new_id(),
+            now,
+        ),
+    )
+    return workshop
+
+
+async def test_the_json_record_is_complete_and_valid(service, finished):
+    record = await service.export(finished)
+    jsonschema.Draft202012Validator(SCHEMA).validate(record)
+    assert record["format"] == "moderation-board/1"
+    kinds = [step["kind"] for step in record["steps"]]
+    assert set(kinds) == {"mood", "scale", "cards", "dots", "grid", "pairs", "actions"}
+    assert all(p["nickname"] is None for p in record["participants"])
+    pairs_step = next(s for s in record["steps"] if s["kind"] == "pairs")
+    assert [p["nickname"] for p in pairs_step["people"]] == [
+        "Person 1",
+        "Person 2",
+        "Person 3",
+        "Person 4",
+    ]
+    named = await service.export(finished, names=True)
+    assert [
+        p["nickname"] for p in next(s for s in named["steps"] if s["kind"] == "pairs")["people"]
+    ] == ["Name0", "Name1", "Name2", "Name3"]
+
+
+async def test_export_import_export_gives_the_same_record(service, finished):
+    first = await service.export(finished)
+    imported = await service.import_protocol(first)
+    assert imported.code != finished.code
+    again = await service.export(imported)
+    for record in (first, again):
+        record.pop("exported_at")
+        record["workshop"].pop("code")
+    assert again == first
+
+
+async def test_the_pdf_holds_every_card_and_heading(service, finished, tmp_path):
+    record = await service.export(finished)
+    pdf = documents.render(record, "pdf", "de", service.templates)
+    assert pdf.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    flat = " ".join(text.split())
+    for expected in (
+        CARD_TEXTS + HEADINGS + ["Kundenbegeisterung bei Müller & Söhne", "Rückrufe in 24 h"]
+    ):
+        assert expected in flat, expected
+    assert len(reader.pages) >= 2
+    if shutil.which("pdftoppm"):  # pages as pictures, to look at
+        SCREENSHOTS.mkdir(exist_ok=True)
+        (tmp_path / "protocol.pdf").write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "70",
+                str(tmp_path / "protocol.pdf"),
+                str(SCREENSHOTS / "protocol-page"),
+            ],
+            check=True,
+        )
+        assert (SCREENSHOTS / "protocol-page-1.png").exists()
+
+
+async def test_the_html_is_self_contained_and_escaped(service, finished):
+    record = await service.export(finished)
+    page = documents.render(record, "html", "de", service.templates).decode()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert 'src="http' not in page and 'href="http' not in page and "@import" not in page
+    assert "<style>" in page and "<svg" in page
+    for expected in CARD_TEXTS + HEADINGS:
+        assert expected.replace("&", "&amp;") in page
+
+
+async def test_markdown_lists_clusters_and_tables(service, finished):
+    record = await service.export(finished)
+    text = documents.render(record, "md", "de", service.templates).decode()
+    assert text.startswith("# Protokoll: Kundenbegeisterung bei Müller & Söhne")
+    assert "### Haltung – Überzeugung" in text
+    assert "- Freundlichkeit am Telefon — Gelb" in text
+    assert "\\<script\\>" in text and "<script>" not in text
+    assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
+
+
+async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
+    record = await service.export(finished)
+    raw = documents.render(record, "csv", "de", service.templates).decode()
+    assert raw.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+    expected = {
+        "card": sum(len(s["cards"]) for s in record["steps"]),
+        "vote": sum(len(s["votes"]) for s in record["steps"]),
+        "action": sum(len(s["actions"]) for s in record["steps"]),
+    }
+    assert {kind: sum(r["record"] == kind for r in rows) for kind in expected} == expected
+    card = next(r for r in rows if r["text"] == CARD_TEXTS[0])
+    assert card["cluster"] == HEADINGS[0] and card["colour"] == "yellow" and card["time"]
+
+
+@pytest.mark.parametrize(
+    ("mangle", "problem"),
+    [
+        (lambda r: {"format": "trello/2"}, "not a moderation-board protocol"),
+        (lambda r: r | {"format": "moderation-board/9"}, "newer"),
+        (lambda r: r | {"steps": []}, "at least one step"),
+        (lambda r: _card(r, "text", "x" * 500), "longer than 120"),
+        (lambda r: _card(r, "colour", "purple"), "unknown colour"),
+        (lambda r: _card(r, "participant", "p999"), "unknown participant"),
+        (lambda r: _step(r, "kind", "whiteboard"), "kind"),
+    ],
+)
+async def test_bad_records_are_refused_and_nothing_is_half_imported(
+    service, finished, mangle, problem
+):
+    record = mangle(await service.export(finished))
+    before = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
+    with pytest.raises(protocol.ProtocolError, match=problem):
+        service.db.write_now(lambda conn: protocol.import_record(conn, record, 120))
+    after = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
+    workshops = service.db.read_now(
+        lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0]
+    )
+    assert after == before and workshops == 1
+
+
+def _first_cards_step(record):  # type: ignore[no-untyped-def]
+    return next(s for s in record["steps"] if s["cards"])
+
+
+def _card(record, field, value):  # type: ignore[no-untyped-def]
+    _first_cards_step(record)["cards"][0][field] = value
+    return record
+
+
+def _step(record, field, value):  # type: ignore[no-untyped-def]
+    record["steps"][0][field] = value
+    return record
+
+
+async def test_downloads_are_for_the_trainer_only(client, service):
+    response = await client.post("/workshops", data={"title": "Mini"})
+    code = response.headers["location"].split("/")[2]
+    for fmt, kind in documents.FORMATS.items():
+        download = await client.get(f"/w/{code}/protocol.{fmt}")
+        assert download.status_code == 200, fmt
+        assert download.headers["content-type"].startswith(kind.split(";")[0])
+        assert "attachment" in download.headers["content-disposition"]
+    html = await client.get(f"/w/{code}/protocol.html")
+    assert "script-src" not in html.headers["content-security-policy"]
+    assert "default-src 'none'" in html.headers["content-security-policy"]
+    import httpx
+
+    phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await phone.get(f"/join/{code}")
+    assert (await phone.get(f"/w/{code}/protocol.json")).status_code == 403
+    assert (await client.get(f"/w/{code}/protocol.exe")).status_code == 404
+
+
+async def test_uploading_a_protocol_creates_a_new_workshop(client, service, finished):
+    record = await service.export(finished)
+    body = json.dumps(record).encode()
+    response = await client.post(
+        "/workshops/import", files={"file": ("protokoll.json", body, "application/json")}
+    )
+    assert response.status_code == 303
+    new_code = response.headers["location"].split("/")[2]
+    assert new_code != finished.code
+    assert (await client.get(f"/w/{new_code}/trainer")).status_code == 200
+    truncated = await client.post(
+        "/workshops/import",
+        files={"file": ("kaputt.json", body[: len(body) // 2], "application/json")},
+    )
+    assert truncated.status_code == 422 and "kein JSON-Protokoll" in truncated.text
+    foreign = await client.post(
+        "/workshops/import",
+        files={"file": ("x.json", b'{"format": "other/1"}', "application/json")},
+    )
+    assert foreign.status_code == 422 and "nichts wurde angelegt" in foreign.text
+
+
+async def test_deleting_a_workshop_needs_its_code_and_removes_everything(client, service, finished):
+    other = await service.create_workshop("Bleibt")
+    token = service.tokens.trainer(finished.id, finished.trainer_secret)
+    client.cookies.set(f"mb_t_{finished.code}", token)
+    page = await client.get(f"/w/{finished.code}/delete")
+    assert page.status_code == 200 and "protocol.pdf" in page.text
+    wrong = await client.post(f"/w/{finished.code}/delete", data={"confirm": "AAAAAA"})
+    assert wrong.status_code == 422
+    assert (await client.get(f"/w/{finished.code}/board")).status_code == 200
+    done = await client.post(f"/w/{finished.code}/delete", data={"confirm": finished.code.lower()})
+    assert done.status_code == 303
+    assert (await client.get(f"/w/{finished.code}/board")).status_code == 404
+    for table in ("cards", "votes", "steps", "participants", "pair_people", "action_items"):
+        left = service.db.read_now(
+            lambda c, t=table: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        )
+        assert left == (1 if table == "steps" else 0), table
+    assert (await client.get(f"/w/{other.code}/board")).status_code == 200
+
+
+async def test_retention_deletes_only_old_workshops(service):
+    old = await service.create_workshop("Alt")
+    service.db.write_now(
+        lambda c: c.execute(
+            "UPDATE workshops SET created_at = ? WHERE id = ?", (time.time() - 40 * 86400, old.id)
+        )
+    )
+    fresh = await service.create_workshop("Neu")
+    assert await service.delete_older_than(30) == 1
+    codes = service.db.read_now(lambda c: [r[0] for r in c.execute("SELECT code FROM workshops")])
+    assert codes == [fresh.code]
+
+
+async def test_the_cli_exports_and_imports(service, finished, settings, tmp_path, capsys):
+    out = tmp_path / "p.json"
+    service.close()
+    args = ["--data", str(settings.data_dir)]
+    assert cli(["export", finished.code, "--format", "json", "--output", str(out), *args]) == 0
+    record = json.loads(out.read_text())
+    assert record["workshop"]["title"] == "Kundenbegeisterung bei Müller & Söhne"
+    assert cli(["import", str(out), *args]) == 0
+    assert "imported as" in capsys.readouterr().out
+    assert cli(["export", "AAAAAA", "--format", "md", *args]) == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "moderation-board/7"}')
+    assert cli(["import", str(bad), *args]) == 1
+    assert "newer" in capsys.readouterr().err
