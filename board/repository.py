@@ -152,8 +152,22 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             if isinstance(change, Card):
                 row["edited"] = int(change.edited)
             table, pk = _TABLES[type(change)]
-            db.table(table).upsert(row, pk=pk)
+            _upsert(conn, table, row, (pk,) if isinstance(pk, str) else pk)
     return bump_seq(conn, workshop_id) if changes else current_seq(conn, workshop_id)
+
+
+def _upsert(
+    conn: sqlite3.Connection, table: str, row: dict[str, Any], keys: tuple[str, ...]
+) -> None:
+    """Insert or update one row: plain SQL on the hot path (a dot, a card), no introspection."""
+    columns = list(row)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in keys)
+    conn.execute(
+        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
+        [row[c] for c in columns],
+    )
 
 
 def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
@@ -165,9 +179,17 @@ def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
     conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
 
 
-def votes(conn: sqlite3.Connection, step_id: str) -> list[Vote]:
-    sql = "SELECT * FROM votes WHERE step_id = ? ORDER BY created_at, rowid"
-    return [Vote(**dict(row)) for row in conn.execute(sql, (step_id,))]
+def votes(conn: sqlite3.Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
+    """The votes of a step, or only one participant's (served by the unique index)."""
+    sql = f"SELECT {_VOTE_COLUMNS} FROM votes WHERE step_id = ?"
+    params: tuple[str, ...] = (step_id,)
+    if participant_id is not None:
+        sql += " AND participant_id = ?"
+        params += (participant_id,)
+    return [Vote(*row) for row in conn.execute(sql + " ORDER BY created_at, rowid", params)]
+
+
+_VOTE_COLUMNS = "id, step_id, participant_id, key, value, x, y, word, created_at"
 
 
 def action_items(conn: sqlite3.Connection, step_id: str) -> list[ActionItem]:

@@ -153,8 +153,9 @@ class Service:
 
         await self._write(store)
 
-    async def snapshot(self, workshop_id: str) -> Snapshot:
-        return await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+    async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
+        """The active step; with a participant, only their own votes (see snapshot.read)."""
+        return await self.db.read(lambda conn: snapshot.read(conn, workshop_id, participant_id))
 
     # -- the protocol ------------------------------------------------------------
     async def export(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
@@ -179,14 +180,21 @@ class Service:
         return await self._write(lambda conn: repository.delete_workshops_before(conn, cutoff))
 
     # -- the one write path -------------------------------------------------
-    async def on_step(self, workshop: Workshop, command: Command) -> Outcome:
-        """Run ``command`` on the workshop as it is now, store, and publish what changed."""
+    async def on_step(
+        self, workshop: Workshop, command: Command, participant_id: str | None = None
+    ) -> Outcome:
+        """Run ``command`` on the workshop as it is now, store, and publish what changed.
+
+        A participant's command sees only their own votes (all it may decide on).
+        """
 
         def run(conn: sqlite3.Connection) -> tuple[Outcome, set[str], set[str]]:
-            snap = snapshot.read(conn, workshop.id)
+            snap = snapshot.read(conn, workshop.id, participant_id)
             changes = list(command(snap))
             seq = repository.apply(conn, workshop.id, changes)
             regions, people = _affected(snap, changes)
+            # The acting phone gets its own view in the HTTP answer: no second render.
+            people.discard(participant_id or "")
             return Outcome(seq, changes), regions, people
 
         outcome, regions, people = await self._write(run)

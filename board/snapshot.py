@@ -138,7 +138,12 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def read(conn: sqlite3.Connection, workshop_id: str) -> Snapshot:
+def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None = None) -> Snapshot:
+    """The workshop's active step; with ``participant_id``, only that person's votes.
+
+    A vote command or a phone's own view needs no one else's votes, and reading
+    every vote of a step for each of a thousand dots would make a burst quadratic.
+    """
     workshop = repository.workshop_by_id(conn, workshop_id)
     steps = tuple(repository.steps(conn, workshop_id))
     wall = repository.wall(conn, workshop.active_step_id)
@@ -152,7 +157,7 @@ def read(conn: sqlite3.Connection, workshop_id: str) -> Snapshot:
         steps=steps,
         wall=wall,
         source=source,
-        votes=tuple(repository.votes(conn, step.id)),
+        votes=tuple(repository.votes(conn, step.id, participant_id)),
         actions=tuple(repository.action_items(conn, step.id)),
         people=tuple(repository.people(conn, step.id)),
         participants=repository.count_participants(conn, workshop_id),

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +25,8 @@ import sqlite_utils
 T = TypeVar("T")
 
 Migration = Callable[[sqlite_utils.Database], None]
+READERS = 3
+BATCH = 200  # commands per transaction at most
 
 
 def _m001_card_wall(db: sqlite_utils.Database) -> None:
@@ -188,46 +193,107 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 class Database:
-    """The SQLite file with its writer thread and reader thread."""
+    """The SQLite file with its one writer thread and a few reader threads.
+
+    Writes queue up for the writer. It takes whatever is waiting (up to
+    ``BATCH``) into one ``BEGIN IMMEDIATE`` transaction, each command in its
+    own savepoint, and commits once: a burst of a thousand dots costs a few
+    commits, not a thousand, and a refused command rolls back only itself.
+    Every caller learns its result only after the commit.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer_conn = connect(path)
         self.schema_version = migrate(self._writer_conn)
-        self._reader_conn = connect(path)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="board-writer")
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="board-reader")
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="board-writer", daemon=True)
+        self._writer.start()
+        # A few readers: a page load need not wait behind a board's render.
+        self._reader = ThreadPoolExecutor(READERS, thread_name_prefix="board-reader")
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction on the writer thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, self._transaction, fn)
+        """Run ``fn`` in a ``BEGIN IMMEDIATE`` transaction on the writer thread; return
+        its result once committed."""
+        return await asyncio.wrap_future(self._submit(fn))
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` on the reader connection (a consistent snapshot per call)."""
+        """Run ``fn`` on a reader connection (a consistent snapshot per call)."""
         return await asyncio.get_running_loop().run_in_executor(self._reader, self._snapshot, fn)
 
     def write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Blocking variant of :meth:`write`, for the CLI and tests."""
-        return self._writer.submit(self._transaction, fn).result()
+        return self._submit(fn).result()
 
     def read_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self._reader.submit(self._snapshot, fn).result()
 
-    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put(_Job(fn, future))
+        return future
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
         conn = self._writer_conn
-        conn.execute("BEGIN IMMEDIATE")
+        done: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            result = fn(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                conn.execute("SAVEPOINT command")
+                try:
+                    result = job.fn(conn)
+                except Exception as error:
+                    conn.execute("ROLLBACK TO command")
+                    conn.execute("RELEASE command")
+                    done.append((job, None, error))
+                else:
+                    conn.execute("RELEASE command")
+                    done.append((job, result, None))
             conn.execute("COMMIT")
-        except BaseException:
+        except Exception as error:  # the transaction itself failed: disk full, read-only…
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise
-        return result
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            return
+        for job, result, failure in done:
+            if failure is None:
+                job.future.set_result(result)
+            else:
+                job.future.set_exception(failure)
+
+    def _reader_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path)
+            self._readers.append(conn)
+        return conn
 
     def _snapshot(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._reader_conn
+        conn = self._reader_conn()
         conn.execute("BEGIN")
         try:
             return fn(conn)
@@ -241,10 +307,18 @@ class Database:
             return False
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._queue.put(None)
+        self._writer.join()
         self._reader.shutdown(wait=True)
         self._writer_conn.close()
-        self._reader_conn.close()
+        for conn in self._readers:
+            conn.close()
+
+
+@dataclass(frozen=True)
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: Future[Any]
 
 
 def rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:

@@ -321,7 +321,7 @@ def participant_action(
             await action(request, service, workshop, participant, form)
         except Refused as error:
             return refusal(request, error)
-        snap = await service.snapshot(workshop.id)
+        snap = await service.snapshot(workshop.id, participant.id)
         return page(
             request,
             "phone/_mine.html",
@@ -433,7 +433,7 @@ async def _vote(
             return votes.mood_vote(step, mine, pid, value, field(form, "word", ""), vote_id, now)
         raise Refused("wrong_kind", 409)
 
-    await service.on_step(workshop, command)
+    await service.on_step(workshop, command, participant.id)
 
 
 async def _propose_action(
@@ -460,7 +460,7 @@ async def _propose_action(
         )
 
     _card_budget(service, participant)
-    await service.on_step(workshop, command)
+    await service.on_step(workshop, command, participant.id)
 
 
 async def _pairs_join(
@@ -477,7 +477,7 @@ async def _pairs_join(
             raise Refused("step_not_active", 409)
         return pairs.join(snap.step, snap.people, participant.id, nickname, time.time())
 
-    await service.on_step(workshop, command)
+    await service.on_step(workshop, command, participant.id)
 
 
 async def _pairs_leave(
@@ -494,7 +494,7 @@ async def _pairs_leave(
             raise Refused("step_not_active", 409)
         return pairs.leave(snap.step, snap.people, participant.id, time.time())
 
-    await service.on_step(workshop, command)
+    await service.on_step(workshop, command, participant.id)
 
 
 # -- the app --------------------------------------------------------------------
