@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,16 +29,14 @@ class Frame:
     text: str
 
 
-# Put in place of a full queue's frames: the socket is too slow and gets dropped.
-OVERFLOWED = Frame(-1, "")
-
-
 @dataclass(eq=False)
 class Subscription:
     channel: str
     audiences: frozenset[str]
     queue: asyncio.Queue[Frame] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
+    # Called once when the queue overflows: the connection drops the socket.
+    on_overflow: Callable[[], None] | None = None
 
     def offer(self, frame: Frame) -> None:
         if self.overflowed:
@@ -46,11 +45,13 @@ class Subscription:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             # Its frames are useless now (it will get a full render on reconnect):
-            # drop them so the memory is freed at once, and tell the sender to stop.
+            # drop them so the memory is freed at once, and have the socket dropped,
+            # even if its sender is stuck writing to a client that stopped reading.
             self.overflowed = True
             while not self.queue.empty():
                 self.queue.get_nowait()
-            self.queue.put_nowait(OVERFLOWED)
+            if self.on_overflow is not None:
+                self.on_overflow()
 
 
 class Hub(Protocol):

@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from board import live
 from board.edge import is_trainer, lang_of, participant_of, service_of, workshop_of
 from board.errors import Refused
-from board.hub import OVERFLOWED, Frame, Subscription
+from board.hub import Frame, Subscription
 from board.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ ROLES = ("board", "trainer", "phone")
 # Close codes: 1008 policy (no reconnect), 1009 too big, 1013 try again later
 # (the htmx ws extension reconnects on 1006, 1011, 1012 and 1013).
 POLICY, TOO_BIG, TRY_AGAIN = 1008, 1009, 1013
+CLOSE_TIMEOUT = 5.0
 
 
 async def endpoint(ws: WebSocket) -> None:
@@ -73,6 +74,7 @@ async def endpoint(ws: WebSocket) -> None:
                 await service.live.full_frame(workshop.id, role, lang, participant_id)
             )
         sender = asyncio.create_task(connection.send_loop())
+        subscription.on_overflow = lambda: connection.drop(sender)
         try:
             await connection.receive_loop(
                 lambda: service.live.full_frame(workshop.id, role, lang, participant_id),
@@ -104,6 +106,7 @@ class _Connection:
         self.subscription = subscription
         self.lang = lang
         self.sent_seq = -1
+        self._closing: asyncio.Future[None] | None = None
 
     async def push(self, frame: Frame) -> None:
         # A frame rendered before a newer full render was sent is stale: skip it.
@@ -114,12 +117,16 @@ class _Connection:
 
     async def send_loop(self) -> None:
         while True:
-            frame = await self.subscription.queue.get()
-            if frame is OVERFLOWED:
-                # Too slow to keep up: drop it; it reconnects and gets a full render.
-                await self.ws.close(TRY_AGAIN, "too slow")
-                return
-            await self.push(frame)
+            await self.push(await self.subscription.queue.get())
+
+    def drop(self, sender: asyncio.Task[None]) -> None:
+        """Too slow to keep up: stop sending and close; it reconnects for a full render."""
+        sender.cancel()
+        self._closing = asyncio.ensure_future(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(TRY_AGAIN, "too slow"), CLOSE_TIMEOUT)
 
     async def receive_loop(
         self, full_frame: Callable[[], Awaitable[Frame]], allow: Callable[[], bool]

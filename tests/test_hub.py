@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from board.hub import OVERFLOWED, QUEUE_SIZE, Frame, MemoryHub, Subscription, create_hub
+from board.hub import QUEUE_SIZE, Frame, MemoryHub, Subscription, create_hub
 
 WS = "workshop:ws"
 
@@ -52,9 +52,11 @@ async def test_frames_arrive_in_the_order_they_were_published() -> None:
     assert drain(board) == frames
 
 
-async def test_a_frozen_phone_gets_one_overflow_notice_and_nothing_else() -> None:
+async def test_a_frozen_phone_is_dropped_once_and_its_frames_freed() -> None:
     hub = MemoryHub()
     frozen = hub.subscribe(WS, frozenset({"phone/de"}))
+    drops: list[bool] = []
+    frozen.on_overflow = lambda: drops.append(True)
     reading = hub.subscribe(WS, frozenset({"phone/de"}))
 
     for n in range(QUEUE_SIZE):
@@ -69,8 +71,8 @@ async def test_a_frozen_phone_gets_one_overflow_notice_and_nothing_else() -> Non
 
     frames = drain(frozen)
     assert frozen.overflowed
-    assert frames == [OVERFLOWED]  # the 64 stale frames were dropped, none came after
-    assert frames[0] is OVERFLOWED
+    assert frames == []  # the 64 stale frames were dropped, none came after
+    assert drops == [True]  # the connection is told once to drop the socket
 
 
 async def test_an_overflowed_socket_stays_silent_until_it_reconnects() -> None:
@@ -78,7 +80,7 @@ async def test_an_overflowed_socket_stays_silent_until_it_reconnects() -> None:
     frozen = hub.subscribe(WS, frozenset({"board/de"}))
     for n in range(QUEUE_SIZE + 1):
         await hub.publish(WS, "board/de", Frame(n, "x"))
-    assert frozen.queue.get_nowait() is OVERFLOWED
+    assert frozen.overflowed and frozen.queue.empty()
 
     await hub.publish(WS, "board/de", Frame(999, "later"))
     assert frozen.queue.empty()

@@ -1,0 +1,170 @@
+"""Faults a room brings: a frozen phone, a full disk, a server killed in the middle of a storm."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from board.hub import QUEUE_SIZE, Frame, MemoryHub
+from board.sockets import TRY_AGAIN, _Connection
+from tests.conftest import create_workshop, join
+from tests.serverprocess import ServerProcess
+
+
+# -- a phone that stops reading ---------------------------------------------------
+class FrozenSocket:
+    """A WebSocket whose peer stopped reading: every send hangs."""
+
+    def __init__(self) -> None:
+        self.app = SimpleNamespace(state=SimpleNamespace(service=None))
+        self.sent: list[str] = []
+        self.closed: list[int] = []
+        self.stuck = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+        self.stuck.set()
+        await asyncio.Event().wait()  # never returns
+
+    async def close(self, code: int, reason: str = "") -> None:
+        self.closed.append(code)
+
+
+async def test_a_frozen_phone_is_dropped_without_slowing_the_room() -> None:
+    hub = MemoryHub()
+    frozen_ws = FrozenSocket()
+    frozen = hub.subscribe("w", frozenset({"board/de"}))
+    others = [hub.subscribe("w", frozenset({"board/de"})) for _ in range(3)]
+    connection = _Connection(frozen_ws, frozen, "de")  # type: ignore[arg-type]
+    sender = asyncio.create_task(connection.send_loop())
+    frozen.on_overflow = lambda: connection.drop(sender)
+
+    for n in range(QUEUE_SIZE + 5):
+        await hub.publish("w", "board/de", Frame(n, f"frame {n}"))
+        for other in others:  # the others keep up and get every frame at once
+            assert other.queue.get_nowait().seq == n
+        if n == 0:
+            await asyncio.wait_for(frozen_ws.stuck.wait(), 1)
+
+    assert frozen.overflowed and frozen.queue.empty()  # nothing piles up for it
+    await asyncio.wait_for(connection._closing, 1)  # type: ignore[arg-type]
+    assert frozen_ws.closed == [TRY_AGAIN]  # 1013: the browser reconnects and catches up
+    assert sender.cancelled()
+    assert frozen_ws.sent == ["frame 0"]
+
+
+# -- the disk is full ---------------------------------------------------------------
+async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, service):
+    code = await create_workshop(client)
+    phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await join(phone, code)
+    pages = service.db.read_now(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
+    # SQLite's own limit stands in for a full disk: the same SQLITE_FULL error.
+    service.db.write_now(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))
+    acked, refused = [], []
+    for i in range(300):
+        response = await phone.post(
+            f"/w/{code}/cards",
+            data={"text": f"Karte {i} " + "x" * 100, "colour": "yellow", "client_id": f"k{i}"},
+        )
+        (acked if response.status_code == 200 else refused).append((i, response))
+        if refused:
+            break
+    assert refused, "the full disk was never hit"
+    number, response = refused[0]
+    assert response.status_code == 503
+    assert "Konnte nicht speichern" in response.text
+    workshop = await service.workshop(code)
+    texts = {c.text for c in (await service.snapshot(workshop.id)).wall.cards}
+    assert len(texts) == len(acked)  # every acknowledged card, and not the refused one
+    assert not any(t.startswith(f"Karte {number} ") for t in texts)
+    assert (await client.get("/healthz")).status_code == 200  # reading still works
+
+    service.db.write_now(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))
+    again = await phone.post(
+        f"/w/{code}/cards",
+        data={"text": f"Karte {number} wieder", "colour": "yellow", "client_id": f"k{number}"},
+    )
+    assert again.status_code == 200  # the same draft, once the disk has room again
+
+
+# -- kill -9 in the middle of a card storm ----------------------------------------------
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path / "data")
+    process.start()
+    yield process
+    process.stop()
+
+
+def test_kill_in_a_card_storm_loses_no_acknowledged_card(server: ServerProcess) -> None:
+    headers = {"origin": server.url}
+    with httpx.Client(base_url=server.url, headers=headers) as trainer:
+        response = trainer.post("/workshops", data={"title": "Sturm"})
+        code = response.headers["location"].split("/")[2]
+    phones = []
+    for _ in range(10):
+        phone = httpx.Client(base_url=server.url, headers=headers, timeout=5)
+        assert phone.get(f"/join/{code}").status_code == 303
+        phones.append(phone)
+
+    acked: set[str] = set()
+    sent: list[tuple[int, str]] = []
+    killed = threading.Event()
+
+    def storm(index: int) -> None:
+        phone = phones[index]
+        for n in range(200):
+            client_id = f"p{index}-{n}"
+            sent.append((index, client_id))
+            try:
+                answer = phone.post(
+                    f"/w/{code}/cards",
+                    data={"text": f"Karte {client_id}", "colour": "blue", "client_id": client_id},
+                )
+            except httpx.HTTPError:
+                return  # the server is gone: this phone keeps its draft
+            if answer.status_code == 200:
+                acked.add(client_id)
+            if killed.is_set():
+                return
+
+    threads = [threading.Thread(target=storm, args=(i,)) for i in range(len(phones))]
+    for thread in threads:
+        thread.start()
+    while len(acked) < 150:  # in the middle of the storm …
+        if not any(t.is_alive() for t in threads):
+            break
+        threading.Event().wait(0.01)
+    server.kill_hard()
+    killed.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(acked) >= 150
+
+    server.start()
+    # The phones send again everything they did not see acknowledged — and some twice.
+    for index, client_id in sent:
+        if client_id not in acked or client_id.endswith("-0"):
+            answer = phones[index].post(
+                f"/w/{code}/cards",
+                data={"text": f"Karte {client_id}", "colour": "blue", "client_id": client_id},
+            )
+            assert answer.status_code == 200
+    for phone in phones:
+        phone.close()
+    with sqlite3.connect(server.data_dir / "board.sqlite3") as db:
+        stored: dict[str, Any] = dict(
+            db.execute("SELECT client_id, count(*) FROM cards GROUP BY client_id").fetchall()
+        )
+    assert set(stored) == {client_id for _, client_id in sent}
+    assert set(stored.values()) == {1}  # each exactly once
+    assert acked <= set(stored)  # nothing acknowledged was lost
