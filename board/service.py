@@ -172,7 +172,7 @@ class Service:
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
-        self.live.changed(workshop.id, live_mod.ALL_REGIONS)
+        # Open sockets learn it when they reconnect: the workshop is unknown then (1008).
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""
