@@ -96,10 +96,11 @@ def next_step(workshop: Workshop, steps: Sequence[Step], offset: int) -> list[Wo
     return activate(workshop, steps, ids[target])
 
 
-def start_timer(workshop: Workshop, seconds: int, now: float) -> list[Workshop]:
-    if not 1 <= seconds <= MAX_TIMER_SECONDS:
+def start_timer(workshop: Workshop, seconds: float, now: float) -> list[Workshop]:
+    if not 1 <= seconds <= MAX_TIMER_SECONDS:  # also refuses inf and nan
         raise Refused("timer_out_of_range", 422, max=MAX_TIMER_SECONDS // 60)
-    return [replace(workshop, timer_ends_at=now + seconds, timer_seconds=seconds)]
+    whole = round(seconds)
+    return [replace(workshop, timer_ends_at=now + whole, timer_seconds=whole)]
 
 
 def stop_timer(workshop: Workshop) -> list[Workshop]:

@@ -227,8 +227,10 @@ def stack(wall: Wall, card_id: str, onto_id: str) -> list[Change]:
     """Stack a duplicate onto another card (and everything under it with it)."""
     card = wall.card(card_id)
     onto = wall.card(onto_id)
-    while onto.stacked_on is not None:
+    seen = {onto.id}
+    while onto.stacked_on is not None and onto.stacked_on not in seen:  # no stack is a cycle
         onto = wall.card(onto.stacked_on)
+        seen.add(onto.id)
     if onto.id == card.id:
         raise Refused("stack_onto_itself")
     moved = [card, *wall.stacked_under(card.id)]

@@ -53,12 +53,20 @@ def refusal(request: Request, error: Refused) -> Response:
     return HTMLResponse(html, error.status, headers=headers)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def _secure(request: Request) -> bool:
     mode = service_of(request).settings.secure_cookies
-    secure = request.url.scheme == "https" if mode == "auto" else mode == "true"
+    return request.url.scheme == "https" if mode == "auto" else mode == "true"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """Every cookie of ours: HttpOnly, SameSite=Lax, and Secure behind TLS."""
     response.set_cookie(
-        name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=secure
+        name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=_secure(request)
     )
+
+
+def delete_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, httponly=True, samesite="lax", secure=_secure(request))
 
 
 def join_url(request: Request, code: str) -> str:
@@ -92,13 +100,18 @@ def is_trainer(conn: HTTPConnection, workshop: Workshop) -> bool:
     return any(tokens.is_trainer(t, workshop.id, workshop.trainer_secret) for t in candidates)
 
 
-async def form_of(request: Request) -> FormData:
+async def form_of(request: Request, *, files: bool = False) -> FormData:
+    """The request's form fields. Files sent where none is expected are closed at once
+    (their fields read as refused); with files=True the caller closes the form."""
     try:
-        return await request.form()
+        form = await request.form()
     except BodyTooLarge:
         raise
     except Exception as error:  # malformed multipart or urlencoded body
         raise Refused("bad_request", 400) from error
+    if not files:
+        await form.close()
+    return form
 
 
 def field(form: FormData, name: str, default: str | None = None) -> str:

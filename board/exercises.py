@@ -23,7 +23,7 @@ LANGS = ("de", "en")
 KINDS = ("cards", "scale", "grid", "dots", "mood", "pairs", "actions")
 WEATHER = ("sun", "sun-cloud", "cloud", "rain", "storm")
 CARD_COLOURS = ("yellow", "white", "orange", "green", "blue", "pink")
-KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")  # used with fullmatch
 
 Text = dict[str, str]
 
@@ -220,7 +220,7 @@ def _step(data: Any, where: str) -> StepSpec:
 
 
 def _key(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not KEY.match(value):
+    if not isinstance(value, str) or not KEY.fullmatch(value):
         raise _Invalid(where, "expected lower-case letters, digits and dashes, e.g. kunde-koenig")
     return value
 

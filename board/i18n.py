@@ -69,6 +69,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The cards are already revealed.",
     },
     "nothing_hidden": {"de": "Es ist nichts verdeckt.", "en": "Nothing is hidden."},
+    "cannot_hide": {
+        "de": "Die Ergebnisse dieses Schritts lassen sich nicht verdecken.",
+        "en": "The results of this step cannot be hidden.",
+    },
     "title_empty": {"de": "Bitte geben Sie einen Titel ein.", "en": "Please enter a title."},
     "title_too_long": {
         "de": "Der Titel ist zu lang: höchstens {max} Zeichen.",

@@ -189,6 +189,8 @@ def join(
     )
     if person == existing:
         return []
+    if existing is not None and existing.present:  # only the nickname changed
+        return [person]
     return [person, *_replanned(step, [*others, person], now)]
 
 

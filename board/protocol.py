@@ -12,6 +12,7 @@ unless the trainer asks for them (``names=True``).
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -56,7 +57,12 @@ def epoch(value: Any, where: str) -> float:
         raise ProtocolError(f"{where}: {value!r} is not a time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    timestamp = moment.timestamp()
+    try:
+        iso(timestamp)  # what is imported must export again
+    except (ValueError, OverflowError, OSError):
+        raise ProtocolError(f"{where}: {value!r} is out of range") from None
+    return timestamp
 
 
 # -- export -------------------------------------------------------------------------
@@ -230,13 +236,40 @@ def _check_format(record: Any) -> dict[str, Any]:
     return record
 
 
+LARGEST = 2**53  # integers and positions beyond this are no real workshop's
+
+
 def _get(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(data, dict) or key not in data:
         raise ProtocolError(f"{where}.{key}: missing")
     value = data[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ProtocolError(f"{where}.{key}: wrong type")
+    if isinstance(value, int) and abs(value) > LARGEST:
+        raise ProtocolError(f"{where}.{key}: out of range")
     return value
+
+
+def _items(data: dict[str, Any], section: str, where: str) -> list[dict[str, Any]]:
+    """A list of objects, or none when the section is left out."""
+    items = data.get(section, [])
+    if not isinstance(items, list):
+        raise ProtocolError(f"{where}.{section}: expected a list")
+    for j, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{where}.{section}[{j}]: expected an object")
+    return items
+
+
+def _number(data: dict[str, Any], key: str, where: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"{where}.{key}: expected a number")
+    if not math.isfinite(value) or abs(value) > LARGEST:
+        raise ProtocolError(f"{where}.{key}: out of range")
+    return float(value)
 
 
 def restore(
@@ -252,15 +285,18 @@ def restore(
     raw_steps = _get(record, "steps", list, "")
     if not raw_steps:
         raise ProtocolError("steps: a workshop needs at least one step")
+    _get(record, "participants", list, "")
     participants = [
         (
             make_id(_get(p, "id", str, f"participants[{i}]")),
             p.get("nickname") if isinstance(p.get("nickname"), str) else None,
             epoch(_get(p, "joined_at", str, f"participants[{i}]"), f"participants[{i}].joined_at"),
         )
-        for i, p in enumerate(_get(record, "participants", list, ""))
+        for i, p in enumerate(_items(record, "participants", ""))
     ]
     known = {pid for pid, _, _ in participants}
+    if len(known) != len(participants):
+        raise ProtocolError("participants: the same id twice")
 
     def who(value: Any, where: str) -> str | None:
         if value is None:
@@ -300,7 +336,7 @@ def restore(
             config,
         )
         steps.append(step)
-        for j, c in enumerate(raw.get("clusters", [])):
+        for j, c in enumerate(_items(raw, "clusters", where)):
             w = f"{where}.clusters[{j}]"
             heading = _get(c, "heading", str, w)
             if not heading.strip() or len(heading) > 60:
@@ -314,7 +350,7 @@ def restore(
                     epoch(c.get("created_at"), f"{w}.created_at"),
                 )
             )
-        for j, c in enumerate(raw.get("cards", [])):
+        for j, c in enumerate(_items(raw, "cards", where)):
             w = f"{where}.cards[{j}]"
             try:
                 text = clean_text(_get(c, "text", str, w), card_max_length)
@@ -346,18 +382,13 @@ def restore(
                     epoch(c.get("created_at"), f"{w}.created_at"),
                 )
             )
-        for j, v in enumerate(raw.get("votes", [])):
+        for j, v in enumerate(_items(raw, "votes", where)):
             w = f"{where}.votes[{j}]"
             key = _get(v, "key", str, w)
             if key.startswith("k"):
                 key = make_id(key)
-            value = v.get("value")
-            x, y = v.get("x"), v.get("y")
-            for name, number in (("value", value), ("x", x), ("y", y)):
-                if number is not None and (
-                    isinstance(number, bool) or not isinstance(number, int | float)
-                ):
-                    raise ProtocolError(f"{w}.{name}: expected a number")
+            value = _number(v, "value", w)
+            x, y = _number(v, "x", w), _number(v, "y", w)
             votes.append(
                 Vote(
                     new_id(),
@@ -365,13 +396,13 @@ def restore(
                     who(_get(v, "participant", str, w), w) or "",
                     key,
                     int(value) if value is not None else None,
-                    float(x) if x is not None else None,
-                    float(y) if y is not None else None,
+                    x,
+                    y,
                     v.get("word") if isinstance(v.get("word"), str) else None,
                     epoch(v.get("created_at"), f"{w}.created_at"),
                 )
             )
-        for j, a in enumerate(raw.get("actions", [])):
+        for j, a in enumerate(_items(raw, "actions", where)):
             w = f"{where}.actions[{j}]"
             actions.append(
                 ActionItem(
@@ -385,7 +416,7 @@ def restore(
                     epoch(a.get("created_at"), f"{w}.created_at"),
                 )
             )
-        for j, p in enumerate(raw.get("people", [])):
+        for j, p in enumerate(_items(raw, "people", where)):
             w = f"{where}.people[{j}]"
             left = p.get("left_at")
             people.append(
@@ -416,11 +447,21 @@ def restore(
 def _check_references(steps: list[Step], clusters: list[Cluster], cards: list[Card]) -> None:
     cluster_step = {c.id: c.step_id for c in clusters}
     card_step = {c.id: c.step_id for c in cards}
+    if len(cluster_step) != len(clusters) or len(card_step) != len(cards):
+        raise ProtocolError("cards: the same card or cluster id twice")
     for card in cards:
         if card.cluster_id is not None and cluster_step.get(card.cluster_id) != card.step_id:
             raise ProtocolError("cards: a card names a cluster of another step or none at all")
         if card.stacked_on is not None and card_step.get(card.stacked_on) != card.step_id:
             raise ProtocolError("cards: a card is stacked on a card that is not there")
+    under = {card.id: card.stacked_on for card in cards}
+    for card in cards:
+        seen, above = {card.id}, under[card.id]
+        while above is not None:
+            if above in seen:
+                raise ProtocolError("cards: cards are stacked on each other in a circle")
+            seen.add(above)
+            above = under[above]
 
 
 def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -> Workshop:

@@ -168,6 +168,8 @@ class Service:
             return await self._write(lambda conn: protocol.import_record(conn, record, limit))
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
+        except sqlite3.IntegrityError:  # whatever the checks above missed: still all or nothing
+            raise Refused("import_invalid", 422, problem="conflicting records") from None
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""

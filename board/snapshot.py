@@ -92,6 +92,9 @@ class Snapshot:
     def dot_budget(self) -> int:
         return voting.dot_budget(self.step, len(self.options("de")))
 
+    def dots_spent(self, participant_id: str) -> int:
+        return voting.dots_spent(self.options("de"), self.mine(participant_id))
+
     def per_option_limit(self) -> int:
         return voting.per_option_limit(self.step, len(self.options("de")))
 

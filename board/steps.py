@@ -12,6 +12,11 @@ MAX_QUESTION_LENGTH = 200
 STATES = ("open", "closed")
 
 
+# Kinds whose results can wait for a reveal. A mood, an action plan or a SpeedMeet
+# is the room's own talk: nothing there steers anybody.
+HIDEABLE = frozenset({"cards", "scale", "grid", "dots"})
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
@@ -30,9 +35,13 @@ class Step:
         return self.state == "open"
 
     @property
+    def hideable(self) -> bool:
+        return self.kind in HIDEABLE
+
+    @property
     def results_visible(self) -> bool:
         """Whether boards and phones may see what was written or voted."""
-        return not self.hidden or self.revealed
+        return not self.hidden or self.revealed or not self.hideable
 
     def prompt(self, lang: str) -> str:
         """The question as the trainer typed it, else the exercise's prompt."""
@@ -72,6 +81,8 @@ def close_step(step: Step) -> Step:
 
 def set_hidden(step: Step, hidden: bool) -> Step:
     """Hide cards until revealed; once revealed, a step cannot be hidden again."""
+    if hidden and not step.hideable:
+        raise Refused("cannot_hide", 409)
     if hidden and step.revealed:
         raise Refused("already_revealed", 409)
     return replace(step, hidden=hidden)

@@ -77,7 +77,7 @@ def _agenda_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
 
 
 def _timer_start(snap: Snapshot, ctx: Context) -> Sequence[Change]:
-    return agenda.start_timer(snap.workshop, round(ctx.decimal("minutes") * 60), ctx.now)
+    return agenda.start_timer(snap.workshop, ctx.decimal("minutes") * 60, ctx.now)
 
 
 def _dots_budget(snap: Snapshot, ctx: Context) -> Sequence[Change]:

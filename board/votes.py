@@ -179,6 +179,13 @@ def set_budget(step: Step, budget: int) -> Step:
     return replace(step, config=step.config | {"budget": budget})
 
 
+def dots_spent(options: Sequence[Option], mine: Iterable[Vote]) -> int:
+    """Dots on the options offered now: those on a cluster since merged or dissolved
+    are free again (they can no longer be taken back)."""
+    offered = {o.id for o in options}
+    return sum(v.value or 0 for v in mine if v.key in offered)
+
+
 def dots_change(
     step: Step,
     options: Sequence[Option],
@@ -194,7 +201,7 @@ def dots_change(
         raise Refused("option_unknown", 422)
     if delta not in (1, -1):
         raise Refused("bad_request", 400)
-    spent = sum(v.value or 0 for v in mine)
+    spent = dots_spent(options, mine)
     current = next((v for v in mine if v.key == option_id), None)
     on_option = current.value or 0 if current else 0
     if delta == 1:

@@ -28,9 +28,9 @@ from starlette.staticfiles import StaticFiles
 
 from board import action_plan, cards, documents, pairs, sockets, trainer, votes
 from board.edge import (
-    COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
     TRAINER_COOKIE,
+    delete_cookie,
     field,
     form_of,
     is_trainer,
@@ -213,11 +213,11 @@ async def qr_svg(request: Request) -> Response:
 async def switch_language(request: Request) -> Response:
     lang = request.path_params["lang"]
     target = request.query_params.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target[1:2] in ("/", "\\"):  # no other host
         target = "/"
     response = RedirectResponse(target, 303)
     if lang in LANGUAGES:
-        response.set_cookie("lang", lang, max_age=COOKIE_MAX_AGE, samesite="lax")
+        set_cookie(request, response, "lang", lang)
     return response
 
 
@@ -257,14 +257,14 @@ async def protocol_export(request: Request) -> Response:
 async def import_workshop(request: Request) -> Response:
     service = service_of(request)
     try:
-        form = await form_of(request)
+        form = await form_of(request, files=True)
         try:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise Refused("import_not_json", 422)
             try:
                 record = json.loads(await upload.read())
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise Refused("import_not_json", 422) from None
         finally:
             await form.close()
@@ -295,7 +295,7 @@ async def delete_workshop(request: Request) -> Response:
         return page(request, "delete.html", 422, workshop=workshop, error=message)
     await service_of(request).delete_workshop(workshop)
     response = RedirectResponse("/?deleted=1", 303)
-    response.delete_cookie(TRAINER_COOKIE.format(code=workshop.code))
+    delete_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code))
     return response
 
 

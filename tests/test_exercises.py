@@ -1,0 +1,433 @@
+"""Exercise files: the eight built-ins load, and every mistake names file, field and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from board.exercises import (
+    BUILTIN_DIR,
+    DEFAULT_WEATHER,
+    KINDS,
+    Exercise,
+    ExerciseError,
+    load_file,
+    load_library,
+)
+
+BUILTIN_KINDS = {
+    "kundenbegeisterung": ["cards", "dots"],
+    "kunde-koenig": ["scale", "cards", "scale", "scale"],
+    "ok-corral": ["grid"],
+    "speedmeet": ["pairs"],
+    "8ps-beziehungsmarketing": ["dots", "cards"],
+    "unsere-wanderung": ["mood", "cards"],
+    "auftragsklaerung": ["cards"],
+    "massnahmenplan": ["actions"],
+}
+
+HEADER = """\
+key = "{key}"
+title = {{ de = "Übung", en = "Exercise" }}
+"""
+CARDS_STEP = """
+[[steps]]
+kind = "cards"
+prompt = { de = "Was fällt Ihnen ein?", en = "What comes to mind?" }
+"""
+LABELS = """[
+  { de = "trifft zu", en = "agree" },
+  { de = "trifft nicht zu", en = "disagree" },
+]"""
+
+
+def builtin(key: str) -> Exercise:
+    found = load_library(BUILTIN_DIR).get(key)
+    assert found is not None, key
+    return found
+
+
+def write(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def an_exercise_file(key: str = "uebung", steps: str = CARDS_STEP) -> str:
+    return HEADER.format(key=key) + steps
+
+
+def a_step(kind: str, settings: str = "", prompt: str | None = None) -> str:
+    prompt_line = 'prompt = { de = "Frage", en = "Question" }' if prompt is None else prompt
+    return f'\n[[steps]]\nkind = "{kind}"\n{prompt_line}\n{settings}\n'
+
+
+def error_in(tmp_path: Path, body: str, name: str = "mine.toml") -> ExerciseError:
+    path = write(tmp_path, name, body)
+    with pytest.raises(ExerciseError) as caught:
+        load_file(path)
+    return caught.value
+
+
+# -- the built-ins --------------------------------------------------------------
+
+
+def test_every_builtin_file_loads_without_an_error() -> None:
+    files = sorted(BUILTIN_DIR.glob("*.toml"))
+    assert len(files) == 8
+    for path in files:
+        assert load_file(path).path == path
+    assert load_library(BUILTIN_DIR).errors == []
+
+
+def test_the_eight_exercises_of_the_seed_material_with_their_kinds() -> None:
+    library = load_library(BUILTIN_DIR)
+    assert {key: [s.kind for s in e.steps] for key, e in library.exercises.items()} == (
+        BUILTIN_KINDS
+    )
+
+
+def test_every_builtin_speaks_german_and_english() -> None:
+    for exercise in load_library(BUILTIN_DIR).exercises.values():
+        assert set(exercise.title) == {"de", "en"}
+        for step in exercise.steps:
+            assert set(step.config["prompt"]) == {"de", "en"}
+            assert step.config["title"] == exercise.title  # each step knows its exercise
+
+
+def test_kundenbegeisterung_collects_hidden_cards_then_dots_on_the_clusters() -> None:
+    cards, dots = builtin("kundenbegeisterung").steps
+    assert cards.config["hidden"] is True
+    assert dots.config["options_from"] == "clusters"
+    assert "options" not in dots.config
+
+
+def test_kunde_koenig_runs_from_trifft_voll_zu_to_trifft_gar_nicht_zu() -> None:
+    first, _, *alternatives = builtin("kunde-koenig").steps
+    assert first.config["prompt"]["de"] == "„Der Kunde ist König.“"
+    for scale in (first, *alternatives):
+        labels = [label["de"] for label in scale.config["labels"]]
+        assert (labels[0], labels[-1]) == ("trifft voll zu", "trifft gar nicht zu")
+    prompts = " ".join(s.config["prompt"]["de"] for s in alternatives)
+    assert "Augenhöhe" in prompts and "verdienen" in prompts
+
+
+def test_the_ok_corral_reads_as_ernst_drew_it() -> None:
+    [grid] = builtin("ok-corral").steps
+    config = grid.config
+    assert (config["x_axis"]["low"]["de"], config["x_axis"]["high"]["de"]) == (
+        "ich bin nicht ok",
+        "ich bin ok",
+    )
+    assert (config["y_axis"]["low"]["de"], config["y_axis"]["high"]["de"]) == (
+        "du bist nicht ok",
+        "du bist ok",
+    )
+    quadrants = {name: text["de"] for name, text in config["quadrants"].items()}
+    assert quadrants["top_right"].startswith("ich bin ok – du bist ok")
+    assert quadrants["bottom_right"].startswith("ich bin ok – du bist nicht ok")
+    assert quadrants["top_left"].startswith("ich bin nicht ok – du bist ok")
+    assert quadrants["bottom_left"].startswith("ich bin nicht ok – du bist nicht ok")
+    situations = [s["de"] for s in config["situations"]]
+    assert "Ein Kunde beschwert sich lautstark" in situations
+    assert len(situations) >= 2
+    assert config["hidden"] is True  # revealed together
+
+
+def test_speedmeet_has_four_minute_rounds() -> None:
+    [pairs] = builtin("speedmeet").steps
+    assert (pairs.config["round_minutes"], pairs.config["changeover_seconds"]) == (4, 30)
+
+
+def test_the_eight_ps_are_the_options_to_spend_dots_on() -> None:
+    dots, cards = builtin("8ps-beziehungsmarketing").steps
+    assert [o["de"] for o in dots.config["options"]] == [
+        "Public Values",
+        "Produkt & Packung",
+        "Preise",
+        "Plätze",
+        "Positionierung",
+        "Promotion",
+        "Prozesse & Interaktionen",
+        "Personal & Partner",
+    ]
+    assert "2 bis 5 Jahren" in cards.config["prompt"]["de"]
+
+
+def test_unsere_wanderung_asks_for_the_weather_from_sun_to_storm() -> None:
+    mood, _ = builtin("unsere-wanderung").steps
+    icons = [o["icon"] for o in mood.config["options"]]
+    assert (icons[0], icons[-1]) == ("sun", "storm")
+    assert mood.config["word"] is True
+
+
+def test_auftragsklaerung_has_cards_in_three_colours() -> None:
+    [cards] = builtin("auftragsklaerung").steps
+    assert [c["label"]["de"] for c in cards.config["colours"]] == [
+        "Ziel",
+        "Erwartung",
+        "Rahmenbedingung",
+    ]
+    assert len({c["colour"] for c in cards.config["colours"]}) == 3
+
+
+def test_massnahmenplan_is_an_action_plan() -> None:
+    [actions] = builtin("massnahmenplan").steps
+    assert actions.kind == "actions"
+    assert "wer" in actions.config["prompt"]["de"].lower()
+
+
+# -- defaults ---------------------------------------------------------------------
+
+
+def test_a_mood_without_options_gets_the_five_weathers(tmp_path: Path) -> None:
+    exercise = load_file(write(tmp_path, "m.toml", an_exercise_file(steps=a_step("mood"))))
+    assert exercise.steps[0].config["options"] == DEFAULT_WEATHER
+    assert exercise.steps[0].config["word"] is True
+
+
+def test_a_grid_is_hidden_until_revealed_unless_the_file_says_otherwise(tmp_path: Path) -> None:
+    axis = '{ low = { de = "nein", en = "no" }, high = { de = "ja", en = "yes" } }'
+    quadrant = '{ de = "Q", en = "Q" }'
+    settings = (
+        f"x_axis = {axis}\ny_axis = {axis}\n"
+        f'situations = [{{ de = "Jetzt", en = "Now" }}]\n'
+        f"quadrants = {{ top_right = {quadrant}, top_left = {quadrant}, "
+        f"bottom_left = {quadrant}, bottom_right = {quadrant} }}\n"
+    )
+    exercise = load_file(
+        write(tmp_path, "g.toml", an_exercise_file(steps=a_step("grid", settings)))
+    )
+    assert exercise.steps[0].config["hidden"] is True
+
+
+def test_a_step_may_have_its_own_title(tmp_path: Path) -> None:
+    step = a_step("cards", 'title = { de = "Teil 2", en = "Part 2" }')
+    exercise = load_file(write(tmp_path, "t.toml", an_exercise_file(steps=step)))
+    assert exercise.steps[0].config["title"] == {"de": "Teil 2", "en": "Part 2"}
+    assert exercise.title == {"de": "Übung", "en": "Exercise"}
+
+
+# -- mistakes name file, field and problem -------------------------------------------
+
+
+def test_a_file_that_is_not_toml(tmp_path: Path) -> None:
+    error = error_in(tmp_path, 'key = "uebung"\ntitle = { de = "Übung", en = ', "broken.toml")
+    assert error.path.name == "broken.toml"
+    assert error.field == "(file)"
+    assert error.problem.startswith("not valid TOML")
+    assert str(error).startswith("broken.toml: (file): not valid TOML")
+
+
+def test_an_unknown_kind(tmp_path: Path) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=CARDS_STEP + a_step("poll")))
+    assert (error.path.name, error.field) == ("mine.toml", "steps[1].kind")
+    assert error.problem == f"expected one of {', '.join(KINDS)}"
+
+
+def test_a_step_without_a_prompt(tmp_path: Path) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("cards", prompt="")))
+    assert (error.field, error.problem) == ("steps[0].prompt", "missing")
+    assert str(error) == "mine.toml: steps[0].prompt: missing"
+
+
+def test_a_prompt_without_english(tmp_path: Path) -> None:
+    step = a_step("cards", prompt='prompt = { de = "Was fällt Ihnen ein?" }')
+    error = error_in(tmp_path, an_exercise_file(steps=step))
+    assert error.field == "steps[0].prompt"
+    assert "German and English" in error.problem
+
+
+def test_a_prompt_with_an_empty_english_text(tmp_path: Path) -> None:
+    step = a_step("cards", prompt='prompt = { de = "Frage", en = "  " }')
+    error = error_in(tmp_path, an_exercise_file(steps=step))
+    assert (error.field, error.problem) == ("steps[0].prompt.en", "expected a non-empty string")
+
+
+def test_a_typo_in_a_field_name(tmp_path: Path) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("scale", f"lables = {LABELS}")))
+    assert error.field == "steps[0].lables"
+    assert error.problem.startswith("unknown field")
+    assert "labels" in error.problem  # the known fields help to spot the typo
+
+
+def test_a_typo_at_the_top_of_the_file(tmp_path: Path) -> None:
+    error = error_in(tmp_path, 'titel = { de = "a", en = "b" }\n' + an_exercise_file())
+    assert error.field == "titel"
+    assert error.problem.startswith("unknown field")
+
+
+def test_a_scale_with_one_label(tmp_path: Path) -> None:
+    settings = 'labels = [{ de = "trifft zu", en = "agree" }]'
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("scale", settings)))
+    assert (error.field, error.problem) == ("steps[0].labels", "expected a list of 2 to 10 texts")
+
+
+def test_a_scale_without_labels(tmp_path: Path) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("scale")))
+    assert (error.field, error.problem) == ("steps[0].labels", "missing")
+
+
+def test_a_label_without_english_names_its_place(tmp_path: Path) -> None:
+    settings = 'labels = [{ de = "ja", en = "yes" }, { de = "nein" }]'
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("scale", settings)))
+    assert error.field == "steps[0].labels[1]"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        f'options = {LABELS}\noptions_from = "clusters"',
+        "budget = 2",  # neither
+    ],
+)
+def test_dots_take_either_options_or_the_clusters(tmp_path: Path, settings: str) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("dots", settings)))
+    assert error.field == "steps[0].options"
+    assert error.problem == 'give either options or options_from = "clusters"'
+
+
+@pytest.mark.parametrize(
+    "steps, field, problem",
+    [
+        (a_step("cards", 'hidden = "yes"'), "steps[0].hidden", "expected true or false"),
+        (
+            a_step("dots", f'options = {LABELS}\nbudget = "3"'),
+            "steps[0].budget",
+            "expected a whole number from 1 to 50",
+        ),
+        (
+            a_step("dots", f"options = {LABELS}\nmax_per_option = 0"),
+            "steps[0].max_per_option",
+            "expected a whole number from 1 to 50",
+        ),
+        (
+            a_step("pairs", "round_minutes = true"),
+            "steps[0].round_minutes",
+            "expected a whole number from 1 to 30",
+        ),
+        (
+            a_step("dots", 'options_from = "cards"'),
+            "steps[0].options_from",
+            "expected one of clusters",
+        ),
+        (
+            a_step("mood", 'options = [{ icon = "hail", label = { de = "H", en = "H" } }] '),
+            "steps[0].options",
+            "expected a list of 2 to 7 entries",
+        ),
+        (
+            a_step(
+                "mood",
+                'options = [{ icon = "hail", label = { de = "H", en = "H" } },'
+                ' { icon = "sun", label = { de = "S", en = "S" } }]',
+            ),
+            "steps[0].options[0].icon",
+            "expected one of sun, sun-cloud, cloud, rain, storm",
+        ),
+        (
+            a_step("cards", 'colours = [{ colour = "purple", label = { de = "L", en = "L" } }]'),
+            "steps[0].colours[0].colour",
+            "expected one of yellow, white, orange, green, blue, pink",
+        ),
+        (
+            a_step("cards", "prompt = 3", prompt=""),
+            "steps[0].prompt",
+            'expected German and English text: { de = "…", en = "…" }',
+        ),
+        ('steps = "cards"', "steps", "expected a list of 1 to 12 entries"),
+    ],
+)
+def test_a_value_of_the_wrong_type(tmp_path: Path, steps: str, field: str, problem: str) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=steps))
+    assert error.path.name == "mine.toml"
+    assert (error.field, error.problem) == (field, problem)
+    assert str(error) == f"mine.toml: {field}: {error.problem}"
+
+
+def test_a_title_that_is_only_german_text(tmp_path: Path) -> None:
+    body = 'key = "uebung"\ntitle = "Übung"\n' + CARDS_STEP
+    error = error_in(tmp_path, body)
+    assert error.field == "title"
+    assert "German and English" in error.problem
+
+
+@pytest.mark.parametrize("key", ["Kunde-König", "kunde koenig", "-kunde", "", "k" * 42])
+def test_a_key_that_cannot_be_part_of_an_address(tmp_path: Path, key: str) -> None:
+    error = error_in(tmp_path, an_exercise_file(key=key))
+    assert error.field == "key"
+    assert "lower-case letters, digits and dashes" in error.problem
+
+
+def test_a_key_with_a_line_break_at_the_end_is_refused(tmp_path: Path) -> None:
+    error = error_in(tmp_path, an_exercise_file(key="kunde\\n"))
+    assert error.field == "key"
+
+
+def test_a_file_without_a_key_or_steps(tmp_path: Path) -> None:
+    body = 'title = { de = "Übung", en = "Exercise" }\n'
+    assert error_in(tmp_path, body).field == "key"
+    assert error_in(tmp_path, 'key = "x"\n' + body).field == "steps"
+
+
+# -- folders --------------------------------------------------------------------------
+
+
+def test_a_broken_file_never_stops_the_others(tmp_path: Path) -> None:
+    write(tmp_path, "a.toml", an_exercise_file("erste"))
+    write(tmp_path, "b.toml", "key = ")
+    write(tmp_path, "c.toml", an_exercise_file("dritte"))
+    write(tmp_path, "d.toml", an_exercise_file("vierte", a_step("scale")))
+    write(tmp_path, "notes.txt", "not an exercise")
+
+    library = load_library(tmp_path)
+    assert sorted(library.exercises) == ["dritte", "erste"]
+    assert [(e.path.name, e.field) for e in library.errors] == [
+        ("b.toml", "(file)"),
+        ("d.toml", "steps[0].labels"),
+    ]
+
+
+def test_a_trainers_exercise_replaces_the_builtin_with_the_same_key(tmp_path: Path) -> None:
+    write(
+        tmp_path, "speed.toml", an_exercise_file("speedmeet", a_step("pairs", "round_minutes = 6"))
+    )
+    library = load_library(BUILTIN_DIR, tmp_path)
+
+    assert library.errors == []
+    assert sorted(library.exercises) == sorted(BUILTIN_KINDS)
+    mine = library.get("speedmeet")
+    assert mine is not None
+    assert mine.path == tmp_path / "speed.toml"
+    assert mine.steps[0].config["round_minutes"] == 6
+
+
+def test_a_trainers_new_exercise_comes_in_beside_the_builtins(tmp_path: Path) -> None:
+    write(tmp_path, "x.toml", an_exercise_file("retro"))
+    library = load_library(BUILTIN_DIR, tmp_path)
+    assert set(library.exercises) == set(BUILTIN_KINDS) | {"retro"}
+
+
+def test_the_same_key_twice_in_one_folder_is_reported_and_the_first_file_kept(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "a.toml", an_exercise_file("retro"))
+    write(tmp_path, "b.toml", an_exercise_file("retro", a_step("actions")))
+
+    library = load_library(tmp_path)
+    [error] = library.errors
+    assert (error.path.name, error.field, error.problem) == (
+        "b.toml",
+        "key",
+        "already used by a.toml",
+    )
+    kept = library.get("retro")
+    assert kept is not None and kept.path.name == "a.toml"
+
+
+def test_a_missing_folder_is_no_error(tmp_path: Path) -> None:
+    library = load_library(None, tmp_path / "nowhere")
+    assert (library.exercises, library.errors) == ({}, [])
+    assert library.get("speedmeet") is None

@@ -1,0 +1,381 @@
+"""A leak scan: a whole workshop through the live server, every page and every frame read.
+
+Three phones join (one with a nickname at the door, one who sets it later, one
+anonymous), vote on the hidden scale of "Ist der Kunde König?", then write
+cards the trainer has hidden. Every board socket, every phone socket, every
+page a board or a phone fetched and every answer a phone got is kept; then
+none of them may hold a hidden card, a scale result before the reveal,
+another participant's nickname, id or cookie, or anything of the trainer's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from board.i18n import MESSAGES
+from tests.conftest import LiveServer
+from tests.test_sockets import Device
+
+DEADLINE = 5.0
+SEQ = re.compile(r'id="seq" data-seq="(\d+)"')
+SCALE_RESULTS = ("chart--bars", "chart__count")  # templates/_charts.html, the bars macro
+RESULTS_HIDDEN = MESSAGES["results_hidden_note"]["de"]
+
+
+class Recorder:
+    """Everything one socket receives, kept from the first frame to the close."""
+
+    def __init__(self, ws: ClientConnection, owner: str | None, role: str, name: str) -> None:
+        self.ws, self.owner, self.role, self.name = ws, owner, role, name
+        self.frames: list[str] = []
+        self._arrived = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.ws:
+                self.frames.append(frame if isinstance(frame, str) else frame.decode())
+                self._arrived.set()
+        except ConnectionClosed:
+            pass
+
+    def mark(self) -> int:
+        return len(self.frames)
+
+    async def wait_for(self, needle: str, since: int = 0) -> str:
+        async with asyncio.timeout(DEADLINE):
+            while True:
+                self._arrived.clear()
+                for frame in self.frames[since:]:
+                    if needle in frame:
+                        return frame
+                await self._arrived.wait()
+
+    async def settle(self) -> None:
+        """Wait for the pong of a ping: the socket has answered all it was sent."""
+        since = self.mark()
+        await self.ws.send(json.dumps({"type": "ping"}))
+        await self.wait_for('id="pong"', since)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await asyncio.wait_for(self._task, DEADLINE)
+
+
+@dataclass
+class View:
+    """One thing a board or a phone got, and what was hidden when it was made."""
+
+    owner: str | None  # the phone it belongs to; None: the room's board
+    role: str  # "board" (the room's view) or "phone" (a participant's own)
+    source: str
+    text: str
+    cards_hidden: bool
+    scale_hidden: bool
+
+
+@dataclass
+class Phone:
+    name: str
+    device: Device
+    nickname: str | None = None
+    cookie: str = ""
+    participant_id: str = ""
+    cards: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    server: LiveServer
+    code: str
+    trainer: Device
+    viewers: list[Device]
+    phones: list[Phone]
+    recorders: list[Recorder] = field(default_factory=list)
+    pages: list[View] = field(default_factory=list)
+    cards_hidden: bool = False
+    scale_hidden: bool = True
+
+    def page(self, owner: str | None, role: str, response: httpx.Response) -> httpx.Response:
+        assert response.status_code < 400, (response.request.url, response.status_code)
+        text = response.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        source = f"{response.request.method} {response.request.url.path}"
+        self.pages.append(View(owner, role, source, text, self.cards_hidden, self.scale_hidden))
+        return response
+
+    async def every_page(self) -> None:
+        """What each screen would load right now."""
+        for viewer in self.viewers:
+            self.page(None, "board", await viewer.http.get(f"/w/{self.code}/board"))
+        for phone in self.phones:
+            http = phone.device.http
+            self.page(phone.name, "phone", await http.get(f"/w/{self.code}"))
+            self.page(phone.name, "board", await http.get(f"/w/{self.code}/wall"))
+            self.page(phone.name, "phone", await http.get("/join"))
+            self.page(phone.name, "phone", await http.get(f"/join/{self.code}"))
+
+    async def seq(self) -> int:
+        return (await self.server.service.workshop(self.code)).seq
+
+    async def trainer_does(self, action: str, **form: str) -> None:
+        response = await self.trainer.http.post(f"/w/{self.code}/t/{action}", data=form)
+        assert response.status_code == 204, (action, response.text)
+
+    def boards(self) -> list[Recorder]:
+        return [r for r in self.recorders if r.owner is None and r.role == "board"]
+
+    async def on_every_board(self, needle: str, since: dict[str, int]) -> None:
+        for recorder in self.boards():
+            await recorder.wait_for(needle, since[recorder.name])
+
+    def marks(self) -> dict[str, int]:
+        return {r.name: r.mark() for r in self.recorders}
+
+
+@pytest.fixture
+async def run(live_server: LiveServer) -> AsyncIterator[Run]:
+    trainer = Device(live_server)
+    viewers = [Device(live_server, "de"), Device(live_server, "en")]
+    phones = [
+        Phone("A", Device(live_server, "de"), nickname="Amsel-Nick-4711"),
+        Phone("B", Device(live_server, "en"), nickname="Biber-Nick-0815"),
+        Phone("C", Device(live_server, "de")),
+    ]
+    created = await trainer.http.post(
+        "/workshops", data={"title": "Leck-Suche", "exercise": "kunde-koenig"}
+    )
+    assert created.status_code == 303, created.text
+    code = created.headers["location"].split("/")[2]
+    run = Run(live_server, code, trainer, viewers, phones)
+    yield run
+    for recorder in run.recorders:
+        await recorder.close()
+    for device in [trainer, *viewers, *(p.device for p in phones)]:
+        await device.close()
+
+
+async def join_the_room(run: Run) -> None:
+    workshop = await run.server.service.workshop(run.code)
+    tokens = run.server.service.tokens
+    for phone in run.phones:
+        http = phone.device.http
+        if phone.name == "A":  # the nickname typed at the door
+            form = {"code": run.code, "nickname": phone.nickname or ""}
+            run.page(phone.name, "phone", await http.post("/join", data=form))
+        else:
+            run.page(phone.name, "phone", await http.get(f"/join/{run.code}"))
+        if phone.name == "B":  # the nickname set later on the phone
+            form = {"nickname": phone.nickname or ""}
+            run.page(phone.name, "phone", await http.post(f"/w/{run.code}/nickname", data=form))
+        phone.cookie = http.cookies[f"mb_p_{run.code}"]
+        identity = tokens.read_participant(phone.cookie, workshop.id)
+        assert identity is not None
+        phone.participant_id = identity.participant_id
+
+
+async def open_every_socket(run: Run) -> None:
+    async def record(device: Device, owner: str | None, role: str, name: str) -> None:
+        ws = await device.socket(run.code, role)
+        run.recorders.append(Recorder(ws, owner, role, name))
+
+    await record(run.trainer, None, "trainer", "console")
+    for i, viewer in enumerate(run.viewers):
+        await record(viewer, None, "board", f"board-{i}")
+    for phone in run.phones:
+        await record(phone.device, phone.name, "phone", f"phone-{phone.name}")
+        await record(phone.device, phone.name, "board", f"wall-{phone.name}")
+    for recorder in run.boards():
+        await recorder.wait_for("data-present>3<")
+
+
+async def the_active_step(run: Run) -> str:
+    return (
+        await run.server.service.snapshot((await run.server.service.workshop(run.code)).id)
+    ).step.id
+
+
+async def vote_on_the_hidden_scale(run: Run) -> None:
+    step_id = await the_active_step(run)
+    since = run.marks()
+    for phone, value in zip(run.phones, ("0", "0", "4"), strict=True):
+        response = await phone.device.http.post(
+            f"/w/{run.code}/vote", data={"step_id": step_id, "value": value}
+        )
+        run.page(phone.name, "phone", response)
+    await run.on_every_board("data-count>3<", since)  # the room sees how many, not what
+
+
+async def write_hidden_cards(run: Run) -> None:
+    since = run.marks()
+    for phone, count in zip(run.phones, (2, 2, 1), strict=True):
+        for i in range(count):
+            text = f"Geheimnis-{phone.name}{i}-{phone.participant_id[:4]}"
+            form = {"text": text, "colour": "yellow", "client_id": f"{phone.name}{i}"}
+            response = await phone.device.http.post(f"/w/{run.code}/cards", data=form)
+            assert text in run.page(phone.name, "phone", response).text  # its own list
+            phone.cards.append(text)
+    await run.on_every_board("data-count>5<", since)
+    snapshot = await run.server.service.snapshot((await run.server.service.workshop(run.code)).id)
+    by_text = {card.text: card for card in snapshot.wall.cards}
+    # The trainer fixes a wording (the author's phone is told), B edits a card of theirs.
+    a_card = by_text[run.phones[0].cards[0]]
+    fixed = f"Geheimnis-korrigiert-{run.phones[0].participant_id[:4]}"
+    await run.trainer_does("card-text", card_id=a_card.id, text=fixed)
+    run.phones[0].cards.append(fixed)
+    b_card = by_text[run.phones[1].cards[0]]
+    edited = f"Geheimnis-bearbeitet-{run.phones[1].participant_id[:4]}"
+    response = await run.phones[1].device.http.post(
+        f"/w/{run.code}/cards/{b_card.id}", data={"text": edited, "colour": "blue"}
+    )
+    run.page("B", "phone", response)
+    run.phones[1].cards.append(edited)
+    phone_a = next(r for r in run.recorders if r.name == "phone-A")
+    await phone_a.wait_for(fixed, since["phone-A"])  # the author sees the fix at once
+    for recorder in run.recorders:  # a reconnecting screen asks for everything again
+        if recorder.role != "trainer":
+            await recorder.ws.send(json.dumps({"type": "resync"}))
+    for recorder in run.recorders:
+        await recorder.settle()
+
+
+async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: Run) -> None:
+    await join_the_room(run)
+    await open_every_socket(run)
+    await run.every_page()
+
+    # (b) the hidden scale of "Ist der Kunde König?", (c) anonymous votes
+    await vote_on_the_hidden_scale(run)
+    await run.every_page()
+    scale_hidden_until = await run.seq()
+    since = run.marks()
+    await run.trainer_does("reveal")
+    run.scale_hidden = False
+    await run.on_every_board("chart--bars", since)  # the scan would see results
+    await run.every_page()
+    assert any("chart--bars" in v.text for v in run.pages if v.source.endswith("/board"))
+
+    # (a) hidden cards
+    await run.trainer_does("step-next")
+    await run.trainer_does("hide")
+    run.cards_hidden = True
+    await write_hidden_cards(run)
+    await run.every_page()
+    cards_hidden_until = await run.seq()
+    since = run.marks()
+    await run.trainer_does("reveal")
+    run.cards_hidden = False
+    for phone in run.phones:  # the scan would see card texts
+        await run.on_every_board(phone.cards[-1], since)
+    await run.every_page()
+    for recorder in run.recorders:
+        await recorder.settle()
+
+    views = list(run.pages)
+    for recorder in run.recorders:
+        if recorder.role == "trainer":
+            continue  # the trainer sees everything
+        for i, frame in enumerate(recorder.frames):
+            found = SEQ.search(frame)
+            seq = int(found.group(1)) if found else -1  # no seq: judged as if still hidden
+            views.append(
+                View(
+                    recorder.owner,
+                    recorder.role,
+                    f"{recorder.name} frame {i}",
+                    frame,
+                    cards_hidden=found is None or seq <= cards_hidden_until,
+                    scale_hidden=found is None or seq <= scale_hidden_until,
+                )
+            )
+    assert sum(1 for v in views if "frame" in v.source) > 50, "the sockets got too little"
+    leaks = await leaks_in(run, views)
+    assert not leaks, "\n".join(leaks)
+
+
+async def leaks_in(run: Run, views: list[View]) -> list[str]:
+    return [
+        f"{view.source} (of {view.owner or 'the room'}): {what}"
+        for view in views
+        for what, secret in await forbidden_in(run, view)
+        if secret in view.text
+    ]
+
+
+async def forbidden_in(run: Run, view: View) -> list[tuple[str, str]]:
+    """What ``view`` must not contain, with a name for each."""
+    workshop = await run.server.service.workshop(run.code)
+    token = run.trainer.http.cookies[f"mb_t_{run.code}"]
+    forbidden = [("the trainer token", token), ("the trainer secret", workshop.trainer_secret)]
+    if quote(token) != token:
+        forbidden.append(("the trainer token in a link", quote(token)))
+    for phone in run.phones:
+        if phone.name == view.owner:
+            continue
+        forbidden += [
+            (f"{phone.name}'s cookie", phone.cookie),
+            (f"{phone.name}'s participant id", phone.participant_id),
+        ]
+        if phone.nickname:
+            forbidden.append((f"{phone.name}'s nickname", phone.nickname))
+        if view.role == "phone":
+            forbidden += [(f"{phone.name}'s card", text) for text in phone.cards]
+    if view.role == "board" and view.cards_hidden:
+        forbidden += [
+            (f"{phone.name}'s hidden card", text) for phone in run.phones for text in phone.cards
+        ]
+    if view.scale_hidden:
+        forbidden += [("a scale result before the reveal", marker) for marker in SCALE_RESULTS]
+    return forbidden
+
+
+async def test_the_scan_finds_a_planted_leak(run: Run) -> None:
+    """The scan itself: a trainer token pasted into a card is found in a board frame."""
+    await join_the_room(run)
+    await open_every_socket(run)
+    await run.trainer_does("step-next")  # the cards step, not hidden
+    token = run.trainer.http.cookies[f"mb_t_{run.code}"]
+    assert len(token) <= 120
+    since = run.marks()
+    response = await run.phones[0].device.http.post(
+        f"/w/{run.code}/cards", data={"text": token, "colour": "yellow"}
+    )
+    assert response.status_code == 200
+    frame = await run.boards()[0].wait_for(token, since["board-0"])
+    view = View(None, "board", "board-0 planted", frame, cards_hidden=False, scale_hidden=False)
+    assert await leaks_in(run, [view]) == ["board-0 planted (of the room): the trainer token"]
+
+
+@pytest.mark.parametrize("kind", ["mood", "actions"])
+async def test_a_hidden_mood_or_action_plan_stays_off_the_board(
+    client: httpx.AsyncClient, kind: str
+) -> None:
+    exercise = {"mood": "unsere-wanderung", "actions": "massnahmenplan"}[kind]
+    created = await client.post("/workshops", data={"title": "Verdeckt", "exercise": exercise})
+    code = created.headers["location"].split("/")[2]
+    async with httpx.AsyncClient(
+        transport=client._transport, base_url="http://testserver"
+    ) as phone:
+        assert (await phone.get(f"/join/{code}")).status_code == 303
+        step_id = re.search(r'data-step="([^"]+)"', (await phone.get(f"/w/{code}")).text)
+        assert step_id is not None
+        secret = f"Geheim-{kind}-4711"
+        form = {"step_id": step_id.group(1), "value": "3", "word": secret, "what": secret}
+        sent = await phone.post(f"/w/{code}/{'vote' if kind == 'mood' else 'actions'}", data=form)
+        assert sent.status_code == 200, sent.text
+        assert secret in (await client.get(f"/w/{code}/board")).text  # shown while not hidden
+        hidden = await client.post(f"/w/{code}/t/hide")
+        told = (await phone.get(f"/w/{code}")).text
+    board = (await client.get(f"/w/{code}/board")).text
+    if hidden.status_code == 204:  # accepted: then hidden it must be
+        assert RESULTS_HIDDEN in told
+        assert secret not in board
