@@ -15,7 +15,6 @@ and hand what arrives to :meth:`LocalFanout.deliver`.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -67,40 +66,46 @@ class Hub(Protocol):
 
 
 class LocalFanout:
-    """The sockets of this process, by channel."""
+    """The sockets of this process, by channel and audience: a frame goes straight to
+    its audience's sockets, without looking at the thousand others of the channel."""
 
     def __init__(self) -> None:
-        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._channels: dict[str, dict[str, set[Subscription]]] = {}
 
     def subscribe(self, channel: str, audiences: frozenset[str]) -> Subscription:
         subscription = Subscription(channel, audiences)
-        self._subs[channel].add(subscription)
+        by_audience = self._channels.setdefault(channel, {})
+        for name in audiences:
+            by_audience.setdefault(name, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subs = self._subs.get(subscription.channel)
-        if subs is not None:
-            subs.discard(subscription)
-            if not subs:
-                del self._subs[subscription.channel]
+        by_audience = self._channels.get(subscription.channel)
+        if by_audience is None:
+            return
+        for name in subscription.audiences:
+            subs = by_audience.get(name)
+            if subs is not None:
+                subs.discard(subscription)
+                if not subs:
+                    del by_audience[name]
+        if not by_audience:
+            del self._channels[subscription.channel]
 
     def audiences(self, channel: str) -> set[str]:
-        found: set[str] = set()
-        for subscription in self._subs.get(channel, ()):
-            found |= subscription.audiences
-        return found
+        return set(self._channels.get(channel, ()))
 
     def count(self, channel: str, audience_prefix: str) -> int:
-        return sum(
-            1
-            for s in self._subs.get(channel, ())
-            if any(a.startswith(audience_prefix) for a in s.audiences)
-        )
+        found: set[Subscription] = set()
+        for name, subs in self._channels.get(channel, {}).items():
+            if name.startswith(audience_prefix):
+                found |= subs
+        return len(found)
 
     def deliver(self, channel: str, audience: str, frame: Frame) -> None:
-        for subscription in self._subs.get(channel, ()):
-            if audience in subscription.audiences:
-                subscription.offer(frame)
+        # A copy: an overflowing subscription may be unsubscribed while we go.
+        for subscription in tuple(self._channels.get(channel, {}).get(audience, ())):
+            subscription.offer(frame)
 
 
 class MemoryHub(LocalFanout):

@@ -133,17 +133,31 @@ class Live:
             return
         snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         self._wake_at(workshop_id, snap.next_change_at())
-        for name in sorted(wanted):
-            role, _, rest = name.partition("/")
-            if role == "mine":
-                participant_id, _, lang = rest.rpartition("/")
-                if EVERYONE not in people and participant_id not in people:
-                    continue
-                text = self.render_mine(snap, lang, participant_id)
-            else:
-                text = self.render(snap, role, rest, regions)
+        own = sorted(name for name in wanted if name.startswith("mine/"))
+        # The shared frames first (the new step for a thousand phones), then each
+        # person's own section.
+        for name in sorted(set(wanted).difference(own)):
+            role, _, lang = name.partition("/")
+            text = self.render(snap, role, lang, regions)
             if text:
                 await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
+        if not people or not own:
+            return
+        await asyncio.sleep(0)  # let the sockets send those before rendering the rest
+        empty: dict[str, str] = {}  # by language: the section of everyone with nothing yet
+        for count, name in enumerate(own, 1):
+            participant_id, _, lang = name.removeprefix("mine/").rpartition("/")
+            if EVERYONE not in people and participant_id not in people:
+                continue
+            if snap.owns_nothing(participant_id):
+                if lang not in empty:
+                    empty[lang] = self.render_mine(snap, lang, participant_id)
+                text = empty[lang]
+            else:
+                text = self.render_mine(snap, lang, participant_id)
+            await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
+            if count % 100 == 0:
+                await asyncio.sleep(0)
 
     def _wake_at(self, workshop_id: str, moment: float | None) -> None:
         """Re-render when a SpeedMeet round or the timer ends, though nobody acted."""

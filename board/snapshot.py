@@ -126,6 +126,20 @@ class Snapshot:
             present=[p.participant_id for p in self.people if p.present],
         )
 
+    def owns_nothing(self, participant_id: str) -> bool:
+        """Whether this person's own view of the step is everybody's empty one: no card,
+        vote, proposal or SpeedMeet place of theirs in it (so one render serves them all)."""
+        return self.step.kind != "pairs" and participant_id not in self._owners
+
+    @cached_property
+    def _owners(self) -> frozenset[str | None]:
+        return frozenset(
+            [c.participant_id for c in self.wall.cards]
+            + [v.participant_id for v in self.votes]
+            + [a.participant_id for a in self.actions]
+            + [p.participant_id for p in self.people]
+        )
+
     def next_change_at(self) -> float | None:
         """When the screens must change without anyone acting (a round, the timer)."""
         moments = [self.workshop.timer_ends_at]

@@ -268,3 +268,45 @@ async def test_handshakes_from_a_foreign_origin_are_refused(live_server, code):
         )
         async with asyncio.timeout(DEADLINE):
             await ws.recv()
+
+
+async def frames_of_switch(ws: ClientConnection) -> list[str]:
+    """The frames a phone gets for one step switch: the step, then its own section."""
+    frames = [await frame_with(ws, 'id="phone-step"')]
+    if 'id="mine"' not in frames[0]:
+        frames.append(await frame_with(ws, 'id="mine"'))
+    return frames
+
+
+async def test_on_a_step_switch_each_phone_gets_the_step_first_then_only_its_own_section(
+    live_server, trainer
+):
+    created = await trainer.http.post(
+        "/workshops", data={"title": "Agenda", "exercise": "kunde-koenig"}
+    )
+    code = created.headers["location"].split("/")[2]
+    voter, other = Device(live_server), Device(live_server)
+    for device in (voter, other):
+        await join(device.http, code)
+    scale = (await live_server.service.snapshot((await live_server.service.workshop(code)).id)).step
+    assert scale.kind == "scale"
+    voted = await voter.http.post(f"/w/{code}/vote", data={"step_id": scale.id, "value": "2"})
+    assert voted.status_code == 200
+    sockets = [await device.socket(code, "phone") for device in (voter, other)]
+    for ws in sockets:
+        await frame_with(ws, 'id="mine"')
+
+    assert (await trainer.http.post(f"/w/{code}/t/step-next")).status_code == 204
+    away = [await frames_of_switch(ws) for ws in sockets]
+    for frames in away:  # the shared step frame comes before the personal one
+        assert len(frames) == 2 and 'id="mine"' not in frames[0]
+    assert away[0][1] == away[1][1]  # neither has anything in the new step: one render
+
+    assert (await trainer.http.post(f"/w/{code}/t/step-prev")).status_code == 204
+    back = [(await frames_of_switch(ws))[-1] for ws in sockets]
+    assert back[0].count("choice--chosen") == 1  # the voter sees their dot again
+    assert "choice--chosen" not in back[1]  # and nobody else sees it as theirs
+    for ws in sockets:
+        await ws.close()
+    for device in (voter, other):
+        await device.close()
