@@ -14,7 +14,6 @@ and hand what arrives to :meth:`LocalFanout.deliver`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,29 +27,37 @@ class Frame:
     text: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscription:
     channel: str
     audiences: frozenset[str]
-    queue: asyncio.Queue[Frame] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    # Frames waiting to be sent, oldest first: a plain list (an idle socket's
+    # subscription should cost little; an asyncio.Queue is four deques and an Event).
+    frames: list[Frame] = field(default_factory=list)
     overflowed: bool = False
+    # Called on each frame offered: the connection sends what waits.
+    on_frame: Callable[[], None] | None = None
     # Called once when the queue overflows: the connection drops the socket.
     on_overflow: Callable[[], None] | None = None
 
     def offer(self, frame: Frame) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self.frames) >= QUEUE_SIZE:
             # Its frames are useless now (it will get a full render on reconnect):
             # drop them so the memory is freed at once, and have the socket dropped,
             # even if its sender is stuck writing to a client that stopped reading.
             self.overflowed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self.frames.clear()
             if self.on_overflow is not None:
                 self.on_overflow()
+            return
+        self.frames.append(frame)
+        if self.on_frame is not None:
+            self.on_frame()
+
+    def next_frame(self) -> Frame | None:
+        return self.frames.pop(0) if self.frames else None
 
 
 class Hub(Protocol):

@@ -42,11 +42,48 @@ async def endpoint(ws: WebSocket) -> None:
     # Accept, then close with 1008 when refused: the browser then stops
     # reconnecting (a refused handshake would look like a network error).
     await ws.accept()
+    admitted = await _admit(ws, role)
+    if admitted is None:
+        await ws.close(POLICY, "not allowed")
+        return
+    # Only ids from here on: this frame lives as long as the socket.
+    workshop_id, seq, participant_id = admitted
+    lang = lang_of(ws)
+    audiences = {live.audience(role, lang)}
+    if participant_id is not None:
+        audiences.add(live.audience("mine", lang, participant_id))
+    subscription = service.hub.subscribe(workshop_id, frozenset(audiences))
+    if participant_id is not None:
+        service.live.arrived(workshop_id, participant_id)
+    connection = _Connection(ws, subscription, lang)
+    try:
+        seen = _int_or_none(ws.query_params.get("seq"))
+        if seen is None or seen != seq:
+            await connection.push(
+                await service.live.full_frame(workshop_id, role, lang, participant_id)
+            )
+        connection.listen()
+        try:
+            await connection.receive_loop(
+                lambda: service.live.full_frame(workshop_id, role, lang, participant_id),
+                lambda: service.request_limit.allow(participant_id or f"socket:{id(ws)}"),
+            )
+        finally:
+            await connection.stop()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.hub.unsubscribe(subscription)
+        if participant_id is not None:
+            service.live.left(workshop_id, participant_id)
+
+
+async def _admit(ws: WebSocket, role: str) -> tuple[str, int, str | None] | None:
+    """Workshop id, its seq and the phone's participant id, if the cookies grant the role."""
     try:
         workshop = await workshop_of(ws)
     except Refused:
-        await ws.close(POLICY, "unknown workshop")
-        return
+        return None
     participant_id: str | None = None
     if role == "phone":
         participant = await participant_of(ws, workshop)
@@ -56,40 +93,8 @@ async def endpoint(ws: WebSocket) -> None:
         or (role == "trainer" and not is_trainer(ws, workshop))
         or (role == "phone" and participant_id is None)
     ):
-        await ws.close(POLICY, "not allowed")
-        return
-
-    lang = lang_of(ws)
-    audiences = {live.audience(role, lang)}
-    if participant_id is not None:
-        audiences.add(live.audience("mine", lang, participant_id))
-    subscription = service.hub.subscribe(workshop.id, frozenset(audiences))
-    if participant_id is not None:
-        service.live.arrived(workshop.id, participant_id)
-    connection = _Connection(ws, subscription, lang)
-    try:
-        seen = _int_or_none(ws.query_params.get("seq"))
-        if seen is None or seen != workshop.seq:
-            await connection.push(
-                await service.live.full_frame(workshop.id, role, lang, participant_id)
-            )
-        sender = asyncio.create_task(connection.send_loop())
-        subscription.on_overflow = lambda: connection.drop(sender)
-        try:
-            await connection.receive_loop(
-                lambda: service.live.full_frame(workshop.id, role, lang, participant_id),
-                lambda: service.request_limit.allow(participant_id or f"socket:{id(ws)}"),
-            )
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
-    except WebSocketDisconnect:
-        pass
-    finally:
-        service.hub.unsubscribe(subscription)
-        if participant_id is not None:
-            service.live.left(workshop.id, participant_id)
+        return None
+    return workshop.id, workshop.seq, participant_id
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -100,12 +105,16 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 class _Connection:
+    __slots__ = ("service", "ws", "subscription", "lang", "sent_seq", "_sender", "_closing")
+
     def __init__(self, ws: WebSocket, subscription: Subscription, lang: str) -> None:
         self.service = service_of(ws)
         self.ws = ws
         self.subscription = subscription
         self.lang = lang
         self.sent_seq = -1
+        # Runs only while frames wait: an idle socket has no task of its own.
+        self._sender: asyncio.Task[None] | None = None
         self._closing: asyncio.Future[None] | None = None
 
     async def push(self, frame: Frame) -> None:
@@ -115,13 +124,32 @@ class _Connection:
         self.sent_seq = frame.seq
         await self.ws.send_text(frame.text)
 
-    async def send_loop(self) -> None:
-        while True:
-            await self.push(await self.subscription.queue.get())
+    def listen(self) -> None:
+        """Send the subscription's frames from now on (and drop the socket if it lags)."""
+        self.subscription.on_frame = self._wake
+        self.subscription.on_overflow = self.drop
+        self._wake()
 
-    def drop(self, sender: asyncio.Task[None]) -> None:
+    def _wake(self) -> None:
+        if self.subscription.frames and (self._sender is None or self._sender.done()):
+            self._sender = asyncio.create_task(self._send_waiting())
+
+    async def _send_waiting(self) -> None:
+        while (frame := self.subscription.next_frame()) is not None:
+            await self.push(frame)
+
+    async def stop(self) -> None:
+        self.subscription.on_frame = None
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+
+    def drop(self) -> None:
         """Too slow to keep up: stop sending and close; it reconnects for a full render."""
-        sender.cancel()
+        self.subscription.on_frame = None
+        if self._sender is not None:
+            self._sender.cancel()
         self._closing = asyncio.ensure_future(self._close_slow())
 
     async def _close_slow(self) -> None:

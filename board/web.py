@@ -543,6 +543,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         await service.live.settled()
 
     code = "/w/{code}"
+    socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)
     routes = [
         Route("/", start),
         Route("/workshops", create_workshop, methods=["POST"]),
@@ -571,7 +572,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/pairs/join", participant_action(_pairs_join), methods=["POST"]),
         Route(f"{code}/pairs/leave", participant_action(_pairs_leave), methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
-        WebSocketRoute(f"{code}/ws", sockets.endpoint),
+        socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -590,5 +591,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         GuardMiddleware,
         public_url=settings.public_url,
         large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
+        sockets=socket_route,
     )
     return app

@@ -44,20 +44,19 @@ async def test_a_frozen_phone_is_dropped_without_slowing_the_room() -> None:
     frozen = hub.subscribe("w", frozenset({"board/de"}))
     others = [hub.subscribe("w", frozenset({"board/de"})) for _ in range(3)]
     connection = _Connection(frozen_ws, frozen, "de")  # type: ignore[arg-type]
-    sender = asyncio.create_task(connection.send_loop())
-    frozen.on_overflow = lambda: connection.drop(sender)
+    connection.listen()
 
     for n in range(QUEUE_SIZE + 5):
         await hub.publish("w", "board/de", Frame(n, f"frame {n}"))
         for other in others:  # the others keep up and get every frame at once
-            assert other.queue.get_nowait().seq == n
+            assert other.next_frame() == Frame(n, f"frame {n}")
         if n == 0:
             await asyncio.wait_for(frozen_ws.stuck.wait(), 1)
 
-    assert frozen.overflowed and frozen.queue.empty()  # nothing piles up for it
+    assert frozen.overflowed and not frozen.frames  # nothing piles up for it
     await asyncio.wait_for(connection._closing, 1)  # type: ignore[arg-type]
     assert frozen_ws.closed == [TRY_AGAIN]  # 1013: the browser reconnects and catches up
-    assert sender.cancelled()
+    assert connection._sender is not None and connection._sender.cancelled()
     assert frozen_ws.sent == ["frame 0"]
 
 
