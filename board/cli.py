@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import socket
 import sys
 from collections.abc import Sequence
@@ -73,6 +74,9 @@ def check_exercises(folder: Path) -> int:
 
 def serve(settings: Settings) -> None:
     from board.web import create_app
+
+    # Our own lines (retention, sockets dropped as too slow, errors) beside uvicorn's.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
 
     public = settings.public_url
     if not public and settings.host in ("0.0.0.0", "::"):

@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from board import live
 from board.edge import is_trainer, lang_of, participant_of, service_of, workshop_of
 from board.errors import Refused
-from board.hub import Frame, Subscription
+from board.hub import QUEUE_SIZE, Frame, Subscription
 from board.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ class _Connection:
 
     def drop(self) -> None:
         """Too slow to keep up: stop sending and close; it reconnects for a full render."""
+        log.info("dropped a socket %d frames behind (its client stopped reading)", QUEUE_SIZE)
         self.subscription.on_frame = None
         if self._sender is not None:
             self._sender.cancel()
