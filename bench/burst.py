@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
@@ -249,14 +250,26 @@ async def send_votes(
                 status = 0
             return phone, option, submitted, time.time(), status
 
-        out.put(("armed", index))
-        while not go.value:
-            await asyncio.sleep(0.005)
-        tasks = []
-        for offset, phone, option in plan:
-            await asyncio.sleep(max(0.0, go.value + offset - time.time()))
-            tasks.append(asyncio.create_task(vote(phone, option)))
-        return list(await asyncio.gather(*tasks))
+        return await on_cue(index, plan, out, go, vote)
+
+
+async def on_cue(
+    index: int,
+    plan: list[Planned],
+    out: Queue[Any],
+    go: Synchronized[float],
+    vote: Callable[[int, str], Coroutine[Any, Any, Sent]],
+) -> list[Sent]:
+    """Say this sender is armed, wait until ``go`` holds the start time, then send each
+    planned dot when it is due; what each one got."""
+    out.put(("armed", index))
+    while not go.value:
+        await asyncio.sleep(0.005)
+    tasks = []
+    for offset, phone, option in plan:
+        await asyncio.sleep(max(0.0, go.value + offset - time.time()))
+        tasks.append(asyncio.create_task(vote(phone, option)))
+    return list(await asyncio.gather(*tasks))
 
 
 def sender_main(

@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ from statistics import median
 from typing import Any
 
 import httpx
-from burst import Burst, Planned, Room, plan_votes, stored_dots
+from burst import Burst, Planned, Room, on_cue, plan_votes, stored_dots
 from burst import set_up_room as set_up_dot_vote
 from crowd import (
     DRAIN_DEADLINE,
@@ -125,7 +126,9 @@ def profiled(options: Options, name: str, pid: int) -> Iterator[None]:
         return
     options.profile.mkdir(parents=True, exist_ok=True)
     path = options.profile / f"{name.replace(' ', '-')}.txt"
-    command = ["py-spy", "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(path)]
+    # py-spy comes with the bench extra, beside this Python if the venv is not activated.
+    spy_path = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy_path, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(path)]
     spy = subprocess.Popen(
         [*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -327,14 +330,7 @@ async def send_dots(
         status = await wire.post(f"/w/{room.code}/vote", form, cookies[phone])
         return phone, option, due, time.time(), status
 
-    out.put(("armed", index))
-    while not go.value:
-        await asyncio.sleep(0.005)
-    tasks = []
-    for offset, phone, option in plan:
-        await asyncio.sleep(max(0.0, go.value + offset - time.time()))
-        tasks.append(asyncio.create_task(vote(phone, option)))
-    sent = list(await asyncio.gather(*tasks))
+    sent = await on_cue(index, plan, out, go, vote)
     await wire.close()
     return sent
 
