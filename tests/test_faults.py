@@ -95,6 +95,34 @@ async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, se
     assert again.status_code == 200  # the same draft, once the disk has room again
 
 
+async def test_a_read_only_database_gets_could_not_save_and_the_board_recovers(client, service):
+    code = await create_workshop(client)
+    phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await join(phone, code)
+    card = {"text": "Vor dem Fehler", "colour": "yellow", "client_id": "before"}
+    assert (await phone.post(f"/w/{code}/cards", data=card)).status_code == 200
+    # The writer's file turns read-only (a file system remounted read-only after an
+    # error): SQLite answers SQLITE_READONLY, as query_only makes it do here.
+    service.db.write_now(lambda c: c.execute("PRAGMA query_only = 1"))
+    card = {"text": "Während des Fehlers", "colour": "yellow", "client_id": "during"}
+    refused = await phone.post(f"/w/{code}/cards", data=card)
+    assert refused.status_code == 503
+    assert "Konnte nicht speichern" in refused.text
+    workshop = await service.workshop(code)
+    texts = [c.text for c in (await service.snapshot(workshop.id)).wall.cards]
+    assert texts == ["Vor dem Fehler"]  # nothing shown as saved that was not
+    board = await client.get(f"/w/{code}/board")
+    assert "Während des Fehlers" not in board.text
+
+    # The writer is idle (every request above has its answer): switch it back directly,
+    # since with query_only even the writer's BEGIN IMMEDIATE is refused.
+    service.db._writer_conn.execute("PRAGMA query_only = 0")
+    again = await phone.post(f"/w/{code}/cards", data=card)  # the phone's draft, sent again
+    assert again.status_code == 200
+    texts = [c.text for c in (await service.snapshot(workshop.id)).wall.cards]
+    assert texts == ["Vor dem Fehler", "Während des Fehlers"]
+
+
 # -- kill -9 in the middle of a card storm ----------------------------------------------
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
