@@ -136,9 +136,13 @@ class Live:
         own = sorted(name for name in wanted if name.startswith("mine/"))
         # The shared frames first (the new step for a thousand phones), then each
         # person's own section.
+        everyone = EVERYONE in people
         for name in sorted(set(wanted).difference(own)):
             role, _, lang = name.partition("/")
-            text = self.render(snap, role, lang, regions)
+            # When every phone also gets its own section, the seq marker travels with that:
+            # a phone that drops in between must not claim to have seen the change.
+            seq = not (everyone and role == "phone")
+            text = self.render(snap, role, lang, regions, seq=seq)
             if text:
                 await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
         if not people or not own:
@@ -147,7 +151,7 @@ class Live:
         empty: dict[str, str] = {}  # by language: the section of everyone with nothing yet
         for count, name in enumerate(own, 1):
             participant_id, _, lang = name.removeprefix("mine/").rpartition("/")
-            if EVERYONE not in people and participant_id not in people:
+            if not everyone and participant_id not in people:
                 continue
             if snap.owns_nothing(participant_id):
                 if lang not in empty:
@@ -184,7 +188,9 @@ class Live:
             **language_context(lang),
         }
 
-    def render(self, snap: Snapshot, role: str, lang: str, regions: Iterable[str]) -> str:
+    def render(
+        self, snap: Snapshot, role: str, lang: str, regions: Iterable[str], seq: bool = True
+    ) -> str:
         partials = PARTIALS.get(role, {})
         context = self.context(snap, lang) | {"oob": True, "role": role}
         parts = [
@@ -194,12 +200,17 @@ class Live:
         ]
         if not parts:
             return ""
-        parts.append(self.templates.get_template("_seq.html").render(context))
+        if seq:
+            parts.append(self.templates.get_template("_seq.html").render(context))
         return "".join(parts)
 
-    def render_mine(self, snap: Snapshot, lang: str, participant_id: str) -> str:
+    def render_mine(self, snap: Snapshot, lang: str, participant_id: str, seq: bool = True) -> str:
+        """The phone's own section (with the seq marker: it may be the last frame of a change)."""
         context = self.context(snap, lang) | {"oob": True, "me": participant_id, "role": "phone"}
-        return self.templates.get_template("phone/_mine.html").render(context)
+        text = self.templates.get_template("phone/_mine.html").render(context)
+        if seq:
+            text += self.templates.get_template("_seq.html").render(context)
+        return text
 
     async def full_frame(
         self, workshop_id: str, role: str, lang: str, participant_id: str | None
@@ -207,5 +218,5 @@ class Live:
         snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         text = self.render(snap, role, lang, ALL_REGIONS)
         if participant_id is not None:
-            text += self.render_mine(snap, lang, participant_id)
+            text += self.render_mine(snap, lang, participant_id, seq=False)
         return Frame(snap.workshop.seq, text)

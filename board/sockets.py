@@ -126,6 +126,9 @@ class _Connection:
 
     def listen(self) -> None:
         """Send the subscription's frames from now on (and drop the socket if it lags)."""
+        if self.subscription.overflowed:  # it fell behind during the first full render
+            self.drop()
+            return
         self.subscription.on_frame = self._wake
         self.subscription.on_overflow = self.drop
         self._wake()
@@ -135,8 +138,11 @@ class _Connection:
             self._sender = asyncio.create_task(self._send_waiting())
 
     async def _send_waiting(self) -> None:
-        while (frame := self.subscription.next_frame()) is not None:
-            await self.push(frame)
+        try:
+            while (frame := self.subscription.next_frame()) is not None:
+                await self.push(frame)
+        except Exception:  # the client is gone: its receive loop ends the connection
+            self.subscription.on_frame = None
 
     async def stop(self) -> None:
         self.subscription.on_frame = None
@@ -180,6 +186,8 @@ class _Connection:
             if kind == "ping":
                 await self.ws.send_text('<template id="pong"></template>')
             elif kind == "resync":
+                if self._closing is not None:  # being dropped: it reconnects for a full render
+                    continue
                 frame = await full_frame()
                 self.sent_seq = -1
                 await self.push(frame)

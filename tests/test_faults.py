@@ -60,6 +60,43 @@ async def test_a_frozen_phone_is_dropped_without_slowing_the_room() -> None:
     assert frozen_ws.sent == ["frame 0"]
 
 
+class GoneSocket(FrozenSocket):
+    """A WebSocket whose client has gone: every send fails."""
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+        raise RuntimeError("the client is gone")
+
+
+async def test_a_socket_whose_client_is_gone_stops_sending_quietly() -> None:
+    hub = MemoryHub()
+    gone_ws = GoneSocket()
+    gone = hub.subscribe("w", frozenset({"board/de"}))
+    connection = _Connection(gone_ws, gone, "de")  # type: ignore[arg-type]
+    connection.listen()
+    await hub.publish("w", "board/de", Frame(1, "one"))
+    sender = connection._sender
+    assert sender is not None
+    await asyncio.wait_for(sender, 1)  # it ends without raising: nothing left unretrieved
+    for n in range(2, 5):
+        await hub.publish("w", "board/de", Frame(n, "more"))
+    assert connection._sender is sender  # no new sender for a socket that is gone
+    assert gone_ws.sent == ["one"]
+    await connection.stop()
+
+
+async def test_a_socket_that_overflowed_before_it_listened_is_dropped() -> None:
+    hub = MemoryHub()
+    frozen_ws = FrozenSocket()
+    late = hub.subscribe("w", frozenset({"board/de"}))
+    connection = _Connection(frozen_ws, late, "de")  # type: ignore[arg-type]
+    for n in range(QUEUE_SIZE + 1):  # while its first full render was being sent
+        await hub.publish("w", "board/de", Frame(n, "x"))
+    connection.listen()
+    await asyncio.wait_for(connection._closing, 1)  # type: ignore[arg-type]
+    assert frozen_ws.closed == [TRY_AGAIN] and frozen_ws.sent == []
+
+
 # -- the disk is full ---------------------------------------------------------------
 async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, service):
     code = await create_workshop(client)

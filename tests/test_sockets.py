@@ -300,6 +300,9 @@ async def test_on_a_step_switch_each_phone_gets_the_step_first_then_only_its_own
     away = [await frames_of_switch(ws) for ws in sockets]
     for frames in away:  # the shared step frame comes before the personal one
         assert len(frames) == 2 and 'id="mine"' not in frames[0]
+        # and only the last one says the change is seen: a phone that drops in between
+        # reconnects with the old seq and gets a full render
+        assert 'id="seq"' not in frames[0] and 'id="seq"' in frames[1]
     assert away[0][1] == away[1][1]  # neither has anything in the new step: one render
 
     assert (await trainer.http.post(f"/w/{code}/t/step-prev")).status_code == 204
