@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,6 +143,10 @@ def import_protocol(settings: Settings, path: Path) -> int:
         token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
     except protocol.ProtocolError as error:
         print(f"board: {path}: import refused, nothing was created: {error}", file=sys.stderr)
+        return 1
+    except (sqlite3.IntegrityError, UnicodeError) as error:
+        problem = protocol.store_problem(error)
+        print(f"board: {path}: import refused, nothing was created: {problem}", file=sys.stderr)
         return 1
     finally:
         service.close()

@@ -16,7 +16,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -31,7 +31,13 @@ from board.snapshot import Snapshot, source_step
 from board.steps import Step
 from board.storage import rows
 from board.votes import Vote
-from board.workshops import Workshop, clean_title, new_id, new_join_code
+from board.workshops import (
+    MAX_NICKNAME_LENGTH,
+    Workshop,
+    clean_title,
+    new_id,
+    new_join_code,
+)
 
 FORMAT = "moderation-board/1"
 VERSION = 1
@@ -272,6 +278,21 @@ def _number(data: dict[str, Any], key: str, where: str) -> float | None:
     return float(value)
 
 
+# Far beyond any real workshop (a day with 200 people is some 20,000 records), and
+# small enough that checking and storing a file takes seconds, not minutes.
+MAX_RECORDS = 100_000
+SECTIONS = ("clusters", "cards", "votes", "actions", "people")
+
+
+def _check_size(raw_steps: list[Any], participants: list[Any]) -> None:
+    size = len(raw_steps) + len(participants)
+    for raw in raw_steps:
+        if isinstance(raw, dict):
+            size += sum(len(raw[s]) for s in SECTIONS if isinstance(raw.get(s), list))
+    if size > MAX_RECORDS:
+        raise ProtocolError(f"too large: {size} records, at most {MAX_RECORDS} in one workshop")
+
+
 def restore(
     record: Any,
     make_id: Callable[[str], str],
@@ -285,11 +306,11 @@ def restore(
     raw_steps = _get(record, "steps", list, "")
     if not raw_steps:
         raise ProtocolError("steps: a workshop needs at least one step")
-    _get(record, "participants", list, "")
+    _check_size(raw_steps, _get(record, "participants", list, ""))
     participants = [
         (
             make_id(_get(p, "id", str, f"participants[{i}]")),
-            p.get("nickname") if isinstance(p.get("nickname"), str) else None,
+            p["nickname"][:MAX_NICKNAME_LENGTH] if isinstance(p.get("nickname"), str) else None,
             epoch(_get(p, "joined_at", str, f"participants[{i}]"), f"participants[{i}].joined_at"),
         )
         for i, p in enumerate(_items(record, "participants", ""))
@@ -429,6 +450,7 @@ def restore(
                 )
             )
     _check_references(steps, clusters, cards)
+    cards = _flat_stacks(cards)
     active = meta.get("active_step", 0)
     if not isinstance(active, int) or not 0 <= active < len(steps):
         active = 0
@@ -454,18 +476,33 @@ def _check_references(steps: list[Step], clusters: list[Cluster], cards: list[Ca
             raise ProtocolError("cards: a card names a cluster of another step or none at all")
         if card.stacked_on is not None and card_step.get(card.stacked_on) != card.step_id:
             raise ProtocolError("cards: a card is stacked on a card that is not there")
+
+
+def _flat_stacks(cards: list[Card]) -> list[Card]:
+    """Each stacked card directly on the top card of its stack, as the board keeps them
+    (a record may stack cards on stacked cards); a circle of stacked cards is refused."""
     under = {card.id: card.stacked_on for card in cards}
+    top: dict[str, str] = {}  # card -> the card its stack lies under, once known
     for card in cards:
-        seen, above = {card.id}, under[card.id]
-        while above is not None:
-            if above in seen:
+        path: list[str] = []
+        on_path: set[str] = set()
+        current = card.id
+        while current not in top and (above := under[current]) is not None:
+            if current in on_path:
                 raise ProtocolError("cards: cards are stacked on each other in a circle")
-            seen.add(above)
-            above = under[above]
+            path.append(current)
+            on_path.add(current)
+            current = above
+        root = top.get(current, current)
+        for walked in path:  # each card is walked once: linear in the number of cards
+            top[walked] = root
+        top.setdefault(current, root)
+    return [c if c.stacked_on is None else replace(c, stacked_on=top[c.id]) for c in cards]
 
 
-def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -> Workshop:
-    """Store ``record`` as a new workshop with a new code and trainer link (one transaction)."""
+def prepare(record: Any, card_max_length: int) -> Restored:
+    """Check ``record`` and turn it into new objects with new ids (no database needed:
+    a large file is checked off the writer thread)."""
     ids: dict[str, str] = {}
 
     def make_id(old: str) -> str:
@@ -473,22 +510,39 @@ def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -
             ids[old] = new_id()
         return ids[old]
 
+    return restore(record, make_id, card_max_length)
+
+
+def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
+    """Store a prepared record as a new workshop with a new code (one transaction)."""
     code = new_join_code()
     while repository.code_taken(conn, code):
         code = new_join_code()
-    restored = restore(record, make_id, card_max_length, code)
-    repository.insert_workshop(conn, restored.workshop, restored.steps)
+    workshop = replace(restored.workshop, code=code)
+    repository.insert_workshop(conn, workshop, restored.steps)
     for pid, nickname, joined in restored.participants:
         conn.execute(
             "INSERT INTO participants (id, workshop_id, nickname, created_at) VALUES (?, ?, ?, ?)",
-            (pid, restored.workshop.id, nickname, joined),
+            (pid, workshop.id, nickname, joined),
         )
     repository.apply(
         conn,
-        restored.workshop.id,
+        workshop.id,
         [*restored.clusters, *restored.cards, *restored.votes, *restored.actions, *restored.people],
     )
-    return restored.workshop
+    return workshop
+
+
+def store_problem(error: Exception) -> str:
+    """What to tell about a record the checks let through but SQLite refused."""
+    if isinstance(error, UnicodeError):
+        return "text that is not valid Unicode (an unpaired surrogate)"
+    return "conflicting records"
+
+
+def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -> Workshop:
+    """Store ``record`` as a new workshop with a new code and trainer link (one transaction)."""
+    return store(conn, prepare(record, card_max_length))
 
 
 # -- reading a record for the documents ---------------------------------------------

@@ -6,6 +6,7 @@ fan-out. Routes and sockets call these methods and nothing else writes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -163,13 +164,17 @@ class Service:
 
     async def import_protocol(self, record: Any) -> Workshop:
         """A new workshop (new code, new trainer link) from a JSON protocol, all or nothing."""
-        limit = self.settings.card_max_length
         try:
-            return await self._write(lambda conn: protocol.import_record(conn, record, limit))
+            # Checked off the writer thread: a large file must not hold up every room's writes.
+            restored = await asyncio.to_thread(
+                protocol.prepare, record, self.settings.card_max_length
+            )
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
-        except sqlite3.IntegrityError:  # whatever the checks above missed: still all or nothing
-            raise Refused("import_invalid", 422, problem="conflicting records") from None
+        try:
+            return await self._write(lambda conn: protocol.store(conn, restored))
+        except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+            raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""

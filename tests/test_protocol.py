@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pypdf import PdfReader
 
 from board import action_plan, cards, documents, pairs, protocol, votes
 from board.cli import main as cli
+from board.errors import Refused
 from board.service import Service
 from board.workshops import new_id
 
@@ -250,6 +252,70 @@ async def test_bad_records_are_refused_and_nothing_is_half_imported(
         lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0]
     )
     assert after == before and workshops == 1
+
+
+async def test_text_that_is_not_unicode_is_refused_through_the_service(service, finished):
+    record = _card(await service.export(finished), "text", "Kunde \ud800 König")
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)
+    assert refused.value.status == 422 and "Unicode" in refused.value.params["problem"]
+    workshops = service.db.read_now(
+        lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0]
+    )
+    assert workshops == 1  # nothing half-imported
+
+
+async def test_a_record_larger_than_any_workshop_is_refused(service, finished):
+    record = await service.export(finished)
+    step = _first_cards_step(record)
+    step["cards"] = step["cards"] * (protocol.MAX_RECORDS // len(step["cards"]) + 1)
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)
+    assert "too large" in refused.value.params["problem"]
+
+
+async def test_a_long_stack_imports_flat_and_a_stack_closed_into_a_circle_does_not(
+    service, finished
+):
+    record = await service.export(finished)
+    step = _first_cards_step(record)
+    chain = [
+        step["cards"][0] | {"id": f"chain{i}", "text": f"Kette {i}", "cluster": None}
+        for i in range(3000)
+    ]
+    for below, above in itertools.pairwise(chain):
+        below["stacked_on"] = above["id"]  # each card lies on the next one
+    chain[-1]["stacked_on"] = None
+    step["cards"] = [*step["cards"], *chain]
+    imported = await service.import_protocol(record)
+    sql = (
+        "SELECT c.text, t.text FROM cards c LEFT JOIN cards t ON t.id = c.stacked_on"
+        " JOIN steps s ON s.id = c.step_id WHERE s.workshop_id = ? AND c.text LIKE 'Kette %'"
+    )
+    lying_on = dict(service.db.read_now(lambda c: c.execute(sql, (imported.id,)).fetchall()))
+    assert lying_on.pop("Kette 2999") is None
+    assert set(lying_on.values()) == {"Kette 2999"}  # all directly on the top card
+    assert len(lying_on) == 2999
+
+    chain[-1]["stacked_on"] = chain[0]["id"]  # the top card onto the bottom one
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)
+    assert "circle" in refused.value.params["problem"]
+
+
+async def test_an_imported_nickname_is_cut_to_the_usual_length(service, finished):
+    record = await service.export(finished, names=True)
+    record["participants"][0]["nickname"] = "N" * 500
+    imported = await service.import_protocol(record)
+    nicknames = service.db.read_now(
+        lambda c: [
+            row[0]
+            for row in c.execute(
+                "SELECT nickname FROM participants WHERE workshop_id = ?", (imported.id,)
+            )
+        ]
+    )
+    assert "N" * 30 in nicknames and "N" * 31 not in "".join(n or "" for n in nicknames)
 
 
 def _first_cards_step(record):  # type: ignore[no-untyped-def]
