@@ -45,7 +45,7 @@ from statistics import median
 from typing import Any
 
 import httpx
-from burst import Burst, Planned, Room, on_cue, plan_votes, stored_dots
+from burst import Burst, Planned, Room, Sent, on_cue, plan_votes, stored_dots
 from burst import set_up_room as set_up_dot_vote
 from crowd import (
     DRAIN_DEADLINE,
@@ -314,7 +314,6 @@ BURST = Burst(phones=1000, boards=1, dots=3, window=2.0)
 
 
 VOTE_SENDERS, VOTE_CONNECTIONS = 2, 500  # a connection per phone
-Sent = tuple[int, str, float, float, int]  # phone, option, due, answered, status (0: none)
 
 
 async def send_dots(

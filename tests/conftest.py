@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +39,27 @@ async def client(settings: Settings, service: Service) -> AsyncIterator[httpx.As
         yield c
 
 
-async def create_workshop(client: httpx.AsyncClient, title: str = "Kundenbegeisterung") -> str:
-    response = await client.post("/workshops", data={"title": title})
+async def create_workshop(
+    client: httpx.AsyncClient, title: str = "Kundenbegeisterung", exercises: Sequence[str] = ()
+) -> str:
+    """A new workshop (with these exercises on its agenda, else one Kartenabfrage); its code."""
+    form: dict[str, str | list[str]] = {"title": title}
+    if exercises:
+        form["exercise"] = list(exercises)
+    response = await client.post("/workshops", data=form)
     assert response.status_code == 303, response.text
     match = CODE_IN_LOCATION.search(response.headers["location"])
     assert match, response.headers["location"]
     return match.group(1)
+
+
+def other_device(
+    client: httpx.AsyncClient, cookies: dict[str, str] | None = None
+) -> httpx.AsyncClient:
+    """Another device on the same in-process app, with a cookie jar of its own."""
+    return httpx.AsyncClient(
+        transport=client._transport, base_url="http://testserver", cookies=cookies
+    )
 
 
 async def join(client: httpx.AsyncClient, code: str) -> None:

@@ -38,7 +38,7 @@ from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
 from board.trainer import ACTIONS
-from tests.conftest import LiveServer, create_workshop, join
+from tests.conftest import LiveServer, create_workshop, join, other_device
 from tests.test_sockets import Device
 
 # When a property fails, hypothesis imports libcst to print a patch; its import warns
@@ -273,11 +273,6 @@ def draw_pairs(
 
 
 # -- the room every example runs in ------------------------------------------------
-def other_device(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Another device on the same in-process app (its own cookie jar)."""
-    return httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
-
-
 @dataclass
 class Room:
     code: str
@@ -374,9 +369,7 @@ class Room:
 @pytest.fixture
 async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Room]:
     """A workshop with every kind of step, cards, clusters, a SpeedMeet and an action plan."""
-    response = await client.post("/workshops", data={"title": "Fuzz", "exercise": EXERCISES})
-    assert response.status_code == 303, response.text
-    code = response.headers["location"].split("/")[2]
+    code = await create_workshop(client, "Fuzz", EXERCISES)
     devices = [other_device(client) for _ in range(3)]
     for device in devices:
         await join(device, code)

@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from board.i18n import MESSAGES
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, create_workshop, other_device
 from tests.test_sockets import Device
 
 DEADLINE = 5.0
@@ -151,11 +151,7 @@ async def run(live_server: LiveServer) -> AsyncIterator[Run]:
         Phone("B", Device(live_server, "en"), nickname="Biber-Nick-0815"),
         Phone("C", Device(live_server, "de")),
     ]
-    created = await trainer.http.post(
-        "/workshops", data={"title": "Leck-Suche", "exercise": "kunde-koenig"}
-    )
-    assert created.status_code == 303, created.text
-    code = created.headers["location"].split("/")[2]
+    code = await create_workshop(trainer.http, "Leck-Suche", ["kunde-koenig"])
     run = Run(live_server, code, trainer, viewers, phones)
     yield run
     for recorder in run.recorders:
@@ -360,11 +356,8 @@ async def test_a_hidden_mood_or_action_plan_stays_off_the_board(
     client: httpx.AsyncClient, kind: str
 ) -> None:
     exercise = {"mood": "unsere-wanderung", "actions": "massnahmenplan"}[kind]
-    created = await client.post("/workshops", data={"title": "Verdeckt", "exercise": exercise})
-    code = created.headers["location"].split("/")[2]
-    async with httpx.AsyncClient(
-        transport=client._transport, base_url="http://testserver"
-    ) as phone:
+    code = await create_workshop(client, "Verdeckt", [exercise])
+    async with other_device(client) as phone:
         assert (await phone.get(f"/join/{code}")).status_code == 303
         step_id = re.search(r'data-step="([^"]+)"', (await phone.get(f"/w/{code}")).text)
         assert step_id is not None

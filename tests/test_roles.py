@@ -31,7 +31,7 @@ from board.settings import Settings
 from board.tokens import Tokens
 from board.trainer import ACTIONS
 from board.web import create_app
-from tests.conftest import LiveServer, create_workshop, join
+from tests.conftest import LiveServer, create_workshop, join, other_device
 from tests.test_sockets import Device
 
 DEADLINE = 5.0
@@ -47,13 +47,6 @@ EXERCISES = [
 ]
 # The agenda these make: 0 cards, 1 cards (hidden), 2 dots, 3 pairs, 4 actions,
 # 5 scale (hidden), 6 cards, 7 scale, 8 scale.
-
-
-def device(client: httpx.AsyncClient, cookies: dict[str, str] | None = None) -> httpx.AsyncClient:
-    """Another device on the same in-process app, with its own cookies."""
-    return httpx.AsyncClient(
-        transport=client._transport, base_url="http://testserver", cookies=cookies
-    )
 
 
 @dataclass
@@ -97,13 +90,11 @@ class Room:
 
 @pytest.fixture
 async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Room]:
-    response = await client.post("/workshops", data={"title": "Rollen", "exercise": EXERCISES})
-    assert response.status_code == 303, response.text
-    code = response.headers["location"].split("/")[2]
-    phones = [device(client) for _ in range(3)]
+    code = await create_workshop(client, "Rollen", EXERCISES)
+    phones = [other_device(client) for _ in range(3)]
     for phone in phones:
         await join(phone, code)
-    other_trainer = device(client)
+    other_trainer = other_device(client)
     other_code = await create_workshop(other_trainer, "Ein anderer Workshop")
     workshop = await service.workshop(code)
     snap = await service.snapshot(workshop.id)
@@ -257,7 +248,7 @@ async def test_trainer_actions_are_refused_to_anyone_but_the_trainer(
     before = await room.fingerprint()
     for name, intruder in INTRUDERS.items():
         cookies, query = intruder(room)
-        async with device(room.trainer, cookies) as who:
+        async with other_device(room.trainer, cookies) as who:
             response = await who.post(f"/w/{room.code}/t/{action}", params=query, data=form)
         assert_refused_as_trainer_only(response)
         assert await room.fingerprint() == before, f"{name} changed the workshop"
@@ -276,7 +267,7 @@ async def test_trainer_pages_are_refused_to_anyone_but_the_trainer(room: Room, p
     before = await room.fingerprint()
     for intruder in INTRUDERS.values():
         cookies, query = intruder(room)
-        async with device(room.trainer, cookies) as who:
+        async with other_device(room.trainer, cookies) as who:
             response = await who.get(f"/w/{room.code}/{page}", params=query)
             assert_refused_as_trainer_only(response)
             assert "Eins" not in response.text and "Leitfaden" not in response.text
@@ -292,7 +283,7 @@ async def test_deleting_the_workshop_is_refused_to_anyone_but_the_trainer(room: 
     before = await room.fingerprint()
     for intruder in INTRUDERS.values():
         cookies, query = intruder(room)
-        async with device(room.trainer, cookies) as who:
+        async with other_device(room.trainer, cookies) as who:
             response = await who.post(
                 f"/w/{room.code}/delete", params=query, data={"confirm": room.code}
             )
@@ -429,7 +420,7 @@ async def send(room: Room, change: Change, headers: dict[str, str]) -> httpx.Res
         files = {"file": ("protocol.json", PROTOCOL_FILE, "application/json")}
         return await room.trainer.post(path, files=files, headers=headers)
     if change.who == "stranger":
-        async with device(room.trainer) as stranger:
+        async with other_device(room.trainer) as stranger:
             return await stranger.post(path, data=room.fill(change.form), headers=headers)
     return await clients[change.who].post(path, data=room.fill(change.form), headers=headers)
 

@@ -281,10 +281,7 @@ async def frames_of_switch(ws: ClientConnection) -> list[str]:
 async def test_on_a_step_switch_each_phone_gets_the_step_first_then_only_its_own_section(
     live_server, trainer
 ):
-    created = await trainer.http.post(
-        "/workshops", data={"title": "Agenda", "exercise": "kunde-koenig"}
-    )
-    code = created.headers["location"].split("/")[2]
+    code = await create_workshop(trainer.http, "Agenda", ["kunde-koenig"])
     voter, other = Device(live_server), Device(live_server)
     for device in (voter, other):
         await join(device.http, code)

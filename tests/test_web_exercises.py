@@ -8,21 +8,7 @@ import httpx
 import pytest
 
 from board.service import Service
-from tests.conftest import CODE_IN_LOCATION, join
-
-
-def device(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
-
-
-async def workshop_with(client: httpx.AsyncClient, *keys: str) -> str:
-    response = await client.post(
-        "/workshops", data={"title": "Kundenbegeisterung", "exercise": list(keys)}
-    )
-    assert response.status_code == 303, response.text
-    match = CODE_IN_LOCATION.search(response.headers["location"])
-    assert match
-    return match.group(1)
+from tests.conftest import create_workshop, join, other_device
 
 
 async def active_step(service: Service, code: str):  # type: ignore[no-untyped-def]
@@ -42,12 +28,14 @@ async def trainer(client: httpx.AsyncClient, code: str, action: str, **fields: o
 async def phones(client):
     made = []
     for _ in range(3):
-        made.append(device(client))
+        made.append(other_device(client))
     return made
 
 
 async def test_the_agenda_is_built_from_the_chosen_exercises(client, service):
-    code = await workshop_with(client, "unsere-wanderung", "kunde-koenig", "massnahmenplan")
+    code = await create_workshop(
+        client, exercises=["unsere-wanderung", "kunde-koenig", "massnahmenplan"]
+    )
     workshop = await service.workshop(code)
     snap = await service.snapshot(workshop.id)
     kinds = [step.kind for step in snap.steps]
@@ -64,7 +52,7 @@ async def test_an_unknown_exercise_is_refused_and_nothing_is_created(client, ser
 
 
 async def test_phones_follow_the_agenda_without_navigating(client, service, phones):
-    code = await workshop_with(client, "unsere-wanderung", "kunde-koenig")
+    code = await create_workshop(client, exercises=["unsere-wanderung", "kunde-koenig"])
     phone = phones[0]
     await join(phone, code)
     assert 'data-kind="mood"' in (await phone.get(f"/w/{code}")).text
@@ -79,14 +67,14 @@ async def test_phones_follow_the_agenda_without_navigating(client, service, phon
 
 
 async def test_going_past_the_end_of_the_agenda_is_refused(client):
-    code = await workshop_with(client, "massnahmenplan")
+    code = await create_workshop(client, exercises=["massnahmenplan"])
     response = await trainer(client, code, "step-next")
     assert response.status_code == 409
     assert "Agenda" in response.text
 
 
 async def test_reordering_adding_and_removing_steps(client, service):
-    code = await workshop_with(client, "unsere-wanderung")
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
     assert (await trainer(client, code, "agenda-add", exercise="massnahmenplan")).status_code == 204
     workshop = await service.workshop(code)
     steps = (await service.snapshot(workshop.id)).steps
@@ -103,7 +91,7 @@ async def test_reordering_adding_and_removing_steps(client, service):
 
 
 async def test_one_dot_per_person_on_a_scale_and_moving_it(client, service, phones):
-    code = await workshop_with(client, "kunde-koenig")
+    code = await create_workshop(client, exercises=["kunde-koenig"])
     step = await active_step(service, code)
     for phone in phones:
         await join(phone, code)
@@ -118,7 +106,7 @@ async def test_one_dot_per_person_on_a_scale_and_moving_it(client, service, phon
 
 
 async def test_hidden_scale_results_stay_off_the_board_until_revealed(client, service, phones):
-    code = await workshop_with(client, "kunde-koenig")
+    code = await create_workshop(client, exercises=["kunde-koenig"])
     step = await active_step(service, code)
     assert step.hidden
     for phone, value in zip(phones, ("0", "1", "1"), strict=True):
@@ -133,7 +121,7 @@ async def test_hidden_scale_results_stay_off_the_board_until_revealed(client, se
 
 
 async def test_votes_on_a_closed_or_inactive_step_are_refused(client, service, phones):
-    code = await workshop_with(client, "kunde-koenig")
+    code = await create_workshop(client, exercises=["kunde-koenig"])
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -149,7 +137,7 @@ async def test_votes_on_a_closed_or_inactive_step_are_refused(client, service, p
 
 
 async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
-    code = await workshop_with(client, "ok-corral")
+    code = await create_workshop(client, exercises=["ok-corral"])
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -169,7 +157,7 @@ async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
 
 
 async def test_dots_within_budget_and_stacking_limit(client, service, phones):
-    code = await workshop_with(client, "8ps-beziehungsmarketing")
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -190,7 +178,7 @@ async def test_dots_within_budget_and_stacking_limit(client, service, phones):
 
 
 async def test_the_trainer_changes_the_dot_budget(client, service, phones):
-    code = await workshop_with(client, "8ps-beziehungsmarketing")
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
     assert (await trainer(client, code, "dots-budget", budget="5")).status_code == 204
     snap = await service.snapshot((await service.workshop(code)).id)
     assert snap.dot_budget() == 5
@@ -199,7 +187,7 @@ async def test_the_trainer_changes_the_dot_budget(client, service, phones):
 
 
 async def test_dots_on_the_clusters_of_the_card_step_before(client, service, phones):
-    code = await workshop_with(client, "kundenbegeisterung")
+    code = await create_workshop(client, exercises=["kundenbegeisterung"])
     phone = phones[0]
     await join(phone, code)
     for heading in ("Haltung", "Tempo", "Kulanz"):
@@ -216,7 +204,7 @@ async def test_dots_on_the_clusters_of_the_card_step_before(client, service, pho
 
 
 async def test_mood_with_a_word(client, service, phones):
-    code = await workshop_with(client, "unsere-wanderung")
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -229,7 +217,7 @@ async def test_mood_with_a_word(client, service, phones):
 
 
 async def test_action_plan_from_phones_and_trainer(client, service, phones):
-    code = await workshop_with(client, "massnahmenplan")
+    code = await create_workshop(client, exercises=["massnahmenplan"])
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -257,7 +245,7 @@ async def test_action_plan_from_phones_and_trainer(client, service, phones):
 
 
 async def test_speedmeet_from_joining_to_the_first_round(client, service, phones):
-    code = await workshop_with(client, "speedmeet")
+    code = await create_workshop(client, exercises=["speedmeet"])
     step = await active_step(service, code)
     names = ["Anna", "Ben", "Cem"]
     for phone, name in zip(phones, names, strict=True):
@@ -266,7 +254,7 @@ async def test_speedmeet_from_joining_to_the_first_round(client, service, phones
             f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": name}
         )
         assert response.status_code == 200
-    taken = device(client)
+    taken = other_device(client)
     await join(taken, code)
     clash = await taken.post(f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": "anna"})
     assert clash.status_code == 409
@@ -288,7 +276,7 @@ async def test_speedmeet_from_joining_to_the_first_round(client, service, phones
 
 
 async def test_the_timer_runs_in_server_time(client, service, phones):
-    code = await workshop_with(client, "unsere-wanderung")
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
     assert (await trainer(client, code, "timer-start", minutes="2,5")).status_code == 204
     workshop = await service.workshop(code)
     assert workshop.timer_seconds == 150 and workshop.timer_ends_at is not None
@@ -302,7 +290,7 @@ async def test_the_timer_runs_in_server_time(client, service, phones):
 
 
 async def test_participants_cannot_use_trainer_controls(client, service, phones):
-    code = await workshop_with(client, "kunde-koenig", "speedmeet")
+    code = await create_workshop(client, exercises=["kunde-koenig", "speedmeet"])
     phone = phones[0]
     await join(phone, code)
     for action in (
