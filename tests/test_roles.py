@@ -302,6 +302,9 @@ class LiveRoom:
     phone: Device
     code: str
 
+    def astuple(self) -> tuple[LiveServer, Device, Device, str]:
+        return self.server, self.trainer, self.phone, self.code
+
 
 @pytest.fixture
 async def live_room(live_server: LiveServer) -> AsyncIterator[LiveRoom]:
@@ -331,12 +334,7 @@ async def close_code(url: str, origin: str, cookie: str = "") -> int:
 async def test_the_trainer_socket_is_refused_to_anyone_but_the_trainer(
     live_room: LiveRoom,
 ) -> None:
-    server, trainer, phone, code = (
-        live_room.server,
-        live_room.trainer,
-        live_room.phone,
-        live_room.code,
-    )
+    server, trainer, phone, code = live_room.astuple()
     workshop = await server.service.workshop(code)
     other = Device(server)
     other_code = await create_workshop(other.http, "Anderer")
@@ -463,12 +461,7 @@ async def test_trainer_actions_from_another_site_are_refused(room: Room, action:
 async def test_socket_handshakes_from_a_foreign_origin_are_refused(
     live_room: LiveRoom, role: str, origin: str
 ) -> None:
-    server, trainer, phone, code = (
-        live_room.server,
-        live_room.trainer,
-        live_room.phone,
-        live_room.code,
-    )
+    server, trainer, phone, code = live_room.astuple()
     owner = {"board": phone, "phone": phone, "trainer": trainer}[role]
     cookie = "; ".join(f"{k}={v}" for k, v in owner.http.cookies.items())
     with pytest.raises(InvalidStatus) as refused:
