@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,3 +199,51 @@ async def test_an_async_write_that_fails_raises_in_the_caller(database: Database
 
 def test_a_fresh_database_is_healthy(database: Database) -> None:
     assert database.healthy()
+
+
+# -- durability ----------------------------------------------------------------
+
+# Runs in a child process under strace: open the database, mark, write one workshop
+# through the writer thread, and say "acknowledged" the moment write_now returns.
+ACKNOWLEDGE_ONE_WRITE = """
+import os, sys
+from pathlib import Path
+from board.storage import Database
+db = Database(Path(sys.argv[1]))
+os.write(1, b"before-write\\n")
+db.write_now(lambda conn: conn.execute(
+    "INSERT INTO workshops (id, code, title, trainer_secret, seq, created_at)"
+    " VALUES ('ws', 'WS', 'Retro', 'secret', 0, 1.0)"))
+os.write(1, b"acknowledged\\n")
+db.close()
+"""
+
+
+def synced_before_acknowledgement(tmp_path: Path) -> list[str]:
+    """The sync calls on the WAL file between the start of a write and its acknowledgement,
+    as strace sees the real system calls of a child process."""
+    strace = shutil.which("strace")
+    assert strace, "strace is needed (scripts/test installs it)"
+    trace = tmp_path / "trace.txt"
+    subprocess.run(
+        [strace, "-f", "-y", "-e", "trace=fsync,fdatasync,write", "-o", str(trace)]
+        + [sys.executable, "-c", ACKNOWLEDGE_ONE_WRITE, str(tmp_path / "board.sqlite3")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    lines = trace.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "before-write" in line)
+    end = next(i for i, line in enumerate(lines) if "acknowledged" in line)
+    return [line for line in lines[start:end] if "sync(" in line and "-wal>" in line]
+
+
+def test_a_write_is_synced_to_disk_before_it_is_acknowledged(tmp_path: Path) -> None:
+    """Acknowledged means on disk: an OS crash or power cut right after the answer
+    keeps it. (With synchronous=NORMAL the WAL is synced only at checkpoints.)"""
+    assert synced_before_acknowledgement(tmp_path), "no fsync of the WAL before the answer"
+
+
+def test_every_connection_syncs_fully(database: Database, tmp_path: Path) -> None:
+    assert database.read_now(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
+    assert database.write_now(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
