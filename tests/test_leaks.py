@@ -352,9 +352,11 @@ async def test_the_scan_finds_a_planted_leak(run: Run) -> None:
 
 
 @pytest.mark.parametrize("kind", ["mood", "actions"])
-async def test_a_hidden_mood_or_action_plan_stays_off_the_board(
+async def test_hiding_a_mood_or_action_plan_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, kind: str
 ) -> None:
+    """Their boards have no hidden view, so the console cannot hide them (Step.hideable):
+    the trainer is told so, and nobody is shown a "hidden" that hides nothing."""
     exercise = {"mood": "unsere-wanderung", "actions": "massnahmenplan"}[kind]
     code = await create_workshop(client, "Verdeckt", [exercise])
     async with other_device(client) as phone:
@@ -369,6 +371,6 @@ async def test_a_hidden_mood_or_action_plan_stays_off_the_board(
         hidden = await client.post(f"/w/{code}/t/hide")
         told = (await phone.get(f"/w/{code}")).text
     board = (await client.get(f"/w/{code}/board")).text
-    if hidden.status_code == 204:  # accepted: then hidden it must be
-        assert RESULTS_HIDDEN in told
-        assert secret not in board
+    assert hidden.status_code == 409, hidden.text
+    assert RESULTS_HIDDEN not in told
+    assert secret in board
