@@ -305,9 +305,10 @@ class Database:
         finally:
             conn.execute("ROLLBACK")
 
-    def healthy(self) -> bool:
+    async def healthy(self) -> bool:
+        """Whether a reader can query the file (awaited: never blocks the event loop)."""
         try:
-            return bool(self.read_now(lambda c: c.execute("SELECT 1").fetchone()[0] == 1))
+            return bool(await self.read(lambda c: c.execute("SELECT 1").fetchone()[0] == 1))
         except sqlite3.Error:
             return False
 

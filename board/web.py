@@ -222,7 +222,7 @@ async def switch_language(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    ok = service_of(request).db.healthy()
+    ok = await service_of(request).db.healthy()
     return JSONResponse({"status": "ok" if ok else "db-error"}, 200 if ok else 503)
 
 

@@ -197,8 +197,8 @@ async def test_an_async_write_that_fails_raises_in_the_caller(database: Database
     assert await database.read(count_workshops) == 0
 
 
-def test_a_fresh_database_is_healthy(database: Database) -> None:
-    assert database.healthy()
+async def test_a_fresh_database_is_healthy(database: Database) -> None:
+    assert await database.healthy()
 
 
 # -- durability ----------------------------------------------------------------

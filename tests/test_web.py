@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 
 import httpx
 import pytest
@@ -476,6 +478,22 @@ async def test_healthz_checks_the_database(client, service):
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_healthz_waits_for_a_reader_without_blocking_the_event_loop(client, service):
+    """A monitor polling /healthz while every reader is busy must not freeze the room."""
+    release = threading.Event()
+    safety = threading.Timer(3.0, release.set)  # a blocked loop could never release them
+    safety.start()
+    busy = [asyncio.ensure_future(service.db.read(lambda _: release.wait(10))) for _ in range(3)]
+    check = asyncio.ensure_future(client.get("/healthz"))
+    await asyncio.sleep(0.1)  # the check starts and waits for a reader
+    released_by_the_loop = not release.is_set()
+    release.set()
+    safety.cancel()
+    assert (await check).json() == {"status": "ok"}
+    await asyncio.gather(*busy)
+    assert released_by_the_loop, "the health check held the event loop while it waited"
 
 
 async def test_stacking_duplicates_and_taking_them_off_again(client, room, service):
