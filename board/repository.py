@@ -60,6 +60,11 @@ def insert_participant(conn: sqlite3.Connection, participant: Participant) -> No
     utils(conn).table("participants").insert(asdict(participant))
 
 
+def rename_participant(conn: sqlite3.Connection, participant: Participant) -> None:
+    """Store a participant's (cleaned) nickname."""
+    utils(conn).table("participants").update(participant.id, {"nickname": participant.nickname})
+
+
 def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
     row = conn.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
     return None if row is None else Participant(**dict(row))

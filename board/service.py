@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import jinja2
@@ -145,14 +145,8 @@ class Service:
         return await self.db.read(lambda conn: repository.participant(conn, participant_id))
 
     async def set_nickname(self, participant: Participant, nickname: str) -> None:
-        cleaned = clean_nickname(nickname)
-
-        def store(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE participants SET nickname = ? WHERE id = ?", (cleaned, participant.id)
-            )
-
-        await self._write(store)
+        renamed = replace(participant, nickname=clean_nickname(nickname))
+        await self._write(lambda conn: repository.rename_participant(conn, renamed))
 
     async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
         """The active step; with a participant, only their own votes (see snapshot.read)."""
