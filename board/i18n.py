@@ -120,6 +120,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Konnte nicht speichern – bitte gleich noch einmal versuchen.",
         "en": "Could not save – please try again in a moment.",
     },
+    "save_conflict": {
+        "de": "Konnte nicht gespeichert werden: das widerspricht einem vorhandenen Eintrag.",
+        "en": "Could not be saved: it conflicts with something already stored.",
+    },
     "not_found": {"de": "Diese Seite gibt es nicht.", "en": "This page does not exist."},
     "step_not_active": {
         "de": "Dieser Schritt ist nicht mehr dran – die Seite zeigt jetzt den aktuellen.",

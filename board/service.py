@@ -96,6 +96,10 @@ class Service:
         except sqlite3.OperationalError as error:  # disk full, read-only file, locked
             log.error("could not save: %s", error)
             raise Refused("could_not_save", 503) from error
+        except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
+            # Trying again cannot help: a definitive answer, never a 500.
+            log.error("could not save, constraint failed: %s", error)
+            raise Refused("save_conflict", 409) from error
 
     # -- workshops and people ---------------------------------------------
     def exercises(self, keys: Sequence[str]) -> list[Exercise]:
@@ -171,10 +175,15 @@ class Service:
             )
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
-        try:
-            return await self._write(lambda conn: protocol.store(conn, restored))
-        except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
-            raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
+
+        def store(conn: sqlite3.Connection) -> Workshop:
+            try:
+                return protocol.store(conn, restored)
+            except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+                problem = protocol.store_problem(error)
+                raise Refused("import_invalid", 422, problem=problem) from None
+
+        return await self._write(store)
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
