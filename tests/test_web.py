@@ -256,6 +256,7 @@ async def test_a_draft_resent_after_the_trainer_moved_on_is_answered_like_the_fi
     ("text", "colour", "status", "message"),
     [
         ("   ", "yellow", 422, "Die Karte ist leer."),
+        ("\u200b\u00a0\ufeff", "yellow", 422, "Die Karte ist leer."),
         ("x" * 121, "yellow", 422, "höchstens 120 Zeichen"),
         ("a\nb\nc\nd", "yellow", 422, "höchstens 3 Zeilen"),
         ("Gute Idee", "purple", 422, "Diese Kartenfarbe gibt es nicht."),
