@@ -289,6 +289,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sent": {"de": "gesendet", "en": "sent"},
     "pending": {"de": "wartet auf Verbindung", "en": "waiting for connection"},
     "sending": {"de": "wird gesendet …", "en": "sending …"},
+    "not_sent": {"de": "nicht gesendet", "en": "not sent"},
+    "not_sent_reason": {
+        "de": "Der Server hat die Karte abgelehnt.",
+        "en": "The server refused the card.",
+    },
+    "dismiss": {"de": "Verwerfen", "en": "Dismiss"},
     "edited": {"de": "bearbeitet", "en": "edited"},
     "step_closed_note": {
         "de": "Die Kartenabfrage ist geschlossen. Danke!",
