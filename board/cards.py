@@ -22,6 +22,12 @@ COLOURS: tuple[str, ...] = ("yellow", "white", "orange", "green", "blue", "pink"
 MAX_LINES = 3
 MAX_HEADING_LENGTH = 60
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What shows nothing on its own: format characters (zero-width space, joiners, word
+# joiner, byte order mark, soft hyphen…), spaces and separators of every kind, controls,
+# and marks with nothing to sit on (a lone variation selector) …
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+# … and the letters that are drawn blank: the Hangul fillers and the empty Braille cell.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,29 @@ class Wall:
         return not self.step.hidden or self.step.revealed
 
 
+def has_visible(text: str) -> bool:
+    """Whether anything of ``text`` shows: not only spaces, joiners, fillers or marks.
+
+    Joiners inside visible text stay where they are (the ZWJ of 👩‍💻); only a text
+    made of nothing else counts as blank.
+    """
+    return any(not _invisible(char) for char in text)
+
+
+def _invisible(char: str) -> bool:
+    return (
+        char.isspace()
+        or char in _BLANK_LETTERS
+        or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+    )
+
+
 def clean_text(raw: str, max_length: int) -> str:
-    """Normalise card text; refuse empty, too long, or more than three lines."""
+    """Normalise card text; refuse empty (or invisible), too long, or more than three lines."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     text = _CONTROL.sub("", text)
     lines = [line.strip() for line in text.strip().split("\n")]
-    text = "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if has_visible(line))
     if not text:
         raise Refused("card_empty")
     if len(text) > max_length:
@@ -118,7 +141,7 @@ def clean_text(raw: str, max_length: int) -> str:
 
 def clean_heading(raw: str) -> str:
     heading = " ".join(_CONTROL.sub("", raw).split())
-    if not heading:
+    if not has_visible(heading):
         raise Refused("heading_empty")
     if len(heading) > MAX_HEADING_LENGTH:
         raise Refused("heading_too_long", max=MAX_HEADING_LENGTH)

@@ -120,6 +120,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Konnte nicht speichern – bitte gleich noch einmal versuchen.",
         "en": "Could not save – please try again in a moment.",
     },
+    "save_conflict": {
+        "de": "Konnte nicht gespeichert werden: das widerspricht einem vorhandenen Eintrag.",
+        "en": "Could not be saved: it conflicts with something already stored.",
+    },
     "not_found": {"de": "Diese Seite gibt es nicht.", "en": "This page does not exist."},
     "step_not_active": {
         "de": "Dieser Schritt ist nicht mehr dran – die Seite zeigt jetzt den aktuellen.",
@@ -285,6 +289,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sent": {"de": "gesendet", "en": "sent"},
     "pending": {"de": "wartet auf Verbindung", "en": "waiting for connection"},
     "sending": {"de": "wird gesendet …", "en": "sending …"},
+    "not_sent": {"de": "nicht gesendet", "en": "not sent"},
+    "not_sent_reason": {
+        "de": "Der Server hat die Karte abgelehnt.",
+        "en": "The server refused the card.",
+    },
+    "dismiss": {"de": "Verwerfen", "en": "Dismiss"},
     "edited": {"de": "bearbeitet", "en": "edited"},
     "step_closed_note": {
         "de": "Die Kartenabfrage ist geschlossen. Danke!",

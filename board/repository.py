@@ -111,6 +111,13 @@ def _card(row: sqlite3.Row) -> Card:
     return Card(**data)
 
 
+def card_of_draft(conn: sqlite3.Connection, participant_id: str, client_id: str) -> Card | None:
+    """The card a phone's draft became, on whatever step (served by the unique index)."""
+    sql = "SELECT * FROM cards WHERE participant_id = ? AND client_id = ?"
+    row = conn.execute(sql, (participant_id, client_id)).fetchone()
+    return None if row is None else _card(row)
+
+
 def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
     the_step = step(conn, step_id)
     # rowid breaks ties: rows stored together keep the order they were stored in.

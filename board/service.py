@@ -55,6 +55,10 @@ class Outcome:
     changes: Sequence[Change]
 
 
+# A write's outcome, the screen regions it changed, and whose own phone view.
+_Written = tuple[Outcome, set[str], set[str]]
+
+
 def make_templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -96,6 +100,10 @@ class Service:
         except sqlite3.OperationalError as error:  # disk full, read-only file, locked
             log.error("could not save: %s", error)
             raise Refused("could_not_save", 503) from error
+        except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
+            # Trying again cannot help: a definitive answer, never a 500.
+            log.error("could not save, constraint failed: %s", error)
+            raise Refused("save_conflict", 409) from error
 
     # -- workshops and people ---------------------------------------------
     def exercises(self, keys: Sequence[str]) -> list[Exercise]:
@@ -165,10 +173,15 @@ class Service:
             )
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
-        try:
-            return await self._write(lambda conn: protocol.store(conn, restored))
-        except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
-            raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
+
+        def store(conn: sqlite3.Connection) -> Workshop:
+            try:
+                return protocol.store(conn, restored)
+            except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+                problem = protocol.store_problem(error)
+                raise Refused("import_invalid", 422, problem=problem) from None
+
+        return await self._write(store)
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
@@ -189,15 +202,13 @@ class Service:
         A participant's command sees only their own votes (all it may decide on).
         """
 
-        def run(conn: sqlite3.Connection) -> tuple[Outcome, set[str], set[str]]:
-            snap = snapshot.read(conn, workshop.id, participant_id)
-            changes = list(command(snap))
-            seq = repository.apply(conn, workshop.id, changes)
-            regions, people = _affected(snap, changes)
-            # The acting phone gets its own view in the HTTP answer: no second render.
-            people.discard(participant_id or "")
-            return Outcome(seq, changes), regions, people
+        return await self._commit(
+            workshop, lambda conn: _run(conn, workshop, command, participant_id)
+        )
 
+    async def _commit(
+        self, workshop: Workshop, run: Callable[[sqlite3.Connection], _Written]
+    ) -> Outcome:
         outcome, regions, people = await self._write(run)
         if outcome.changes:
             self.live.changed(workshop.id, regions, people)
@@ -233,8 +244,31 @@ class Service:
             added.append(card)
             return list(changes)
 
-        await self.on_wall(workshop, command)
+        def run(conn: sqlite3.Connection) -> _Written:
+            # A resent draft (its acknowledgement was lost) is the card it became, on
+            # whatever step that was: looked up before the active step's rules apply.
+            if participant_id is not None and client_id is not None:
+                earlier = repository.card_of_draft(conn, participant_id, client_id)
+                if earlier is not None:
+                    added.append(earlier)
+                    return Outcome(repository.current_seq(conn, workshop.id), []), set(), set()
+            return _run(conn, workshop, lambda snap: command(snap.wall), participant_id)
+
+        await self._commit(workshop, run)
         return added[0]
+
+
+def _run(
+    conn: sqlite3.Connection, workshop: Workshop, command: Command, participant_id: str | None
+) -> _Written:
+    """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
+    snap = snapshot.read(conn, workshop.id, participant_id)
+    changes = list(command(snap))
+    seq = repository.apply(conn, workshop.id, changes)
+    regions, people = _affected(snap, changes)
+    # The acting phone gets its own view in the HTTP answer: no second render.
+    people.discard(participant_id or "")
+    return Outcome(seq, changes), regions, people
 
 
 def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[str]]:

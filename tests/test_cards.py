@@ -7,6 +7,8 @@ at the wall the room sees next.
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -180,6 +182,73 @@ def test_an_empty_card_is_refused(text: str) -> None:
     assert (error.key, error.status) == ("card_empty", 422)
 
 
+# Characters a phone can send that show nothing: zero-width space, non-joiner, joiner,
+# word joiner, byte order mark, soft hyphen (all format characters, Cf), and Unicode
+# spaces of every kind (no-break, ideographic, em, thin, line and paragraph separators).
+INVISIBLE = [
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u00ad",
+    "\u00a0",
+    "\u3000",
+    "\u2003",
+    "\u2009",
+    "\u2028",
+    "\u2029",
+    "\u180e",
+    "\u3164",  # the Hangul filler, a "letter" drawn blank
+    "\u2800",  # the empty Braille cell
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [pytest.param(char * 3, id=f"U+{ord(char):04X}") for char in INVISIBLE]
+    + [
+        pytest.param("".join(INVISIBLE), id="all-of-them"),
+        pytest.param("\u200b\n\u00a0\n\ufeff", id="three-invisible-lines"),
+        pytest.param("\u200d\ufe0f", id="a-joiner-and-a-variation-selector"),
+    ],
+)
+def test_a_card_of_only_invisible_characters_is_refused_like_an_empty_one(text: str) -> None:
+    error = refusal(lambda: write(a_wall(), text))
+    assert (error.key, error.status) == ("card_empty", 422)
+
+
+def test_every_format_character_of_unicode_alone_is_an_empty_card() -> None:
+    format_characters = [
+        chr(n) for n in range(sys.maxunicode + 1) if unicodedata.category(chr(n)) == "Cf"
+    ]
+    assert "\u200b" in format_characters and len(format_characters) > 150
+    for char in format_characters:
+        assert refusal(lambda c=char: write(a_wall(), c + " " + c)).key == "card_empty", (
+            f"U+{ord(char):04X}"
+        )
+
+
+def test_invisible_lines_do_not_count_as_lines_of_a_card() -> None:
+    card, _ = write(a_wall(), "Fewer meetings\n\u200b\n\u3000\nMore focus\n\ufeff")
+    assert card.text == "Fewer meetings\nMore focus"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: two emoji joined by a ZWJ
+        "\U0001f469\u200d\U0001f4bb Remote pairing",
+        "\u2764\ufe0f",  # a red heart: the variation selector asks for the emoji
+        "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",  # England
+        "Auf\u00adgabe",  # a soft hyphen inside a word
+    ],
+)
+def test_joiners_and_selectors_inside_visible_text_survive(text: str) -> None:
+    card, _ = write(a_wall(), text)
+    assert card.text == text
+
+
 def test_a_card_longer_than_the_limit_is_refused_with_the_limit() -> None:
     error = refusal(lambda: write(a_wall(), "x" * 21, max_length=20))
     assert error.key == "card_too_long"
@@ -323,6 +392,10 @@ def test_an_edit_follows_the_card_rules() -> None:
     assert refusal(lambda: edit_own_card(wall, "anna", "c1", " ", "yellow", 120)).key == (
         "card_empty"
     )
+    invisible = "\u200b\u2060\u00a0"
+    assert refusal(lambda: edit_own_card(wall, "anna", "c1", invisible, "yellow", 120)).key == (
+        "card_empty"
+    )
     assert refusal(lambda: edit_own_card(wall, "anna", "c1", "ok", "grey", 120)).key == (
         "colour_unknown"
     )
@@ -385,6 +458,8 @@ def test_fixed_wording_follows_the_card_rules() -> None:
     wall = a_wall(a_card("c1"))
     error = refusal(lambda: fix_wording(wall, "c1", "a\nb\nc\nd", MAX_LENGTH))
     assert error.key == "card_too_many_lines"
+    error = refusal(lambda: fix_wording(wall, "c1", "\ufeff\u200b", MAX_LENGTH))
+    assert error.key == "card_empty"
 
 
 # -- stacking duplicates -------------------------------------------------------
@@ -573,9 +648,10 @@ def test_a_new_cluster_goes_right_of_the_others_even_after_a_merge_left_a_gap() 
 def test_a_heading_may_not_be_empty_or_too_long() -> None:
     wall = a_wall()
     empty = refusal(lambda: create_cluster(wall, "k", " \n\x00", now=1.0))
+    invisible = refusal(lambda: create_cluster(wall, "k", "\u200b\u3000\u2060", now=1.0))
     too_long = refusal(lambda: create_cluster(wall, "k", "x" * (MAX_HEADING_LENGTH + 1), now=1.0))
 
-    assert empty.key == "heading_empty"
+    assert empty.key == invisible.key == "heading_empty"
     assert too_long.key == "heading_too_long"
     assert too_long.params == {"max": MAX_HEADING_LENGTH}
     [cluster] = create_cluster(wall, "k", "x" * MAX_HEADING_LENGTH, now=1.0)

@@ -160,6 +160,46 @@ async def test_a_read_only_database_gets_could_not_save_and_the_board_recovers(c
     assert texts == ["Vor dem Fehler", "Während des Fehlers"]
 
 
+# -- a constraint nobody foresaw ------------------------------------------------------
+def refuse_inserts_into(service: Any, table: str) -> None:
+    """A trigger that makes SQLite refuse every new row of ``table`` with a constraint
+    error: the same sqlite3.IntegrityError any unforeseen UNIQUE or CHECK would raise."""
+    service.db.write_now(
+        lambda c: c.execute(
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}"
+            " BEGIN SELECT RAISE(ABORT, 'constraint failed'); END"
+        )
+    )
+
+
+async def test_a_constraint_error_is_a_clear_refusal_not_a_crash(client, service, caplog):
+    code = await create_workshop(client)
+    phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await join(phone, code)
+    refuse_inserts_into(service, "cards")
+    card = {"text": "Trifft auf eine Regel", "colour": "yellow", "client_id": "c1"}
+    with caplog.at_level("ERROR", logger="board.service"):
+        refused = await phone.post(f"/w/{code}/cards", data=card)
+    assert refused.status_code == 409
+    assert "Konnte nicht gespeichert werden" in refused.text
+    assert refused.headers["hx-retarget"] == "#flash"
+    assert "constraint failed" in caplog.text  # the cause is in the server log
+
+    refuse_inserts_into(service, "clusters")  # a trainer's write, in English
+    english = {"accept-language": "en"}
+    cluster = await client.post(f"/w/{code}/t/cluster-new", data={"heading": "X"}, headers=english)
+    assert cluster.status_code == 409
+    assert "Could not be saved" in cluster.text
+
+    refuse_inserts_into(service, "participants")  # joining: the join page says it
+    newcomer = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    joining = await newcomer.get(f"/join/{code}")
+    assert joining.status_code == 409
+    assert "Konnte nicht gespeichert werden" in joining.text
+
+    assert (await client.get(f"/w/{code}/board")).status_code == 200  # the room goes on
+
+
 # -- kill -9 in the middle of a card storm ----------------------------------------------
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:

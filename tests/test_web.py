@@ -217,10 +217,48 @@ async def test_the_same_draft_sent_three_times_is_stored_once(room, service):
     assert await stored_texts(service, code) == ["Zuhören"]
 
 
+def times_stored(service: Service, text: str) -> int:
+    """How many card rows of the whole database carry ``text`` (any step)."""
+    sql = "SELECT count(*) FROM cards WHERE text = ?"
+    return int(service.db.read_now(lambda c: c.execute(sql, (text,)).fetchone()[0]))
+
+
+@pytest.mark.parametrize(
+    "trainer_moves_on",
+    [
+        pytest.param(["step-next"], id="to-a-dot-vote"),
+        pytest.param(["step-go 2"], id="to-the-next-card-step"),
+        pytest.param(["step-go 2", "close"], id="to-the-next-card-step-closed"),
+        pytest.param(["close"], id="same-step-closed"),
+    ],
+)
+async def test_a_draft_resent_after_the_trainer_moved_on_is_answered_like_the_first_time(
+    client, service, trainer_moves_on
+):
+    """The phone's acknowledgement was lost on the room's Wi-Fi; it sends the draft
+    again with the same client id when the trainer is already somewhere else."""
+    code = await create_workshop(client, exercises=["kundenbegeisterung", "auftragsklaerung"])
+    phone = phone_client(client)
+    await join(phone, code)
+    first = await send_card(phone, code, "Ehrliche Beratung", client_id="lost-ack")
+    assert first.status_code == 200 and "Ehrliche Beratung" in first.text
+    steps = (await service.snapshot((await service.workshop(code)).id)).steps
+    for move in trainer_moves_on:
+        action, _, index = move.partition(" ")
+        form = {"step_id": steps[int(index)].id} if index else {}
+        assert (await client.post(f"/w/{code}/t/{action}", data=form)).status_code == 204
+
+    again = await send_card(phone, code, "Ehrliche Beratung", client_id="lost-ack")
+    assert again.status_code == 200, again.text
+    assert 'id="mine"' in again.text  # the phone's own view, as after the first send
+    assert times_stored(service, "Ehrliche Beratung") == 1
+
+
 @pytest.mark.parametrize(
     ("text", "colour", "status", "message"),
     [
         ("   ", "yellow", 422, "Die Karte ist leer."),
+        ("\u200b\u00a0\ufeff", "yellow", 422, "Die Karte ist leer."),
         ("x" * 121, "yellow", 422, "höchstens 120 Zeichen"),
         ("a\nb\nc\nd", "yellow", 422, "höchstens 3 Zeilen"),
         ("Gute Idee", "purple", 422, "Diese Kartenfarbe gibt es nicht."),

@@ -2,8 +2,12 @@
 
    A card goes into an outbox in localStorage with a client id before it is
    sent. It leaves the outbox only when the server has answered that it is
-   stored (the server stores each client id once, however often it arrives).
-   While the network is away the card waits and is sent again on reconnect.
+   stored (the server stores each client id once, however often it arrives,
+   and answers a resend like the first time). While the network is away, or
+   the server is busy (408, 429, 5xx), the card waits and is sent again with
+   back-off. A definitive refusal (any other 4xx) ends that draft: it moves to
+   a "not sent" list with the server's reason and its text, kept until the
+   participant dismisses it, and the drafts behind it go on.
    The card form may be re-rendered by the server (a new step, a new
    question): everything here looks the elements up when it needs them. */
 (function () {
@@ -14,15 +18,20 @@
   var code = main.getAttribute('data-code');
   var outboxKey = 'board-outbox-' + code;
   var draftKey = 'board-draft-' + code;
+  var refusedKey = 'board-refused-' + code;
   var sending = false;
   var retryTimer = null;
   var retryDelay = 1000;
+  var MAX_RETRY_DELAY = 15000;
 
   function $(id) { return document.getElementById(id); }
-  function load() {
-    try { return JSON.parse(localStorage.getItem(outboxKey) || '[]'); } catch (e) { return []; }
+  function loadList(key) {
+    try { return JSON.parse(localStorage.getItem(key) || '[]'); } catch (e) { return []; }
   }
+  function load() { return loadList(outboxKey); }
   function save(items) { localStorage.setItem(outboxKey, JSON.stringify(items)); }
+  function loadRefused() { return loadList(refusedKey); }
+  function saveRefused(items) { localStorage.setItem(refusedKey, JSON.stringify(items)); }
   function maxLength() {
     var form = $('card-form');
     return form ? parseInt(form.getAttribute('data-max'), 10) || 120 : 120;
@@ -44,24 +53,41 @@
     if (flash) { flash.innerHTML = html; }
   }
 
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  // A draft as a small card: its text (always as text, never as HTML) and its state.
+  function draftItem(item, state, stateClass) {
+    var li = element('li', 'my-card');
+    var card = element('div', 'card card--small card--' + item.colour);
+    card.appendChild(element('p', 'card__text', item.text));
+    card.appendChild(element('span', 'card__sent ' + stateClass, state));
+    li.appendChild(card);
+    return li;
+  }
+
   function renderPending() {
     var list = $('pending');
     if (!list) { return; }
     list.innerHTML = '';
+    loadRefused().forEach(function (item) {
+      var li = draftItem(item, '✗ ' + list.getAttribute('data-not-sent'), 'card__sent--refused');
+      li.classList.add('my-card--refused');
+      li.appendChild(element('p', 'my-card__reason', item.reason));
+      var dismiss = element('button', 'btn btn--small', list.getAttribute('data-dismiss'));
+      dismiss.type = 'button';
+      dismiss.setAttribute('data-dismiss-draft', item.id);
+      li.appendChild(dismiss);
+      list.appendChild(li);
+    });
     load().forEach(function (item) {
-      var li = document.createElement('li');
-      li.className = 'my-card my-card--pending';
-      var card = document.createElement('div');
-      card.className = 'card card--small card--' + item.colour;
-      var p = document.createElement('p');
-      p.className = 'card__text';
-      p.textContent = item.text;
-      var state = document.createElement('span');
-      state.className = 'card__sent card__sent--pending';
-      state.textContent = '⏳ ' + list.getAttribute(sending ? 'data-sending' : 'data-pending');
-      card.appendChild(p);
-      card.appendChild(state);
-      li.appendChild(card);
+      var state = '⏳ ' + list.getAttribute(sending ? 'data-sending' : 'data-pending');
+      var li = draftItem(item, state, 'card__sent--pending');
+      li.classList.add('my-card--pending');
       list.appendChild(li);
     });
   }
@@ -96,14 +122,46 @@
     }
   }
 
-  function scheduleRetry() {
+  // Retry-After in seconds or as an HTTP date; null when absent or unreadable.
+  function retryAfter(header) {
+    if (!header) { return null; }
+    var wait = /^\d+$/.test(header.trim()) ? parseInt(header, 10) * 1000 : Date.parse(header) - Date.now();
+    return isNaN(wait) ? null : Math.max(0, Math.min(wait, 5 * 60000));
+  }
+
+  // Doubling back-off with jitter (a whole room must not retry in step), unless the
+  // server said when to come back.
+  function scheduleRetry(serverWait) {
     if (retryTimer) { return; }
-    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000);
+    var wait = serverWait !== null && serverWait !== undefined
+      ? serverWait
+      : retryDelay * (0.75 + Math.random() / 2);
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, wait);
+    retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY);
+  }
+
+  // Only a lost connection, a timeout, "too many" and server errors are worth a retry.
+  function worthRetrying(status) {
+    return status === 408 || status === 429 || status < 200 || status >= 500;
   }
 
   function dropFromOutbox(id) {
     save(load().filter(function (other) { return other.id !== id; }));
+  }
+
+  // The server's message (its refusal is an escaped HTML fragment for #flash), as text.
+  function reasonOf(html) {
+    var holder = document.createElement('template');
+    holder.innerHTML = html;
+    var text = holder.content.textContent.trim();
+    return text || ($('pending') || main).getAttribute('data-refused') || '';
+  }
+
+  function refuse(item, html) {
+    dropFromOutbox(item.id);
+    var refused = loadRefused();
+    refused.push({ id: item.id, text: item.text, colour: item.colour, reason: reasonOf(html) });
+    saveRefused(refused);
   }
 
   function flush() {
@@ -120,25 +178,26 @@
       credentials: 'same-origin',
       headers: { 'HX-Request': 'true' }
     }).then(function (response) {
-      return response.text().then(function (html) { return { status: response.status, html: html }; });
+      return response.text().then(function (html) {
+        return { status: response.status, html: html, wait: retryAfter(response.headers.get('Retry-After')) };
+      });
     }).then(function (result) {
       sending = false;
-      if (result.status === 200) {
+      if (result.status >= 200 && result.status < 300) {
         dropFromOutbox(item.id);
         swapMine(result.html);
         showFlash('');
         retryDelay = 1000;
         renderPending();
         flush();
-      } else if (result.status === 429 || result.status >= 500) {
-        showFlash(result.html);  // could not save: keep it and try again
+      } else if (worthRetrying(result.status)) {
+        showFlash(result.html);  // could not save now: keep it and try again
         renderPending();
-        scheduleRetry();
+        scheduleRetry(result.wait);
       } else {
-        // Refused for good (closed step, too long…): give the text back to edit.
-        dropFromOutbox(item.id);
-        var textarea = $('card-text');
-        if (textarea && !textarea.value) { textarea.value = item.text; updateCounter(); }
+        // Refused for good (closed step, empty text…): shown as not sent, with the
+        // reason and the text, and the next draft goes on.
+        refuse(item, result.html);
         showFlash(result.html);
         renderPending();
         flush();
@@ -163,6 +222,13 @@
     updateCounter();
     renderPending();
     flush();
+  });
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest ? event.target.closest('[data-dismiss-draft]') : null;
+    if (!button) { return; }
+    var id = button.getAttribute('data-dismiss-draft');
+    saveRefused(loadRefused().filter(function (other) { return other.id !== id; }));
+    renderPending();
   });
   document.addEventListener('change', function (event) {
     if (event.target.name === 'colour' && event.target.closest('#card-form')) { restoreDraft(); }

@@ -224,6 +224,69 @@ def test_a_card_whose_answer_was_lost_is_resent_and_stored_once(
     assert stored_count(server, "Antwort ging verloren") == 1
 
 
+def test_a_refused_draft_is_shown_as_not_sent_and_the_next_one_still_goes_out(
+    server: ServerProcess, new_context
+) -> None:
+    trainer = new_context().new_page()
+    code = create_workshop(trainer, server)
+    context = new_context(**phone_options())
+    phone = context.new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+
+    # Two drafts queue up in a dead spot; the first is one idea too many for a card.
+    context.set_offline(True)
+    for text in ("eins\nzwei\ndrei\nvier", "Zweite Karte"):
+        phone.fill("#card-text", text)
+        phone.get_by_role("button", name="Senden").click()
+    expect(phone.locator("#pending .my-card--pending")).to_have_count(2)
+    context.set_offline(False)
+
+    refused = phone.locator("#pending .my-card--refused")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("nicht gesendet")
+    expect(refused.locator(".my-card__reason")).to_contain_text("höchstens 3 Zeilen")
+    expect(refused.locator(".card__text")).to_have_text("eins\nzwei\ndrei\nvier")
+    expect(phone.locator("#my-cards .card__text", has_text="Zweite Karte")).to_have_count(1)
+    expect(phone.locator("#pending .my-card--pending")).to_have_count(0)
+    assert stored_count(server, "Zweite Karte") == 1
+
+    phone.reload()  # the text of the refused card is not lost on a reload either
+    expect(refused.locator(".card__text")).to_have_text("eins\nzwei\ndrei\nvier")
+    refused.get_by_role("button", name="Verwerfen").click()
+    expect(refused).to_have_count(0)
+    phone.reload()
+    online(phone)
+    expect(refused).to_have_count(0)
+
+
+def test_a_busy_server_keeps_the_draft_and_sends_it_when_it_may(
+    server: ServerProcess, new_context
+) -> None:
+    trainer = new_context().new_page()
+    code = create_workshop(trainer, server)
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    answers: list[int] = []
+
+    def busy_then_fine(route) -> None:  # type: ignore[no-untyped-def]
+        if len(answers) < 2:  # the server is overloaded twice, then answers
+            answers.append(503 if not answers else 429)
+            route.fulfill(status=answers[-1], headers={"Retry-After": "1"}, body="busy")
+        else:
+            answers.append(200)
+            route.continue_()
+
+    phone.route(re.compile(r"/w/[A-Z0-9]+/cards$"), busy_then_fine)
+    phone.fill("#card-text", "Geduldige Karte")
+    phone.get_by_role("button", name="Senden").click()
+    expect(phone.locator("#my-cards .card__text", has_text="Geduldige Karte")).to_have_count(1)
+    assert answers == [503, 429, 200]
+    expect(phone.locator("#pending .my-card")).to_have_count(0)
+    assert stored_count(server, "Geduldige Karte") == 1
+
+
 def test_untrusted_card_text_never_runs(server: ServerProcess, new_context) -> None:
     trainer = new_context().new_page()
     code = create_workshop(trainer, server)
