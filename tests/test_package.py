@@ -92,8 +92,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built from a clean copy, installed into a new virtual environment."""
     base = tmp_path_factory.mktemp("package")
     source = _clean_copy(base / "source")
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", base / "dist", ".", cwd=source)
-    [wheel] = (base / "dist").glob("moderation_board-*.whl")
+    dist = base / "dist"
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, ".", cwd=source)
+    [wheel] = dist.glob("moderation_board-*.whl")
     _run(sys.executable, "-m", "venv", base / "venv", cwd=base)
     _run(base / "venv/bin/python", "-m", "pip", "install", "-q", wheel, cwd=base)
     return base / "venv"
