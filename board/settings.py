@@ -137,6 +137,9 @@ class Settings:
     exercises_dir: Path | None = None
     retention_days: int = 0
     tick_ms: int = 25
+    # Not a variable: `serve` finds it when it listens on every interface. The
+    # base URL phones use (join link, QR code) when a page is opened at loopback.
+    room_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
