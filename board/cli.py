@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -14,21 +13,19 @@ from pathlib import Path
 import uvicorn
 
 from board import documents, protocol, repository
+from board.addresses import (
+    PROBES,
+    Probe,
+    base_url,
+    is_loopback_host,
+    listens_everywhere,
+    room_addresses,
+)
 from board.errors import Refused
 from board.exercises import load_library
 from board.service import Service
 from board.settings import SettingError, Settings
 from board.workshops import normalise_code
-
-
-def lan_addresses() -> list[str]:
-    """This machine's non-loopback IPv4 addresses, found without sending anything."""
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return []
-    found = {str(info[4][0]) for info in infos}
-    return sorted(a for a in found if not a.startswith("127."))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,23 +70,62 @@ def check_exercises(folder: Path) -> int:
     return 1 if library.errors else 0
 
 
-def serve(settings: Settings) -> None:
+def for_the_room(
+    settings: Settings, probes: Sequence[Probe] = PROBES
+) -> tuple[Settings, list[str]]:
+    """The addresses phones can join at, and the settings with the first as room_url
+    (the QR code's), when the board listens on every interface without BOARD_PUBLIC_URL."""
+    if settings.public_url or not listens_everywhere(settings.host):
+        return settings, []
+    # A socket bound to 0.0.0.0 takes IPv4 only; "::" takes both (dual stack).
+    addresses = room_addresses(probes, ipv6=settings.host != "0.0.0.0")
+    if not addresses:
+        return settings, []
+    return settings.with_(room_url=base_url(addresses[0], settings.port)), addresses
+
+
+def startup_lines(settings: Settings, addresses: Sequence[str]) -> tuple[list[str], list[str]]:
+    """What `serve` prints: where to open the board and every URL a phone can join at
+    (the QR code's marked); and, separately, a warning when no phone can reach it."""
+    everywhere = listens_everywhere(settings.host)
+    own = base_url("127.0.0.1" if everywhere else settings.host, settings.port)
+    lines = [f"Moderation board: open {own}/ to create a workshop"]
+    if settings.public_url:
+        lines.append(
+            f"Phones join at {settings.public_url}/join (BOARD_PUBLIC_URL; in the QR code)"
+        )
+        return lines, []
+    if not everywhere and is_loopback_host(settings.host):
+        return lines, [
+            f"WARNING: phones cannot reach this board: it listens on {settings.host} only.",
+            "  Fix: start it with --host 0.0.0.0 (or set BOARD_PUBLIC_URL to the address"
+            " phones reach it at).",
+        ]
+    urls = [base_url(a, settings.port) for a in addresses] if everywhere else [own]
+    if not urls:
+        return lines, [
+            "WARNING: phones cannot reach this board: this computer has no address in the"
+            " room's network.",
+            "  Fix: connect it to the participants' Wi-Fi and start the board again"
+            " (or set BOARD_PUBLIC_URL).",
+        ]
+    lines.append("Phones in the room can join at:")
+    lines.append(f"  {urls[0]}/join   (in the QR code)")
+    lines.extend(f"  {url}/join" for url in urls[1:])
+    return lines, []
+
+
+def serve(settings: Settings, probes: Sequence[Probe] = PROBES) -> None:
     from board.web import create_app
 
     # Our own lines (retention, sockets dropped as too slow, errors) beside uvicorn's.
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
 
-    public = settings.public_url
-    if not public and settings.host in ("0.0.0.0", "::"):
-        addresses = lan_addresses()
-        if addresses:
-            # Phones cannot reach 127.0.0.1: the QR code needs the room-facing address.
-            public = f"http://{addresses[0]}:{settings.port}"
-            settings = settings.with_(public_url=public)
-    shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    print(f"Moderation board: open http://{shown_host}:{settings.port}/ to create a workshop")
-    if public:
-        print(f"Phones in the room join via {public}/join")
+    settings, addresses = for_the_room(settings, probes)
+    lines, warning = startup_lines(settings, addresses)
+    print("\n".join(lines))
+    if warning:
+        print("\n".join(warning), file=sys.stderr)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
     app = create_app(settings)
     uvicorn.run(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
+from board.addresses import is_loopback_host, listens_everywhere
 from board.errors import Refused
 from board.i18n import choose_language, language_context, translate
 from board.middleware import BodyTooLarge
@@ -69,9 +71,27 @@ def delete_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(name, httponly=True, samesite="lax", secure=_secure(request))
 
 
+def join_base(request: Request) -> str:
+    """The base URL phones join at: BOARD_PUBLIC_URL, else the room address when the page
+    was opened at 127.0.0.1 or localhost (no phone reaches those), else the page's own."""
+    settings = service_of(request).settings
+    if settings.public_url:
+        return settings.public_url
+    if settings.room_url and is_loopback_host(request.url.hostname):
+        return settings.room_url
+    return str(request.base_url).rstrip("/")
+
+
 def join_url(request: Request, code: str) -> str:
-    base = service_of(request).settings.public_url or str(request.base_url).rstrip("/")
-    return f"{base}/join/{code}"
+    return f"{join_base(request)}/join/{code}"
+
+
+def unreachable_fix(request: Request) -> str | None:
+    """When phones cannot reach the join address: the i18n key of the fix to show."""
+    if not is_loopback_host(urlsplit(join_base(request)).hostname):
+        return None
+    host = service_of(request).settings.host
+    return "reach_fix_network" if listens_everywhere(host) else "reach_fix_host"
 
 
 async def workshop_of(conn: HTTPConnection) -> Workshop:

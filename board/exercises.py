@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from board.settings import ROOT
+from board.settings import EXERCISES_DIR
 
-BUILTIN_DIR = ROOT / "exercises"
+BUILTIN_DIR = EXERCISES_DIR
 LANGS = ("de", "en")
 KINDS = ("cards", "scale", "grid", "dots", "mood", "pairs", "actions")
 WEATHER = ("sun", "sun-cloud", "cloud", "rain", "storm")

@@ -322,6 +322,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "board_link": {"de": "Wand für den Beamer", "en": "Board for the projector"},
     "join_link": {"de": "Link für die Teilnehmenden", "en": "Link for participants"},
+    "unreachable": {
+        "de": "Telefone erreichen diese Adresse nicht:",
+        "en": "Phones cannot reach this address:",
+    },
+    "reach_fix_host": {
+        "de": "Das Board hört nur auf diesen Rechner. Starten Sie es mit --host 0.0.0.0 (oder setzen Sie BOARD_PUBLIC_URL auf die Adresse, unter der Telefone es erreichen).",
+        "en": "The board listens on this computer only. Start it with --host 0.0.0.0 (or set BOARD_PUBLIC_URL to the address phones reach it at).",
+    },
+    "reach_fix_network": {
+        "de": "Dieser Rechner hat keine Adresse im Netz des Raums. Verbinden Sie ihn mit dem WLAN der Teilnehmenden und starten Sie das Board neu (oder setzen Sie BOARD_PUBLIC_URL).",
+        "en": "This computer has no address in the room's network. Connect it to the participants' Wi-Fi and restart the board (or set BOARD_PUBLIC_URL).",
+    },
     "question": {"de": "Frage", "en": "Question"},
     "set_question": {"de": "Frage setzen", "en": "Set question"},
     "step_open": {"de": "Offen", "en": "Open"},

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
+# The checkout. Its top-level folders templates/, static/, exercises/ and schema/
+# are mapped into the wheel as board/_data/... (see pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
+
+
+def shipped_folder(name: str) -> Path:
+    """A folder shipped with the board: inside the installed package, else the checkout's
+    (a checkout and an editable install have no board/_data)."""
+    packaged = resources.files("board") / "_data" / name
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return ROOT / name
+
+
+TEMPLATES_DIR = shipped_folder("templates")
+STATIC_DIR = shipped_folder("static")
+EXERCISES_DIR = shipped_folder("exercises")
+SCHEMA_DIR = shipped_folder("schema")
 
 
 class SettingError(ValueError):
@@ -121,6 +137,9 @@ class Settings:
     exercises_dir: Path | None = None
     retention_days: int = 0
     tick_ms: int = 25
+    # Not a variable: `serve` finds it when it listens on every interface. The
+    # base URL phones use (join link, QR code) when a page is opened at loopback.
+    room_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:

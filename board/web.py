@@ -34,6 +34,7 @@ from board.edge import (
     field,
     form_of,
     is_trainer,
+    join_base,
     join_url,
     lang_of,
     page,
@@ -41,6 +42,7 @@ from board.edge import (
     refusal,
     service_of,
     set_cookie,
+    unreachable_fix,
     workshop_of,
 )
 from board.errors import Refused
@@ -170,11 +172,12 @@ async def console(request: Request) -> Response:
     service = service_of(request)
     snap = await service.snapshot(workshop.id)
     token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
-    base = service.settings.public_url or str(request.base_url).rstrip("/")
+    base = join_base(request)  # the trainer link must open on the trainer's phone too
     response = page(
         request,
         "console/page.html",
         join_url=join_url(request, workshop.code),
+        unreachable_fix=unreachable_fix(request),
         trainer_url=f"{base}/w/{workshop.code}/trainer?token={quote(token)}",
         board_url=f"{base}/w/{workshop.code}/board",
         library=_library(service),

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -24,15 +25,24 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m board serve`` as deployed; can be killed hard and started again."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        program: Sequence[str] = (sys.executable, "-m", "board"),
+        environment: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.data_dir = data_dir
+        self.program = list(program)
+        self.environment = os.environ if environment is None else environment
+        self.cwd = cwd
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / "server.log"
 
     def start(self) -> None:
-        env = os.environ | {
+        env = dict(self.environment) | {
             "BOARD_SECRET_KEY": "browser-test-key",
             "BOARD_CARDS_PER_MINUTE": "1000",
             "BOARD_REQUESTS_PER_MINUTE": "10000",
@@ -40,9 +50,7 @@ class ServerProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "board",
+                    *self.program,
                     "serve",
                     "--host",
                     "127.0.0.1",
@@ -52,6 +60,7 @@ class ServerProcess:
                     str(self.data_dir),
                 ],
                 env=env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

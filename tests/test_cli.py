@@ -1,14 +1,17 @@
-"""The command line: ``python -m board exercises check DIR``."""
+"""The command line: ``python -m board exercises check DIR`` and what ``serve`` prints."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
-from board.cli import main
+from board import cli
+from board.cli import for_the_room, main, startup_lines
 from board.exercises import BUILTIN_DIR
-from board.settings import ROOT
+from board.settings import ROOT, Settings
+from tests.test_addresses import DEBIAN_LAPTOP, IPV6_ONLY, NO_NETWORK, WIFI
 
 GOOD = """\
 key = "retro"
@@ -77,3 +80,72 @@ def test_an_empty_folder_has_nothing_wrong(
 ) -> None:
     assert main(["exercises", "check", str(tmp_path)]) == 0
     assert capsys.readouterr() == ("", "")
+
+
+# What `serve` prints: every address a phone can use, and which one the QR code carries.
+
+
+def test_serve_on_a_debian_laptop_lists_the_wifi_address_first_as_the_qr_codes() -> None:
+    settings, addresses = for_the_room(Settings(host="0.0.0.0"), DEBIAN_LAPTOP)
+    lines, warning = startup_lines(settings, addresses)
+    assert lines == [
+        "Moderation board: open http://127.0.0.1:8000/ to create a workshop",
+        "Phones in the room can join at:",
+        f"  http://{WIFI}:8000/join   (in the QR code)",
+        "  http://172.17.0.1:8000/join",
+    ]
+    assert warning == []
+    assert settings.room_url == f"http://{WIFI}:8000"
+
+
+def test_serve_on_ipv6_only_gives_a_bracketed_address() -> None:
+    settings, addresses = for_the_room(Settings(host="::", port=8080), IPV6_ONLY)
+    lines, _ = startup_lines(settings, addresses)
+    assert "  http://[2001:db8::23]:8080/join   (in the QR code)" in lines
+    # A socket bound to 0.0.0.0 takes no IPv6 client: nothing to offer.
+    assert for_the_room(Settings(host="0.0.0.0"), IPV6_ONLY) == (Settings(host="0.0.0.0"), [])
+
+
+def test_serve_on_loopback_warns_with_the_fix() -> None:
+    settings, addresses = for_the_room(Settings(), DEBIAN_LAPTOP)
+    lines, warning = startup_lines(settings, addresses)
+    assert settings.room_url == ""
+    assert not any("join" in line for line in lines)
+    assert "phones cannot reach this board" in warning[0]
+    assert "--host 0.0.0.0" in warning[1] and "BOARD_PUBLIC_URL" in warning[1]
+
+
+def test_serve_without_any_room_address_warns_with_the_fix() -> None:
+    settings, addresses = for_the_room(Settings(host="0.0.0.0"), NO_NETWORK)
+    lines, warning = startup_lines(settings, addresses)
+    assert settings.room_url == ""
+    assert not any("join" in line for line in lines)
+    assert "no address in the room's network" in warning[0]
+    assert "Wi-Fi" in warning[1] and "BOARD_PUBLIC_URL" in warning[1]
+
+
+def test_serve_with_a_public_url_names_it_and_does_not_probe() -> None:
+    public = Settings(host="0.0.0.0", public_url="https://board.example.org")
+    settings, addresses = for_the_room(public, DEBIAN_LAPTOP)
+    lines, warning = startup_lines(settings, addresses)
+    assert (settings, addresses) == (public, [])
+    assert (
+        "Phones join at https://board.example.org/join (BOARD_PUBLIC_URL; in the QR code)" in lines
+    )
+    assert warning == []
+
+
+def test_serve_hands_the_room_address_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[Starlette] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.append(app))
+    cli.serve(Settings(host="0.0.0.0", data_dir=tmp_path, secret_key="k"), DEBIAN_LAPTOP)
+
+    [app] = started
+    app.state.service.close()
+    assert app.state.service.settings.room_url == f"http://{WIFI}:8000"
+    out, err = capsys.readouterr()
+    assert f"  http://{WIFI}:8000/join   (in the QR code)" in out.splitlines()
+    assert "127.0.1.1" not in out
+    assert err == ""
