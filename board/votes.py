@@ -162,7 +162,7 @@ def grid_result(step: Step, votes: Iterable[Vote]) -> list[GridResult]:
         i: [] for i in range(len(situations(step)))
     }
     for vote in votes:
-        if vote.x is None or vote.y is None or not vote.key.isdigit():
+        if vote.x is None or vote.y is None or not vote.key.isdecimal():
             continue
         if int(vote.key) in by_situation:
             by_situation[int(vote.key)].append((vote.x, vote.y))
