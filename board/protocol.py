@@ -4,7 +4,9 @@
 (``"format": "moderation-board/1"``, schema in ``schema/``); every other
 format — HTML, PDF, Markdown, CSV — is rendered from that record, so what
 is imported elsewhere renders the same. ``import_record`` stores a record as
-a new workshop in one transaction: nothing is half-imported.
+a new workshop in one transaction: nothing is half-imported. Before that,
+``restore`` checks its shape and references and ``check`` every value, with
+the rules and limits live input keeps (the domain's own functions).
 
 Participants appear under pseudonyms (p1, p2, …). Nicknames are left out
 unless the trainer asks for them (``names=True``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import html
 import io
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from board import action_plan, cards, documents, pairs, protocol, votes
@@ -22,7 +26,8 @@ from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
 from board.service import Service
-from board.workshops import MAX_NICKNAME_LENGTH, new_id
+from board.steps import MAX_QUESTION_LENGTH
+from board.workshops import MAX_NICKNAME_LENGTH, MAX_TITLE_LENGTH, new_id
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parent.parent / "schema/moderation-board-1.schema.json").read_text()
@@ -721,3 +726,135 @@ async def test_imported_texts_that_would_start_a_formula_come_out_as_text(servic
     for text in ("+Frage", '=HYPERLINK("http://x")', "@SUMME(A1)", "-Wort", "=was", "+wer"):
         assert "'" + text in cells, text
     assert "'@wann" in cells
+
+
+# -- the property: what the import accepts exports, and comes back the same ------------
+def _texts(longest: int) -> st.SearchStrategy[str]:
+    """Texts within and just beyond a limit: formula starts, blanks, line breaks, any letter."""
+    letters = st.characters(exclude_categories=("Cs",)) | st.sampled_from([*FORMULA, "\n", " "])
+    return st.text(letters, max_size=12) | st.builds(
+        lambda start, fill, n: start + fill * n,
+        st.sampled_from(["", *FORMULA]),
+        st.sampled_from(["x", " ", "ä"]),
+        st.integers(longest - 3, longest + 2),
+    )
+
+
+def _value_sites(record):  # type: ignore[no-untyped-def]
+    """Every value of the record with values within and around its valid range."""
+    sites = [(record["workshop"], "title", _texts(MAX_TITLE_LENGTH))]
+    sites += [
+        (p, "nickname", st.none() | _texts(MAX_NICKNAME_LENGTH)) for p in record["participants"]
+    ]
+    clusters = [c["id"] for s in record["steps"] for c in s["clusters"]]
+    for step in record["steps"]:
+        sites += [(step, "question", _texts(MAX_QUESTION_LENGTH)), (step, "hidden", st.booleans())]
+        if step["kind"] == "dots":
+            sites.append((step["config"], "budget", st.integers(0, votes.MAX_BUDGET + 2)))
+        sites += [(c, "heading", _texts(cards.MAX_HEADING_LENGTH)) for c in step["clusters"]]
+        for card in step["cards"]:
+            sites += [
+                (card, "text", _texts(120)),
+                (card, "colour", st.sampled_from([*cards.COLOURS, "purple"])),
+                (card, "cluster", st.sampled_from([None, "k999", *clusters])),
+            ]
+        keys = st.sampled_from(["", "0", "1", "7", "8", "01", "gone1", "k999", *clusters])
+        numbers = st.none() | st.floats(-1.5, 1.5) | st.sampled_from([-1.0, 1.0, 0.0])
+        for vote in step["votes"]:
+            sites += [
+                (vote, "value", st.none() | st.integers(-2, 12)),
+                (vote, "key", keys),
+                (vote, "x", numbers),
+                (vote, "y", numbers),
+                (vote, "word", st.none() | _texts(votes.MAX_WORD_LENGTH)),
+            ]
+        for item in step["actions"]:
+            sites += [
+                (item, "what", _texts(action_plan.MAX_WHAT)),
+                (item, "who", _texts(action_plan.MAX_WHO)),
+                (item, "due", _texts(action_plan.MAX_DUE)),
+            ]
+        sites += [(p, "nickname", _texts(MAX_NICKNAME_LENGTH)) for p in step["people"]]
+    return sites
+
+
+def _regenerated(record):  # type: ignore[no-untyped-def]
+    """What an import makes anew: the join code, and the moment of the export."""
+    record = copy.deepcopy(record)
+    record.pop("exported_at")
+    record["workshop"].pop("code")
+    return record
+
+
+@pytest.fixture
+def pdfs_left() -> list[int]:
+    """PDFs the property may still make: a PDF takes a second or so, so only the first
+    accepted examples get one (the fixture lives as long as the whole test)."""
+    return [2]
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_whatever_the_import_accepts_exports_and_comes_back_the_same(service, finished, data):
+    base = service.db.read_now(lambda c: protocol.export_record(c, finished.id))
+    record = copy.deepcopy(base)
+    sites = _value_sites(record)
+    for _ in range(data.draw(st.integers(1, 3), label="changes")):
+        place, key, values = sites[data.draw(st.integers(0, len(sites) - 1), label="site")]
+        place[key] = data.draw(values, label=key)
+    limit = service.settings.card_max_length
+    try:
+        restored = protocol.prepare(record, limit)
+    except protocol.ProtocolError:
+        event("refused")
+        return
+    event("accepted")
+    imported = service.db.write_now(lambda c: protocol.store(c, restored))
+    first = service.db.read_now(lambda c: protocol.export_record(c, imported.id))
+    for fmt in documents.FORMATS:
+        if fmt == "pdf":
+            if not pdfs_left[0]:
+                continue
+            pdfs_left[0] -= 1
+        assert documents.render(first, fmt, "de", service.templates), fmt
+    again = service.db.write_now(lambda c: protocol.store(c, protocol.prepare(first, limit)))
+    second = service.db.read_now(lambda c: protocol.export_record(c, again.id))
+    assert _regenerated(second) == _regenerated(first)
+
+
+def test_the_schema_states_the_limits_the_import_keeps():
+    """The schema is for people reading it; its numbers are the domain's constants."""
+    defs, top = SCHEMA["$defs"]["step"]["properties"], SCHEMA["properties"]
+    length = {
+        "title": top["workshop"]["properties"]["title"],
+        "nickname": top["participants"]["items"]["properties"]["nickname"],
+        "question": defs["question"],
+        "heading": defs["clusters"]["items"]["properties"]["heading"],
+        "word": defs["votes"]["items"]["properties"]["word"],
+        "what": defs["actions"]["items"]["properties"]["what"],
+        "who": defs["actions"]["items"]["properties"]["who"],
+        "due": defs["actions"]["items"]["properties"]["due"],
+        "people": defs["people"]["items"]["properties"]["nickname"],
+    }
+    assert {name: rule["maxLength"] for name, rule in length.items()} == {
+        "title": MAX_TITLE_LENGTH,
+        "nickname": MAX_NICKNAME_LENGTH,
+        "question": MAX_QUESTION_LENGTH,
+        "heading": cards.MAX_HEADING_LENGTH,
+        "word": votes.MAX_WORD_LENGTH,
+        "what": action_plan.MAX_WHAT,
+        "who": action_plan.MAX_WHO,
+        "due": action_plan.MAX_DUE,
+        "people": MAX_NICKNAME_LENGTH,
+    }
+    assert defs["cards"]["items"]["properties"]["colour"]["enum"] == list(cards.COLOURS)
+    for prefix, pattern in (
+        ("p", SCHEMA["$defs"]["participant"]["pattern"]),
+        ("k", defs["clusters"]["items"]["properties"]["id"]["pattern"]),
+        ("c", defs["cards"]["items"]["properties"]["id"]["pattern"]),
+    ):
+        assert pattern == f"^{protocol.ID[prefix].pattern}$"
