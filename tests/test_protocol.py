@@ -799,7 +799,9 @@ def pdfs_left() -> list[int]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-async def test_whatever_the_import_accepts_exports_and_comes_back_the_same(service, finished, data):
+async def test_whatever_the_import_accepts_exports_and_comes_back_the_same(
+    service, finished, pdfs_left, data
+):
     base = service.db.read_now(lambda c: protocol.export_record(c, finished.id))
     record = copy.deepcopy(base)
     sites = _value_sites(record)
