@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -229,27 +229,49 @@ def _md_pairs(snap: Snapshot, t: Any) -> Iterator[str]:
 
 
 # -- CSV ---------------------------------------------------------------------------
+# A text cell starting with one of these is run as a formula by some spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_text(record: dict[str, Any], lang: str) -> str:
     """One row per card, vote and action. UTF-8 with BOM, separated by semicolons,
     so a German spreadsheet opens it as it is."""
     doc = document(record, lang)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    write = csv_writer(buffer)
+    write(CSV_COLUMNS)
     for number, snap in enumerate(doc.steps, 1):
         for row in _csv_rows(snap, lang):
             full = {"step": number, "kind": snap.step.kind, "prompt": snap.step.prompt(lang)} | row
-            writer.writerow([_cell(full.get(column)) for column in CSV_COLUMNS])
+            write(full.get(column) for column in CSV_COLUMNS)
     return buffer.getvalue()
 
 
-def _cell(value: object) -> str:
+def csv_writer(buffer: io.StringIO) -> Callable[[Iterable[object]], None]:
+    """Every row goes through here, so no column can skip :func:`csv_cell`."""
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    return lambda row: writer.writerow([csv_cell(value) for value in row])
+
+
+def csv_cell(value: object) -> object:
+    """A number stays a number (-0.5 is data, not a formula: a spreadsheet reads it as
+    the number it is). Every other value is text, whatever its source, and text that
+    a spreadsheet would run as a formula is kept as text with a leading ``'``."""
     if value is None:
         return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
     text = str(value)
-    # A cell a spreadsheet would run as a formula is kept as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _label(texts: Sequence[Any], index: int | None, lang: str) -> str:
+    """The label at ``index``; none for a value no step offers (a workshop imported
+    before the import checked values must still export)."""
+    if index is None or not 0 <= index < len(texts):
+        return ""
+    return text_in(texts[index], lang)
 
 
 def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
@@ -281,16 +303,17 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "word": vote.word,
         }
         if step.kind == "scale" and vote.value is not None:
-            row["text"] = text_in(step.config["labels"][vote.value], lang)
+            row["text"] = _label(step.config["labels"], vote.value, lang)
             row["value"] = vote.value + 1
-        elif step.kind == "grid" and vote.key.isdigit():
-            row["text"] = text_in(step.config["situations"][int(vote.key)], lang)
+        elif step.kind == "grid" and vote.key.isdecimal():
+            row["text"] = _label(step.config["situations"], int(vote.key), lang)
             if vote.x is not None and vote.y is not None:
                 row["cluster"] = votes.quadrant(vote.x, vote.y)
         elif step.kind == "dots":
             row["text"] = options.get(vote.key, vote.key)
         elif step.kind == "mood" and vote.value is not None:
-            row["text"] = text_in(step.config["options"][vote.value]["label"], lang)
+            labels = [option["label"] for option in step.config["options"]]
+            row["text"] = _label(labels, vote.value, lang)
         yield row
     for action in snap.actions:
         yield {

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from board.settings import EXERCISES_DIR
+from board.votes import MAX_BUDGET
 
 BUILTIN_DIR = EXERCISES_DIR
 LANGS = ("de", "en")
@@ -173,8 +174,8 @@ KIND_FIELDS: dict[str, tuple[dict[str, Callable[[Any, str], Any]], set[str], dic
         {
             "options": texts(2, 30),
             "options_from": one_of(["clusters"]),
-            "budget": integer(1, 50),
-            "max_per_option": integer(1, 50),
+            "budget": integer(1, MAX_BUDGET),
+            "max_per_option": integer(1, MAX_BUDGET),
             "hidden": boolean,
         },
         set(),
@@ -212,11 +213,16 @@ def _step(data: Any, where: str) -> StepSpec:
     spec = {"kind": one_of(KINDS), "prompt": text, "title": text, **fields}
     config = defaults | _fields(data, where, spec, required | {"prompt"})
     del config["kind"]
+    return StepSpec(kind, _completed(kind, config, where))
+
+
+def _completed(kind: str, config: dict[str, Any], where: str) -> dict[str, Any]:
+    """What a kind needs beyond single fields, in an exercise file and an imported step."""
     if kind == "dots" and ("options" in config) == ("options_from" in config):
         raise _Invalid(f"{where}.options", 'give either options or options_from = "clusters"')
     if kind == "mood":
         config.setdefault("options", DEFAULT_WEATHER)
-    return StepSpec(kind, config)
+    return config
 
 
 def _key(value: Any, where: str) -> str:
@@ -227,7 +233,7 @@ def _key(value: Any, where: str) -> str:
 
 # Kept in a step's config while it runs (see board.votes and board.pairs).
 RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
-    "budget": integer(1, 50),
+    "budget": integer(1, MAX_BUDGET),
     "started_at": lambda value, where: _number(value, where),
     "rounds": lambda value, where: _rounds(value, where),
     "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
@@ -263,11 +269,9 @@ def step_config(kind: str, config: Any, where: str) -> dict[str, Any]:
     spec = {"prompt": text, "title": text, **fields, **RUNTIME_FIELDS}
     try:
         checked = defaults | _fields(config, f"{where}.config", spec, set(required))
-        if kind == "mood":
-            checked.setdefault("options", DEFAULT_WEATHER)
+        return _completed(kind, checked, f"{where}.config")
     except _Invalid as problem:
         raise ValueError(f"{problem.where}: {problem.problem}") from None
-    return checked
 
 
 def parse(data: dict[str, Any], path: Path) -> Exercise:

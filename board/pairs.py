@@ -170,14 +170,20 @@ def _require_pairs(step: Step) -> None:
         raise Refused("wrong_kind", 409)
 
 
+def speedmeet_name(raw: str) -> str:
+    """The nickname partners look for: required here, however anonymous the rest is."""
+    name = clean_nickname(raw)
+    if not name:
+        raise Refused("nickname_needed", 422)
+    return name
+
+
 def join(
     step: Step, people: Sequence[Person], participant_id: str, nickname: str, now: float
 ) -> list[Step | Person]:
     """Take part (with a nickname, so partners find each other)."""
     _require_pairs(step)
-    name = clean_nickname(nickname)
-    if not name:
-        raise Refused("nickname_needed", 422)
+    name = speedmeet_name(nickname)
     others = [p for p in people if p.participant_id != participant_id]
     if any(p.nickname.casefold() == name.casefold() and p.present for p in others):
         raise Refused("nickname_taken", 409)

@@ -4,7 +4,9 @@
 (``"format": "moderation-board/1"``, schema in ``schema/``); every other
 format — HTML, PDF, Markdown, CSV — is rendered from that record, so what
 is imported elsewhere renders the same. ``import_record`` stores a record as
-a new workshop in one transaction: nothing is half-imported.
+a new workshop in one transaction: nothing is half-imported. Before that,
+``restore`` checks its shape and references and ``check`` every value, with
+the rules and limits live input keeps (the domain's own functions).
 
 Participants appear under pseudonyms (p1, p2, …). Nicknames are left out
 unless the trainer asks for them (``names=True``).
@@ -13,31 +15,40 @@ unless the trainer asks for them (``names=True``).
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import count
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from board import repository
-from board.action_plan import ActionItem
-from board.cards import COLOURS, Card, Cluster, Wall, clean_text
+from board.action_plan import ActionItem, clean_fields
+from board.cards import Card, Cluster, Wall, check_colour, clean_heading, clean_text
 from board.errors import Refused
 from board.exercises import step_config
-from board.pairs import Person
+from board.i18n import translate
+from board.pairs import Person, speedmeet_name
 from board.snapshot import Snapshot, source_step
-from board.steps import Step
+from board.steps import STATES, Step, clean_question
 from board.storage import rows
-from board.votes import Vote
-from board.workshops import (
-    MAX_NICKNAME_LENGTH,
-    Workshop,
-    clean_title,
-    new_id,
-    new_join_code,
+from board.votes import (
+    MAX_BUDGET,
+    Vote,
+    check_mood_value,
+    check_point,
+    check_scale_value,
+    check_situation,
+    clean_word,
+    dots_spent,
+    mood_options,
+    scale_labels,
+    situations,
 )
+from board.workshops import Workshop, clean_nickname, clean_title, new_id, new_join_code
 
 FORMAT = "moderation-board/1"
 VERSION = 1
@@ -88,13 +99,22 @@ class _Names:
         return self.ids[internal]
 
 
+@dataclass(frozen=True)
+class _Ids:
+    """The record's ids for one export (see ID)."""
+
+    participant: _Names = field(default_factory=lambda: _Names("p"))
+    cluster: _Names = field(default_factory=lambda: _Names("k"))
+    card: _Names = field(default_factory=lambda: _Names("c"))
+    gone: _Names = field(default_factory=lambda: _Names(GONE))
+
+
 def export_record(
     conn: sqlite3.Connection, workshop_id: str, names: bool = False
 ) -> dict[str, Any]:
     """The workshop as a JSON-ready dict (read inside one transaction)."""
     workshop = repository.workshop_by_id(conn, workshop_id)
-    participant = _Names("p")
-    cluster, card = _Names("k"), _Names("c")
+    ids = _Ids()
     people_rows = rows(
         conn,
         "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid",
@@ -102,7 +122,7 @@ def export_record(
     )
     participants = [
         {
-            "id": participant(row["id"]),
+            "id": ids.participant(row["id"]),
             "nickname": row["nickname"] if names else None,
             "joined_at": iso(row["created_at"]),
         }
@@ -112,12 +132,12 @@ def export_record(
     walls = {step.id: repository.wall(conn, step.id) for step in steps}
     for step in steps:  # number clusters and cards in agenda order
         for heading in walls[step.id].ordered_clusters():
-            cluster(heading.id)
+            ids.cluster(heading.id)
         for written in walls[step.id].cards:
-            card(written.id)
+            ids.card(written.id)
     exported = []
     for step in steps:
-        exported.append(_export_step(conn, step, walls[step.id], participant, cluster, card, names))
+        exported.append(_export_step(conn, step, walls[step.id], ids, names))
     active = next((i for i, s in enumerate(steps) if s.id == workshop.active_step_id), 0)
     return {
         "format": FORMAT,
@@ -138,16 +158,16 @@ def _export_step(
     conn: sqlite3.Connection,
     step: Step,
     wall: Wall,
-    participant: _Names,
-    cluster: _Names,
-    card: _Names,
+    ids: _Ids,
     names: bool,
 ) -> dict[str, Any]:
     config = dict(step.config)
     people = repository.people(conn, step.id)
+    on_clusters = step.kind == "dots" and config.get("options_from") == "clusters"
     if "rounds" in config:
         config["rounds"] = [
-            [[participant(a), participant(b)] for a, b in round_] for round_ in config["rounds"]
+            [[ids.participant(a), ids.participant(b)] for a, b in round_]
+            for round_ in config["rounds"]
         ]
     return {
         "kind": step.kind,
@@ -158,7 +178,7 @@ def _export_step(
         "config": config,
         "clusters": [
             {
-                "id": cluster(c.id),
+                "id": ids.cluster(c.id),
                 "heading": c.heading,
                 "position": c.position,
                 "created_at": iso(c.created_at),
@@ -167,12 +187,12 @@ def _export_step(
         ],
         "cards": [
             {
-                "id": card(c.id),
-                "participant": participant(c.participant_id),
+                "id": ids.card(c.id),
+                "participant": ids.participant(c.participant_id),
                 "text": c.text,
                 "colour": c.colour,
-                "cluster": cluster(c.cluster_id),
-                "stacked_on": card(c.stacked_on),
+                "cluster": ids.cluster(c.cluster_id),
+                "stacked_on": ids.card(c.stacked_on),
                 "position": c.position,
                 "edited": c.edited,
                 "created_at": iso(c.created_at),
@@ -181,9 +201,10 @@ def _export_step(
         ],
         "votes": [
             {
-                "participant": participant(v.participant_id),
-                # A dot on a cluster names the cluster; other keys are positions.
-                "key": cluster.ids.get(v.key, v.key),
+                "participant": ids.participant(v.participant_id),
+                # A dot on a cluster names the cluster (or, once merged or dissolved,
+                # a vanished one); other keys are positions.
+                "key": ids.cluster.ids.get(v.key) or (ids.gone(v.key) if on_clusters else v.key),
                 "value": v.value,
                 "x": v.x,
                 "y": v.y,
@@ -194,7 +215,7 @@ def _export_step(
         ],
         "actions": [
             {
-                "participant": participant(a.participant_id),
+                "participant": ids.participant(a.participant_id),
                 "what": a.what,
                 "who": a.who,
                 "due": a.due,
@@ -205,7 +226,7 @@ def _export_step(
         ],
         "people": [
             {
-                "participant": participant(p.participant_id),
+                "participant": ids.participant(p.participant_id),
                 "nickname": p.nickname if names else f"Person {i}",
                 "joined_at": iso(p.joined_at),
                 "left_at": iso(p.left_at),
@@ -235,7 +256,7 @@ def _check_format(record: Any) -> dict[str, Any]:
     if not isinstance(tag, str) or not tag.startswith("moderation-board/"):
         raise ProtocolError("format: not a moderation-board protocol")
     version = tag.removeprefix("moderation-board/")
-    if not version.isdigit():
+    if not re.fullmatch(r"[0-9]{1,9}", version):
         raise ProtocolError(f"format: unknown version {tag!r}")
     if int(version) > VERSION:
         raise ProtocolError(f"format: {tag} is newer than this board understands ({FORMAT})")
@@ -293,13 +314,12 @@ def _check_size(raw_steps: list[Any], participants: list[Any]) -> None:
         raise ProtocolError(f"too large: {size} records, at most {MAX_RECORDS} in one workshop")
 
 
-def restore(
-    record: Any,
-    make_id: Callable[[str], str],
-    card_max_length: int,
-    code: str = "",
-) -> Restored:
-    """Domain objects from a record; ``make_id`` turns a record's id into ours."""
+def restore(record: Any, make_id: Callable[[str], str], code: str = "") -> Restored:
+    """Domain objects from a record; ``make_id`` turns a record's id into ours.
+
+    Checks the shape, the kinds and that every id is well formed, unique and
+    resolves; the values themselves are checked by :func:`check` (an export of
+    what is stored renders even where a rule has since become stricter)."""
     record = _check_format(record)
     meta = _get(record, "workshop", dict, "")
     workshop_id = make_id("workshop")
@@ -309,8 +329,8 @@ def restore(
     _check_size(raw_steps, _get(record, "participants", list, ""))
     participants = [
         (
-            make_id(_get(p, "id", str, f"participants[{i}]")),
-            p["nickname"][:MAX_NICKNAME_LENGTH] if isinstance(p.get("nickname"), str) else None,
+            make_id(_id(p, "id", "p", f"participants[{i}]")),
+            _text_or_none(p, "nickname", f"participants[{i}]"),
             epoch(_get(p, "joined_at", str, f"participants[{i}]"), f"participants[{i}].joined_at"),
         )
         for i, p in enumerate(_items(record, "participants", ""))
@@ -327,6 +347,7 @@ def restore(
         return make_id(value)
 
     steps, clusters, cards, votes, actions, people = [], [], [], [], [], []
+    dots_on_clusters: list[tuple[str, str, str]] = []  # our key, where, the record's key
     for i, raw in enumerate(raw_steps):
         where = f"steps[{i}]"
         kind = _get(raw, "kind", str, where)
@@ -335,91 +356,74 @@ def restore(
         except ValueError as error:
             raise ProtocolError(str(error)) from None
         if "rounds" in config:
-            config["rounds"] = [
-                [[who(a, f"{where}.rounds"), who(b, f"{where}.rounds")] for a, b in round_]
-                for round_ in config["rounds"]
-            ]
+            config["rounds"] = _rounds(config["rounds"], who, f"{where}.config.rounds")
         state = _get(raw, "state", str, where)
-        if state not in ("open", "closed"):
+        if state not in STATES:
             raise ProtocolError(f"{where}.state: expected open or closed")
-        question = _get(raw, "question", str, where)
-        if len(question) > 200:
-            raise ProtocolError(f"{where}.question: longer than 200 characters")
         step = Step(
             make_id(f"step{i}"),
             workshop_id,
             i,
             kind,
-            question,
+            _get(raw, "question", str, where),
             state,
             bool(_get(raw, "hidden", bool, where)),
             bool(_get(raw, "revealed", bool, where)),
             config,
         )
         steps.append(step)
+        _check_sections(raw, kind, where)
         for j, c in enumerate(_items(raw, "clusters", where)):
             w = f"{where}.clusters[{j}]"
-            heading = _get(c, "heading", str, w)
-            if not heading.strip() or len(heading) > 60:
-                raise ProtocolError(f"{w}.heading: empty or longer than 60 characters")
             clusters.append(
                 Cluster(
-                    make_id(_get(c, "id", str, w)),
+                    make_id(_id(c, "id", "k", w)),
                     step.id,
-                    heading,
+                    _get(c, "heading", str, w),
                     _get(c, "position", int, w),
                     epoch(c.get("created_at"), f"{w}.created_at"),
                 )
             )
         for j, c in enumerate(_items(raw, "cards", where)):
             w = f"{where}.cards[{j}]"
-            try:
-                text = clean_text(_get(c, "text", str, w), card_max_length)
-            except Refused as error:
-                problem = {
-                    "card_empty": "empty",
-                    "card_too_long": f"longer than {card_max_length} characters",
-                }
-                raise ProtocolError(
-                    f"{w}.text: {problem.get(error.key, 'more than three lines')}"
-                ) from None
-            colour = _get(c, "colour", str, w)
-            if colour not in COLOURS:
-                raise ProtocolError(f"{w}.colour: unknown colour {colour!r}")
-            cluster_ref = c.get("cluster")
-            stacked = c.get("stacked_on")
+            cluster_ref = _optional_id(c, "cluster", "k", w)
+            stacked = _optional_id(c, "stacked_on", "c", w)
             cards.append(
                 Card(
-                    make_id(_get(c, "id", str, w)),
+                    make_id(_id(c, "id", "c", w)),
                     step.id,
-                    who(c.get("participant"), w),
+                    who(c.get("participant"), f"{w}.participant"),
                     None,
-                    text,
-                    colour,
-                    make_id(cluster_ref) if isinstance(cluster_ref, str) else None,
-                    make_id(stacked) if isinstance(stacked, str) else None,
+                    _get(c, "text", str, w),
+                    _get(c, "colour", str, w),
+                    make_id(cluster_ref) if cluster_ref is not None else None,
+                    make_id(stacked) if stacked is not None else None,
                     _get(c, "position", int, w),
-                    bool(c.get("edited", False)),
+                    bool(_get(c, "edited", bool, w)) if "edited" in c else False,
                     epoch(c.get("created_at"), f"{w}.created_at"),
                 )
             )
         for j, v in enumerate(_items(raw, "votes", where)):
             w = f"{where}.votes[{j}]"
             key = _get(v, "key", str, w)
-            if key.startswith("k"):
+            if kind == "dots" and config.get("options_from") == "clusters":
+                if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
+                    raise ProtocolError(f"{w}.key: expected a cluster (k…) or {GONE}…, not {key!r}")
+                dots_on_clusters.append((make_id(key), f"{w}.key", key))
                 key = make_id(key)
-            value = _number(v, "value", w)
-            x, y = _number(v, "x", w), _number(v, "y", w)
+            value = v.get("value")
+            if value is not None:
+                value = _get(v, "value", int, w)
             votes.append(
                 Vote(
                     new_id(),
                     step.id,
-                    who(_get(v, "participant", str, w), w) or "",
+                    who(_get(v, "participant", str, w), f"{w}.participant") or "",
                     key,
-                    int(value) if value is not None else None,
-                    x,
-                    y,
-                    v.get("word") if isinstance(v.get("word"), str) else None,
+                    value,
+                    _number(v, "x", w),
+                    _number(v, "y", w),
+                    _text_or_none(v, "word", w),
                     epoch(v.get("created_at"), f"{w}.created_at"),
                 )
             )
@@ -429,10 +433,10 @@ def restore(
                 ActionItem(
                     new_id(),
                     step.id,
-                    who(a.get("participant"), w),
-                    _get(a, "what", str, w)[:200],
-                    str(a.get("who") or "")[:60],
-                    str(a.get("due") or "")[:40],
+                    who(a.get("participant"), f"{w}.participant"),
+                    _get(a, "what", str, w),
+                    _get(a, "who", str, w) if "who" in a else "",
+                    _get(a, "due", str, w) if "due" in a else "",
                     _get(a, "position", int, w),
                     epoch(a.get("created_at"), f"{w}.created_at"),
                 )
@@ -443,27 +447,90 @@ def restore(
             people.append(
                 Person(
                     step.id,
-                    who(_get(p, "participant", str, w), w) or "",
-                    _get(p, "nickname", str, w)[:30],
+                    who(_get(p, "participant", str, w), f"{w}.participant") or "",
+                    _get(p, "nickname", str, w),
                     epoch(p.get("joined_at"), f"{w}.joined_at"),
                     epoch(left, f"{w}.left_at") if left is not None else None,
                 )
             )
     _check_references(steps, clusters, cards)
+    _check_dots_on_clusters(dots_on_clusters, clusters)
+    _check_unique_people(people, steps)
     cards = _flat_stacks(cards)
     active = meta.get("active_step", 0)
-    if not isinstance(active, int) or not 0 <= active < len(steps):
-        active = 0
+    if isinstance(active, bool) or not isinstance(active, int) or not 0 <= active < len(steps):
+        raise ProtocolError(f"workshop.active_step: {active!r} is not a step (0–{len(steps) - 1})")
     workshop = Workshop(
         workshop_id,
         code,
-        clean_title(_get(meta, "title", str, "workshop")),
+        _get(meta, "title", str, "workshop"),
         new_id() + new_id(),
         steps[active].id,
         0,
         epoch(meta.get("created_at"), "workshop.created_at"),
     )
     return Restored(workshop, participants, steps, clusters, cards, votes, actions, people)
+
+
+# The ids of a record: p1 for a participant, k1 for a cluster, c1 for a card; a dot on a
+# cluster since merged or dissolved keeps a key of its own (gone1), and counts for nothing.
+GONE = "gone"
+ID = {prefix: re.compile(prefix + r"[0-9]{1,9}") for prefix in ("p", "k", "c", GONE)}
+
+# Which sections each kind has; the others stay empty (no command can fill them).
+SECTIONS_OF_KIND = {
+    "cards": {"clusters", "cards"},
+    "scale": {"clusters", "votes"},
+    "grid": {"clusters", "votes"},
+    "dots": {"clusters", "votes"},
+    "mood": {"clusters", "votes"},
+    "pairs": {"clusters", "people"},
+    "actions": {"clusters", "actions"},
+}
+
+
+def _id(data: Any, key: str, prefix: str, where: str) -> str:
+    value = _get(data, key, str, where)
+    if not ID[prefix].fullmatch(value):
+        raise ProtocolError(f"{where}.{key}: expected an id like {prefix}1, not {value!r}")
+    return str(value)
+
+
+def _optional_id(data: dict[str, Any], key: str, prefix: str, where: str) -> str | None:
+    return None if data.get(key) is None else _id(data, key, prefix, where)
+
+
+def _text_or_none(data: dict[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProtocolError(f"{where}.{key}: wrong type")
+    return value
+
+
+def _check_sections(raw: dict[str, Any], kind: str, where: str) -> None:
+    """Cards on a cards step only, votes on a voting step, and so on. Clusters may be
+    anywhere: the console makes them on whatever step is on screen."""
+    for section in SECTIONS:
+        if section not in SECTIONS_OF_KIND[kind] and raw.get(section):
+            raise ProtocolError(f"{where}.{section}: a {kind} step has none")
+
+
+def _rounds(
+    rounds: list[list[list[str]]], who: Callable[[Any, str], str | None], where: str
+) -> list[list[list[str | None]]]:
+    """A SpeedMeet's rounds by our ids: pairs of two people, each at one table a round."""
+    ours: list[list[list[str | None]]] = []
+    for r, round_ in enumerate(rounds):
+        seated: set[str | None] = set()
+        tables = []
+        for a, b in round_:
+            pair = [who(a, f"{where}[{r}]"), who(b, f"{where}[{r}]")]
+            if pair[0] == pair[1] or seated & set(pair):
+                raise ProtocolError(f"{where}[{r}]: someone sits at two tables or meets themself")
+            seated |= set(pair)
+            tables.append(pair)
+        ours.append(tables)
+    return ours
 
 
 def _check_references(steps: list[Step], clusters: list[Cluster], cards: list[Card]) -> None:
@@ -476,6 +543,43 @@ def _check_references(steps: list[Step], clusters: list[Cluster], cards: list[Ca
             raise ProtocolError("cards: a card names a cluster of another step or none at all")
         if card.stacked_on is not None and card_step.get(card.stacked_on) != card.step_id:
             raise ProtocolError("cards: a card is stacked on a card that is not there")
+
+
+def _check_dots_on_clusters(keys: list[tuple[str, str, str]], clusters: list[Cluster]) -> None:
+    """A dot names a cluster that is there (of any step: the agenda may have been
+    reordered since), or one since merged or dissolved."""
+    there = {c.id for c in clusters}
+    for ours, where, theirs in keys:
+        if ID["k"].fullmatch(theirs) and ours not in there:
+            raise ProtocolError(f"{where}: unknown cluster {theirs!r}")
+
+
+def _check_unique_people(people: list[Person], steps: list[Step]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for where, person in _places(people, steps, "people"):
+        if (person.step_id, person.participant_id) in seen:
+            raise ProtocolError(f"{where}.participant: takes part in this SpeedMeet twice")
+        seen.add((person.step_id, person.participant_id))
+
+
+class _OnAStep(Protocol):
+    @property
+    def step_id(self) -> str: ...
+
+
+OnAStep = TypeVar("OnAStep", bound=_OnAStep)
+
+
+def _places(
+    items: Iterable[OnAStep], steps: Sequence[Step], section: str
+) -> Iterator[tuple[str, OnAStep]]:
+    """Each item with the place it had in the record (steps[2].votes[5]): restored items
+    keep the record's order within their step."""
+    index = {step.id: step.position for step in steps}
+    counted = Counter[str]()
+    for item in items:
+        yield f"steps[{index[item.step_id]}].{section}[{counted[item.step_id]}]", item
+        counted[item.step_id] += 1
 
 
 def _flat_stacks(cards: list[Card]) -> list[Card]:
@@ -500,6 +604,185 @@ def _flat_stacks(cards: list[Card]) -> list[Card]:
     return [c if c.stacked_on is None else replace(c, stacked_on=top[c.id]) for c in cards]
 
 
+# -- the values: the rules live input keeps -----------------------------------------
+T = TypeVar("T")
+
+
+def _obey(where: str, rule: Callable[..., T], *args: Any, problem: str = "") -> T:
+    """Apply a domain rule to an imported value; a refusal names the field at fault."""
+    try:
+        return rule(*args)
+    except Refused as refused:
+        raise ProtocolError(
+            f"{where}: {problem or translate('en', refused.key, **refused.params)}"
+        ) from None
+
+
+def check(restored: Restored, card_max_length: int) -> Restored:
+    """Check every value against the rules and limits live input keeps (the domain's
+    own functions), and clean it as they do. Raises ProtocolError naming the field."""
+    steps = [_checked_step(step, f"steps[{step.position}]") for step in restored.steps]
+    checked = replace(restored, steps=steps)
+    return replace(
+        checked,
+        workshop=replace(
+            restored.workshop, title=_obey("workshop.title", clean_title, restored.workshop.title)
+        ),
+        participants=[
+            (
+                pid,
+                None
+                if name is None
+                else _obey(f"participants[{i}].nickname", clean_nickname, name),
+                joined,
+            )
+            for i, (pid, name, joined) in enumerate(restored.participants)
+        ],
+        clusters=[
+            replace(c, heading=_obey(f"{where}.heading", clean_heading, c.heading))
+            for where, c in _places(restored.clusters, steps, "clusters")
+        ],
+        cards=[
+            replace(
+                c,
+                text=_obey(f"{where}.text", clean_text, c.text, card_max_length),
+                colour=_obey(
+                    f"{where}.colour",
+                    check_colour,
+                    c.colour,
+                    problem=f"unknown colour {c.colour!r}",
+                ),
+            )
+            for where, c in _places(restored.cards, steps, "cards")
+        ],
+        votes=_checked_votes(checked),
+        actions=[
+            _checked_action(a, where) for where, a in _places(restored.actions, steps, "actions")
+        ],
+        people=[
+            replace(p, nickname=_obey(f"{where}.nickname", speedmeet_name, p.nickname))
+            for where, p in _places(restored.people, steps, "people")
+        ],
+    )
+
+
+def _checked_action(item: ActionItem, where: str) -> ActionItem:
+    what, who, due = _obey(where, clean_fields, item.what, item.who, item.due)
+    return replace(item, what=what, who=who, due=due)
+
+
+def _checked_step(step: Step, where: str) -> Step:
+    if step.hidden and not step.hideable:
+        raise ProtocolError(f"{where}.hidden: a {step.kind} step cannot be hidden")
+    return replace(step, question=_obey(f"{where}.question", clean_question, step.question))
+
+
+# The fields each kind of vote has (the others stay empty), the first ones required.
+VOTE_FIELDS = {
+    "scale": ("value",),
+    "mood": ("value", "word"),
+    "grid": ("x", "y"),
+    "dots": ("value",),
+}
+
+
+def _checked_votes(restored: Restored) -> list[Vote]:
+    steps = {step.id: step for step in restored.steps}
+    dots = {step.id: _DotRules.of(restored, step) for step in steps.values() if step.kind == "dots"}
+    cast: set[tuple[str, str, str]] = set()
+    checked = []
+    for where, vote in _places(restored.votes, restored.steps, "votes"):
+        step = steps[vote.step_id]
+        fields = VOTE_FIELDS[step.kind]
+        for name in ("value", "x", "y", "word"):
+            if name not in fields and getattr(vote, name) is not None:
+                raise ProtocolError(f"{where}.{name}: a {step.kind} vote has none")
+        for name in fields[:2] if step.kind == "grid" else fields[:1]:
+            if getattr(vote, name) is None:
+                raise ProtocolError(f"{where}.{name}: missing")
+        if (vote.step_id, vote.participant_id, vote.key) in cast:
+            raise ProtocolError(f"{where}: the same participant votes twice on {vote.key!r}")
+        cast.add((vote.step_id, vote.participant_id, vote.key))
+        if step.kind == "dots":
+            dots[step.id].check(vote, where)
+            checked.append(vote)
+        else:
+            checked.append(_checked_vote(step, vote, where))
+    return checked
+
+
+def _checked_vote(step: Step, vote: Vote, where: str) -> Vote:
+    """A scale, mood or grid vote: what the phone's command would have stored."""
+    value = vote.value or 0
+    if step.kind == "grid":
+        if not re.fullmatch(r"0|[1-9][0-9]?", vote.key):
+            raise ProtocolError(f"{where}.key: expected a situation number, not {vote.key!r}")
+        last = len(situations(step)) - 1
+        _obey(
+            f"{where}.key",
+            check_situation,
+            step,
+            int(vote.key),
+            problem=f"{vote.key} is outside 0–{last}",
+        )
+        assert vote.x is not None and vote.y is not None
+        x, y = _obey(
+            where, check_point, vote.x, vote.y, problem=f"({vote.x}, {vote.y}) is outside -1–1"
+        )
+        return replace(vote, x=x, y=y)
+    if vote.key:
+        raise ProtocolError(f"{where}.key: a {step.kind} vote has an empty key")
+    if step.kind == "scale":
+        last = len(scale_labels(step)) - 1
+        _obey(
+            f"{where}.value", check_scale_value, step, value, problem=f"{value} is outside 0–{last}"
+        )
+        return vote
+    last = len(mood_options(step)) - 1
+    _obey(f"{where}.value", check_mood_value, step, value, problem=f"{value} is outside 0–{last}")
+    word = _obey(f"{where}.word", clean_word, step, vote.word) if vote.word else None
+    return replace(vote, word=word)
+
+
+@dataclass(frozen=True)
+class _DotRules:
+    """Dots on an option, within what the step can have given. Its budget may have been
+    higher while people voted (the console changes it, and clusters come and go), so
+    the bound is the most a step can give, unless the exercise fixed a per-option limit.
+    Dots on a cluster no longer offered count for nothing, as on the board."""
+
+    offered: frozenset[str]
+    on_clusters: bool
+    most: int
+    per_option: int
+    spent: dict[str, int]
+
+    @classmethod
+    def of(cls, restored: Restored, step: Step) -> _DotRules:
+        snap = _snapshot(restored, step)
+        options = snap.options("de")
+        most = max(MAX_BUDGET, snap.dot_budget())
+        mine: dict[str, list[Vote]] = {}
+        for vote in snap.votes:
+            mine.setdefault(vote.participant_id, []).append(vote)
+        return cls(
+            frozenset(option.id for option in options),
+            step.config.get("options_from") == "clusters",
+            most,
+            snap.per_option_limit() if "max_per_option" in step.config else most,
+            {who: dots_spent(options, theirs) for who, theirs in mine.items()},
+        )
+
+    def check(self, vote: Vote, where: str) -> None:
+        if not self.on_clusters and vote.key not in self.offered:
+            last = len(self.offered) - 1
+            raise ProtocolError(f"{where}.key: {vote.key!r} is not an option (0–{last})")
+        if not 1 <= (vote.value or 0) <= self.per_option:
+            raise ProtocolError(f"{where}.value: {vote.value} is outside 1–{self.per_option}")
+        if self.spent[vote.participant_id] > self.most:
+            raise ProtocolError(f"{where}: this participant spends more than {self.most} dots")
+
+
 def prepare(record: Any, card_max_length: int) -> Restored:
     """Check ``record`` and turn it into new objects with new ids (no database needed:
     a large file is checked off the writer thread)."""
@@ -510,7 +793,7 @@ def prepare(record: Any, card_max_length: int) -> Restored:
             ids[old] = new_id()
         return ids[old]
 
-    return restore(record, make_id, card_max_length)
+    return check(restore(record, make_id), card_max_length)
 
 
 def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
@@ -546,31 +829,33 @@ def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -
 
 
 # -- reading a record for the documents ---------------------------------------------
-def snapshots(record: dict[str, Any], card_max_length: int = 10_000) -> Iterator[Snapshot]:
+def snapshots(record: dict[str, Any]) -> Iterator[Snapshot]:
     """One snapshot per step, in agenda order, built from the record alone."""
-    restored = restore(record, lambda old: old, card_max_length, str(record["workshop"]["code"]))
-    all_steps = tuple(restored.steps)
+    restored = restore(record, lambda old: old, str(record["workshop"]["code"]))
     for step in restored.steps:
-        wall = Wall(
-            step,
-            tuple(c for c in restored.cards if c.step_id == step.id),
-            tuple(c for c in restored.clusters if c.step_id == step.id),
-        )
-        source = None
-        if step.kind == "dots" and step.config.get("options_from") == "clusters":
-            found = source_step(all_steps, step)
-            if found is not None:
-                source = Wall(
-                    found, (), tuple(c for c in restored.clusters if c.step_id == found.id)
-                )
-        yield Snapshot(
-            workshop=restored.workshop,
-            steps=all_steps,
-            wall=wall,
-            source=source,
-            votes=tuple(v for v in restored.votes if v.step_id == step.id),
-            actions=tuple(a for a in restored.actions if a.step_id == step.id),
-            people=tuple(p for p in restored.people if p.step_id == step.id),
-            participants=len(restored.participants),
-            now=time.time(),
-        )
+        yield _snapshot(restored, step)
+
+
+def _snapshot(restored: Restored, step: Step) -> Snapshot:
+    all_steps = tuple(restored.steps)
+    wall = Wall(
+        step,
+        tuple(c for c in restored.cards if c.step_id == step.id),
+        tuple(c for c in restored.clusters if c.step_id == step.id),
+    )
+    source = None
+    if step.kind == "dots" and step.config.get("options_from") == "clusters":
+        found = source_step(all_steps, step)
+        if found is not None:
+            source = Wall(found, (), tuple(c for c in restored.clusters if c.step_id == found.id))
+    return Snapshot(
+        workshop=restored.workshop,
+        steps=all_steps,
+        wall=wall,
+        source=source,
+        votes=tuple(v for v in restored.votes if v.step_id == step.id),
+        actions=tuple(a for a in restored.actions if a.step_id == step.id),
+        people=tuple(p for p in restored.people if p.step_id == step.id),
+        participants=len(restored.participants),
+        now=time.time(),
+    )

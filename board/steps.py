@@ -64,11 +64,15 @@ def new_step(
     return Step(step_id, workshop_id, position, kind, "", "open", hidden, False, dict(config))
 
 
-def set_question(step: Step, question: str) -> Step:
-    question = " ".join(question.split())
+def clean_question(raw: str) -> str:
+    question = " ".join(raw.split())
     if len(question) > MAX_QUESTION_LENGTH:
         raise Refused("question_too_long", max=MAX_QUESTION_LENGTH)
-    return replace(step, question=question)
+    return question
+
+
+def set_question(step: Step, question: str) -> Step:
+    return replace(step, question=clean_question(question))
 
 
 def open_step(step: Step) -> Step:

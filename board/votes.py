@@ -18,6 +18,7 @@ from board.errors import Refused
 from board.steps import Step
 
 MAX_WORD_LENGTH = 40
+MAX_BUDGET = 50  # the most dots a step can give one person (console and exercise files)
 QUADRANTS = ("top_left", "top_right", "bottom_left", "bottom_right")
 
 
@@ -73,12 +74,18 @@ def scale_labels(step: Step) -> list[dict[str, str]]:
     return list(step.config.get("labels", []))
 
 
+def check_scale_value(step: Step, value: int) -> int:
+    """A position on the scale (0-based), as placed from a phone or imported."""
+    if not 0 <= value < len(scale_labels(step)):
+        raise Refused("scale_out_of_range", 422)
+    return value
+
+
 def scale_vote(
     step: Step, mine: Sequence[Vote], participant_id: str, value: int, new_id: str, now: float
 ) -> list[Vote]:
     """One dot per person on the scale; placing it again moves it."""
-    if not 0 <= value < len(scale_labels(step)):
-        raise Refused("scale_out_of_range", 422)
+    value = check_scale_value(step, value)
     return _place(mine, step, participant_id, "", new_id, now, value=value)
 
 
@@ -120,13 +127,22 @@ def grid_vote(
     now: float,
 ) -> list[Vote]:
     """One point per person per situation, x and y from -1 to 1 (+/+ is top right)."""
+    situation = check_situation(step, situation)
+    x, y = check_point(x, y)
+    return _place(mine, step, participant_id, str(situation), new_id, now, x=x, y=y)
+
+
+def check_situation(step: Step, situation: int) -> int:
     if not 0 <= situation < len(situations(step)):
         raise Refused("situation_unknown", 422)
+    return situation
+
+
+def check_point(x: float, y: float) -> tuple[float, float]:
+    """A point on the grid, x and y from -1 to 1, kept to four decimals."""
     if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):  # also refuses NaN
         raise Refused("point_outside", 422)
-    return _place(
-        mine, step, participant_id, str(situation), new_id, now, x=round(x, 4), y=round(y, 4)
-    )
+    return round(x, 4), round(y, 4)
 
 
 def quadrant(x: float, y: float) -> str:
@@ -146,7 +162,7 @@ def grid_result(step: Step, votes: Iterable[Vote]) -> list[GridResult]:
         i: [] for i in range(len(situations(step)))
     }
     for vote in votes:
-        if vote.x is None or vote.y is None or not vote.key.isdigit():
+        if vote.x is None or vote.y is None or not vote.key.isdecimal():
             continue
         if int(vote.key) in by_situation:
             by_situation[int(vote.key)].append((vote.x, vote.y))
@@ -174,7 +190,7 @@ def per_option_limit(step: Step, options: int) -> int:
 
 
 def set_budget(step: Step, budget: int) -> Step:
-    if not 1 <= budget <= 50:
+    if not 1 <= budget <= MAX_BUDGET:
         raise Refused("budget_out_of_range", 422)
     return replace(step, config=step.config | {"budget": budget})
 
@@ -256,14 +272,25 @@ def mood_vote(
     new_id: str,
     now: float,
 ) -> list[Vote]:
+    value = check_mood_value(step, value)
+    cleaned = clean_word(step, word)
+    return _place(mine, step, participant_id, "", new_id, now, value=value, word=cleaned)
+
+
+def check_mood_value(step: Step, value: int) -> int:
     if not 0 <= value < len(mood_options(step)):
         raise Refused("mood_unknown", 422)
+    return value
+
+
+def clean_word(step: Step, word: str) -> str | None:
+    """The one word beside a mood; none where the step asks for none."""
     cleaned = " ".join(word.split())
     if len(cleaned) > MAX_WORD_LENGTH:
         raise Refused("word_too_long", 422, max=MAX_WORD_LENGTH)
-    if cleaned and not step.config.get("word", True):
-        cleaned = ""
-    return _place(mine, step, participant_id, "", new_id, now, value=value, word=cleaned or None)
+    if not step.config.get("word", True):
+        return None
+    return cleaned or None
 
 
 @dataclass(frozen=True)
