@@ -91,8 +91,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A code has 6 characters, e.g. K7M-4QX. Please check what you typed.",
     },
     "join_backoff": {
-        "de": "Zu viele falsche Codes. Bitte warten Sie {seconds} Sekunden.",
-        "en": "Too many wrong codes. Please wait {seconds} seconds.",
+        "de": "Zu diesem Code gibt es keinen Workshop, und aus diesem Netz kamen zu viele "
+        "falsche Codes. Bitte prüfen Sie den Code und versuchen Sie es in {seconds} Sekunden "
+        "wieder.",
+        "en": "There is no workshop with this code, and too many wrong codes came from this "
+        "network. Please check the code and try again in {seconds} seconds.",
     },
     "not_joined": {
         "de": "Sie sind diesem Workshop noch nicht beigetreten.",

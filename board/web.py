@@ -39,9 +39,11 @@ from board.edge import (
     page,
     participant_of,
     refusal,
+    retry_after,
     service_of,
     set_cookie,
     workshop_of,
+    wrong_code,
 )
 from board.errors import Refused
 from board.exercises import Exercise
@@ -100,18 +102,14 @@ async def join_by_link(request: Request) -> Response:
 
 async def _join(request: Request, typed: str, nickname: str) -> Response:
     service = service_of(request)
-    address = request.client.host if request.client else "?"
-    wait = service.join_guard.wait_seconds(address)
-    if wait:
-        return _join_error(request, typed, Refused("join_backoff", 429, seconds=wait))
     code = normalise_code(typed)
     try:
         if code is None:
             raise Refused("code_malformed", 404)
         workshop = await service.workshop(code)
     except Refused as error:
-        service.join_guard.failed(address)
-        return _join_error(request, typed, error)
+        # Only a wrong code meets the guard: a valid one gets in at once, from any address.
+        return _join_error(request, typed, await wrong_code(request, error))
     if await participant_of(request, workshop) is not None:
         return RedirectResponse(f"/w/{workshop.code}", 303)
     try:
@@ -126,7 +124,9 @@ async def _join(request: Request, typed: str, nickname: str) -> Response:
 
 def _join_error(request: Request, typed: str, error: Refused) -> Response:
     message = translate(lang_of(request), error.key, **error.params)
-    return page(request, "join.html", error.status, code=typed[:20], error=message)
+    response = page(request, "join.html", error.status, code=typed[:20], error=message)
+    response.headers.update(retry_after(error))
+    return response
 
 
 async def phone(request: Request) -> Response:
@@ -503,7 +503,9 @@ async def refused_page(request: Request, exc: Exception) -> Response:
     if request.headers.get("hx-request"):
         return refusal(request, exc)
     message = translate(lang_of(request), exc.key, **exc.params)
-    return page(request, "error.html", exc.status, message=message)
+    response = page(request, "error.html", exc.status, message=message)
+    response.headers.update(retry_after(exc))
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
