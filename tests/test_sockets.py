@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from board.ratelimit import JoinGuard
+from board.ratelimit import JoinGuard, RateLimit
 from tests.conftest import LiveServer, create_workshop, join
 from tests.test_web import Tarpit
 
@@ -339,3 +339,24 @@ async def test_a_wrong_code_on_the_socket_counts_as_a_guess_and_is_slowed(live_s
     assert tarpit.held == [2]
     await board.close()
     await guesser.close()
+
+
+async def test_resyncs_are_limited_per_address_and_a_refused_one_keeps_its_socket(
+    live_server, code
+):
+    live_server.service.resync_limit = RateLimit(per_minute=2)
+    seq = (await live_server.service.workshop(code)).seq
+    viewer = Device(live_server)
+    first, second = [await viewer.socket(code, "board", seq=seq) for _ in range(2)]
+    for ws in (first, second):  # the address's two resyncs
+        await ws.send(json.dumps({"type": "resync"}))
+        await frame_with(ws, 'id="board-wall"')
+
+    await first.send(json.dumps({"type": "resync"}))  # a third from the same address
+
+    refused = await frame_with(first, 'id="flash"')
+    assert "Langsamer bitte" in refused and 'id="board-wall"' not in refused
+    assert await frames_until_pong(first) == []  # still up, and no render came after all
+    for ws in (first, second):
+        await ws.close()
+    await viewer.close()

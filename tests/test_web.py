@@ -9,6 +9,7 @@ import pytest
 
 from board.ratelimit import JoinGuard
 from board.service import Service
+from board.web import MAX_IMPORT_BYTES
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join
 
@@ -65,12 +66,65 @@ async def test_creating_a_workshop_gives_a_code_and_a_trainer_cookie(client):
     assert "Kundenbegeisterung" in console.text
 
 
+def workshops_in(service: Service) -> int:
+    return service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
+
+
 async def test_empty_title_is_refused_in_german_and_creates_nothing(client, service):
     response = await client.post("/workshops", data={"title": "   "})
     assert response.status_code == 422
     assert "Bitte geben Sie einen Titel ein." in response.text
-    count = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
-    assert count == 0
+    assert workshops_in(service) == 0
+
+
+async def test_a_room_of_trainers_may_create_workshops_at_once_but_not_without_end(
+    client, service, settings
+):
+    trainees = [phone_client(client) for _ in range(settings.workshops_per_hour)]
+    for trainee in trainees:  # a train-the-trainer course behind one address
+        await create_workshop(trainee, "Übungsworkshop")
+
+    form = {"title": "Noch einer", "question": "Was begeistert?", "exercise": ["ok-corral"]}
+    refused = await phone_client(client).post("/workshops", data=form)
+
+    assert refused.status_code == 429
+    assert "sehr viele Workshops" in refused.text
+    assert int(refused.headers["retry-after"]) == 3600 // settings.workshops_per_hour
+    # nothing typed is lost: the form comes back filled in
+    assert 'value="Noch einer"' in refused.text and 'value="Was begeistert?"' in refused.text
+    assert re.search(r'value="ok-corral" checked', refused.text)
+    assert workshops_in(service) == settings.workshops_per_hour
+
+
+async def test_a_refused_title_keeps_the_rest_of_the_form(client):
+    form = {"title": "   ", "question": "Was begeistert?"}
+    response = await client.post("/workshops", data=form)
+    assert response.status_code == 422 and 'value="Was begeistert?"' in response.text
+
+
+async def test_imports_are_limited_per_address(client, service, settings):
+    code = await create_workshop(client)
+    record = (await client.get(f"/w/{code}/protocol.json")).content
+    upload = {"file": ("protokoll.json", record, "application/json")}
+    for _ in range(settings.imports_per_hour):
+        assert (await client.post("/workshops/import", files=upload)).status_code == 303
+
+    refused = await phone_client(client).post("/workshops/import", files=upload)
+
+    assert refused.status_code == 429 and "sehr viele Protokolle" in refused.text
+    assert "retry-after" in refused.headers
+    assert workshops_in(service) == 1 + settings.imports_per_hour
+
+
+FULL_DAY_PROTOCOL_BYTES = 1_952_039  # 1,000 cards, 500 participants (see web.MAX_IMPORT_BYTES)
+
+
+@pytest.mark.parametrize("size", [MAX_IMPORT_BYTES + 1, 5 * FULL_DAY_PROTOCOL_BYTES + 1])
+async def test_an_import_far_larger_than_a_full_day_is_refused(client, service, size):
+    upload = {"file": ("protokoll.json", b" " * size, "application/json")}
+    response = await client.post("/workshops/import", files=upload)
+    assert response.status_code == 413
+    assert workshops_in(service) == 0
 
 
 async def test_a_new_workshop_starts_with_an_open_card_step(client, service):
