@@ -247,7 +247,8 @@ class Live:
         presence does not, so it is rendered apart, fresh for each request.
         """
         if participant_id is None:
-            seq = await self.db.read(lambda conn: repository.current_seq(conn, workshop_id))
+            # A deleted workshop is refused here as by snapshot.read.
+            seq = await self.db.read(lambda conn: repository.workshop_by_id(conn, workshop_id).seq)
             frame = await self._shared_frame(workshop_id, role, lang, seq, None)
         else:  # the phone's own section needs a snapshot anyway: share the same one
             snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))

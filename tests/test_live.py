@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from board.errors import Refused
 from board.hub import Frame
 from board.service import Service
 
@@ -93,3 +94,10 @@ async def test_phones_share_the_step_and_each_gets_its_own_section(service, rend
     assert renders == [("phone", "de")]
     assert "Annas Karte" in frames[0].text and "Annas Karte" not in frames[1].text
     assert all(frame.text.count('id="seq"') == 1 for frame in frames)
+
+
+async def test_a_deleted_workshop_has_no_full_frame(service):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    await service.delete_workshop(workshop)
+    with pytest.raises(Refused):
+        await service.live.full_frame(workshop.id, "board", "de", None)
