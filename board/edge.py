@@ -13,6 +13,7 @@ from board.addresses import is_loopback_host, listens_everywhere
 from board.errors import Refused
 from board.i18n import choose_language, language_context, translate
 from board.middleware import BodyTooLarge
+from board.ratelimit import address_key
 from board.service import Service
 from board.workshops import Participant, Workshop, normalise_code
 
@@ -51,7 +52,7 @@ def refusal(request: Request, error: Refused) -> Response:
         .templates.get_template("_flash.html")
         .render(message=message, kind="error", oob=False)
     )
-    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML", **retry_after(error)}
     return HTMLResponse(html, error.status, headers=headers)
 
 
@@ -94,11 +95,37 @@ def unreachable_fix(request: Request) -> str | None:
     return "reach_fix_network" if listens_everywhere(host) else "reach_fix_host"
 
 
+def address_of(conn: HTTPConnection) -> str:
+    """Whom per-address limits count: the client as uvicorn gives it (behind a
+    trusted proxy, from X-Forwarded-For), IPv6 by its /64."""
+    return address_key(conn.client.host if conn.client else "?")
+
+
+def retry_after(error: Refused) -> dict[str, str]:
+    """The Retry-After header of a refusal that says how long to wait."""
+    seconds = error.params.get("seconds")
+    return {"Retry-After": str(seconds)} if error.status == 429 and seconds else {}
+
+
+async def wrong_code(conn: HTTPConnection, error: Refused) -> Refused:
+    """Count an unknown or malformed code as a failed guess; the refusal to answer with
+    (while the address is in back-off: 429, after being held for a while)."""
+    if error.status != 404:
+        return error
+    wait = await service_of(conn).join_guard.failed_guess(address_of(conn))
+    return Refused("join_backoff", 429, seconds=wait) if wait else error
+
+
 async def workshop_of(conn: HTTPConnection) -> Workshop:
+    """The workshop of the code in the URL. Every URL with a code comes here, so every
+    wrong code counts as a guess; a valid code answers at once, never slowed."""
     code = normalise_code(conn.path_params["code"])
-    if code is None:
-        raise Refused("workshop_not_found", 404)
-    return await service_of(conn).workshop(code)
+    try:
+        if code is None:
+            raise Refused("workshop_not_found", 404)
+        return await service_of(conn).workshop(code)
+    except Refused as error:
+        raise await wrong_code(conn, error) from None
 
 
 async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participant | None:

@@ -91,8 +91,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A code has 6 characters, e.g. K7M-4QX. Please check what you typed.",
     },
     "join_backoff": {
-        "de": "Zu viele falsche Codes. Bitte warten Sie {seconds} Sekunden.",
-        "en": "Too many wrong codes. Please wait {seconds} seconds.",
+        "de": "Zu diesem Code gibt es keinen Workshop, und aus diesem Netz kamen zu viele "
+        "falsche Codes. Bitte prüfen Sie den Code und versuchen Sie es in {seconds} Sekunden "
+        "wieder.",
+        "en": "There is no workshop with this code, and too many wrong codes came from this "
+        "network. Please check the code and try again in {seconds} seconds.",
+    },
+    "workshops_limited": {
+        "de": "Von dieser Adresse wurden gerade sehr viele Workshops angelegt. Bitte versuchen "
+        "Sie es in {seconds} Sekunden noch einmal – Ihre Eingaben stehen noch im Formular.",
+        "en": "Very many workshops were just created from this address. Please try again in "
+        "{seconds} seconds – what you typed is still in the form.",
+    },
+    "imports_limited": {
+        "de": "Von dieser Adresse wurden gerade sehr viele Protokolle importiert. Bitte "
+        "versuchen Sie es in {seconds} Sekunden noch einmal.",
+        "en": "Very many protocols were just imported from this address. Please try again in "
+        "{seconds} seconds.",
     },
     "not_joined": {
         "de": "Sie sind diesem Workshop noch nicht beigetreten.",

@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 
-from board import snapshot
+from board import repository, snapshot
 from board.hub import Frame, Hub
 from board.i18n import language_context
 from board.snapshot import Snapshot
@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agenda"
 ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
 EVERYONE = "*"  # in ``people``: every participant's own view changed
+# A full render serves every socket of its audience asking within this time at the
+# same seq (resyncs, reconnects): a render has no more in it than seq says, except
+# the server's clock for countdowns (data-now, so they may be this much off).
+FULL_FRAME_SECONDS = 1.0
+FULL_FRAMES_KEPT = 256  # audiences × seqs; the oldest go first
 
 # Which partial renders which region, by role. The full pages include the same partials.
 PARTIALS: dict[str, dict[str, str]] = {
@@ -56,6 +61,25 @@ PARTIALS: dict[str, dict[str, str]] = {
 
 def audience(role: str, lang: str, participant_id: str | None = None) -> str:
     return f"mine/{participant_id}/{lang}" if role == "mine" else f"{role}/{lang}"
+
+
+@dataclass
+class _FullRender:
+    """One audience's full render at one seq, shared by every socket asking for it soon."""
+
+    expires: float  # on the monotonic clock
+    # The frame, and when (wall clock) it goes stale without a write: a timer or round ends.
+    task: asyncio.Task[tuple[Frame, float | None]]
+
+    def fresh(self, now: float) -> bool:
+        if now >= self.expires:
+            return False
+        if not self.task.done():
+            return True  # rendering: wait for it rather than render again
+        if self.task.cancelled() or self.task.exception() is not None:
+            return False
+        stale_at = self.task.result()[1]
+        return stale_at is None or time.time() < stale_at
 
 
 @dataclass
@@ -82,6 +106,7 @@ class Live:
         self._pending: dict[str, _Pending] = {}
         self._present: dict[str, Counter[str]] = {}
         self._wakeups: dict[str, asyncio.TimerHandle] = {}
+        self._full: dict[tuple[str, str, str, int], _FullRender] = {}
 
     # -- presence -------------------------------------------------------
     def present(self, workshop_id: str) -> int:
@@ -215,8 +240,54 @@ class Live:
     async def full_frame(
         self, workshop_id: str, role: str, lang: str, participant_id: str | None
     ) -> Frame:
-        snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
-        text = self.render(snap, role, lang, ALL_REGIONS)
-        if participant_id is not None:
-            text += self.render_mine(snap, lang, participant_id, seq=False)
-        return Frame(snap.workshop.seq, text)
+        """Everything this audience sees now (a new socket that missed changes, a resync).
+
+        The audience's part is rendered once per seq and shared for FULL_FRAME_SECONDS:
+        a hundred sockets asking at one seq cost one render. Every write bumps the seq;
+        presence does not, so it is rendered apart, fresh for each request.
+        """
+        if participant_id is None:
+            # A deleted workshop is refused here as by snapshot.read.
+            seq = await self.db.read(lambda conn: repository.workshop_by_id(conn, workshop_id).seq)
+            frame = await self._shared_frame(workshop_id, role, lang, seq, None)
+        else:  # the phone's own section needs a snapshot anyway: share the same one
+            snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+            frame = await self._shared_frame(workshop_id, role, lang, snap.workshop.seq, snap)
+            frame = Frame(frame.seq, frame.text + self.render_mine(snap, lang, participant_id))
+        return Frame(frame.seq, frame.text + self._presence(workshop_id, role, lang))
+
+    async def _shared_frame(
+        self, workshop_id: str, role: str, lang: str, seq: int, snap: Snapshot | None
+    ) -> Frame:
+        key = (workshop_id, role, lang, seq)
+        now = time.monotonic()
+        entry = self._full.get(key)
+        if entry is None or not entry.fresh(now):
+            self._forget_full_renders(now)
+            task = asyncio.ensure_future(self._render_full(workshop_id, role, lang, snap))
+            entry = self._full[key] = _FullRender(now + FULL_FRAME_SECONDS, task)
+        # Shielded: a socket that goes away must not cancel the render others wait for.
+        frame, _ = await asyncio.shield(entry.task)
+        return frame
+
+    async def _render_full(
+        self, workshop_id: str, role: str, lang: str, snap: Snapshot | None
+    ) -> tuple[Frame, float | None]:
+        if snap is None:  # read after the seq: at least as new as the caller asked for
+            snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+        # Without the seq marker for a phone: its own section (rendered after) carries it.
+        text = self.render(snap, role, lang, ALL_REGIONS - {PRESENCE}, seq=role != "phone")
+        return Frame(snap.workshop.seq, text), snap.next_change_at()
+
+    def _forget_full_renders(self, now: float) -> None:
+        for key in [k for k, e in self._full.items() if not e.fresh(now)]:
+            del self._full[key]
+        while len(self._full) >= FULL_FRAMES_KEPT:
+            del self._full[next(iter(self._full))]
+
+    def _presence(self, workshop_id: str, role: str, lang: str) -> str:
+        template = PARTIALS.get(role, {}).get(PRESENCE)
+        if template is None:
+            return ""
+        context = {"present": self.present(workshop_id), "oob": True, **language_context(lang)}
+        return self.templates.get_template(template).render(context)

@@ -87,6 +87,10 @@ class Service:
         self.card_limit = RateLimit(settings.cards_per_minute)
         self.request_limit = RateLimit(settings.requests_per_minute)
         self.join_guard = JoinGuard(free=settings.join_failures_free)
+        # Expensive anonymous requests, per address.
+        self.resync_limit = RateLimit(settings.resyncs_per_minute)
+        self.workshop_limit = RateLimit.per_hour(settings.workshops_per_hour)
+        self.import_limit = RateLimit.per_hour(settings.imports_per_hour)
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)

@@ -83,6 +83,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Wrong join codes one address may try before back-off starts.",
     ),
     Setting(
+        "BOARD_RESYNCS_PER_MINUTE",
+        "600",
+        "Full renders the sockets of one address may ask for per minute.",
+    ),
+    Setting(
+        "BOARD_WORKSHOPS_PER_HOUR",
+        "30",
+        "Workshops one address may create per hour (all of them at once, too).",
+    ),
+    Setting(
+        "BOARD_IMPORTS_PER_HOUR",
+        "6",
+        "Protocols one address may import per hour (all of them at once, too).",
+    ),
+    Setting(
         "BOARD_TRUSTED_PROXIES",
         "127.0.0.1",
         "Reverse proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated, * for any).",
@@ -133,6 +148,9 @@ class Settings:
     cards_per_minute: int = 30
     requests_per_minute: int = 240
     join_failures_free: int = 10
+    resyncs_per_minute: int = 600
+    workshops_per_hour: int = 30
+    imports_per_hour: int = 6
     trusted_proxies: str = "127.0.0.1"
     exercises_dir: Path | None = None
     retention_days: int = 0
@@ -157,6 +175,9 @@ class Settings:
             cards_per_minute=_int("BOARD_CARDS_PER_MINUTE", 1, 10_000),
             requests_per_minute=_int("BOARD_REQUESTS_PER_MINUTE", 10, 100_000),
             join_failures_free=_int("BOARD_JOIN_FAILURES_FREE", 1, 1000),
+            resyncs_per_minute=_int("BOARD_RESYNCS_PER_MINUTE", 1, 100_000),
+            workshops_per_hour=_int("BOARD_WORKSHOPS_PER_HOUR", 1, 100_000),
+            imports_per_hour=_int("BOARD_IMPORTS_PER_HOUR", 1, 100_000),
             trusted_proxies=_env("BOARD_TRUSTED_PROXIES"),
             exercises_dir=Path(_env("BOARD_EXERCISES")) if _env("BOARD_EXERCISES") else None,
             retention_days=_int("BOARD_RETENTION_DAYS", 0, 36500),

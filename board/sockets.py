@@ -6,8 +6,9 @@ participant cookie). ``seq`` is the last sequence number the page has seen:
 if the workshop moved on since, the socket starts with a full render.
 
 Client messages are JSON objects: ``{"type": "ping"}`` (answered with a
-pong frame) and ``{"type": "resync"}`` (answered with a full render).
-Anything else gets an error frame; the connection stays up.
+pong frame) and ``{"type": "resync"}`` (answered with a full render, limited
+per socket and per address). Anything else, or a resync beyond the limit,
+gets an error frame; the connection stays up.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from collections.abc import Awaitable, Callable
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from board import live
-from board.edge import is_trainer, lang_of, participant_of, service_of, workshop_of
+from board.edge import (
+    address_of,
+    is_trainer,
+    lang_of,
+    participant_of,
+    service_of,
+    workshop_of,
+)
 from board.errors import Refused
 from board.hub import QUEUE_SIZE, Frame, Subscription
 from board.i18n import translate
@@ -67,6 +75,7 @@ async def endpoint(ws: WebSocket) -> None:
             await connection.receive_loop(
                 lambda: service.live.full_frame(workshop_id, role, lang, participant_id),
                 lambda: service.request_limit.allow(participant_id or f"socket:{id(ws)}"),
+                lambda: service.resync_limit.allow(address_of(ws)),
             )
         finally:
             await connection.stop()
@@ -164,7 +173,10 @@ class _Connection:
             await asyncio.wait_for(self.ws.close(TRY_AGAIN, "too slow"), CLOSE_TIMEOUT)
 
     async def receive_loop(
-        self, full_frame: Callable[[], Awaitable[Frame]], allow: Callable[[], bool]
+        self,
+        full_frame: Callable[[], Awaitable[Frame]],
+        allow: Callable[[], bool],
+        allow_resync: Callable[[], bool],
     ) -> None:
         while True:
             message = await self.ws.receive()
@@ -187,6 +199,9 @@ class _Connection:
                 await self.ws.send_text('<template id="pong"></template>')
             elif kind == "resync":
                 if self._closing is not None:  # being dropped: it reconnects for a full render
+                    continue
+                if not allow_resync():  # many sockets of one address asking for renders
+                    await self.error("rate_limited")
                     continue
                 frame = await full_frame()
                 self.sent_seq = -1

@@ -30,6 +30,7 @@ from board import action_plan, cards, documents, pairs, sockets, trainer, votes
 from board.edge import (
     PARTICIPANT_COOKIE,
     TRAINER_COOKIE,
+    address_of,
     delete_cookie,
     field,
     form_of,
@@ -40,15 +41,18 @@ from board.edge import (
     page,
     participant_of,
     refusal,
+    retry_after,
     service_of,
     set_cookie,
     unreachable_fix,
     workshop_of,
+    wrong_code,
 )
 from board.errors import Refused
 from board.exercises import Exercise
 from board.i18n import LANGUAGES, translate
 from board.middleware import BodyTooLarge, GuardMiddleware
+from board.ratelimit import RateLimit
 from board.repository import Change
 from board.service import Service
 from board.settings import STATIC_DIR, Settings
@@ -56,31 +60,57 @@ from board.snapshot import Snapshot
 from board.workshops import Participant, Workshop, new_id, normalise_code
 
 log = logging.getLogger(__name__)
-MAX_IMPORT_BYTES = 20 * 1024 * 1024  # a JSON protocol of a long workshop
+# The JSON protocol of bench/export.py's large workshop (300 cards, 20 clusters,
+# 10 steps, 100 participants) is 0.33 MiB; a full day at the limits (1,000 cards of
+# 120 characters, 500 participants with 30-character nicknames, 20 clusters per card
+# step, every vote) is 1.9 MiB. Four times that, with room to spare:
+MAX_IMPORT_BYTES = 8 * 1024 * 1024
 
 
 # -- pages --------------------------------------------------------------------
 async def start(request: Request) -> Response:
     notice = translate(lang_of(request), "deleted") if "deleted" in request.query_params else ""
-    return page(request, "start.html", library=_library(service_of(request)), notice=notice)
+    return _start_page(request, notice=notice)
+
+
+def _start_page(
+    request: Request, error: Refused | None = None, notice: str = "", **typed: object
+) -> Response:
+    """The start page; after a refusal with its message and what the trainer typed."""
+    form = {"title": "", "question": "", "chosen": ()} | typed
+    message = translate(lang_of(request), error.key, **error.params) if error else ""
+    response = page(
+        request,
+        "start.html",
+        error.status if error else 200,
+        error=message,
+        notice=notice,
+        library=_library(service_of(request)),
+        **form,
+    )
+    response.headers.update(retry_after(error) if error else {})
+    return response
+
+
+def _allow(request: Request, limit: RateLimit, key: str) -> None:
+    """Spend one of the address's tokens of ``limit``, or refuse with the wait."""
+    address = address_of(request)
+    if not limit.allow(address):
+        raise Refused(key, 429, seconds=limit.wait_seconds(address))
 
 
 async def create_workshop(request: Request) -> Response:
+    service = service_of(request)
     form = await form_of(request)
+    keys = [key for key in form.getlist("exercise") if isinstance(key, str)]
+    typed = {n: v for n in ("title", "question") if isinstance(v := form.get(n, ""), str)}
     try:
-        keys = [key for key in form.getlist("exercise") if isinstance(key, str)]
-        workshop = await service_of(request).create_workshop(
+        _allow(request, service.workshop_limit, "workshops_limited")
+        workshop = await service.create_workshop(
             field(form, "title", ""), field(form, "question", ""), keys
         )
     except Refused as error:
-        message = translate(lang_of(request), error.key, **error.params)
-        return page(
-            request,
-            "start.html",
-            error.status,
-            error=message,
-            library=_library(service_of(request)),
-        )
+        return _start_page(request, error, chosen=keys, **typed)  # nothing typed is lost
     token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
@@ -102,18 +132,14 @@ async def join_by_link(request: Request) -> Response:
 
 async def _join(request: Request, typed: str, nickname: str) -> Response:
     service = service_of(request)
-    address = request.client.host if request.client else "?"
-    wait = service.join_guard.wait_seconds(address)
-    if wait:
-        return _join_error(request, typed, Refused("join_backoff", 429, seconds=wait))
     code = normalise_code(typed)
     try:
         if code is None:
             raise Refused("code_malformed", 404)
         workshop = await service.workshop(code)
     except Refused as error:
-        service.join_guard.failed(address)
-        return _join_error(request, typed, error)
+        # Only a wrong code meets the guard: a valid one gets in at once, from any address.
+        return _join_error(request, typed, await wrong_code(request, error))
     if await participant_of(request, workshop) is not None:
         return RedirectResponse(f"/w/{workshop.code}", 303)
     try:
@@ -128,7 +154,9 @@ async def _join(request: Request, typed: str, nickname: str) -> Response:
 
 def _join_error(request: Request, typed: str, error: Refused) -> Response:
     message = translate(lang_of(request), error.key, **error.params)
-    return page(request, "join.html", error.status, code=typed[:20], error=message)
+    response = page(request, "join.html", error.status, code=typed[:20], error=message)
+    response.headers.update(retry_after(error))
+    return response
 
 
 async def phone(request: Request) -> Response:
@@ -260,6 +288,7 @@ async def protocol_export(request: Request) -> Response:
 async def import_workshop(request: Request) -> Response:
     service = service_of(request)
     try:
+        _allow(request, service.import_limit, "imports_limited")  # before reading the file
         form = await form_of(request, files=True)
         try:
             upload = form.get("file")
@@ -273,8 +302,7 @@ async def import_workshop(request: Request) -> Response:
             await form.close()
         workshop = await service.import_protocol(record)
     except Refused as error:
-        message = translate(lang_of(request), error.key, **error.params)
-        return page(request, "start.html", error.status, error=message, library=_library(service))
+        return _start_page(request, error)
     token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
@@ -506,7 +534,9 @@ async def refused_page(request: Request, exc: Exception) -> Response:
     if request.headers.get("hx-request"):
         return refusal(request, exc)
     message = translate(lang_of(request), exc.key, **exc.params)
-    return page(request, "error.html", exc.status, message=message)
+    response = page(request, "error.html", exc.status, message=message)
+    response.headers.update(retry_after(exc))
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

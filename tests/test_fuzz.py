@@ -92,6 +92,9 @@ def settings(tmp_path: Path) -> Settings:
         cards_per_minute=10_000,
         requests_per_minute=100_000,
         join_failures_free=1000,
+        resyncs_per_minute=100_000,
+        workshops_per_hour=100_000,
+        imports_per_hour=100_000,
     )
 
 

@@ -82,8 +82,8 @@ def test_a_message_is_filled_with_its_parameters() -> None:
     assert translate("en", "card_too_long", max=120) == (
         "The card is too long: at most 120 characters."
     )
-    assert translate("de", "join_backoff", seconds=8) == (
-        "Zu viele falsche Codes. Bitte warten Sie 8 Sekunden."
+    assert translate("de", "join_backoff", seconds=8).endswith(
+        "Bitte prüfen Sie den Code und versuchen Sie es in 8 Sekunden wieder."
     )
 
 

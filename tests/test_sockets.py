@@ -11,7 +11,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from board.ratelimit import JoinGuard, RateLimit
 from tests.conftest import LiveServer, create_workshop, join
+from tests.test_web import Tarpit
 
 DEADLINE = 5.0
 
@@ -310,3 +312,51 @@ async def test_on_a_step_switch_each_phone_gets_the_step_first_then_only_its_own
         await ws.close()
     for device in (voter, other):
         await device.close()
+
+
+async def closed_with(ws: ClientConnection) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(DEADLINE):
+            while True:
+                await ws.recv()
+    return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+async def test_a_wrong_code_on_the_socket_counts_as_a_guess_and_is_slowed(live_server, code):
+    tarpit = Tarpit()
+    live_server.service.join_guard = JoinGuard(free=3, clock=tarpit.clock, sleep=tarpit.sleep)
+    guesser = Device(live_server)
+    for _ in range(4):  # three free, the fourth starts the back-off
+        assert await closed_with(await guesser.socket("AAAAAA", "board")) == 1008
+    assert tarpit.held == []
+    assert live_server.service.join_guard.wait_seconds("127.0.0.1") == 1
+
+    assert await closed_with(await guesser.socket("BBBBBB", "board")) == 1008
+    assert tarpit.held == [2]  # held before it was closed
+
+    board = await guesser.socket(code, "board")  # the right code: at once
+    await frame_with(board, 'id="board-wall"')
+    assert tarpit.held == [2]
+    await board.close()
+    await guesser.close()
+
+
+async def test_resyncs_are_limited_per_address_and_a_refused_one_keeps_its_socket(
+    live_server, code
+):
+    live_server.service.resync_limit = RateLimit(per_minute=2)
+    seq = (await live_server.service.workshop(code)).seq
+    viewer = Device(live_server)
+    first, second = [await viewer.socket(code, "board", seq=seq) for _ in range(2)]
+    for ws in (first, second):  # the address's two resyncs
+        await ws.send(json.dumps({"type": "resync"}))
+        await frame_with(ws, 'id="board-wall"')
+
+    await first.send(json.dumps({"type": "resync"}))  # a third from the same address
+
+    refused = await frame_with(first, 'id="flash"')
+    assert "Langsamer bitte" in refused and 'id="board-wall"' not in refused
+    assert await frames_until_pong(first) == []  # still up, and no render came after all
+    for ws in (first, second):
+        await ws.close()
+    await viewer.close()

@@ -9,7 +9,9 @@ import threading
 import httpx
 import pytest
 
+from board.ratelimit import JoinGuard
 from board.service import Service
+from board.web import MAX_IMPORT_BYTES
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join
 
@@ -66,12 +68,65 @@ async def test_creating_a_workshop_gives_a_code_and_a_trainer_cookie(client):
     assert "Kundenbegeisterung" in console.text
 
 
+def workshops_in(service: Service) -> int:
+    return service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
+
+
 async def test_empty_title_is_refused_in_german_and_creates_nothing(client, service):
     response = await client.post("/workshops", data={"title": "   "})
     assert response.status_code == 422
     assert "Bitte geben Sie einen Titel ein." in response.text
-    count = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0])
-    assert count == 0
+    assert workshops_in(service) == 0
+
+
+async def test_a_room_of_trainers_may_create_workshops_at_once_but_not_without_end(
+    client, service, settings
+):
+    trainees = [phone_client(client) for _ in range(settings.workshops_per_hour)]
+    for trainee in trainees:  # a train-the-trainer course behind one address
+        await create_workshop(trainee, "Übungsworkshop")
+
+    form = {"title": "Noch einer", "question": "Was begeistert?", "exercise": ["ok-corral"]}
+    refused = await phone_client(client).post("/workshops", data=form)
+
+    assert refused.status_code == 429
+    assert "sehr viele Workshops" in refused.text
+    assert int(refused.headers["retry-after"]) == 3600 // settings.workshops_per_hour
+    # nothing typed is lost: the form comes back filled in
+    assert 'value="Noch einer"' in refused.text and 'value="Was begeistert?"' in refused.text
+    assert re.search(r'value="ok-corral" checked', refused.text)
+    assert workshops_in(service) == settings.workshops_per_hour
+
+
+async def test_a_refused_title_keeps_the_rest_of_the_form(client):
+    form = {"title": "   ", "question": "Was begeistert?"}
+    response = await client.post("/workshops", data=form)
+    assert response.status_code == 422 and 'value="Was begeistert?"' in response.text
+
+
+async def test_imports_are_limited_per_address(client, service, settings):
+    code = await create_workshop(client)
+    record = (await client.get(f"/w/{code}/protocol.json")).content
+    upload = {"file": ("protokoll.json", record, "application/json")}
+    for _ in range(settings.imports_per_hour):
+        assert (await client.post("/workshops/import", files=upload)).status_code == 303
+
+    refused = await phone_client(client).post("/workshops/import", files=upload)
+
+    assert refused.status_code == 429 and "sehr viele Protokolle" in refused.text
+    assert "retry-after" in refused.headers
+    assert workshops_in(service) == 1 + settings.imports_per_hour
+
+
+FULL_DAY_PROTOCOL_BYTES = 1_952_039  # 1,000 cards, 500 participants (see web.MAX_IMPORT_BYTES)
+
+
+@pytest.mark.parametrize("size", [MAX_IMPORT_BYTES + 1, 5 * FULL_DAY_PROTOCOL_BYTES + 1])
+async def test_an_import_far_larger_than_a_full_day_is_refused(client, service, size):
+    upload = {"file": ("protokoll.json", b" " * size, "application/json")}
+    response = await client.post("/workshops/import", files=upload)
+    assert response.status_code == 413
+    assert workshops_in(service) == 0
 
 
 async def test_a_new_workshop_starts_with_an_open_card_step(client, service):
@@ -161,26 +216,138 @@ async def test_phone_view_without_cookie_leads_to_joining(client):
     assert response.headers["location"] == f"/join/{code}"
 
 
-async def test_guessing_codes_backs_off_but_a_whole_room_still_joins(client, settings):
+class Tarpit:
+    """The join guard's clock and sleep: a held guess is recorded and moves the clock;
+    nobody really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.held: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.held.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def tarpit(service, settings) -> Tarpit:
+    tarpit = Tarpit()
+    service.join_guard = JoinGuard(
+        free=settings.join_failures_free, clock=tarpit.clock, sleep=tarpit.sleep
+    )
+    return tarpit
+
+
+async def prank(client: httpx.AsyncClient, settings, path: str = "/join/AAAAAA") -> None:
+    """One prankster behind the venue's NAT tries wrong codes until the address backs off."""
+    prankster = phone_client(client)
+    for _ in range(settings.join_failures_free + 1):
+        await prankster.get(path)
+
+
+async def test_the_right_code_gets_in_at_once_while_the_room_s_address_backs_off(
+    client, settings, tarpit
+):
     code = await create_workshop(client)
+    await prank(client, settings)
+    assert (await phone_client(client).post("/join", data={"code": "AAAAAA"})).status_code == 429
+
+    by_form = await phone_client(client).post("/join", data={"code": code.lower()})
+    by_link = await phone_client(client).get(f"/join/{code}")
+
+    assert by_form.status_code == by_link.status_code == 303
+    assert by_link.headers["location"] == f"/w/{code}"
+    assert tarpit.held == [2]  # only the wrong code was held
+
+
+async def test_a_wrong_code_while_backing_off_is_held_then_told_how_long_to_wait(
+    client, settings, tarpit
+):
+    await create_workshop(client)
     guesser = phone_client(client)
     for _ in range(settings.join_failures_free):
         assert (await guesser.post("/join", data={"code": "AAAAAA"})).status_code == 404
-    blocked = await guesser.post("/join", data={"code": "AAAAAA"})
-    assert blocked.status_code == 404  # this failure starts the back-off
-    waiting = await guesser.post("/join", data={"code": code})
-    assert waiting.status_code == 429
-    assert "warten" in waiting.text
+    assert tarpit.held == []
+    started = await guesser.post("/join", data={"code": "AAAAAA"})  # back-off: 1 s
+    assert started.status_code == 429 and started.headers["retry-after"] == "1"
+    assert "Sekunden" in started.text
+
+    held = await guesser.post("/join", data={"code": "BBBBBB"})
+
+    assert tarpit.held == [2]  # held for its wait (doubled to 2 s) before the answer
+    assert held.status_code == 429 and "Retry-After" in held.headers
 
 
-async def test_two_hundred_phones_from_one_address_all_get_in(client, service):
+async def test_two_hundred_phones_join_within_a_minute_from_an_address_that_backs_off(
+    client, service, settings, tarpit
+):
     code = await create_workshop(client)
-    for _ in range(200):
+    await prank(client, settings)
+    held = list(tarpit.held)
+    for number in range(200):
+        tarpit.now += 0.25  # 200 phones in 50 seconds
         phone = phone_client(client)
-        response = await phone.get(f"/join/{code}")
-        assert response.status_code == 303
+        if number % 2:
+            response = await phone.get(f"/join/{code}")
+        else:
+            response = await phone.post("/join", data={"code": code})
+        assert response.status_code == 303, (number, response.text[:200])
+    assert tarpit.held == held  # none of them was held
     workshop = await service.workshop(code)
     assert (await service.snapshot(workshop.id)).participants == 200
+
+
+# Every URL that takes a join code: (method, path).
+DOORS = [
+    ("GET", "/w/{code}/qr.svg"),
+    ("GET", "/w/{code}/board"),
+    ("GET", "/w/{code}/wall"),
+    ("GET", "/w/{code}/trainer"),
+    ("GET", "/w/{code}/protocol.json"),
+    ("GET", "/w/{code}"),
+    ("GET", "/w/{code}/delete"),
+    ("POST", "/w/{code}/cards"),
+    ("POST", "/w/{code}/t/reveal"),
+    ("GET", "/join/{code}"),
+]
+
+
+@pytest.mark.parametrize(("method", "door"), DOORS)
+@pytest.mark.parametrize("wrong", ["AAAAAA", "12"])  # unknown, malformed
+async def test_wrong_codes_on_every_door_count_as_guesses_and_are_slowed(
+    client, service, settings, tarpit, method, door, wrong
+):
+    guesser = phone_client(client)
+    for _ in range(settings.join_failures_free):
+        response = await guesser.request(method, door.format(code=wrong))
+        assert response.status_code == 404
+    assert tarpit.held == []
+    started = await guesser.request(method, door.format(code=wrong))
+    assert started.status_code == 429  # the guard counted every one of them
+    assert service.join_guard.wait_seconds("127.0.0.1") == 1
+
+    held = await guesser.request(method, door.format(code="BBBBBB"))
+
+    assert held.status_code == 429 and held.headers["retry-after"]
+    assert tarpit.held == [2]
+
+
+@pytest.mark.parametrize(("method", "door"), DOORS)
+async def test_a_valid_code_on_every_door_answers_at_once_while_the_address_backs_off(
+    client, service, settings, tarpit, method, door
+):
+    code = await create_workshop(client)
+    fresh = await phone_client(client).request(method, door.format(code=code))
+    await prank(client, settings)
+    assert service.join_guard.wait_seconds("127.0.0.1") > 0
+
+    response = await phone_client(client).request(method, door.format(code=code))
+
+    assert response.status_code == fresh.status_code != 429
+    assert tarpit.held == []
 
 
 async def test_a_joined_phone_following_the_link_again_keeps_its_identity(client, service):
