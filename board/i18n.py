@@ -107,6 +107,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Slow down please – too many inputs in a short time. Try again in a moment.",
     },
     "body_too_large": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
+    "server_error": {
+        "de": "Etwas ist schiefgegangen. Bitte versuchen Sie es gleich noch einmal.",
+        "en": "Something went wrong. Please try again in a moment.",
+    },
     "bad_request": {
         "de": "Die Anfrage ist unvollständig oder fehlerhaft.",
         "en": "The request is incomplete or malformed.",

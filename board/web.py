@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from board import action_plan, cards, documents, pairs, sockets, trainer, votes
 from board.edge import (
@@ -516,6 +518,11 @@ async def body_too_large(request: Request, exc: Exception) -> Response:
     return refusal(request, Refused("body_too_large", 413))
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: a page in the user's language, the details only in the log."""
+    return await refused_page(request, Refused("server_error", 500))
+
+
 async def _retention(service: Service, days: int) -> None:
     """Delete workshops older than ``days`` days, now and every hour."""
     while True:
@@ -577,20 +584,33 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(
+    app = GuardedStarlette(
+        functools.partial(
+            GuardMiddleware,
+            public_url=settings.public_url,
+            large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
+            sockets=socket_route,
+        ),
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
             Refused: refused_page,
             HTTPException: http_error,
             BodyTooLarge: body_too_large,
+            Exception: server_error,
         },
     )
     app.state.service = service
-    app.add_middleware(
-        GuardMiddleware,
-        public_url=settings.public_url,
-        large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
-        sockets=socket_route,
-    )
     return app
+
+
+class GuardedStarlette(Starlette):
+    """Starlette with the guard outside everything, its error layer included: a 500
+    carries the security headers too (``add_middleware`` would put it inside)."""
+
+    def __init__(self, guard: Callable[[ASGIApp], ASGIApp], **options: Any) -> None:
+        self.guard = guard
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.guard(super().build_middleware_stack())

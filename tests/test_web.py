@@ -7,7 +7,10 @@ import re
 import httpx
 import pytest
 
+from board.middleware import SECURITY_HEADERS
 from board.service import Service
+from board.settings import Settings
+from board.web import create_app
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join
 
@@ -537,3 +540,49 @@ async def test_the_trainer_changes_the_question(client, room):
     assert "Was begeistert unsere Kunden?" in (await phone.get(f"/w/{code}")).text
     too_long = await client.post(f"/w/{code}/t/question", data={"question": "x" * 201})
     assert too_long.status_code == 422
+
+
+# -- when something breaks -------------------------------------------------------------
+SECURITY_HEADER_NAMES = {name.decode() for name, _ in SECURITY_HEADERS}
+
+
+def crashing_client(settings: Settings, service: Service) -> httpx.AsyncClient:
+    """A browser's view of a crash: the answer it gets, not the exception."""
+    transport = httpx.ASGITransport(app=create_app(settings, service), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_an_unexpected_error_is_a_page_in_the_users_language_with_every_header(
+    settings, service, monkeypatch
+):
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    async with crashing_client(settings, service) as browser:
+        code = await create_workshop(browser)
+        monkeypatch.setattr(service, "snapshot", broken)
+        german = await browser.get(f"/w/{code}/board")
+        english = await browser.get(f"/w/{code}/board", headers={"accept-language": "en"})
+    for response, message in (
+        (german, "Etwas ist schiefgegangen"),
+        (english, "Something went wrong"),
+    ):
+        assert response.status_code == 500
+        assert SECURITY_HEADER_NAMES <= set(response.headers)
+        assert response.headers["content-type"].startswith("text/html")
+        assert message in response.text
+        assert "the disk caught fire" not in response.text and "Traceback" not in response.text
+
+
+async def test_even_when_the_error_page_cannot_be_drawn_the_answer_carries_every_header(
+    settings, service, monkeypatch
+):
+    def broken(name: str) -> None:
+        raise RuntimeError("templates gone")
+
+    monkeypatch.setattr(service.templates, "get_template", broken)
+    async with crashing_client(settings, service) as browser:
+        response = await browser.get("/", headers={"accept-language": "en"})
+    assert response.status_code == 500
+    assert SECURITY_HEADER_NAMES <= set(response.headers)
+    assert "Something went wrong" in response.text
