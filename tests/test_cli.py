@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
+import httpx
 import pytest
+import uvicorn
 
-from board.cli import main
+from board.cli import main, server_options
 from board.exercises import BUILTIN_DIR
-from board.settings import ROOT
+from board.settings import ROOT, Settings
+from tests.serverprocess import ServerProcess
 
 GOOD = """\
 key = "retro"
@@ -77,3 +82,33 @@ def test_an_empty_folder_has_nothing_wrong(
 ) -> None:
     assert main(["exercises", "check", str(tmp_path)]) == 0
     assert capsys.readouterr() == ("", "")
+
+
+# -- serve -----------------------------------------------------------------------
+def test_uvicorn_runs_without_its_banner_and_keeps_the_date(tmp_path: Path) -> None:
+    options = server_options(Settings(data_dir=tmp_path, secret_key="k" * 32))
+    config = uvicorn.Config(app=None, **options)  # type: ignore[arg-type]
+    assert config.server_header is False
+    assert config.date_header is True
+
+
+def test_the_served_board_names_no_server_and_logs_no_token(tmp_path: Path) -> None:
+    """``python -m board serve`` as deployed: a trainer opens their link on a tablet."""
+    server = ServerProcess(tmp_path / "data")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url) as laptop, httpx.Client() as tablet:
+            created = laptop.post("/workshops", data={"title": "Protokoll"})
+            console = laptop.get(created.headers["location"])
+            link = re.search(r'value="([^"]*\?token=[^"]*)"', console.text)
+            assert link is not None
+            token = unquote(link.group(1).partition("?token=")[2])
+            opened = tablet.get(link.group(1), follow_redirects=True)
+    finally:
+        server.stop()
+    assert opened.status_code == 200
+    assert "server" not in created.headers and "server" not in opened.headers
+    assert "date" in opened.headers
+    log = server.log.read_text()
+    assert "trainer?token=[redacted]" in log
+    assert token not in log
