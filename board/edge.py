@@ -91,13 +91,12 @@ async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participan
     return found if found is not None and found.workshop_id == workshop.id else None
 
 
-def is_trainer(conn: HTTPConnection, workshop: Workshop) -> bool:
-    tokens = service_of(conn).tokens
-    candidates = (
-        conn.cookies.get(TRAINER_COOKIE.format(code=workshop.code)),
-        conn.query_params.get("token"),
-    )
-    return any(tokens.is_trainer(t, workshop.id, workshop.trainer_secret) for t in candidates)
+def is_trainer(conn: HTTPConnection, workshop: Workshop, token: str | None = None) -> bool:
+    """The trainer cookie (or ``token``, the trainer link's) is of this workshop's current
+    link generation. Only the console takes a token from the address (see web.console)."""
+    if token is None:
+        token = conn.cookies.get(TRAINER_COOKIE.format(code=workshop.code))
+    return service_of(conn).tokens.is_trainer(token, workshop.id, workshop.trainer_secret)
 
 
 async def form_of(request: Request, *, files: bool = False) -> FormData:

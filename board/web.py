@@ -167,6 +167,8 @@ async def board_page(request: Request) -> Response:
 
 async def console(request: Request) -> Response:
     workshop = await workshop_of(request)
+    if "token" in request.query_params:
+        return _trainer_link(request, workshop)
     if not is_trainer(request, workshop):
         return page(request, "forbidden.html", 403)
     service = service_of(request)
@@ -183,6 +185,20 @@ async def console(request: Request) -> Response:
         **_view(request, snap, "trainer"),
     )
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+def _trainer_link(request: Request, workshop: Workshop) -> Response:
+    """The trainer link: its token becomes the cookie, then on to the address without it,
+    so the token stays out of the browser's history and of every later log line."""
+    token = request.query_params["token"]
+    linked = is_trainer(request, workshop, token)
+    if not (linked or is_trainer(request, workshop)):
+        return page(request, "forbidden.html", 403)
+    clean = request.url.remove_query_params("token")
+    response = RedirectResponse(clean.path + (f"?{clean.query}" if clean.query else ""), 303)
+    if linked:
+        set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
     return response
 
 

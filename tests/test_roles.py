@@ -514,7 +514,8 @@ async def every_cookie_setting_response(
     async with httpx.AsyncClient(transport=client._transport, base_url=base_url) as tablet:
         link = await tablet.get(f"/w/{code}/trainer", params={"token": token})
         seen["follow the trainer link"] = set_cookies(link)
-    record = (await client.get(f"/w/{code}/protocol.json", params={"token": token})).content
+    trainer = {"cookie": f"mb_t_{code}={token}"}  # only the console takes a token in the link
+    record = (await client.get(f"/w/{code}/protocol.json", headers=trainer)).content
     imported = await client.post("/workshops/import", files={"file": ("p.json", record)})
     seen["import a workshop"] = set_cookies(imported)
     async with httpx.AsyncClient(transport=client._transport, base_url=base_url) as phone:

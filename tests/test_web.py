@@ -91,15 +91,48 @@ async def test_console_refuses_anyone_without_the_trainer_token(client):
     assert "Trainer" in response.text
 
 
+async def trainer_link_token(client: httpx.AsyncClient, code: str) -> str:
+    """The token in the trainer link the console shows for copying."""
+    console = await client.get(f"/w/{code}/trainer")
+    return re.search(r"token=([^\"&]+)", console.text).group(1)
+
+
 async def test_trainer_link_token_opens_the_console_on_another_device(client):
     code = await create_workshop(client)
-    console = await client.get(f"/w/{code}/trainer")
-    token = re.search(r"token=([^\"&]+)", console.text).group(1)
+    token = await trainer_link_token(client, code)
     tablet = phone_client(client)
     response = await tablet.get(f"/w/{code}/trainer?token={token}")
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert f"mb_t_{code}=" in response.headers["set-cookie"]
     assert (await tablet.get(f"/w/{code}/trainer")).status_code == 200
+
+
+async def test_the_trainer_link_leads_on_to_an_address_without_the_token(client):
+    """The token leaves the address bar and the history: the cookie carries it from now on."""
+    code = await create_workshop(client)
+    token = await trainer_link_token(client, code)
+    tablet = phone_client(client)
+    response = await tablet.get(f"/w/{code}/trainer?lang=en&token={token}&from=mail")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/w/{code}/trainer?lang=en&from=mail"
+    assert token not in response.headers["location"]
+    followed = await tablet.get(response.headers["location"])
+    assert followed.status_code == 200 and "Kundenbegeisterung" in followed.text
+    # The trainer's own device follows an old bookmark with the token: the same clean address.
+    again = await client.get(f"/w/{code}/trainer?token=whatever")
+    assert (again.status_code, again.headers["location"]) == (303, f"/w/{code}/trainer")
+
+
+async def test_a_token_in_any_other_address_grants_nothing(client, room):
+    """Only the trainer link takes a token: elsewhere it would sit in logs and histories."""
+    code, _ = room
+    token = await trainer_link_token(client, code)
+    stranger = phone_client(client)
+    exported = await stranger.get(f"/w/{code}/protocol.json?token={token}")
+    assert exported.status_code == 403
+    acted = await stranger.post(f"/w/{code}/t/close?token={token}")
+    assert acted.status_code == 403
+    assert not stranger.cookies
 
 
 async def test_trainer_cookie_of_another_workshop_does_not_open_this_one(client):
