@@ -12,11 +12,11 @@ from board.errors import Refused
 from board.i18n import choose_language, language_context, translate
 from board.middleware import BodyTooLarge
 from board.service import Service
+from board.tokens import COOKIE_MAX_AGE
 from board.workshops import Participant, Workshop, normalise_code
 
 PARTICIPANT_COOKIE = "mb_p_{code}"
 TRAINER_COOKIE = "mb_t_{code}"
-COOKIE_MAX_AGE = 60 * 60 * 24 * 30
 
 
 def service_of(conn: HTTPConnection) -> Service:
@@ -59,9 +59,13 @@ def _secure(request: Request) -> bool:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """Every cookie of ours: HttpOnly, SameSite=Lax, and Secure behind TLS."""
+    """Every cookie of ours: HttpOnly, SameSite=Lax, and Secure behind TLS. A participant
+    cookie lives as long as its token is accepted (the retention period)."""
+    max_age = COOKIE_MAX_AGE
+    if name.startswith(PARTICIPANT_COOKIE.format(code="")):
+        max_age = service_of(request).tokens.participant_max_age
     response.set_cookie(
-        name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=_secure(request)
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request)
     )
 
 

@@ -32,7 +32,7 @@ from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
 from board.steps import Step, new_cards_step
 from board.storage import Database
-from board.tokens import Tokens, load_or_create_key
+from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.votes import Vote
 from board.workshops import (
     Participant,
@@ -74,7 +74,10 @@ class Service:
     def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
         self.settings = settings
         self.db = Database(settings.db_path)
-        self.tokens = Tokens(load_or_create_key(settings.data_dir, settings.secret_key))
+        self.tokens = Tokens(
+            load_or_create_key(settings.data_dir, settings.secret_key),
+            participant_max_age(settings.retention_days),
+        )
         self.hub = hub or create_hub()
         self.templates = make_templates()
         self.live = live_mod.Live(

@@ -164,6 +164,26 @@ async def test_joining_by_the_qr_link_sets_a_participant_cookie(client):
     assert 'id="card-form"' in page.text
 
 
+@pytest.mark.parametrize(("retention_days", "max_age"), [(0, 30 * 86400), (7, 7 * 86400)])
+async def test_a_participant_cookie_lives_as_long_as_the_workshop_is_kept(
+    settings: Settings, retention_days: int, max_age: int
+) -> None:
+    kept = settings.with_(retention_days=retention_days)
+    service = Service(kept)
+    transport = httpx.ASGITransport(app=create_app(kept, service))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as laptop:
+            created = await laptop.post("/workshops", data={"title": "Aufbewahrt"})
+            code = created.headers["location"].split("/")[2]
+            joined = await phone_client(laptop).get(f"/join/{code}")
+    finally:
+        service.close()
+    assert f"mb_p_{code}=" in joined.headers["set-cookie"]
+    assert f"Max-Age={max_age};" in joined.headers["set-cookie"]
+    # The trainer's cookie stays thirty days: a new trainer link revokes it instead.
+    assert f"Max-Age={30 * 86400};" in created.headers["set-cookie"]
+
+
 async def test_joining_by_typing_the_code_accepts_lower_case_and_dashes(client, service):
     code = await create_workshop(client)
     phone = phone_client(client)
