@@ -314,6 +314,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ihr Trainer-Link (geheim halten, gut aufheben)",
         "en": "Your trainer link (keep it secret and safe)",
     },
+    "new_trainer_link": {"de": "Neuen Trainer-Link erzeugen", "en": "Issue a new trainer link"},
+    "confirm_new_trainer_link": {
+        "de": "Neuen Trainer-Link erzeugen – alte Links funktionieren dann nicht mehr.",
+        "en": "Issue a new trainer link – old links will stop working.",
+    },
+    "trainer_link_revoked": {
+        "de": "Es gibt einen neuen Trainer-Link: Dieser hier funktioniert nicht mehr.",
+        "en": "A new trainer link was issued: this one no longer works.",
+    },
     "board_link": {"de": "Wand für den Beamer", "en": "Board for the projector"},
     "join_link": {"de": "Link für die Teilnehmenden", "en": "Link for participants"},
     "question": {"de": "Frage", "en": "Question"},

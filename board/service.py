@@ -41,6 +41,7 @@ from board.workshops import (
     clean_title,
     new_id,
     new_join_code,
+    new_trainer_secret,
 )
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class Service:
             if not steps:
                 steps = [new_cards_step(new_id(), workshop_id, 0, question)]
             workshop = Workshop(
-                workshop_id, code, title, new_id() + new_id(), steps[0].id, 0, time.time()
+                workshop_id, code, title, new_trainer_secret(), steps[0].id, 0, time.time()
             )
             repository.insert_workshop(conn, workshop, steps)
             return workshop
@@ -262,6 +263,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(live_mod.TIMER)
             if change.title != snap.workshop.title:
                 regions |= {live_mod.STEP, live_mod.AGENDA}
+            if change.trainer_secret != snap.workshop.trainer_secret:
+                regions.add(live_mod.TRAINER_LINK)
         elif isinstance(change, Step):
             regions |= {live_mod.STEP, live_mod.WALL, live_mod.AGENDA}
             if change.id == snap.step.id:

@@ -174,6 +174,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "action-add": (4, [], {"what": "Gehackt"}),
     "action-edit": (4, [], {"item_id": "{item}", "what": "Gehackt"}),
     "action-delete": (4, [], {"item_id": "{item}"}),
+    "trainer-link": (0, [], {}),
 }
 
 

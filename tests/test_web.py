@@ -378,6 +378,49 @@ async def test_trainer_actions_need_the_trainer_token(client, room, service):
     assert snapshot.wall.step.state == "open" and snapshot.wall.clusters == ()
 
 
+async def test_a_new_trainer_link_revokes_every_earlier_link_and_cookie(client, room, service):
+    """The trainer lost a tablet: a new link; this device keeps working, nothing old does."""
+    code, phone = room
+    old_token = await trainer_link_token(client, code)
+    tablet = phone_client(client)
+    await tablet.get(f"/w/{code}/trainer?token={old_token}")
+    assert (await tablet.get(f"/w/{code}/trainer")).status_code == 200
+    before = await service.workshop(code)
+
+    response = await client.post(f"/w/{code}/t/trainer-link")
+
+    assert response.status_code == 204
+    assert response.headers["hx-refresh"] == "true"  # the console shows the new link
+    assert f"mb_t_{code}=" in response.headers["set-cookie"]
+    new_token = await trainer_link_token(client, code)
+    assert new_token != old_token
+    asked = await client.post(f"/w/{code}/t/question", data={"question": "Was noch?"})
+    assert asked.status_code == 204
+    # The old link, and the old cookie on the tablet, open nothing any more.
+    stranger = phone_client(client)
+    assert (await stranger.get(f"/w/{code}/trainer?token={old_token}")).status_code == 403
+    assert (await tablet.get(f"/w/{code}/trainer")).status_code == 403
+    assert (await tablet.post(f"/w/{code}/t/open")).status_code == 403
+    assert (await tablet.get(f"/w/{code}/protocol.json")).status_code == 403
+    # The new link works on any device.
+    laptop = phone_client(client)
+    assert (await laptop.get(f"/w/{code}/trainer?token={new_token}")).status_code == 303
+    assert (await laptop.get(f"/w/{code}/trainer")).status_code == 200
+    # Through the one write path (a sequence number), and the room goes on.
+    after = await service.workshop(code)
+    assert after.seq > before.seq and after.trainer_secret != before.trainer_secret
+    assert (await phone.get(f"/w/{code}")).status_code == 200
+    assert (await send_card(phone, code, "Noch da")).status_code == 200
+
+
+async def test_only_the_trainer_issues_a_new_trainer_link(client, room, service):
+    code, phone = room
+    before = await service.workshop(code)
+    assert (await phone.post(f"/w/{code}/t/trainer-link")).status_code == 403
+    assert (await phone_client(client).post(f"/w/{code}/t/trainer-link")).status_code == 403
+    assert await service.workshop(code) == before
+
+
 async def test_unknown_trainer_action_is_a_404(client, room):
     code, _ = room
     assert (await client.post(f"/w/{code}/t/explode")).status_code == 404
