@@ -409,6 +409,8 @@ async def test_a_new_trainer_link_revokes_every_earlier_link_and_cookie(client, 
     # Through the one write path (a sequence number), and the room goes on.
     after = await service.workshop(code)
     assert after.seq > before.seq and after.trainer_secret != before.trainer_secret
+    exported = (await client.get(f"/w/{code}/protocol.json")).text
+    assert after.trainer_secret not in exported and before.trainer_secret not in exported
     assert (await phone.get(f"/w/{code}")).status_code == 200
     assert (await send_card(phone, code, "Noch da")).status_code == 200
 
