@@ -15,11 +15,11 @@ from board.i18n import choose_language, language_context, translate
 from board.middleware import BodyTooLarge
 from board.ratelimit import address_key
 from board.service import Service
+from board.tokens import COOKIE_MAX_AGE
 from board.workshops import Participant, Workshop, normalise_code
 
 PARTICIPANT_COOKIE = "mb_p_{code}"
 TRAINER_COOKIE = "mb_t_{code}"
-COOKIE_MAX_AGE = 60 * 60 * 24 * 30
 
 
 def service_of(conn: HTTPConnection) -> Service:
@@ -62,9 +62,13 @@ def _secure(request: Request) -> bool:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """Every cookie of ours: HttpOnly, SameSite=Lax, and Secure behind TLS."""
+    """Every cookie of ours: HttpOnly, SameSite=Lax, and Secure behind TLS. A participant
+    cookie lives as long as its token is accepted (the retention period)."""
+    max_age = COOKIE_MAX_AGE
+    if name.startswith(PARTICIPANT_COOKIE.format(code="")):
+        max_age = service_of(request).tokens.participant_max_age
     response.set_cookie(
-        name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=_secure(request)
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request)
     )
 
 
@@ -138,13 +142,12 @@ async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participan
     return found if found is not None and found.workshop_id == workshop.id else None
 
 
-def is_trainer(conn: HTTPConnection, workshop: Workshop) -> bool:
-    tokens = service_of(conn).tokens
-    candidates = (
-        conn.cookies.get(TRAINER_COOKIE.format(code=workshop.code)),
-        conn.query_params.get("token"),
-    )
-    return any(tokens.is_trainer(t, workshop.id, workshop.trainer_secret) for t in candidates)
+def is_trainer(conn: HTTPConnection, workshop: Workshop, token: str | None = None) -> bool:
+    """The trainer cookie (or ``token``, the trainer link's) is of this workshop's current
+    link generation. Only the console takes a token from the address (see web.console)."""
+    if token is None:
+        token = conn.cookies.get(TRAINER_COOKIE.format(code=workshop.code))
+    return service_of(conn).tokens.is_trainer(token, workshop.id, workshop.trainer_secret)
 
 
 async def form_of(request: Request, *, files: bool = False) -> FormData:

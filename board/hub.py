@@ -25,6 +25,9 @@ QUEUE_SIZE = 64
 class Frame:
     seq: int
     text: str
+    # The last frame a socket gets: it is closed after sending it, for good (its
+    # trainer link was revoked).
+    final: bool = False
 
 
 @dataclass(eq=False, slots=True)

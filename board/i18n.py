@@ -122,6 +122,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Slow down please – too many inputs in a short time. Try again in a moment.",
     },
     "body_too_large": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
+    "server_error": {
+        "de": "Etwas ist schiefgegangen. Bitte versuchen Sie es gleich noch einmal.",
+        "en": "Something went wrong. Please try again in a moment.",
+    },
     "bad_request": {
         "de": "Die Anfrage ist unvollständig oder fehlerhaft.",
         "en": "The request is incomplete or malformed.",
@@ -334,6 +338,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trainer_link": {
         "de": "Ihr Trainer-Link (geheim halten, gut aufheben)",
         "en": "Your trainer link (keep it secret and safe)",
+    },
+    "new_trainer_link": {"de": "Neuen Trainer-Link erzeugen", "en": "Issue a new trainer link"},
+    "confirm_new_trainer_link": {
+        "de": "Neuen Trainer-Link erzeugen – alte Links funktionieren dann nicht mehr.",
+        "en": "Issue a new trainer link – old links will stop working.",
+    },
+    "trainer_link_revoked": {
+        "de": "Es gibt einen neuen Trainer-Link: Dieser hier funktioniert nicht mehr.",
+        "en": "A new trainer link was issued: this one no longer works.",
     },
     "board_link": {"de": "Wand für den Beamer", "en": "Board for the projector"},
     "join_link": {"de": "Link für die Teilnehmenden", "en": "Link for participants"},

@@ -25,7 +25,7 @@ import jinja2
 
 from board import repository, snapshot
 from board.hub import Frame, Hub
-from board.i18n import language_context
+from board.i18n import language_context, translate
 from board.snapshot import Snapshot
 from board.storage import Database
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agenda"
 ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
+# A new trainer link: every open console was opened with an old one and is closed.
+TRAINER_LINK = "trainer-link"
 EVERYONE = "*"  # in ``people``: every participant's own view changed
 # A full render serves every socket of its audience asking within this time at the
 # same seq (resyncs, reconnects): a render has no more in it than seq says, except
@@ -158,6 +160,8 @@ class Live:
             return
         snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         self._wake_at(workshop_id, snap.next_change_at())
+        if TRAINER_LINK in regions:
+            await self._close_consoles(snap, wanted)
         own = sorted(name for name in wanted if name.startswith("mine/"))
         # The shared frames first (the new step for a thousand phones), then each
         # person's own section.
@@ -187,6 +191,19 @@ class Live:
             await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
             if count % 100 == 0:
                 await asyncio.sleep(0)
+
+    async def _close_consoles(self, snap: Snapshot, wanted: set[str]) -> None:
+        """Tell every open console why, then have it closed: it holds an old trainer link.
+        The console that made the new link reloads with its new cookie."""
+        for name in sorted(wanted):
+            role, _, lang = name.partition("/")
+            if role != "trainer":
+                continue
+            text = self.templates.get_template("_flash.html").render(
+                message=translate(lang, "trainer_link_revoked"), kind="error", oob=True
+            )
+            frame = Frame(snap.workshop.seq, text, final=True)
+            await self.hub.publish(snap.workshop.id, name, frame)
 
     def _wake_at(self, workshop_id: str, moment: float | None) -> None:
         """Re-render when a SpeedMeet round or the timer ends, though nobody acted."""

@@ -116,14 +116,25 @@ class GuardMiddleware:
                     raise BodyTooLarge
             return message
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {name for name, _ in message.get("headers", [])}
                 extra = [h for h in SECURITY_HEADERS if h[0] not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_headers)
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except Exception:
+            # The app's own error page failed too: still an answer with every header,
+            # never the server's bare one. Re-raised so the server logs it.
+            if not started:
+                await _refuse(send, 500, "server_error", headers)
+            raise
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The live socket goes straight to its endpoint, past the router and the

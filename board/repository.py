@@ -150,12 +150,13 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " title = ? WHERE id = ?",
+                " title = ?, trainer_secret = ? WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
                     change.timer_seconds,
                     change.title,
+                    change.trainer_secret,
                     change.id,
                 ),
             )

@@ -32,7 +32,7 @@ from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
 from board.steps import Step, new_cards_step
 from board.storage import Database
-from board.tokens import Tokens, load_or_create_key
+from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.votes import Vote
 from board.workshops import (
     Participant,
@@ -41,6 +41,7 @@ from board.workshops import (
     clean_title,
     new_id,
     new_join_code,
+    new_trainer_secret,
 )
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,10 @@ class Service:
     def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
         self.settings = settings
         self.db = Database(settings.db_path)
-        self.tokens = Tokens(load_or_create_key(settings.data_dir, settings.secret_key))
+        self.tokens = Tokens(
+            load_or_create_key(settings.data_dir, settings.secret_key),
+            participant_max_age(settings.retention_days),
+        )
         self.hub = hub or create_hub()
         self.templates = make_templates()
         self.live = live_mod.Live(
@@ -137,7 +141,7 @@ class Service:
             if not steps:
                 steps = [new_cards_step(new_id(), workshop_id, 0, question)]
             workshop = Workshop(
-                workshop_id, code, title, new_id() + new_id(), steps[0].id, 0, time.time()
+                workshop_id, code, title, new_trainer_secret(), steps[0].id, 0, time.time()
             )
             repository.insert_workshop(conn, workshop, steps)
             return workshop
@@ -291,6 +295,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(live_mod.TIMER)
             if change.title != snap.workshop.title:
                 regions |= {live_mod.STEP, live_mod.AGENDA}
+            if change.trainer_secret != snap.workshop.trainer_secret:
+                regions.add(live_mod.TRAINER_LINK)
         elif isinstance(change, Step):
             regions |= {live_mod.STEP, live_mod.WALL, live_mod.AGENDA}
             if change.id == snap.step.id:

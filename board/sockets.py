@@ -61,6 +61,12 @@ async def endpoint(ws: WebSocket) -> None:
     if participant_id is not None:
         audiences.add(live.audience("mine", lang, participant_id))
     subscription = service.hub.subscribe(workshop_id, frozenset(audiences))
+    if role == "trainer" and await _admit(ws, role) is None:
+        # A new trainer link came between the check and the subscription: closing
+        # the old consoles missed this one.
+        service.hub.unsubscribe(subscription)
+        await ws.close(POLICY, "not allowed")
+        return
     if participant_id is not None:
         service.live.arrived(workshop_id, participant_id)
     connection = _Connection(ws, subscription, lang)
@@ -127,6 +133,11 @@ class _Connection:
         self._closing: asyncio.Future[None] | None = None
 
     async def push(self, frame: Frame) -> None:
+        if frame.final:
+            self.subscription.on_frame = None
+            await self.ws.send_text(frame.text)
+            await self.ws.close(POLICY, "trainer link revoked")
+            return
         # A frame rendered before a newer full render was sent is stale: skip it.
         if frame.seq < self.sent_seq:
             return

@@ -14,11 +14,19 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from board.settings import SettingError
 
 KEY_FILE = "secret.key"
+# Trainer and language cookies; a participant's too when no retention period is set.
+COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+
+
+def participant_max_age(retention_days: int) -> int:
+    """How long a participant stays recognised: the retention period (the workshop is
+    gone after it anyway), else thirty days."""
+    return retention_days * 24 * 60 * 60 if retention_days else COOKIE_MAX_AGE
 
 
 def load_or_create_key(data_dir: Path, from_env: str = "") -> str:
@@ -56,20 +64,26 @@ class ParticipantIdentity:
 
 
 class Tokens:
-    def __init__(self, key: str) -> None:
-        self._participant = URLSafeSerializer(key, salt="participant")
+    """Participant tokens carry the time they were signed and expire after
+    ``participant_max_age`` seconds, like their cookie: a copied cookie does not
+    outlive its Max-Age. Trainer tokens do not expire; a new trainer link (a new
+    trainer secret) revokes all earlier ones."""
+
+    def __init__(self, key: str, participant_max_age: int = COOKIE_MAX_AGE) -> None:
+        self._participant = URLSafeTimedSerializer(key, salt="participant")
         self._trainer = URLSafeSerializer(key, salt="trainer")
+        self.participant_max_age = participant_max_age
 
     def participant(self, workshop_id: str, participant_id: str) -> str:
         return self._participant.dumps([workshop_id, participant_id])
 
     def read_participant(self, token: str | None, workshop_id: str) -> ParticipantIdentity | None:
-        """The identity in ``token`` if it is genuine and for this workshop."""
+        """The identity in ``token`` if it is genuine, not too old and for this workshop."""
         if not token:
             return None
         try:
-            data = self._participant.loads(token)
-        except BadSignature:
+            data = self._participant.loads(token, max_age=self.participant_max_age)
+        except BadSignature:  # SignatureExpired included
             return None
         if not (isinstance(data, list) and len(data) == 2 and data[0] == workshop_id):
             return None

@@ -18,12 +18,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from board import action_plan, agenda, cards, pairs, steps, votes
-from board.edge import form_of, is_trainer, refusal, service_of, workshop_of
+from board.edge import (
+    TRAINER_COOKIE,
+    form_of,
+    is_trainer,
+    refusal,
+    service_of,
+    set_cookie,
+    workshop_of,
+)
 from board.errors import Refused
 from board.exercises import Library
 from board.repository import Change
 from board.snapshot import Snapshot
-from board.workshops import new_id
+from board.workshops import Workshop, new_id, renew_trainer_link
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,8 @@ ACTIONS: dict[str, Action] = {
         snap.actions, ctx.text("item_id"), ctx.text("what"), ctx.text("who"), ctx.text("due")
     ),
     "action-delete": lambda snap, ctx: action_plan.remove(snap.actions, ctx.text("item_id")),
+    # a lost device: a new trainer link, and every earlier one stops working
+    "trainer-link": lambda snap, ctx: [renew_trainer_link(snap.workshop)],
 }
 
 
@@ -171,7 +181,18 @@ async def action(request: Request) -> Response:
         ctx = Context(
             await form_of(request), service.settings.card_max_length, service.library, time.time()
         )
-        await service.on_step(workshop, lambda snap: run(snap, ctx))
+        outcome = await service.on_step(workshop, lambda snap: run(snap, ctx))
     except Refused as error:
         return refusal(request, error)
+    for change in outcome.changes:
+        if isinstance(change, Workshop) and change.trainer_secret != workshop.trainer_secret:
+            return _new_trainer_link(request, change)
     return Response(status_code=204)
+
+
+def _new_trainer_link(request: Request, workshop: Workshop) -> Response:
+    """This device keeps the console: the new link's cookie, and a reload shows the link."""
+    token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
+    response = Response(status_code=204, headers={"HX-Refresh": "true"})
+    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from board import action_plan, cards, documents, pairs, sockets, trainer, votes
 from board.edge import (
@@ -195,6 +197,8 @@ async def board_page(request: Request) -> Response:
 
 async def console(request: Request) -> Response:
     workshop = await workshop_of(request)
+    if "token" in request.query_params:
+        return _trainer_link(request, workshop)
     if not is_trainer(request, workshop):
         return page(request, "forbidden.html", 403)
     service = service_of(request)
@@ -212,6 +216,20 @@ async def console(request: Request) -> Response:
         **_view(request, snap, "trainer"),
     )
     set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return response
+
+
+def _trainer_link(request: Request, workshop: Workshop) -> Response:
+    """The trainer link: its token becomes the cookie, then on to the address without it,
+    so the token stays out of the browser's history and of every later log line."""
+    token = request.query_params["token"]
+    linked = is_trainer(request, workshop, token)
+    if not (linked or is_trainer(request, workshop)):
+        return page(request, "forbidden.html", 403)
+    clean = request.url.remove_query_params("token")
+    response = RedirectResponse(clean.path + (f"?{clean.query}" if clean.query else ""), 303)
+    if linked:
+        set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
     return response
 
 
@@ -549,6 +567,11 @@ async def body_too_large(request: Request, exc: Exception) -> Response:
     return refusal(request, Refused("body_too_large", 413))
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: a page in the user's language, the details only in the log."""
+    return await refused_page(request, Refused("server_error", 500))
+
+
 async def _retention(service: Service, days: int) -> None:
     """Delete workshops older than ``days`` days, now and every hour."""
     while True:
@@ -610,20 +633,33 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(
+    app = GuardedStarlette(
+        functools.partial(
+            GuardMiddleware,
+            public_url=settings.public_url,
+            large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
+            sockets=socket_route,
+        ),
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
             Refused: refused_page,
             HTTPException: http_error,
             BodyTooLarge: body_too_large,
+            Exception: server_error,
         },
     )
     app.state.service = service
-    app.add_middleware(
-        GuardMiddleware,
-        public_url=settings.public_url,
-        large_bodies={"/workshops/import": MAX_IMPORT_BYTES},
-        sockets=socket_route,
-    )
     return app
+
+
+class GuardedStarlette(Starlette):
+    """Starlette with the guard outside everything, its error layer included: a 500
+    carries the security headers too (``add_middleware`` would put it inside)."""
+
+    def __init__(self, guard: Callable[[ASGIApp], ASGIApp], **options: Any) -> None:
+        self.guard = guard
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.guard(super().build_middleware_stack())

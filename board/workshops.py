@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from board.errors import Refused
 
@@ -38,6 +38,16 @@ class Participant:
 
 def new_id() -> str:
     return secrets.token_urlsafe(9)
+
+
+def new_trainer_secret() -> str:
+    """What every trainer token of a workshop embeds: a new one revokes all earlier links."""
+    return new_id() + new_id()
+
+
+def renew_trainer_link(workshop: Workshop) -> Workshop:
+    """A new trainer-link generation: old links and trainer cookies stop working."""
+    return replace(workshop, trainer_secret=new_trainer_secret())
 
 
 def new_join_code() -> str:

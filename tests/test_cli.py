@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
+import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 
 from board import cli
-from board.cli import for_the_room, main, startup_lines
+from board.cli import for_the_room, main, server_options, startup_lines
 from board.exercises import BUILTIN_DIR
 from board.settings import ROOT, Settings
+from tests.serverprocess import ServerProcess
 from tests.test_addresses import DEBIAN_LAPTOP, IPV6_ONLY, NO_NETWORK, WIFI
 
 GOOD = """\
@@ -149,3 +154,33 @@ def test_serve_hands_the_room_address_to_the_app(
     assert f"  http://{WIFI}:8000/join   (in the QR code)" in out.splitlines()
     assert "127.0.1.1" not in out
     assert err == ""
+
+
+# -- serve -----------------------------------------------------------------------
+def test_uvicorn_runs_without_its_banner_and_keeps_the_date(tmp_path: Path) -> None:
+    options = server_options(Settings(data_dir=tmp_path, secret_key="k" * 32))
+    config = uvicorn.Config(app=None, **options)  # type: ignore[arg-type]
+    assert config.server_header is False
+    assert config.date_header is True
+
+
+def test_the_served_board_names_no_server_and_logs_no_token(tmp_path: Path) -> None:
+    """``python -m board serve`` as deployed: a trainer opens their link on a tablet."""
+    server = ServerProcess(tmp_path / "data")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url) as laptop, httpx.Client() as tablet:
+            created = laptop.post("/workshops", data={"title": "Protokoll"})
+            console = laptop.get(created.headers["location"])
+            link = re.search(r'value="([^"]*\?token=[^"]*)"', console.text)
+            assert link is not None
+            token = unquote(link.group(1).partition("?token=")[2])
+            opened = tablet.get(link.group(1), follow_redirects=True)
+    finally:
+        server.stop()
+    assert opened.status_code == 200
+    assert "server" not in created.headers and "server" not in opened.headers
+    assert "date" in opened.headers
+    log = server.log.read_text()
+    assert "trainer?token=[redacted]" in log
+    assert token not in log

@@ -504,6 +504,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "action-add": ["what", "who", "due"],
     "action-edit": ["item_id", "what", "who", "due"],
     "action-delete": ["item_id"],
+    "trainer-link": [],
 }
 
 

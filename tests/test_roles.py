@@ -174,6 +174,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "action-add": (4, [], {"what": "Gehackt"}),
     "action-edit": (4, [], {"item_id": "{item}", "what": "Gehackt"}),
     "action-delete": (4, [], {"item_id": "{item}"}),
+    "trainer-link": (0, [], {}),
 }
 
 
@@ -514,7 +515,8 @@ async def every_cookie_setting_response(
     async with httpx.AsyncClient(transport=client._transport, base_url=base_url) as tablet:
         link = await tablet.get(f"/w/{code}/trainer", params={"token": token})
         seen["follow the trainer link"] = set_cookies(link)
-    record = (await client.get(f"/w/{code}/protocol.json", params={"token": token})).content
+    trainer = {"cookie": f"mb_t_{code}={token}"}  # only the console takes a token in the link
+    record = (await client.get(f"/w/{code}/protocol.json", headers=trainer)).content
     imported = await client.post("/workshops/import", files={"file": ("p.json", record)})
     seen["import a workshop"] = set_cookies(imported)
     async with httpx.AsyncClient(transport=client._transport, base_url=base_url) as phone:

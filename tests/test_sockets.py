@@ -248,6 +248,39 @@ async def test_sockets_refuse_roles_the_cookies_do_not_grant(live_server, code, 
     await stranger.close()
 
 
+async def test_a_new_trainer_link_closes_the_consoles_of_the_old_one(
+    live_server, code, trainer, phone
+):
+    """A lost tablet still shows the console: a new link closes it, and it stays closed."""
+    tablet = Device(live_server, lang="en")
+    tablet.http.cookies.update(trainer.http.cookies)
+    old_console = await tablet.socket(code, "trainer")
+    await frame_with(old_console, 'id="console-wall"')
+    board = await Device(live_server).socket(code, "board")
+    await frame_with(board, 'id="board-wall"')
+
+    renewed = await trainer.http.post(f"/w/{code}/t/trainer-link")
+    assert renewed.status_code == 204
+
+    # It says why, in its language, then closes (policy: the page does not reconnect).
+    await frame_with(old_console, "A new trainer link was issued")
+    with pytest.raises(ConnectionClosed) as closed:
+        await frame_with(old_console, "no other frame: the socket closes")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    reconnected = await tablet.socket(code, "trainer")
+    with pytest.raises(ConnectionClosed) as refused:
+        await frame_with(reconnected, "no frame: refused")
+    assert refused.value.rcvd is not None and refused.value.rcvd.code == 1008
+    # The trainer's own device (its new cookie) and the board carry on.
+    console = await trainer.socket(code, "trainer")
+    await frame_with(console, 'id="console-wall"')
+    await send_card(phone, code, "Weiter geht's")
+    await frame_with(board, "Weiter geht")
+    for ws in (old_console, reconnected, console, board):
+        await ws.close()
+    await tablet.close()
+
+
 async def test_a_phone_cookie_does_not_open_a_trainer_socket(live_server, code, phone):
     ws = await phone.socket(code, "trainer")
     with pytest.raises(ConnectionClosed):

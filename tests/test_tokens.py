@@ -5,13 +5,21 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import time
 from pathlib import Path
 
 import pytest
-from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 from board.settings import SettingError
-from board.tokens import KEY_FILE, ParticipantIdentity, Tokens, load_or_create_key
+from board.tokens import (
+    COOKIE_MAX_AGE,
+    KEY_FILE,
+    ParticipantIdentity,
+    Tokens,
+    load_or_create_key,
+    participant_max_age,
+)
 
 KEY = "k" * 48
 
@@ -49,11 +57,52 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
 
 def test_a_genuine_signature_over_a_payload_of_the_wrong_shape_is_refused() -> None:
     # Same key and salt as a participant cookie, but not [workshop, participant id].
-    signer = URLSafeSerializer(KEY, salt="participant")
+    signer = URLSafeTimedSerializer(KEY, salt="participant")
     tokens = Tokens(KEY)
     assert tokens.read_participant(signer.dumps(["ws1", 42]), "ws1") is None
     assert tokens.read_participant(signer.dumps(["ws1", "p1", "extra"]), "ws1") is None
     assert tokens.read_participant(signer.dumps({"ws1": "p1"}), "ws1") is None
+
+
+DAY = 24 * 60 * 60
+
+
+def signed_days_ago(monkeypatch: pytest.MonkeyPatch, tokens: Tokens, days: float) -> str:
+    """A participant token as the server signed it ``days`` ago."""
+    now = time.time()
+    with monkeypatch.context() as then:
+        then.setattr(time, "time", lambda: now - days * DAY)
+        return tokens.participant("ws1", "p1")
+
+
+def test_a_participant_token_expires_with_its_cookie(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copied cookie does not outlive the Max-Age its browser was told."""
+    tokens = Tokens(KEY, participant_max_age=7 * DAY)
+    recent = signed_days_ago(monkeypatch, tokens, 6.9)
+    expired = signed_days_ago(monkeypatch, tokens, 7.1)
+    assert tokens.read_participant(recent, "ws1") == ParticipantIdentity("ws1", "p1")
+    assert tokens.read_participant(expired, "ws1") is None
+
+
+def test_a_participant_token_without_a_time_is_refused() -> None:
+    # As signed before tokens carried their time: it could never expire.
+    timeless = URLSafeSerializer(KEY, salt="participant").dumps(["ws1", "p1"])
+    assert Tokens(KEY).read_participant(timeless, "ws1") is None
+
+
+def test_participants_are_recognised_for_the_retention_period_else_thirty_days() -> None:
+    assert participant_max_age(90) == 90 * DAY
+    assert participant_max_age(1) == DAY
+    assert participant_max_age(0) == COOKIE_MAX_AGE == 30 * DAY
+
+
+def test_a_trainer_token_does_not_expire(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = Tokens(KEY, participant_max_age=DAY)
+    now = time.time()
+    with monkeypatch.context() as then:
+        then.setattr(time, "time", lambda: now - 400 * DAY)
+        token = tokens.trainer("ws1", "trainer-secret")
+    assert tokens.is_trainer(token, "ws1", "trainer-secret")
 
 
 def test_a_trainer_link_opens_the_console_of_its_workshop() -> None:

@@ -9,9 +9,11 @@ import threading
 import httpx
 import pytest
 
+from board.middleware import SECURITY_HEADERS
 from board.ratelimit import JoinGuard
 from board.service import Service
-from board.web import MAX_IMPORT_BYTES
+from board.settings import Settings
+from board.web import MAX_IMPORT_BYTES, create_app
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join
 
@@ -145,15 +147,48 @@ async def test_console_refuses_anyone_without_the_trainer_token(client):
     assert "Trainer" in response.text
 
 
+async def trainer_link_token(client: httpx.AsyncClient, code: str) -> str:
+    """The token in the trainer link the console shows for copying."""
+    console = await client.get(f"/w/{code}/trainer")
+    return re.search(r"token=([^\"&]+)", console.text).group(1)
+
+
 async def test_trainer_link_token_opens_the_console_on_another_device(client):
     code = await create_workshop(client)
-    console = await client.get(f"/w/{code}/trainer")
-    token = re.search(r"token=([^\"&]+)", console.text).group(1)
+    token = await trainer_link_token(client, code)
     tablet = phone_client(client)
     response = await tablet.get(f"/w/{code}/trainer?token={token}")
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert f"mb_t_{code}=" in response.headers["set-cookie"]
     assert (await tablet.get(f"/w/{code}/trainer")).status_code == 200
+
+
+async def test_the_trainer_link_leads_on_to_an_address_without_the_token(client):
+    """The token leaves the address bar and the history: the cookie carries it from now on."""
+    code = await create_workshop(client)
+    token = await trainer_link_token(client, code)
+    tablet = phone_client(client)
+    response = await tablet.get(f"/w/{code}/trainer?lang=en&token={token}&from=mail")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/w/{code}/trainer?lang=en&from=mail"
+    assert token not in response.headers["location"]
+    followed = await tablet.get(response.headers["location"])
+    assert followed.status_code == 200 and "Kundenbegeisterung" in followed.text
+    # The trainer's own device follows an old bookmark with the token: the same clean address.
+    again = await client.get(f"/w/{code}/trainer?token=whatever")
+    assert (again.status_code, again.headers["location"]) == (303, f"/w/{code}/trainer")
+
+
+async def test_a_token_in_any_other_address_grants_nothing(client, room):
+    """Only the trainer link takes a token: elsewhere it would sit in logs and histories."""
+    code, _ = room
+    token = await trainer_link_token(client, code)
+    stranger = phone_client(client)
+    exported = await stranger.get(f"/w/{code}/protocol.json?token={token}")
+    assert exported.status_code == 403
+    acted = await stranger.post(f"/w/{code}/t/close?token={token}")
+    assert acted.status_code == 403
+    assert not stranger.cookies
 
 
 async def test_trainer_cookie_of_another_workshop_does_not_open_this_one(client):
@@ -183,6 +218,26 @@ async def test_joining_by_the_qr_link_sets_a_participant_cookie(client):
     page = await phone.get(f"/w/{code}")
     assert page.status_code == 200
     assert 'id="card-form"' in page.text
+
+
+@pytest.mark.parametrize(("retention_days", "max_age"), [(0, 30 * 86400), (7, 7 * 86400)])
+async def test_a_participant_cookie_lives_as_long_as_the_workshop_is_kept(
+    settings: Settings, retention_days: int, max_age: int
+) -> None:
+    kept = settings.with_(retention_days=retention_days)
+    service = Service(kept)
+    transport = httpx.ASGITransport(app=create_app(kept, service))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as laptop:
+            created = await laptop.post("/workshops", data={"title": "Aufbewahrt"})
+            code = created.headers["location"].split("/")[2]
+            joined = await phone_client(laptop).get(f"/join/{code}")
+    finally:
+        service.close()
+    assert f"mb_p_{code}=" in joined.headers["set-cookie"]
+    assert f"Max-Age={max_age};" in joined.headers["set-cookie"]
+    # The trainer's cookie stays thirty days: a new trainer link revokes it instead.
+    assert f"Max-Age={30 * 86400};" in created.headers["set-cookie"]
 
 
 async def test_joining_by_typing_the_code_accepts_lower_case_and_dashes(client, service):
@@ -529,6 +584,51 @@ async def test_trainer_actions_need_the_trainer_token(client, room, service):
     assert snapshot.wall.step.state == "open" and snapshot.wall.clusters == ()
 
 
+async def test_a_new_trainer_link_revokes_every_earlier_link_and_cookie(client, room, service):
+    """The trainer lost a tablet: a new link; this device keeps working, nothing old does."""
+    code, phone = room
+    old_token = await trainer_link_token(client, code)
+    tablet = phone_client(client)
+    await tablet.get(f"/w/{code}/trainer?token={old_token}")
+    assert (await tablet.get(f"/w/{code}/trainer")).status_code == 200
+    before = await service.workshop(code)
+
+    response = await client.post(f"/w/{code}/t/trainer-link")
+
+    assert response.status_code == 204
+    assert response.headers["hx-refresh"] == "true"  # the console shows the new link
+    assert f"mb_t_{code}=" in response.headers["set-cookie"]
+    new_token = await trainer_link_token(client, code)
+    assert new_token != old_token
+    asked = await client.post(f"/w/{code}/t/question", data={"question": "Was noch?"})
+    assert asked.status_code == 204
+    # The old link, and the old cookie on the tablet, open nothing any more.
+    stranger = phone_client(client)
+    assert (await stranger.get(f"/w/{code}/trainer?token={old_token}")).status_code == 403
+    assert (await tablet.get(f"/w/{code}/trainer")).status_code == 403
+    assert (await tablet.post(f"/w/{code}/t/open")).status_code == 403
+    assert (await tablet.get(f"/w/{code}/protocol.json")).status_code == 403
+    # The new link works on any device.
+    laptop = phone_client(client)
+    assert (await laptop.get(f"/w/{code}/trainer?token={new_token}")).status_code == 303
+    assert (await laptop.get(f"/w/{code}/trainer")).status_code == 200
+    # Through the one write path (a sequence number), and the room goes on.
+    after = await service.workshop(code)
+    assert after.seq > before.seq and after.trainer_secret != before.trainer_secret
+    exported = (await client.get(f"/w/{code}/protocol.json")).text
+    assert after.trainer_secret not in exported and before.trainer_secret not in exported
+    assert (await phone.get(f"/w/{code}")).status_code == 200
+    assert (await send_card(phone, code, "Noch da")).status_code == 200
+
+
+async def test_only_the_trainer_issues_a_new_trainer_link(client, room, service):
+    code, phone = room
+    before = await service.workshop(code)
+    assert (await phone.post(f"/w/{code}/t/trainer-link")).status_code == 403
+    assert (await phone_client(client).post(f"/w/{code}/t/trainer-link")).status_code == 403
+    assert await service.workshop(code) == before
+
+
 async def test_unknown_trainer_action_is_a_404(client, room):
     code, _ = room
     assert (await client.post(f"/w/{code}/t/explode")).status_code == 404
@@ -760,3 +860,49 @@ async def test_the_trainer_changes_the_question(client, room):
     assert "Was begeistert unsere Kunden?" in (await phone.get(f"/w/{code}")).text
     too_long = await client.post(f"/w/{code}/t/question", data={"question": "x" * 201})
     assert too_long.status_code == 422
+
+
+# -- when something breaks -------------------------------------------------------------
+SECURITY_HEADER_NAMES = {name.decode() for name, _ in SECURITY_HEADERS}
+
+
+def crashing_client(settings: Settings, service: Service) -> httpx.AsyncClient:
+    """A browser's view of a crash: the answer it gets, not the exception."""
+    transport = httpx.ASGITransport(app=create_app(settings, service), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_an_unexpected_error_is_a_page_in_the_users_language_with_every_header(
+    settings, service, monkeypatch
+):
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    async with crashing_client(settings, service) as browser:
+        code = await create_workshop(browser)
+        monkeypatch.setattr(service, "snapshot", broken)
+        german = await browser.get(f"/w/{code}/board")
+        english = await browser.get(f"/w/{code}/board", headers={"accept-language": "en"})
+    for response, message in (
+        (german, "Etwas ist schiefgegangen"),
+        (english, "Something went wrong"),
+    ):
+        assert response.status_code == 500
+        assert SECURITY_HEADER_NAMES <= set(response.headers)
+        assert response.headers["content-type"].startswith("text/html")
+        assert message in response.text
+        assert "the disk caught fire" not in response.text and "Traceback" not in response.text
+
+
+async def test_even_when_the_error_page_cannot_be_drawn_the_answer_carries_every_header(
+    settings, service, monkeypatch
+):
+    def broken(name: str) -> None:
+        raise RuntimeError("templates gone")
+
+    monkeypatch.setattr(service.templates, "get_template", broken)
+    async with crashing_client(settings, service) as browser:
+        response = await browser.get("/", headers={"accept-language": "en"})
+    assert response.status_code == 500
+    assert SECURITY_HEADER_NAMES <= set(response.headers)
+    assert "Something went wrong" in response.text
