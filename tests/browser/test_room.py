@@ -47,6 +47,15 @@ def stored_count(server: ServerProcess, text: str) -> int:
         return int(db.execute("SELECT count(*) FROM cards WHERE text = ?", (text,)).fetchone()[0])
 
 
+def phone_in_a_new_workshop(server: ServerProcess, new_context) -> tuple[str, Page]:  # type: ignore[no-untyped-def]
+    """A trainer creates a workshop and one phone joins it and goes online."""
+    code = create_workshop(new_context().new_page(), server)
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    return code, phone
+
+
 def test_the_room(server: ServerProcess, new_context) -> None:  # noqa: PLR0915
     trainer = new_context().new_page()
     code = create_workshop(trainer, server)
@@ -199,11 +208,7 @@ def test_an_offline_phone_keeps_its_draft_and_sends_it_exactly_once(
 def test_a_card_whose_answer_was_lost_is_resent_and_stored_once(
     server: ServerProcess, new_context
 ) -> None:
-    trainer = new_context().new_page()
-    code = create_workshop(trainer, server)
-    phone = new_context(**phone_options()).new_page()
-    phone.goto(f"{server.url}/join/{code}")
-    online(phone)
+    code, phone = phone_in_a_new_workshop(server, new_context)
     lost: list[int] = []
 
     def deliver_then_drop(route) -> None:  # type: ignore[no-untyped-def]
@@ -263,11 +268,7 @@ def test_a_refused_draft_is_shown_as_not_sent_and_the_next_one_still_goes_out(
 def test_a_busy_server_keeps_the_draft_and_sends_it_when_it_may(
     server: ServerProcess, new_context
 ) -> None:
-    trainer = new_context().new_page()
-    code = create_workshop(trainer, server)
-    phone = new_context(**phone_options()).new_page()
-    phone.goto(f"{server.url}/join/{code}")
-    online(phone)
+    code, phone = phone_in_a_new_workshop(server, new_context)
     answers: list[int] = []
 
     def busy_then_fine(route) -> None:  # type: ignore[no-untyped-def]
