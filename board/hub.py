@@ -26,7 +26,7 @@ class Frame:
     seq: int
     text: str
     # The last frame a socket gets: it is closed after sending it, for good (its
-    # trainer link was revoked).
+    # trainer link was revoked, or the workshop deleted).
     final: bool = False
 
 

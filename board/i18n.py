@@ -344,6 +344,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Neuen Trainer-Link erzeugen – alte Links funktionieren dann nicht mehr.",
         "en": "Issue a new trainer link – old links will stop working.",
     },
+    "workshop_ended": {
+        "de": "Dieser Workshop ist beendet.",
+        "en": "This workshop has ended.",
+    },
+    "workshop_ended_text": {
+        "de": "Er wurde gelöscht. Danke fürs Mitmachen!",
+        "en": "It has been deleted. Thank you for taking part!",
+    },
     "trainer_link_revoked": {
         "de": "Es gibt einen neuen Trainer-Link: Dieser hier funktioniert nicht mehr.",
         "en": "A new trainer link was issued: this one no longer works.",

@@ -192,6 +192,19 @@ class Live:
             if count % 100 == 0:
                 await asyncio.sleep(0)
 
+    async def ended(self, workshop_id: str) -> None:
+        """The workshop was deleted: every screen of it shows so, then its socket closes.
+        (A phone's socket belongs to its role's audience too: one frame each.)"""
+        self._pending.pop(workshop_id, None)
+        for name in sorted(self.hub.audiences(workshop_id)):
+            role, _, lang = name.partition("/")
+            if role not in PARTIALS:  # a phone's own section: the phone audience has it
+                continue
+            text = self.templates.get_template("_ended.html").render(
+                oob=True, **language_context(lang)
+            )
+            await self.hub.publish(workshop_id, name, Frame(0, text, final=True))
+
     async def _close_consoles(self, snap: Snapshot, wanted: set[str]) -> None:
         """Tell every open console why, then have it closed: it holds an old trainer link.
         The console that made the new link reloads with its new cookie."""

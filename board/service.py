@@ -194,7 +194,8 @@ class Service:
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
-        # Open sockets learn it when they reconnect: the workshop is unknown then (1008).
+        # Every open screen says so at once and closes for good (no reconnect).
+        await self.live.ended(workshop.id)
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""

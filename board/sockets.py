@@ -136,7 +136,7 @@ class _Connection:
         if frame.final:
             self.subscription.on_frame = None
             await self.ws.send_text(frame.text)
-            await self.ws.close(POLICY, "trainer link revoked")
+            await self.ws.close(POLICY, "closed for good")
             return
         # A frame rendered before a newer full render was sent is stale: skip it.
         if frame.seq < self.sent_seq:

@@ -281,6 +281,31 @@ async def test_a_new_trainer_link_closes_the_consoles_of_the_old_one(
     await tablet.close()
 
 
+async def test_deleting_the_workshop_ends_every_open_screen_at_once(
+    live_server, code, trainer, phone
+):
+    """The trainer deletes the workshop: board, phone and console say so, each in its
+    language, and their sockets close for good (policy: the pages do not reconnect)."""
+    board = await Device(live_server, lang="en").socket(code, "board")
+    await frame_with(board, 'id="board-wall"')
+    phone_ws = await phone.socket(code, "phone")
+    await frame_with(phone_ws, 'id="mine"')
+    console = await trainer.socket(code, "trainer")
+    await frame_with(console, 'id="console-wall"')
+
+    deleted = await trainer.http.post(f"/w/{code}/delete", data={"confirm": code})
+    assert deleted.status_code == 303
+
+    for ws, says in (
+        (board, "This workshop has ended."),
+        (phone_ws, "Dieser Workshop ist beendet."),
+        (console, "Dieser Workshop ist beendet."),
+    ):
+        await frame_with(ws, says)
+        assert await closed_with(ws) == 1008
+        await ws.close()
+
+
 async def test_a_phone_cookie_does_not_open_a_trainer_socket(live_server, code, phone):
     ws = await phone.socket(code, "trainer")
     with pytest.raises(ConnectionClosed):

@@ -13,7 +13,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PROJECTOR, ServerProcess, phone_options
+from tests.browser.conftest import PROJECTOR, SCREENSHOTS, ServerProcess, phone_options
 
 expect.set_options(timeout=15_000)
 
@@ -312,3 +312,33 @@ def test_untrusted_card_text_never_runs(server: ServerProcess, new_context) -> N
     board.locator(".card__text", has_text="klick").click()
     assert board.locator("#board-wall img, #board-wall script, #board-wall a").count() == 0
     assert dialogs == []
+
+
+def test_deleting_the_workshop_ends_the_board_and_the_phones_at_once(
+    server: ServerProcess, new_context
+) -> None:
+    """The trainer deletes the workshop while the projector and a phone still show it:
+    both say it has ended, large enough for the back of the room."""
+    trainer = new_context().new_page()
+    code = create_workshop(trainer, server)
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    board = new_context(viewport={"width": 1024, "height": 768}).new_page()
+    board.goto(f"{server.url}/w/{code}/board")
+    for page in (phone, board):
+        online(page)
+
+    trainer.goto(f"{server.url}/w/{code}/delete")
+    trainer.fill("#confirm", code)
+    trainer.get_by_role("button", name="Workshop löschen").click()
+    expect(trainer).to_have_url(re.compile(r"/\?deleted=1$"))
+
+    for page in (board, phone):
+        ended = page.locator(".ended__title")
+        expect(ended).to_have_text("Dieser Workshop ist beendet.")
+        expect(page.locator("#board-wall, #mine")).to_have_count(0)
+    size = board.locator(".ended__title").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 40  # readable from the back of the room at 1024×768
+    SCREENSHOTS.mkdir(exist_ok=True)
+    board.screenshot(path=SCREENSHOTS / "board-ended-1024.png")
+    phone.screenshot(path=SCREENSHOTS / "phone-ended-390.png")
