@@ -155,8 +155,7 @@ def check_colour(colour: str) -> str:
 
 
 def _require_open(wall: Wall) -> None:
-    if wall.step.kind != "cards":
-        raise Refused("step_not_cards", 409)
+    # Only a step whose kind takes cards gets here (board.kinds, Service.on_cards).
     if wall.step.state != "open":
         raise Refused("step_closed", 409)
 

@@ -10,16 +10,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import jinja2
 
-from board import protocol, votes
+from board import protocol
 from board.errors import Refused
-from board.i18n import decimal, language_context, text_in
+from board.i18n import language_context
+from board.markup import md_escape
 from board.settings import STATIC_DIR
 from board.snapshot import Snapshot
 
@@ -105,7 +106,6 @@ def html(record: dict[str, Any], lang: str, templates: jinja2.Environment) -> st
         css=css,
         steps=doc.steps,
         oob=False,
-        pairs_summary=pairs_summary,
         **language_context(lang),
     )
 
@@ -119,15 +119,6 @@ def pdf(record: dict[str, Any], lang: str, templates: jinja2.Environment) -> byt
 
 
 # -- Markdown ----------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
-
-
-def md_escape(text: str) -> str:
-    """Untrusted text as literal Markdown: no links, no HTML, no headings."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
-    return re.sub(r"^([-+=]|\d+\.)", r"\\\1", escaped)
-
-
 def markdown(record: dict[str, Any], lang: str) -> str:
     doc = document(record, lang)
     t = language_context(lang)["t"]
@@ -149,83 +140,8 @@ def markdown(record: dict[str, Any], lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_table(header: list[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    yield "| " + " | ".join(header) + " |"
-    yield "|" + "---|" * len(header)
-    for row in rows:
-        yield "| " + " | ".join(md_escape(str(cell)) for cell in row) + " |"
-
-
 def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
-    step, wall = snap.step, snap.wall
-    if step.kind == "cards":
-        for cluster in wall.ordered_clusters():
-            yield f"### {md_escape(cluster.heading)}"
-            yield ""
-            yield from _md_cards(wall, wall.in_cluster(cluster.id), t)
-            yield ""
-        unsorted = wall.in_cluster(None)
-        if unsorted:
-            yield f"### {t('unsorted')}"
-            yield ""
-            yield from _md_cards(wall, unsorted, t)
-    elif step.kind == "scale":
-        result = snap.scale
-        labels = [text_in(label, lang) for label in step.config["labels"]]
-        yield from _md_table([t("option"), t("count")], zip(labels, result.counts, strict=True))
-        yield ""
-        yield (
-            f"n = {result.n}, {t('median')} {decimal(result.median, lang)}, "
-            f"{t('mean')} {decimal(result.mean, lang)}"
-        )
-    elif step.kind == "grid":
-        corners = ("top_right", "top_left", "bottom_left", "bottom_right")
-        rows = [
-            [text_in(step.config["situations"][r.situation], lang), len(r.points)]
-            + [r.quadrants[c] for c in corners]
-            for r in snap.grid
-        ]
-        header = [t("situation"), "n"] + [
-            text_in(step.config["quadrants"][c], lang) for c in corners
-        ]
-        yield from _md_table(header, rows)
-    elif step.kind == "dots":
-        yield from _md_table(
-            [t("rank"), t("option"), t("dots")],
-            ([f"{r.rank}.", r.option.label, r.dots] for r in snap.ranking(lang)),
-        )
-    elif step.kind == "mood":
-        mood = snap.mood
-        weathers = [text_in(o["label"], lang) for o in step.config["options"]]
-        yield from _md_table([t("option"), t("count")], zip(weathers, mood.counts, strict=True))
-        if mood.words:
-            yield ""
-            yield f"{t('words')}: " + ", ".join(md_escape(w) for _, w in mood.words)
-    elif step.kind == "pairs":
-        yield from _md_pairs(snap, t)
-    elif step.kind == "actions":
-        yield from _md_table(
-            [t("what"), t("who"), t("due")], ([a.what, a.who, a.due] for a in snap.actions)
-        )
-
-
-def _md_cards(wall: Any, cards: Iterable[Any], t: Any) -> Iterator[str]:
-    for card in cards:
-        stacked = len(wall.stacked_under(card.id))
-        extra = f" (×{stacked + 1})" if stacked else ""
-        yield f"- {md_escape(card.text)}{extra} — {t('colour_' + card.colour)}"
-
-
-def pairs_summary(snap: Snapshot) -> tuple[int, int]:
-    """Rounds held and pairs that met."""
-    meet = snap.speedmeet
-    held = meet.rounds if meet.finished else meet.rounds[: max(0, meet.clock.round + 1)]
-    return len(held), len({frozenset(pair) for round_ in held for pair in round_})
-
-
-def _md_pairs(snap: Snapshot, t: Any) -> Iterator[str]:
-    rounds, met = pairs_summary(snap)
-    yield f"{t('rounds_held')}: {rounds} · {t('pairs_met')}: {met}"
+    yield from snap.kind.markdown(snap, lang, t)
 
 
 # -- CSV ---------------------------------------------------------------------------
@@ -266,16 +182,8 @@ def csv_cell(value: object) -> object:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _label(texts: Sequence[Any], index: int | None, lang: str) -> str:
-    """The label at ``index``; none for a value no step offers (a workshop imported
-    before the import checked values must still export)."""
-    if index is None or not 0 <= index < len(texts):
-        return ""
-    return text_in(texts[index], lang)
-
-
 def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
-    step, wall = snap.step, snap.wall
+    wall = snap.wall
     headings = {c.id: c.heading for c in wall.clusters}
     for card in sorted(wall.cards, key=lambda c: c.created_at):
         top = card
@@ -291,7 +199,6 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "participant": card.participant_id,
             "time": protocol.iso(card.created_at),
         }
-    options = {o.id: o.label for o in snap.options(lang)} if step.kind == "dots" else {}
     for vote in snap.votes:
         row: dict[str, object] = {
             "record": "vote",
@@ -302,18 +209,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "y": vote.y,
             "word": vote.word,
         }
-        if step.kind == "scale" and vote.value is not None:
-            row["text"] = _label(step.config["labels"], vote.value, lang)
-            row["value"] = vote.value + 1
-        elif step.kind == "grid" and vote.key.isdecimal():
-            row["text"] = _label(step.config["situations"], int(vote.key), lang)
-            if vote.x is not None and vote.y is not None:
-                row["cluster"] = votes.quadrant(vote.x, vote.y)
-        elif step.kind == "dots":
-            row["text"] = options.get(vote.key, vote.key)
-        elif step.kind == "mood" and vote.value is not None:
-            labels = [option["label"] for option in step.config["options"]]
-            row["text"] = _label(labels, vote.value, lang)
+        row |= snap.kind.csv_vote(snap, vote, lang)
         yield row
     for action in snap.actions:
         yield {

@@ -1,7 +1,7 @@
 """Exercises as data: one TOML file each, validated with errors naming file, field and problem.
 
 A file names its key, German and English title, and one or more steps. Each
-step has a kind (see :data:`KINDS`), a bilingual prompt and the kind's
+step has a kind (see board.kinds), a bilingual prompt and the kind's
 settings. The built-ins live in ``exercises/``; a trainer's own folder
 (``BOARD_EXERCISES``) is loaded after them. A broken file is reported and
 skipped; it never stops the others from loading.
@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from board import kinds
+from board.exercise_fields import LANGS as LANGS
+from board.exercise_fields import Invalid as _Invalid
+from board.exercise_fields import Text, Validator, integer, list_of, one_of, text
+from board.exercise_fields import check_fields as _fields
+from board.kinds.mood import DEFAULT_WEATHER as DEFAULT_WEATHER
 from board.settings import EXERCISES_DIR
 from board.votes import MAX_BUDGET
 
 BUILTIN_DIR = EXERCISES_DIR
-LANGS = ("de", "en")
-KINDS = ("cards", "scale", "grid", "dots", "mood", "pairs", "actions")
-WEATHER = ("sun", "sun-cloud", "cloud", "rain", "storm")
-CARD_COLOURS = ("yellow", "white", "orange", "green", "blue", "pink")
+KINDS = kinds.names()  # the built-in kinds (board.kinds.register adds others)
 KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")  # used with fullmatch
-
-Text = dict[str, str]
 
 
 class ExerciseError(ValueError):
@@ -57,160 +58,20 @@ class Exercise:
         return self.title.get(lang) or self.title["de"]
 
 
-# -- field validators: each takes (value, where) and returns the clean value ------
-class _Invalid(Exception):
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(problem)
-        self.where = where
-        self.problem = problem
-
-
-def text(value: Any, where: str) -> Text:
-    if not isinstance(value, dict) or set(value) != set(LANGS):
-        raise _Invalid(where, 'expected German and English text: { de = "…", en = "…" }')
-    for lang in LANGS:
-        if not isinstance(value[lang], str) or not value[lang].strip():
-            raise _Invalid(f"{where}.{lang}", "expected a non-empty string")
-        if len(value[lang]) > 300:
-            raise _Invalid(f"{where}.{lang}", "longer than 300 characters")
-    return {lang: " ".join(value[lang].split()) for lang in LANGS}
-
-
-def texts(low: int, high: int) -> Callable[[Any, str], list[Text]]:
-    def check(value: Any, where: str) -> list[Text]:
-        if not isinstance(value, list) or not low <= len(value) <= high:
-            raise _Invalid(where, f"expected a list of {low} to {high} texts")
-        return [text(item, f"{where}[{i}]") for i, item in enumerate(value)]
-
-    return check
-
-
-def integer(low: int, high: int) -> Callable[[Any, str], int]:
-    def check(value: Any, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _Invalid(where, f"expected a whole number from {low} to {high}")
-        return value
-
-    return check
-
-
-def boolean(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(where, "expected true or false")
-    return value
-
-
-def table(fields: dict[str, Callable[[Any, str], Any]]) -> Callable[[Any, str], dict[str, Any]]:
-    def check(value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise _Invalid(where, "expected a table")
-        return _fields(value, where, fields, required=set(fields))
-
-    return check
-
-
-def one_of(choices: Iterable[str]) -> Callable[[Any, str], str]:
-    allowed = tuple(choices)
-
-    def check(value: Any, where: str) -> str:
-        if value not in allowed:
-            raise _Invalid(where, f"expected one of {', '.join(allowed)}")
-        return str(value)
-
-    return check
-
-
-def list_of(
-    item: Callable[[Any, str], Any], low: int, high: int
-) -> Callable[[Any, str], list[Any]]:
-    def check(value: Any, where: str) -> list[Any]:
-        if not isinstance(value, list) or not low <= len(value) <= high:
-            raise _Invalid(where, f"expected a list of {low} to {high} entries")
-        return [item(entry, f"{where}[{i}]") for i, entry in enumerate(value)]
-
-    return check
-
-
-def _fields(
-    data: dict[str, Any],
-    where: str,
-    spec: dict[str, Callable[[Any, str], Any]],
-    required: set[str],
-) -> dict[str, Any]:
-    prefix = f"{where}." if where else ""
-    unknown = sorted(set(data) - set(spec))
-    if unknown:
-        raise _Invalid(f"{prefix}{unknown[0]}", f"unknown field (known: {', '.join(sorted(spec))})")
-    for name in sorted(required - set(data)):
-        raise _Invalid(f"{prefix}{name}", "missing")
-    return {name: spec[name](value, f"{prefix}{name}") for name, value in data.items()}
-
-
-AXIS = table({"low": text, "high": text})
-QUADRANTS = table({"top_right": text, "top_left": text, "bottom_left": text, "bottom_right": text})
-MOOD_OPTION = table({"icon": one_of(WEATHER), "label": text})
-CARD_COLOUR = table({"colour": one_of(CARD_COLOURS), "label": text})
-
-# For each kind: its fields, which are required, and the defaults of the others.
-KIND_FIELDS: dict[str, tuple[dict[str, Callable[[Any, str], Any]], set[str], dict[str, Any]]] = {
-    "cards": (
-        {"hidden": boolean, "colours": list_of(CARD_COLOUR, 1, 6)},
-        set(),
-        {"hidden": False},
-    ),
-    "scale": ({"labels": texts(2, 10), "hidden": boolean}, {"labels"}, {"hidden": False}),
-    "grid": (
-        {
-            "x_axis": AXIS,
-            "y_axis": AXIS,
-            "quadrants": QUADRANTS,
-            "situations": texts(1, 8),
-            "hidden": boolean,
-        },
-        {"x_axis", "y_axis", "quadrants", "situations"},
-        {"hidden": True},
-    ),
-    "dots": (
-        {
-            "options": texts(2, 30),
-            "options_from": one_of(["clusters"]),
-            "budget": integer(1, MAX_BUDGET),
-            "max_per_option": integer(1, MAX_BUDGET),
-            "hidden": boolean,
-        },
-        set(),
-        {"hidden": False},
-    ),
-    "mood": (
-        {"options": list_of(MOOD_OPTION, 2, 7), "word": boolean},
-        set(),
-        {"word": True},
-    ),
-    "pairs": (
-        {"round_minutes": integer(1, 30), "changeover_seconds": integer(0, 300)},
-        set(),
-        {"round_minutes": 4, "changeover_seconds": 30},
-    ),
-    "actions": ({}, set(), {}),
-}
-
-DEFAULT_WEATHER = [
-    {"icon": "sun", "label": {"de": "Sonnenschein", "en": "Sunshine"}},
-    {"icon": "sun-cloud", "label": {"de": "Heiter bis wolkig", "en": "Sunny spells"}},
-    {"icon": "cloud", "label": {"de": "Bewölkt", "en": "Cloudy"}},
-    {"icon": "rain", "label": {"de": "Regen", "en": "Rain"}},
-    {"icon": "storm", "label": {"de": "Sturm", "en": "Storm"}},
-]
+def _settings(kind: str) -> tuple[dict[str, Validator], set[str], dict[str, Any]]:
+    """A kind's settings: their checks, the required ones, the defaults of the others."""
+    found = kinds.REGISTRY[kind]
+    return dict(found.settings), set(found.required), dict(found.defaults)
 
 
 def _step(data: Any, where: str) -> StepSpec:
     if not isinstance(data, dict):
         raise _Invalid(where, "expected a table ([[steps]])")
     kind = data.get("kind")
-    if kind not in KINDS:
-        raise _Invalid(f"{where}.kind", f"expected one of {', '.join(KINDS)}")
-    fields, required, defaults = KIND_FIELDS[kind]
-    spec = {"kind": one_of(KINDS), "prompt": text, "title": text, **fields}
+    if kind not in kinds.REGISTRY:
+        raise _Invalid(f"{where}.kind", f"expected one of {', '.join(kinds.names())}")
+    fields, required, defaults = _settings(kind)
+    spec = {"kind": one_of(kinds.names()), "prompt": text, "title": text, **fields}
     config = defaults | _fields(data, where, spec, required | {"prompt"})
     del config["kind"]
     return StepSpec(kind, _completed(kind, config, where))
@@ -218,11 +79,7 @@ def _step(data: Any, where: str) -> StepSpec:
 
 def _completed(kind: str, config: dict[str, Any], where: str) -> dict[str, Any]:
     """What a kind needs beyond single fields, in an exercise file and an imported step."""
-    if kind == "dots" and ("options" in config) == ("options_from" in config):
-        raise _Invalid(f"{where}.options", 'give either options or options_from = "clusters"')
-    if kind == "mood":
-        config.setdefault("options", DEFAULT_WEATHER)
-    return config
+    return kinds.REGISTRY[kind].complete(config, where)
 
 
 def _key(value: Any, where: str) -> str:
@@ -261,11 +118,11 @@ def _rounds(value: Any, where: str) -> list[list[list[str]]]:
 def step_config(kind: str, config: Any, where: str) -> dict[str, Any]:
     """Check a stored step's config (from an imported protocol): the kind's fields plus
     what a running step keeps. Raises ValueError naming the field."""
-    if kind not in KINDS:
-        raise ValueError(f"{where}.kind: expected one of {', '.join(KINDS)}")
+    if kind not in kinds.REGISTRY:
+        raise ValueError(f"{where}.kind: expected one of {', '.join(kinds.names())}")
     if not isinstance(config, dict):
         raise ValueError(f"{where}.config: expected an object")
-    fields, required, defaults = KIND_FIELDS[kind]
+    fields, required, defaults = _settings(kind)
     spec = {"prompt": text, "title": text, **fields, **RUNTIME_FIELDS}
     try:
         checked = defaults | _fields(config, f"{where}.config", spec, set(required))

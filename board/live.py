@@ -7,8 +7,10 @@ render is under way are merged and rendered together one tick later, so a
 burst of a hundred cards becomes a few frames, not a hundred per socket.
 
 Each frame is rendered once per audience that has a socket, and the same
-string is published to all of them. Hidden cards are filtered here, per
-audience: board and phone templates never receive hidden card texts.
+string is published to all of them. What an audience may see is decided before
+any template runs: :meth:`Live.context` renders from ``Snapshot.for_audience``,
+the snapshot cut to that audience (see board.snapshot), so board and phone
+templates never receive hidden card texts, hidden votes or other people's ids.
 """
 
 from __future__ import annotations
@@ -231,14 +233,21 @@ class Live:
         )
 
     # -- rendering ------------------------------------------------------
-    def context(self, snap: Snapshot, lang: str) -> dict[str, Any]:
+    def context(
+        self, snap: Snapshot, lang: str, role: str, participant_id: str | None = None
+    ) -> dict[str, Any]:
+        """What the templates of ``role`` (and this phone's own section) get: only the
+        snapshot's cut for that audience."""
+        cut = snap.for_audience(role, participant_id)
         return {
-            "s": snap,
-            "workshop": snap.workshop,
-            "wall": snap.wall,
-            "step": snap.step,
-            "participants": snap.participants,
+            "s": cut,
+            "workshop": cut.workshop,
+            "wall": cut.wall,
+            "step": cut.step,
+            "kind": cut.kind,
+            "participants": cut.participants,
             "present": self.present(snap.workshop.id),
+            "role": role,
             "card_max_length": self.card_max_length,
             **language_context(lang),
         }
@@ -247,7 +256,7 @@ class Live:
         self, snap: Snapshot, role: str, lang: str, regions: Iterable[str], seq: bool = True
     ) -> str:
         partials = PARTIALS.get(role, {})
-        context = self.context(snap, lang) | {"oob": True, "role": role}
+        context = self.context(snap, lang, role) | {"oob": True}
         parts = [
             self.templates.get_template(partials[region]).render(context)
             for region in sorted(regions)
@@ -261,7 +270,8 @@ class Live:
 
     def render_mine(self, snap: Snapshot, lang: str, participant_id: str, seq: bool = True) -> str:
         """The phone's own section (with the seq marker: it may be the last frame of a change)."""
-        context = self.context(snap, lang) | {"oob": True, "me": participant_id, "role": "phone"}
+        context = self.context(snap, lang, "phone", participant_id)
+        context |= {"oob": True, "me": participant_id}
         text = self.templates.get_template("phone/_mine.html").render(context)
         if seq:
             text += self.templates.get_template("_seq.html").render(context)

@@ -165,11 +165,6 @@ def _replanned(step: Step, people: Sequence[Person], now: float) -> list[Step]:
     return [_with_plan(step, started_at=step.config["started_at"], rounds=rounds)]
 
 
-def _require_pairs(step: Step) -> None:
-    if step.kind != "pairs":
-        raise Refused("wrong_kind", 409)
-
-
 def speedmeet_name(raw: str) -> str:
     """The nickname partners look for: required here, however anonymous the rest is."""
     name = clean_nickname(raw)
@@ -182,7 +177,6 @@ def join(
     step: Step, people: Sequence[Person], participant_id: str, nickname: str, now: float
 ) -> list[Step | Person]:
     """Take part (with a nickname, so partners find each other)."""
-    _require_pairs(step)
     name = speedmeet_name(nickname)
     others = [p for p in people if p.participant_id != participant_id]
     if any(p.nickname.casefold() == name.casefold() and p.present for p in others):
@@ -203,7 +197,6 @@ def join(
 def leave(
     step: Step, people: Sequence[Person], participant_id: str, now: float
 ) -> list[Step | Person]:
-    _require_pairs(step)
     person = next((p for p in people if p.participant_id == participant_id and p.present), None)
     if person is None:
         return []
@@ -214,7 +207,6 @@ def leave(
 
 def start(step: Step, people: Sequence[Person], now: float) -> list[Step]:
     """Plan all rounds for who is here (circle method) and start the first one now."""
-    _require_pairs(step)
     present = [p.participant_id for p in sorted(people, key=lambda p: p.joined_at) if p.present]
     if len(present) < 2:
         raise Refused("too_few_people", 409)
@@ -222,13 +214,11 @@ def start(step: Step, people: Sequence[Person], now: float) -> list[Step]:
 
 
 def reset(step: Step) -> list[Step]:
-    _require_pairs(step)
     return [] if "started_at" not in step.config else [_with_plan(step)]
 
 
 def set_timing(step: Step, round_minutes: float, changeover_seconds: int) -> list[Step]:
     """Round length in minutes (decimals allowed, at least 5 seconds) and change-over."""
-    _require_pairs(step)
     if "started_at" in step.config:
         raise Refused("already_started", 409)
     if not (5 / 60 <= round_minutes <= 30 and 0 <= changeover_seconds <= 300):

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any, Protocol, TypeVar
 
-from board import repository
+from board import kinds, repository
 from board.action_plan import ActionItem, clean_fields
 from board.cards import Card, Cluster, Wall, check_colour, clean_heading, clean_text
 from board.errors import Refused
@@ -36,17 +36,7 @@ from board.snapshot import Snapshot, source_step
 from board.steps import STATES, Step, clean_question
 from board.storage import rows
 from board.votes import (
-    MAX_BUDGET,
     Vote,
-    check_mood_value,
-    check_point,
-    check_scale_value,
-    check_situation,
-    clean_word,
-    dots_spent,
-    mood_options,
-    scale_labels,
-    situations,
 )
 from board.workshops import Workshop, clean_nickname, clean_title, new_id, new_join_code
 
@@ -163,7 +153,7 @@ def _export_step(
 ) -> dict[str, Any]:
     config = dict(step.config)
     people = repository.people(conn, step.id)
-    on_clusters = step.kind == "dots" and config.get("options_from") == "clusters"
+    on_clusters = config.get("options_from") == "clusters"  # a setting only dots take
     if "rounds" in config:
         config["rounds"] = [
             [[ids.participant(a), ids.participant(b)] for a, b in round_]
@@ -406,7 +396,7 @@ def restore(record: Any, make_id: Callable[[str], str], code: str = "") -> Resto
         for j, v in enumerate(_items(raw, "votes", where)):
             w = f"{where}.votes[{j}]"
             key = _get(v, "key", str, w)
-            if kind == "dots" and config.get("options_from") == "clusters":
+            if config.get("options_from") == "clusters":  # dots on a cards step's clusters
                 if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
                     raise ProtocolError(f"{w}.key: expected a cluster (k…) or {GONE}…, not {key!r}")
                 dots_on_clusters.append((make_id(key), f"{w}.key", key))
@@ -477,18 +467,8 @@ def restore(record: Any, make_id: Callable[[str], str], code: str = "") -> Resto
 GONE = "gone"
 ID = {prefix: re.compile(prefix + r"[0-9]{1,9}") for prefix in ("p", "k", "c", GONE)}
 
+
 # Which sections each kind has; the others stay empty (no command can fill them).
-SECTIONS_OF_KIND = {
-    "cards": {"clusters", "cards"},
-    "scale": {"clusters", "votes"},
-    "grid": {"clusters", "votes"},
-    "dots": {"clusters", "votes"},
-    "mood": {"clusters", "votes"},
-    "pairs": {"clusters", "people"},
-    "actions": {"clusters", "actions"},
-}
-
-
 def _id(data: Any, key: str, prefix: str, where: str) -> str:
     value = _get(data, key, str, where)
     if not ID[prefix].fullmatch(value):
@@ -511,7 +491,7 @@ def _check_sections(raw: dict[str, Any], kind: str, where: str) -> None:
     """Cards on a cards step only, votes on a voting step, and so on. Clusters may be
     anywhere: the console makes them on whatever step is on screen."""
     for section in SECTIONS:
-        if section not in SECTIONS_OF_KIND[kind] and raw.get(section):
+        if section not in kinds.of(kind).sections and raw.get(section):
             raise ProtocolError(f"{where}.{section}: a {kind} step has none")
 
 
@@ -677,110 +657,32 @@ def _checked_step(step: Step, where: str) -> Step:
     return replace(step, question=_obey(f"{where}.question", clean_question, step.question))
 
 
-# The fields each kind of vote has (the others stay empty), the first ones required.
-VOTE_FIELDS = {
-    "scale": ("value",),
-    "mood": ("value", "word"),
-    "grid": ("x", "y"),
-    "dots": ("value",),
-}
-
-
 def _checked_votes(restored: Restored) -> list[Vote]:
+    """Each vote as its step's kind would have stored it (board.kinds: Kind.vote_checker)."""
     steps = {step.id: step for step in restored.steps}
-    dots = {step.id: _DotRules.of(restored, step) for step in steps.values() if step.kind == "dots"}
+    checkers: dict[str, kinds.VoteChecker] = {}
     cast: set[tuple[str, str, str]] = set()
     checked = []
     for where, vote in _places(restored.votes, restored.steps, "votes"):
         step = steps[vote.step_id]
-        fields = VOTE_FIELDS[step.kind]
+        kind = kinds.of(step.kind)
+        fields = kind.vote_fields
         for name in ("value", "x", "y", "word"):
             if name not in fields and getattr(vote, name) is not None:
                 raise ProtocolError(f"{where}.{name}: a {step.kind} vote has none")
-        for name in fields[:2] if step.kind == "grid" else fields[:1]:
+        for name in fields[: kind.required_vote_fields]:
             if getattr(vote, name) is None:
                 raise ProtocolError(f"{where}.{name}: missing")
         if (vote.step_id, vote.participant_id, vote.key) in cast:
             raise ProtocolError(f"{where}: the same participant votes twice on {vote.key!r}")
         cast.add((vote.step_id, vote.participant_id, vote.key))
-        if step.kind == "dots":
-            dots[step.id].check(vote, where)
-            checked.append(vote)
-        else:
-            checked.append(_checked_vote(step, vote, where))
+        if step.id not in checkers:
+            checkers[step.id] = kind.vote_checker(_snapshot(restored, step))
+        try:
+            checked.append(checkers[step.id](vote, where))
+        except ValueError as problem:
+            raise ProtocolError(str(problem)) from None
     return checked
-
-
-def _checked_vote(step: Step, vote: Vote, where: str) -> Vote:
-    """A scale, mood or grid vote: what the phone's command would have stored."""
-    value = vote.value or 0
-    if step.kind == "grid":
-        if not re.fullmatch(r"0|[1-9][0-9]?", vote.key):
-            raise ProtocolError(f"{where}.key: expected a situation number, not {vote.key!r}")
-        last = len(situations(step)) - 1
-        _obey(
-            f"{where}.key",
-            check_situation,
-            step,
-            int(vote.key),
-            problem=f"{vote.key} is outside 0–{last}",
-        )
-        assert vote.x is not None and vote.y is not None
-        x, y = _obey(
-            where, check_point, vote.x, vote.y, problem=f"({vote.x}, {vote.y}) is outside -1–1"
-        )
-        return replace(vote, x=x, y=y)
-    if vote.key:
-        raise ProtocolError(f"{where}.key: a {step.kind} vote has an empty key")
-    if step.kind == "scale":
-        last = len(scale_labels(step)) - 1
-        _obey(
-            f"{where}.value", check_scale_value, step, value, problem=f"{value} is outside 0–{last}"
-        )
-        return vote
-    last = len(mood_options(step)) - 1
-    _obey(f"{where}.value", check_mood_value, step, value, problem=f"{value} is outside 0–{last}")
-    word = _obey(f"{where}.word", clean_word, step, vote.word) if vote.word else None
-    return replace(vote, word=word)
-
-
-@dataclass(frozen=True)
-class _DotRules:
-    """Dots on an option, within what the step can have given. Its budget may have been
-    higher while people voted (the console changes it, and clusters come and go), so
-    the bound is the most a step can give, unless the exercise fixed a per-option limit.
-    Dots on a cluster no longer offered count for nothing, as on the board."""
-
-    offered: frozenset[str]
-    on_clusters: bool
-    most: int
-    per_option: int
-    spent: dict[str, int]
-
-    @classmethod
-    def of(cls, restored: Restored, step: Step) -> _DotRules:
-        snap = _snapshot(restored, step)
-        options = snap.options("de")
-        most = max(MAX_BUDGET, snap.dot_budget())
-        mine: dict[str, list[Vote]] = {}
-        for vote in snap.votes:
-            mine.setdefault(vote.participant_id, []).append(vote)
-        return cls(
-            frozenset(option.id for option in options),
-            step.config.get("options_from") == "clusters",
-            most,
-            snap.per_option_limit() if "max_per_option" in step.config else most,
-            {who: dots_spent(options, theirs) for who, theirs in mine.items()},
-        )
-
-    def check(self, vote: Vote, where: str) -> None:
-        if not self.on_clusters and vote.key not in self.offered:
-            last = len(self.offered) - 1
-            raise ProtocolError(f"{where}.key: {vote.key!r} is not an option (0–{last})")
-        if not 1 <= (vote.value or 0) <= self.per_option:
-            raise ProtocolError(f"{where}.value: {vote.value} is outside 1–{self.per_option}")
-        if self.spent[vote.participant_id] > self.most:
-            raise ProtocolError(f"{where}: this participant spends more than {self.most} dots")
 
 
 def prepare(record: Any, card_max_length: int) -> Restored:
@@ -844,7 +746,7 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
         tuple(c for c in restored.clusters if c.step_id == step.id),
     )
     source = None
-    if step.kind == "dots" and step.config.get("options_from") == "clusters":
+    if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(all_steps, step)
         if found is not None:
             source = Wall(found, (), tuple(c for c in restored.clusters if c.step_id == found.id))

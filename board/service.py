@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import agenda, cards, protocol, repository, snapshot
+from board import agenda, cards, kinds, protocol, repository, snapshot
 from board import live as live_mod
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
@@ -62,7 +62,8 @@ _Written = tuple[Outcome, set[str], set[str]]
 
 def make_templates() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # A kind's templates from its own folder (board.kinds), the rest from ours.
+        loader=jinja2.ChoiceLoader([kinds.KindTemplates(), jinja2.FileSystemLoader(TEMPLATES_DIR)]),
         auto_reload=False,  # no stat() per include on every render
         autoescape=True,  # card texts are untrusted HTML: escaped everywhere
         undefined=jinja2.StrictUndefined,
@@ -229,6 +230,35 @@ class Service:
         """A command on the active step's cards and clusters."""
         return await self.on_step(workshop, lambda snap: command(snap.wall))
 
+    async def on_cards(
+        self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
+    ) -> Outcome:
+        """A participant's command on the cards of the active step, if it takes cards."""
+        return await self.on_step(workshop, lambda snap: command(_card_wall(snap)))
+
+    async def edit_card(
+        self, workshop: Workshop, participant_id: str, card_id: str, text: str, colour: str
+    ) -> Outcome:
+        limit = self.settings.card_max_length
+        return await self.on_cards(
+            workshop,
+            lambda wall: cards.edit_own_card(wall, participant_id, card_id, text, colour, limit),
+        )
+
+    async def delete_card(self, workshop: Workshop, participant_id: str, card_id: str) -> Outcome:
+        return await self.on_cards(
+            workshop, lambda wall: cards.delete_own_card(wall, participant_id, card_id)
+        )
+
+    async def step_input(
+        self, workshop: Workshop, participant_id: str, name: str, form: kinds.Form
+    ) -> Outcome:
+        """A participant's input to the active step (a vote, a proposal, joining a
+        SpeedMeet): read and checked by the step's kind first, then run in the writer."""
+        snap = await self.snapshot(workshop.id, participant_id)
+        command = kinds.participant_command(snap.step, name, form, participant_id)
+        return await self.on_step(workshop, command, participant_id)
+
     async def add_card(
         self,
         workshop: Workshop,
@@ -261,10 +291,16 @@ class Service:
                 if earlier is not None:
                     added.append(earlier)
                     return Outcome(repository.current_seq(conn, workshop.id), []), set(), set()
-            return _run(conn, workshop, lambda snap: command(snap.wall), participant_id)
+            return _run(conn, workshop, lambda snap: command(_card_wall(snap)), participant_id)
 
         await self._commit(workshop, run)
         return added[0]
+
+
+def _card_wall(snap: Snapshot) -> cards.Wall:
+    if not snap.kind.takes_cards:
+        raise Refused("step_not_cards", 409)
+    return snap.wall
 
 
 def _run(

@@ -2,22 +2,33 @@
 
 Commands decide on it (inside the write transaction) and templates render it
 (after the commit). Results are computed here, from the rows, per request.
+No template sees a snapshot whole except the console's: :meth:`Snapshot.for_audience`
+cuts it to what a board, the phones or one phone may see.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Protocol, TypeVar
 
-from board import pairs, repository
+from board import kinds, pairs, repository
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
 from board.i18n import text_in
 from board.steps import Step
 from board.workshops import Workshop
+
+
+class _Owned(Protocol):
+    @property
+    def participant_id(self) -> str | None: ...
+
+
+T = TypeVar("T", bound=_Owned)
 
 
 @dataclass(frozen=True)
@@ -70,10 +81,58 @@ class Snapshot:
     people: tuple[pairs.Person, ...]
     participants: int
     now: float = field(default_factory=time.time)
+    # In a cut for an audience that may not see the results yet: all it may know of
+    # them (see Kind.hidden_counts).
+    hidden_counts: tuple[int, ...] = ()
 
     @property
     def step(self) -> Step:
         return self.wall.step
+
+    @property
+    def kind(self) -> kinds.Kind:
+        return kinds.of(self.step.kind)
+
+    def for_audience(self, role: str, participant_id: str | None = None) -> Snapshot:
+        """The snapshot as an audience may see it, before any template does.
+
+        The console ("trainer") sees everything. Everyone else sees nobody's identity
+        (other people are aliases) and no trainer secret; while the step's results wait
+        for a reveal, a board and the phones' shared part get only counts
+        (``hidden_counts``), and a phone's own part (``participant_id``) only its own
+        cards, votes and proposals.
+        """
+        if role == "trainer":
+            return self
+        alias = _Aliases(self, participant_id)
+        step = alias.step(self.step)
+        cut = replace(
+            self,
+            workshop=replace(self.workshop, trainer_secret=""),
+            steps=(step,),
+            wall=replace(self.wall, step=step, cards=alias.each(self.wall.cards)),
+            source=replace(self.source, cards=()) if self.source else None,
+            votes=alias.each(self.votes),
+            actions=alias.each(self.actions),
+            people=alias.each(self.people),
+        )
+        if participant_id is not None:  # a phone's own part: only its own
+            own = alias.own
+            return replace(
+                cut,
+                wall=replace(cut.wall, cards=tuple(c for c in cut.wall.cards if own(c))),
+                votes=tuple(v for v in cut.votes if own(v)),
+                actions=tuple(a for a in cut.actions if own(a)),
+            )
+        if self.step.results_visible:
+            return cut
+        return replace(
+            cut,
+            wall=replace(cut.wall, cards=()),
+            votes=(),
+            actions=(),
+            hidden_counts=self.kind.hidden_counts(self),
+        )
 
     def mine(self, participant_id: str) -> list[voting.Vote]:
         return [v for v in self.votes if v.participant_id == participant_id]
@@ -129,7 +188,7 @@ class Snapshot:
     def owns_nothing(self, participant_id: str) -> bool:
         """Whether this person's own view of the step is everybody's empty one: no card,
         vote, proposal or SpeedMeet place of theirs in it (so one render serves them all)."""
-        return self.step.kind != "pairs" and participant_id not in self._owners
+        return not self.kind.personal and participant_id not in self._owners
 
     @cached_property
     def _owners(self) -> frozenset[str | None]:
@@ -143,15 +202,14 @@ class Snapshot:
     def next_change_at(self) -> float | None:
         """When the screens must change without anyone acting (a round, the timer)."""
         moments = [self.workshop.timer_ends_at]
-        if self.step.kind == "pairs":
-            moments.append(self.speedmeet.clock.phase_ends_at)
+        moments.append(self.kind.next_change_at(self))
         upcoming = [m for m in moments if m is not None and m > self.now]
         return min(upcoming) if upcoming else None
 
 
 def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     """The nearest cards step before ``step`` on the agenda."""
-    earlier = [s for s in steps if s.kind == "cards" and s.position < step.position]
+    earlier = [s for s in steps if kinds.of(s.kind).takes_cards and s.position < step.position]
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
@@ -166,7 +224,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     wall = repository.wall(conn, workshop.active_step_id)
     step = wall.step
     source = None
-    if step.kind == "dots" and step.config.get("options_from") == "clusters":
+    if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
         source = repository.wall(conn, found.id) if found else None
     return Snapshot(
@@ -179,3 +237,31 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         people=tuple(repository.people(conn, step.id)),
         participants=repository.count_participants(conn, workshop_id),
     )
+
+
+class _Aliases:
+    """Other participants as ``p1``, ``p2``…: who did what stays apart (a SpeedMeet's
+    pairs), who they are does not leave the server. ``me`` stays itself."""
+
+    def __init__(self, snap: Snapshot, me: str | None) -> None:
+        ids = {c.participant_id for c in snap.wall.cards}
+        ids |= {v.participant_id for v in snap.votes} | {a.participant_id for a in snap.actions}
+        ids |= {p.participant_id for p in snap.people}
+        ids |= {p for round_ in pairs.planned(snap.step) for pair in round_ for p in pair}
+        others = sorted(i for i in ids if i and i != me)
+        self.names = {found: f"p{n}" for n, found in enumerate(others, 1)}
+        self.me = me
+
+    def id(self, participant_id: str | None) -> str | None:
+        if participant_id is None or participant_id == self.me:
+            return participant_id
+        return self.names.get(participant_id, "")
+
+    def own(self, item: _Owned) -> bool:
+        return self.me is not None and item.participant_id == self.me
+
+    def each(self, items: tuple[T, ...]) -> tuple[T, ...]:
+        return tuple(replace(item, participant_id=self.id(item.participant_id)) for item in items)  # type: ignore[type-var]
+
+    def step(self, step: Step) -> Step:
+        return replace(step, config=kinds.of(step.kind).alias_config(step.config, self.id))

@@ -12,9 +12,9 @@ MAX_QUESTION_LENGTH = 200
 STATES = ("open", "closed")
 
 
-# Kinds whose results can wait for a reveal. A mood, an action plan or a SpeedMeet
-# is the room's own talk: nothing there steers anybody.
-HIDEABLE = frozenset({"cards", "scale", "grid", "dots"})
+# Kinds whose results can wait for a reveal: filled by board.kinds.register from each
+# kind's ``hideable``.
+HIDEABLE: set[str] = set()
 
 
 @dataclass(frozen=True)

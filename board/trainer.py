@@ -1,4 +1,5 @@
-"""The trainer's actions: one POST route, a table of actions.
+"""The trainer's actions: one POST route, a table of actions (and the active step's
+kind's own, from board.kinds).
 
 ``POST /w/{code}/t/{action}`` with form fields; answers 204 (the change
 reaches every console, board and phone over the sockets) or a refusal for
@@ -17,7 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from board import action_plan, agenda, cards, pairs, steps, votes
+from board import agenda, cards, kinds, steps
 from board.edge import (
     TRAINER_COOKIE,
     form_of,
@@ -88,27 +89,6 @@ def _timer_start(snap: Snapshot, ctx: Context) -> Sequence[Change]:
     return agenda.start_timer(snap.workshop, ctx.decimal("minutes") * 60, ctx.now)
 
 
-def _dots_budget(snap: Snapshot, ctx: Context) -> Sequence[Change]:
-    if snap.step.kind != "dots":
-        raise Refused("wrong_kind", 409)
-    changed = votes.set_budget(snap.step, ctx.number("budget"))
-    return [] if changed == snap.step else [changed]
-
-
-def _action_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
-    return action_plan.propose(
-        snap.step,
-        snap.actions,
-        None,
-        ctx.text("what"),
-        ctx.text("who"),
-        ctx.text("due"),
-        new_id(),
-        ctx.now,
-        by_trainer=True,
-    )
-
-
 ACTIONS: dict[str, Action] = {
     # the step on screen
     "question": on_step(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
@@ -152,21 +132,18 @@ ACTIONS: dict[str, Action] = {
         snap.wall, ctx.text("cluster_id"), ctx.text("into_id")
     ),
     "cluster-dissolve": lambda snap, ctx: cards.dissolve_cluster(snap.wall, ctx.text("cluster_id")),
-    # dots, SpeedMeet, action plan
-    "dots-budget": _dots_budget,
-    "pairs-timing": lambda snap, ctx: pairs.set_timing(
-        snap.step, ctx.decimal("round_minutes"), ctx.number("changeover_seconds")
-    ),
-    "pairs-start": lambda snap, ctx: pairs.start(snap.step, snap.people, ctx.now),
-    "pairs-reset": lambda snap, ctx: pairs.reset(snap.step),
-    "action-add": _action_add,
-    "action-edit": lambda snap, ctx: action_plan.edit(
-        snap.actions, ctx.text("item_id"), ctx.text("what"), ctx.text("who"), ctx.text("due")
-    ),
-    "action-delete": lambda snap, ctx: action_plan.remove(snap.actions, ctx.text("item_id")),
     # a lost device: a new trainer link, and every earlier one stops working
     "trainer-link": lambda snap, ctx: [renew_trainer_link(snap.workshop)],
 }
+
+
+def action_names() -> set[str]:
+    """Every trainer action: the table's and every kind's own."""
+    return set(ACTIONS) | kinds.trainer_action_names()
+
+
+def _with(run: Action, ctx: Context) -> kinds.Decide:
+    return lambda snap: run(snap, ctx)
 
 
 async def action(request: Request) -> Response:
@@ -175,13 +152,16 @@ async def action(request: Request) -> Response:
         workshop = await workshop_of(request)
         if not is_trainer(request, workshop):
             raise Refused("trainer_only", 403)
-        run = ACTIONS.get(request.path_params["action"])
-        if run is None:
+        name = request.path_params["action"]
+        if name not in action_names():
             raise Refused("not_found", 404)
         ctx = Context(
             await form_of(request), service.settings.card_max_length, service.library, time.time()
         )
-        outcome = await service.on_step(workshop, lambda snap: run(snap, ctx))
+        # The step's own actions (a dot budget, a SpeedMeet's start) come from its kind.
+        run = ACTIONS.get(name)
+        command = kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
+        outcome = await service.on_step(workshop, command)
     except Refused as error:
         return refusal(request, error)
     for change in outcome.changes:

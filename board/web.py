@@ -12,9 +12,7 @@ import functools
 import io
 import json
 import logging
-import math
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +26,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from board import action_plan, cards, documents, pairs, sockets, trainer, votes
+from board import documents, kinds, sockets, trainer
 from board.edge import (
     PARTICIPANT_COOKIE,
     TRAINER_COOKIE,
@@ -55,11 +53,10 @@ from board.exercises import Exercise
 from board.i18n import LANGUAGES, translate
 from board.middleware import BodyTooLarge, GuardMiddleware
 from board.ratelimit import RateLimit
-from board.repository import Change
 from board.service import Service
 from board.settings import STATIC_DIR, Settings
 from board.snapshot import Snapshot
-from board.workshops import Participant, Workshop, new_id, normalise_code
+from board.workshops import Participant, Workshop, normalise_code
 
 log = logging.getLogger(__name__)
 # The JSON protocol of bench/export.py's large workshop (300 cards, 20 clusters,
@@ -172,7 +169,7 @@ async def phone(request: Request) -> Response:
         "phone/page.html",
         participant=participant,
         me=participant.id,
-        **_view(request, snap, "phone"),
+        **_view(request, snap, "phone", participant.id),
     )
 
 
@@ -237,14 +234,19 @@ def _library(service: Service) -> list[Exercise]:
     return sorted(service.library.exercises.values(), key=lambda e: e.path.name)
 
 
-def _view(request: Request, snap: Snapshot, role: str) -> dict[str, Any]:
+def _view(
+    request: Request, snap: Snapshot, role: str, participant_id: str | None = None
+) -> dict[str, Any]:
+    """A page's context: the snapshot cut to what ``role`` (and this phone) may see."""
+    cut = snap.for_audience(role, participant_id)
     return {
-        "s": snap,
+        "s": cut,
         "role": role,
-        "workshop": snap.workshop,
-        "wall": snap.wall,
-        "step": snap.step,
-        "participants": snap.participants,
+        "workshop": cut.workshop,
+        "wall": cut.wall,
+        "step": cut.step,
+        "kind": cut.kind,
+        "participants": cut.participants,
         "present": service_of(request).live.present(snap.workshop.id),
     }
 
@@ -375,7 +377,7 @@ def participant_action(
             request,
             "phone/_mine.html",
             me=participant.id,
-            **_view(request, snap, "phone"),
+            **_view(request, snap, "phone", participant.id),
         )
 
     return handler
@@ -410,11 +412,7 @@ async def _edit_card(
     _card_budget(service, participant)
     card_id = request.path_params["card_id"]
     text, colour = field(form, "text", ""), field(form, "colour", "")
-    limit = service.settings.card_max_length
-    await service.on_wall(
-        workshop,
-        lambda wall: cards.edit_own_card(wall, participant.id, card_id, text, colour, limit),
-    )
+    await service.edit_card(workshop, participant.id, card_id, text, colour)
 
 
 async def _delete_card(
@@ -424,10 +422,7 @@ async def _delete_card(
     participant: Participant,
     form: FormData,
 ) -> None:
-    card_id = request.path_params["card_id"]
-    await service.on_wall(
-        workshop, lambda wall: cards.delete_own_card(wall, participant.id, card_id)
-    )
+    await service.delete_card(workshop, participant.id, request.path_params["card_id"])
 
 
 async def _nickname(
@@ -440,110 +435,21 @@ async def _nickname(
     await service.set_nickname(participant, field(form, "nickname", ""))
 
 
-def _number(form: FormData, name: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        value = kind(field(form, name, ""))
-    except ValueError:
-        raise Refused("bad_request", 400) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise Refused("point_outside", 422)
-    return value
+def step_input(name: str) -> Handler:
+    """A participant's input to the active step, named by the route; its kind reads it."""
 
+    async def run(
+        request: Request,
+        service: Service,
+        workshop: Workshop,
+        participant: Participant,
+        form: FormData,
+    ) -> None:
+        if kinds.spends_card_budget(name):
+            _card_budget(service, participant)
+        await service.step_input(workshop, participant.id, name, kinds.Form(form))
 
-async def _vote(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    """A dot on a scale, a point on a grid, a dot on an option, a weather."""
-    step_id = field(form, "step_id", "")
-
-    def command(snap: Snapshot) -> Sequence[Change]:
-        step = snap.step
-        votes.require_voting(step, step.kind, step_id)
-        mine = snap.mine(participant.id)
-        pid, vote_id, now = participant.id, new_id(), time.time()
-        if step.kind == "scale":
-            value = int(_number(form, "value", int))
-            return votes.scale_vote(step, mine, pid, value, vote_id, now)
-        if step.kind == "grid":
-            situation = int(_number(form, "situation", int))
-            x, y = float(_number(form, "x", float)), float(_number(form, "y", float))
-            return votes.grid_vote(step, mine, pid, situation, x, y, vote_id, now)
-        if step.kind == "dots":
-            delta = int(_number(form, "delta", int))
-            options = snap.options("de")
-            option = field(form, "option", "")
-            return votes.dots_change(step, options, mine, pid, option, delta, vote_id, now)
-        if step.kind == "mood":
-            value = int(_number(form, "value", int))
-            return votes.mood_vote(step, mine, pid, value, field(form, "word", ""), vote_id, now)
-        raise Refused("wrong_kind", 409)
-
-    await service.on_step(workshop, command, participant.id)
-
-
-async def _propose_action(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    step_id = field(form, "step_id", "")
-
-    def command(snap: Snapshot) -> Sequence[Change]:
-        if snap.step.id != step_id:
-            raise Refused("step_not_active", 409)
-        return action_plan.propose(
-            snap.step,
-            snap.actions,
-            participant.id,
-            field(form, "what", ""),
-            field(form, "who", ""),
-            field(form, "due", ""),
-            new_id(),
-            time.time(),
-        )
-
-    _card_budget(service, participant)
-    await service.on_step(workshop, command, participant.id)
-
-
-async def _pairs_join(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    step_id, nickname = field(form, "step_id", ""), field(form, "nickname", "")
-
-    def command(snap: Snapshot) -> Sequence[Change]:
-        if snap.step.id != step_id:
-            raise Refused("step_not_active", 409)
-        return pairs.join(snap.step, snap.people, participant.id, nickname, time.time())
-
-    await service.on_step(workshop, command, participant.id)
-
-
-async def _pairs_leave(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    step_id = field(form, "step_id", "")
-
-    def command(snap: Snapshot) -> Sequence[Change]:
-        if snap.step.id != step_id:
-            raise Refused("step_not_active", 409)
-        return pairs.leave(snap.step, snap.people, participant.id, time.time())
-
-    await service.on_step(workshop, command, participant.id)
+    return participant_action(run)
 
 
 # -- the app --------------------------------------------------------------------
@@ -623,10 +529,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             methods=["POST"],
         ),
         Route(f"{code}/nickname", participant_action(_nickname), methods=["POST"]),
-        Route(f"{code}/vote", participant_action(_vote), methods=["POST"]),
-        Route(f"{code}/actions", participant_action(_propose_action), methods=["POST"]),
-        Route(f"{code}/pairs/join", participant_action(_pairs_join), methods=["POST"]),
-        Route(f"{code}/pairs/leave", participant_action(_pairs_leave), methods=["POST"]),
+        # What the kinds take from phones (a vote, a proposal…), each under its name.
+        *(
+            Route(f"{code}/{name}", step_input(name), methods=["POST"])
+            for name in kinds.input_names()
+        ),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         socket_route,
         Route("/lang/{lang}", switch_language),

@@ -124,14 +124,6 @@ def test_the_trainer_still_types_actions_into_a_closed_plan() -> None:
     assert item.what == "Beschwerden am selben Tag beantworten"
 
 
-def test_actions_belong_on_an_action_plan_only() -> None:
-    error = refusal(lambda: suggest([], step=a_step(kind="cards")))
-    assert (error.key, error.status) == ("wrong_kind", 409)
-
-
-# -- editing and removing ------------------------------------------------------------
-
-
 def test_the_trainer_edits_an_action_and_its_place_stays() -> None:
     items = [an_item("a", position=0), an_item("b", position=1)]
     [changed] = edit(items, "b", " Kundenbefragung  auswerten ", "Cem", "April")

@@ -314,11 +314,6 @@ def test_a_card_arriving_after_the_step_closed_is_refused() -> None:
     assert (error.key, error.status) == ("step_closed", 409)
 
 
-def test_no_cards_are_written_on_a_step_that_does_not_collect_cards() -> None:
-    error = refusal(lambda: write(a_wall(step=a_step(kind="dots"))))
-    assert (error.key, error.status) == ("step_not_cards", 409)
-
-
 def test_a_resent_card_is_the_stored_card_and_changes_nothing() -> None:
     wall = a_wall()
     stored, changes = write(wall, "Pair more", client="draft-7", card_id="c1", now=1.0)

@@ -338,19 +338,6 @@ def test_leaving_marks_the_person_as_gone() -> None:
     assert leave(a_speedmeet(), people, "stranger", now=8.0) == []
 
 
-def test_only_a_speedmeet_takes_people() -> None:
-    cards = new_step("c", "ws", 0, "cards", {})
-    commands: list[Callable[[], object]] = [
-        lambda: join(cards, [], "p1", "Anna", 0.0),
-        lambda: leave(cards, [], "p1", 0.0),
-        lambda: start(cards, [a_person("p1"), a_person("p2")], 0.0),
-        lambda: reset(cards),
-        lambda: set_timing(cards, 4, 30),
-    ]
-    for command in commands:
-        assert refusal(command).key == "wrong_kind"
-
-
 @pytest.mark.parametrize(
     "people",
     [[], [a_person("p1")], [a_person("p1"), a_person("p2", left=1.0)]],

@@ -1,0 +1,62 @@
+"""Kartenabfrage: participants write cards, the trainer clusters them on the board."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from board.exercise_fields import CARD_COLOUR, boolean, list_of
+from board.kinds import Kind, Translate
+from board.markup import md_escape
+
+if TYPE_CHECKING:
+    from board.cards import Card, Wall
+    from board.snapshot import Snapshot
+
+
+DENSITY = ((80, "wall--xdense"), (40, "wall--dense"), (16, "wall--medium"))
+
+
+class Cards(Kind):
+    name = "cards"
+    sections = frozenset({"clusters", "cards"})
+    hideable = True
+    takes_cards = True
+    settings = {"hidden": boolean, "colours": list_of(CARD_COLOUR, 1, 6)}
+    defaults: ClassVar[dict[str, Any]] = {"hidden": False}
+    closed_note = "step_closed_note"
+    hidden_note = "hidden_note"
+    hide_label = "hide_until_reveal"
+    results_link = "show_wall"
+
+    def hidden_counts(self, snap: Snapshot) -> tuple[int, ...]:
+        return (len(snap.wall.cards),)
+
+    def wall_class(self, snap: Snapshot) -> str:
+        """Denser cards as the wall fills (a hidden wall shows only a counter)."""
+        total = len(snap.wall.cards)
+        density = next((name for limit, name in DENSITY if total > limit), "")
+        return f" {density}" if density else " "
+
+    def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
+        wall = snap.wall
+        for cluster in wall.ordered_clusters():
+            yield f"### {md_escape(cluster.heading)}"
+            yield ""
+            yield from _md_cards(wall, wall.in_cluster(cluster.id), t)
+            yield ""
+        unsorted = wall.in_cluster(None)
+        if unsorted:
+            yield f"### {t('unsorted')}"
+            yield ""
+            yield from _md_cards(wall, unsorted, t)
+
+
+def _md_cards(wall: Wall, cards: Iterable[Card], t: Translate) -> Iterator[str]:
+    for card in cards:
+        stacked = len(wall.stacked_under(card.id))
+        extra = f" (×{stacked + 1})" if stacked else ""
+        yield f"- {md_escape(card.text)}{extra} — {t('colour_' + card.colour)}"
+
+
+KIND = Cards()

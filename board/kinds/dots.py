@@ -1,0 +1,102 @@
+"""Themenspeicher: each person spends a budget of dots on options or clusters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from board import votes
+from board.exercise_fields import Invalid, boolean, integer, one_of, texts
+from board.kinds import Decide, Form, Kind, Translate, VoteChecker
+from board.markup import md_table
+from board.workshops import new_id
+
+if TYPE_CHECKING:
+    from board.repository import Change
+    from board.snapshot import Snapshot
+    from board.trainer import Context
+
+
+def read_dot(form: Form, participant_id: str) -> Decide:
+    delta, option = form.integer("delta"), form.text("option")
+
+    def command(snap: Snapshot) -> list[Change]:
+        votes.require_voting(snap.step)
+        mine = snap.mine(participant_id)
+        options = snap.options("de")
+        changed = votes.dots_change(
+            snap.step, options, mine, participant_id, option, delta, new_id(), time.time()
+        )
+        return [*changed]
+
+    return command
+
+
+def set_budget(snap: Snapshot, ctx: Context) -> list[Change]:
+    changed = votes.set_budget(snap.step, ctx.number("budget"))
+    return [] if changed == snap.step else [changed]
+
+
+class Dots(Kind):
+    name = "dots"
+    hideable = True
+    settings = {
+        "options": texts(2, 30),
+        "options_from": one_of(["clusters"]),
+        "budget": integer(1, votes.MAX_BUDGET),
+        "max_per_option": integer(1, votes.MAX_BUDGET),
+        "hidden": boolean,
+    }
+    defaults: ClassVar[dict[str, Any]] = {"hidden": False}
+    inputs = {"vote": read_dot}
+    trainer_actions = {"dots-budget": set_budget}
+    results_link = "show_results"
+
+    vote_fields = ("value",)
+
+    def vote_checker(self, snap: Snapshot) -> VoteChecker:
+        """Dots on an option, within what the step can have given. Its budget may have
+        been higher while people voted (the console changes it, and clusters come and
+        go), so the bound is the most a step can give, unless the exercise fixed a
+        per-option limit. Dots on a cluster no longer offered count for nothing, as on
+        the board."""
+        options = snap.options("de")
+        offered = {option.id for option in options}
+        on_clusters = snap.step.config.get("options_from") == "clusters"
+        most = max(votes.MAX_BUDGET, snap.dot_budget())
+        per_option = snap.per_option_limit() if "max_per_option" in snap.step.config else most
+        mine: dict[str, list[votes.Vote]] = {}
+        for vote in snap.votes:
+            mine.setdefault(vote.participant_id, []).append(vote)
+        spent = {who: votes.dots_spent(options, theirs) for who, theirs in mine.items()}
+
+        def check(vote: votes.Vote, where: str) -> votes.Vote:
+            if not on_clusters and vote.key not in offered:
+                last = len(offered) - 1
+                raise ValueError(f"{where}.key: {vote.key!r} is not an option (0–{last})")
+            if not 1 <= (vote.value or 0) <= per_option:
+                raise ValueError(f"{where}.value: {vote.value} is outside 1–{per_option}")
+            if spent[vote.participant_id] > most:
+                raise ValueError(f"{where}: this participant spends more than {most} dots")
+            return vote
+
+        return check
+
+    def complete(self, config: dict[str, Any], where: str) -> dict[str, Any]:
+        if ("options" in config) == ("options_from" in config):
+            raise Invalid(f"{where}.options", 'give either options or options_from = "clusters"')
+        return config
+
+    def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
+        yield from md_table(
+            [t("rank"), t("option"), t("dots")],
+            ([f"{r.rank}.", r.option.label, r.dots] for r in snap.ranking(lang)),
+        )
+
+    def csv_vote(self, snap: Snapshot, vote: votes.Vote, lang: str) -> dict[str, object]:
+        options = {o.id: o.label for o in snap.options(lang)}
+        return {"text": options.get(vote.key, vote.key)}
+
+
+KIND = Dots()

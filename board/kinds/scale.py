@@ -1,0 +1,73 @@
+"""Ein-Punkt-Abfrage: each person puts one dot on a scale of labels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from board import votes
+from board.exercise_fields import boolean, texts
+from board.i18n import decimal, text_in
+from board.kinds import Decide, Form, Kind, Translate, VoteChecker, obey
+from board.markup import label_at, md_table
+from board.workshops import new_id
+
+if TYPE_CHECKING:
+    from board.repository import Change
+    from board.snapshot import Snapshot
+
+
+def read_vote(form: Form, participant_id: str) -> Decide:
+    value = form.integer("value")
+
+    def command(snap: Snapshot) -> list[Change]:
+        votes.require_voting(snap.step)
+        mine = snap.mine(participant_id)
+        return [*votes.scale_vote(snap.step, mine, participant_id, value, new_id(), time.time())]
+
+    return command
+
+
+class Scale(Kind):
+    name = "scale"
+    hideable = True
+    settings = {"labels": texts(2, 10), "hidden": boolean}
+    required = frozenset({"labels"})
+    defaults: ClassVar[dict[str, Any]] = {"hidden": False}
+    inputs = {"vote": read_vote}
+    results_link = "show_results"
+
+    vote_fields = ("value",)
+
+    def vote_checker(self, snap: Snapshot) -> VoteChecker:
+        def check(vote: votes.Vote, where: str) -> votes.Vote:
+            if vote.key:
+                raise ValueError(f"{where}.key: a {self.name} vote has an empty key")
+            value, last = vote.value or 0, len(votes.scale_labels(snap.step)) - 1
+            problem = f"{value} is outside 0–{last}"
+            obey(f"{where}.value", votes.check_scale_value, snap.step, value, problem=problem)
+            return vote
+
+        return check
+
+    def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
+        result = snap.scale
+        labels = [text_in(label, lang) for label in snap.step.config["labels"]]
+        yield from md_table([t("option"), t("count")], zip(labels, result.counts, strict=True))
+        yield ""
+        yield (
+            f"n = {result.n}, {t('median')} {decimal(result.median, lang)}, "
+            f"{t('mean')} {decimal(result.mean, lang)}"
+        )
+
+    def csv_vote(self, snap: Snapshot, vote: votes.Vote, lang: str) -> dict[str, object]:
+        if vote.value is None:
+            return {}
+        return {
+            "text": label_at(snap.step.config["labels"], vote.value, lang),
+            "value": vote.value + 1,
+        }
+
+
+KIND = Scale()
