@@ -1,0 +1,159 @@
+"""What each audience's templates are given: the snapshot cut before any template runs.
+
+A phone plants something of every kind while the step is hidden (where the kind can
+hide); the contexts of a board, the phones' shared part and another phone must not
+hold it, nor the planter's id, nor the trainer secret — as objects, not only as HTML.
+The console's context holds it all (so the search below can find what it looks for).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import jinja2
+import pytest
+
+from board import kinds
+from board.live import PARTIALS
+from board.service import Service
+from board.snapshot import Snapshot
+from board.votes import Vote
+from tests.conftest import create_workshop, join, other_device
+
+# One step of every kind, and what a phone plants on it (the route, the form).
+EXERCISES = ["8ps-beziehungsmarketing", "ok-corral", "kunde-koenig", "speedmeet"]
+EXERCISES += ["unsere-wanderung", "massnahmenplan"]
+SECRET = "Geheimnis-4711"
+PLANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "cards": ("cards", {"text": SECRET, "colour": "yellow"}),
+    "scale": ("vote", {"value": "3"}),
+    "grid": ("vote", {"situation": "0", "x": "0.5", "y": "-0.25"}),
+    "dots": ("vote", {"option": "0", "delta": "1"}),
+    "mood": ("vote", {"value": "2", "word": SECRET}),
+    "pairs": ("pairs/join", {"nickname": "Anna"}),
+    "actions": ("actions", {"what": SECRET, "who": "Anna", "due": "Mai"}),
+}
+AUDIENCES = [("board", False), ("phone", False), ("phone", True)]  # True: Ben's own part
+
+
+def walk(value: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    """Every object reachable from ``value`` through containers and dataclasses (with
+    their computed, cached results); functions and the kinds' declarations left out."""
+    seen = set() if seen is None else seen
+    if id(value) in seen or callable(value) or isinstance(value, kinds.Kind):
+        return
+    seen.add(id(value))
+    yield value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(key, seen)
+            yield from walk(item, seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from walk(item, seen)
+    elif dataclasses.is_dataclass(value):
+        for item in vars(value).values():
+            yield from walk(item, seen)
+
+
+def texts_in(context: dict[str, Any]) -> str:
+    return "\n".join(str(v) for v in walk(context) if isinstance(v, str | int | float))
+
+
+def render_from(service: Service, context: dict[str, Any], role: str) -> None:
+    """Render the role's partials from ``context``: what templates compute is in it now."""
+    context |= {"oob": True}
+    for template in PARTIALS[role].values():
+        service.templates.get_template(template).render(context)
+    if "me" in context:
+        service.templates.get_template("phone/_mine.html").render(context)
+
+
+@pytest.fixture
+async def room(client: httpx.AsyncClient, service: Service):  # type: ignore[no-untyped-def]
+    code = await create_workshop(client, "Geheim", EXERCISES)
+    anna, ben = other_device(client), other_device(client)
+    await join(anna, code)
+    await join(ben, code)
+    workshop = await service.workshop(code)
+    ids = service.db.read_now(
+        lambda c: [r[0] for r in c.execute("SELECT id FROM participants ORDER BY rowid")]
+    )
+    yield code, workshop, anna, ids[0], ids[1]
+    await anna.aclose()
+    await ben.aclose()
+
+
+async def planted(
+    client: httpx.AsyncClient, service: Service, room: Any, kind: str
+) -> tuple[Snapshot, bool]:
+    """Go to the kind's first step, hide it if it can be, and have Anna plant on it."""
+    code, workshop, anna, _, _ = room
+    snap = await service.snapshot(workshop.id)
+    step = next(s for s in snap.steps if s.kind == kind)
+    assert (await client.post(f"/w/{code}/t/step-go", data={"step_id": step.id})).status_code == 204
+    hidden = kinds.of(kind).hideable
+    if hidden and not step.hidden:
+        assert (await client.post(f"/w/{code}/t/hide")).status_code == 204
+    route, form = PLANTS[kind]
+    sent = await anna.post(f"/w/{code}/{route}", data={"step_id": step.id, **form})
+    assert sent.status_code == 200, (kind, sent.text)
+    return await service.snapshot(workshop.id), hidden
+
+
+@pytest.mark.parametrize("kind", list(PLANTS))
+async def test_no_audience_but_the_console_is_given_what_it_may_not_see(
+    client: httpx.AsyncClient, service: Service, room: Any, kind: str
+) -> None:
+    _, workshop, _, anna_id, ben_id = room
+    snap, hidden = await planted(client, service, room, kind)
+    console = service.live.context(snap, "de", "trainer")
+    render_from(service, console, "trainer")
+    assert anna_id in texts_in(console)  # the search finds what it looks for
+    assert workshop.trainer_secret in texts_in(console)
+    if hidden:
+        assert snap.step.hidden and not snap.step.results_visible
+    for role, own in AUDIENCES:
+        context = service.live.context(snap, "de", role, ben_id if own else None)
+        if own:
+            context["me"] = ben_id
+        render_from(service, context, role)
+        seen, where = texts_in(context), f"{kind}: {role}{' (Ben)' if own else ''}"
+        assert anna_id not in seen, where
+        assert workshop.trainer_secret not in seen, where
+        if hidden:
+            assert SECRET not in seen, where
+            assert not [v for v in walk(context) if isinstance(v, Vote)], where
+        if own:  # Ben's own part: nothing of anybody else's
+            assert not [v for v in walk(context) if isinstance(v, Vote)], where
+            assert SECRET not in seen or kind in ("mood", "actions"), where
+            assert not context["s"].actions and not context["s"].wall.cards, where
+
+
+async def test_pages_are_rendered_from_the_cut_too(
+    client: httpx.AsyncClient, service: Service, room: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board page, the phone's page and its wall get the same cut as the sockets."""
+    code, workshop, _, anna_id, _ = room
+    await planted(client, service, room, "cards")
+    contexts: dict[str, dict[str, Any]] = {}
+    render = jinja2.Template.render
+
+    def recording(template: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        contexts[str(template.name)] = dict(*args, **kwargs)
+        return render(template, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", recording)
+    ben = other_device(client)
+    await join(ben, code)
+    for path, device in [("board", client), ("", ben), ("wall", ben)]:
+        response = await device.get(f"/w/{code}/{path}".rstrip("/"))
+        assert response.status_code == 200
+    await ben.aclose()
+    for name in ("board/page.html", "phone/page.html", "phone/wall.html"):
+        seen = texts_in(contexts[name])
+        assert SECRET not in seen and anna_id not in seen, name
+        assert workshop.trainer_secret not in seen, name
