@@ -104,35 +104,57 @@ class Snapshot:
         """
         if role == "trainer":
             return self
-        alias = _Aliases(self, participant_id)
+        if participant_id is None:
+            return self._room_cut
+        return self._cut(participant_id)
+
+    @cached_property
+    def _room_cut(self) -> Snapshot:
+        """Boards' and the phones' shared cut: made once for every board and language."""
+        return self._cut(None)
+
+    def _cut(self, participant_id: str | None) -> Snapshot:
+        alias = _Aliases(self._aliases, participant_id)
         step = alias.step(self.step)
         cut = replace(
             self,
             workshop=replace(self.workshop, trainer_secret=""),
             steps=(step,),
-            wall=replace(self.wall, step=step, cards=alias.each(self.wall.cards)),
             source=replace(self.source, cards=()) if self.source else None,
-            votes=alias.each(self.votes),
-            actions=alias.each(self.actions),
             people=alias.each(self.people),
         )
-        if participant_id is not None:  # a phone's own part: only its own
+        if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
             return replace(
                 cut,
-                wall=replace(cut.wall, cards=tuple(c for c in cut.wall.cards if own(c))),
-                votes=tuple(v for v in cut.votes if own(v)),
-                actions=tuple(a for a in cut.actions if own(a)),
+                wall=replace(self.wall, step=step, cards=tuple(filter(own, self.wall.cards))),
+                votes=tuple(filter(own, self.votes)),
+                actions=tuple(filter(own, self.actions)),
             )
-        if self.step.results_visible:
-            return cut
+        if not self.step.results_visible:
+            return replace(
+                cut,
+                wall=replace(self.wall, step=step, cards=()),
+                votes=(),
+                actions=(),
+                hidden_counts=self.kind.hidden_counts(self),
+            )
         return replace(
             cut,
-            wall=replace(cut.wall, cards=()),
-            votes=(),
-            actions=(),
-            hidden_counts=self.kind.hidden_counts(self),
+            wall=replace(self.wall, step=step, cards=alias.each(self.wall.cards)),
+            votes=alias.each(self.votes),
+            actions=alias.each(self.actions),
         )
+
+    @cached_property
+    def _aliases(self) -> dict[str, str]:
+        """Everybody in this snapshot as ``p1``, ``p2``… (once per snapshot: a render for
+        each of a thousand phones must not rename everyone a thousand times)."""
+        ids = {c.participant_id for c in self.wall.cards}
+        ids |= {v.participant_id for v in self.votes} | {a.participant_id for a in self.actions}
+        ids |= {p.participant_id for p in self.people}
+        ids |= {p for round_ in pairs.planned(self.step) for pair in round_ for p in pair}
+        return {found: f"p{n}" for n, found in enumerate(sorted(i for i in ids if i), 1)}
 
     def mine(self, participant_id: str) -> list[voting.Vote]:
         return [v for v in self.votes if v.participant_id == participant_id]
@@ -243,13 +265,8 @@ class _Aliases:
     """Other participants as ``p1``, ``p2``…: who did what stays apart (a SpeedMeet's
     pairs), who they are does not leave the server. ``me`` stays itself."""
 
-    def __init__(self, snap: Snapshot, me: str | None) -> None:
-        ids = {c.participant_id for c in snap.wall.cards}
-        ids |= {v.participant_id for v in snap.votes} | {a.participant_id for a in snap.actions}
-        ids |= {p.participant_id for p in snap.people}
-        ids |= {p for round_ in pairs.planned(snap.step) for pair in round_ for p in pair}
-        others = sorted(i for i in ids if i and i != me)
-        self.names = {found: f"p{n}" for n, found in enumerate(others, 1)}
+    def __init__(self, names: dict[str, str], me: str | None) -> None:
+        self.names = names
         self.me = me
 
     def id(self, participant_id: str | None) -> str | None:
