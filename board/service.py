@@ -255,8 +255,10 @@ class Service:
     ) -> Outcome:
         """A participant's input to the active step (a vote, a proposal, joining a
         SpeedMeet): read and checked by the step's kind first, then run in the writer."""
-        snap = await self.snapshot(workshop.id, participant_id)
-        command = kinds.participant_command(snap.step, name, form, participant_id)
+        # One row: the kind that reads the input (the writer checks again it is active).
+        active = workshop.active_step_id
+        step = await self.db.read(lambda conn: repository.step(conn, active))
+        command = kinds.participant_command(step, name, form, participant_id)
         return await self.on_step(workshop, command, participant_id)
 
     async def add_card(
