@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -224,7 +224,47 @@ def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
     return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])
 
 
+# Change-log rows kept per workshop: enough for a process that missed a few notices;
+# one that missed more renders everything afresh. Pruned every CHANGE_LOG_PRUNE_EVERY
+# writes, by the primary key: a few rows' work, not one per write.
+CHANGE_LOG_KEPT = 500
+CHANGE_LOG_PRUNE_EVERY = 100
+
+
+def log_change(
+    conn: sqlite3.Connection,
+    workshop_id: str,
+    seq: int,
+    regions: Iterable[str],
+    people: Iterable[str],
+    now: float,
+) -> None:
+    """Note what the write with sequence number ``seq`` changed (in its transaction)."""
+    conn.execute(
+        "INSERT INTO change_log (workshop_id, seq, regions, people, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (workshop_id, seq, json.dumps(sorted(regions)), json.dumps(sorted(people)), now),
+    )
+    if seq % CHANGE_LOG_PRUNE_EVERY == 0:
+        conn.execute(
+            "DELETE FROM change_log WHERE workshop_id = ? AND seq <= ?",
+            (workshop_id, seq - CHANGE_LOG_KEPT),
+        )
+
+
+def changes_since(
+    conn: sqlite3.Connection, workshop_id: str, seq: int
+) -> list[tuple[int, list[str], list[str]]]:
+    """The logged writes after ``seq``, oldest first: (seq, regions, people)."""
+    sql = "SELECT seq, regions, people FROM change_log WHERE workshop_id = ? AND seq > ?"
+    return [
+        (int(row[0]), json.loads(row[1]), json.loads(row[2]))
+        for row in conn.execute(sql + " ORDER BY seq", (workshop_id, seq))
+    ]
+
+
 def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
+    conn.execute("DELETE FROM change_log WHERE workshop_id = ?", (workshop_id,))
     step_ids = [
         row[0] for row in conn.execute("SELECT id FROM steps WHERE workshop_id = ?", (workshop_id,))
     ]

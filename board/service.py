@@ -1,7 +1,9 @@
 """The application core: one write path from a command to the sockets.
 
-command → domain (pure) → one SQLite transaction → sequence number → live
-fan-out. Routes and sockets call these methods and nothing else writes.
+command → domain (pure) → one SQLite transaction (the change, the sequence
+number, a change-log row) → after the commit a change notice to every process
+(board/notices.py) → each renders for its own sockets (board/live.py). Routes
+and sockets call these methods and nothing else writes.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.hub import Hub, create_hub
 from board.i18n import decimal, text_in
+from board.notices import Notice, NoticeBus, create_notice_bus
 from board.pairs import Person
-from board.ratelimit import JoinGuard, RateLimit
+from board.presence import MemoryPresence, Presence
+from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
 from board.repository import Change
 from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
@@ -76,7 +80,15 @@ def make_templates() -> jinja2.Environment:
 
 
 class Service:
-    def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub | None = None,
+        notices: NoticeBus | None = None,
+        presence: Presence | None = None,
+    ) -> None:
+        """The service of one process; ``notices`` and ``presence`` are shared with the
+        other processes of the same data folder (in memory by default: this one only)."""
         self.settings = settings
         self.db = Database(settings.db_path)
         self.tokens = Tokens(
@@ -86,20 +98,27 @@ class Service:
         self.hub = hub or create_hub()
         self.templates = make_templates()
         self.live = live_mod.Live(
-            self.db, self.hub, self.templates, settings.tick_ms / 1000, settings.card_max_length
+            self.db,
+            self.hub,
+            self.templates,
+            settings.tick_ms / 1000,
+            settings.card_max_length,
+            notices or create_notice_bus(),
+            presence or MemoryPresence(),
         )
-        self.card_limit = RateLimit(settings.cards_per_minute)
-        self.request_limit = RateLimit(settings.requests_per_minute)
-        self.join_guard = JoinGuard(free=settings.join_failures_free)
+        self.card_limit: Limit = RateLimit(settings.cards_per_minute)
+        self.request_limit: Limit = RateLimit(settings.requests_per_minute)
+        self.join_guard: Guard = JoinGuard(free=settings.join_failures_free)
         # Expensive anonymous requests, per address.
-        self.resync_limit = RateLimit(settings.resyncs_per_minute)
-        self.workshop_limit = RateLimit.per_hour(settings.workshops_per_hour)
-        self.import_limit = RateLimit.per_hour(settings.imports_per_hour)
+        self.resync_limit: Limit = RateLimit(settings.resyncs_per_minute)
+        self.workshop_limit: Limit = RateLimit.per_hour(settings.workshops_per_hour)
+        self.import_limit: Limit = RateLimit.per_hour(settings.imports_per_hour)
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)
 
     def close(self) -> None:
+        self.live.close()
         self.db.close()
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -154,7 +173,7 @@ class Service:
     async def join(self, workshop: Workshop, nickname: str = "") -> Participant:
         participant = Participant(new_id(), workshop.id, clean_nickname(nickname), time.time())
         await self._write(lambda conn: repository.insert_participant(conn, participant))
-        self.live.changed(workshop.id, {live_mod.PRESENCE})
+        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.PRESENCE})))
         return participant
 
     async def participant(self, participant_id: str) -> Participant | None:
@@ -194,8 +213,8 @@ class Service:
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
-        # Every open screen says so at once and closes for good (no reconnect).
-        await self.live.ended(workshop.id)
+        # Every open screen, in every process, says so at once and closes for good.
+        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.ENDED})))
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""
@@ -220,7 +239,8 @@ class Service:
     ) -> Outcome:
         outcome, regions, people = await self._write(run)
         if outcome.changes:
-            self.live.changed(workshop.id, regions, people)
+            notice = Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people))
+            self.live.announce(notice)
         return outcome
 
     async def on_wall(
@@ -277,6 +297,8 @@ def _run(
     regions, people = _affected(snap, changes)
     # The acting phone gets its own view in the HTTP answer: no second render.
     people.discard(participant_id or "")
+    if changes:  # what a process that missed the notice reads to catch up
+        repository.log_change(conn, workshop.id, seq, regions, people, time.time())
     return Outcome(seq, changes), regions, people
 
 

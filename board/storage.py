@@ -155,7 +155,18 @@ def _m002_exercises(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises)
+def _m003_change_log(db: sqlite_utils.Database) -> None:
+    # One row per write, in its transaction: a process that missed a notice reads
+    # what changed since the last sequence number it saw (repository.changes_since).
+    db.table("change_log").create(
+        {"workshop_id": str, "seq": int, "regions": str, "people": str, "created_at": float},
+        pk=("workshop_id", "seq"),
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"regions", "people", "created_at"},
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises, _m003_change_log)
 
 
 def connect(path: Path, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection:
