@@ -238,3 +238,41 @@ def test_a_committed_card_survives_closing_and_reopening_the_database(tmp_path: 
         assert seq_of(reopened) == 1
     finally:
         reopened.close()
+
+
+# -- the change log ------------------------------------------------------------------
+
+
+def log(db: Database, seqs: range) -> None:
+    def write(conn: sqlite3.Connection) -> None:
+        for seq in seqs:
+            repository.log_change(conn, "ws", seq, {"wall"}, {f"p{seq}"}, 1.0)
+
+    db.write_now(write)
+
+
+def logged_seqs(db: Database, since: int = 0) -> list[int]:
+    return [seq for seq, _, _ in db.read_now(lambda c: repository.changes_since(c, "ws", since))]
+
+
+def test_the_change_log_says_what_each_write_after_a_seq_changed(database: Database) -> None:
+    log(database, range(1, 6))
+    assert database.read_now(lambda conn: repository.changes_since(conn, "ws", 3)) == [
+        (4, ["wall"], ["p4"]),
+        (5, ["wall"], ["p5"]),
+    ]
+
+
+def test_the_change_log_keeps_only_the_last_writes_of_a_busy_workshop(database: Database) -> None:
+    every, kept = repository.CHANGE_LOG_PRUNE_EVERY, repository.CHANGE_LOG_KEPT
+    last = kept + 2 * every  # a pruning write
+    log(database, range(1, last + 1))
+    assert logged_seqs(database) == list(range(last - kept + 1, last + 1))
+    log(database, range(last + 1, last + every))  # no pruning until the next round number
+    assert logged_seqs(database)[0] == last - kept + 1
+
+
+def test_deleting_a_workshop_deletes_its_change_log(database: Database) -> None:
+    log(database, range(1, 4))
+    database.write_now(lambda conn: repository.delete_workshop(conn, "ws"))
+    assert logged_seqs(database) == []
