@@ -308,7 +308,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
         elif isinstance(change, Cluster):
             regions.add(live_mod.WALL)
         elif isinstance(change, Deleted):
-            if change.table == "steps":
+            if change.kind is Step:
                 regions.add(live_mod.AGENDA)
             else:
                 regions.add(live_mod.WALL)

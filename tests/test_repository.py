@@ -135,7 +135,7 @@ def test_an_update_overwrites_the_row_including_fields_set_back_to_none(
 
 def test_deleted_removes_the_row(database: Database) -> None:
     store(database, [a_card("c1"), a_card("c2")])
-    store(database, [Deleted("cards", "c1")])
+    store(database, [Deleted(Card, "c1")])
     assert list(by_id(wall_of(database))) == ["c2"]
 
 
@@ -144,7 +144,7 @@ def test_deleting_a_cluster_leaves_its_cards_unassigned_not_lost(database: Datab
         database,
         [Cluster("k", "step", "Tools", 0, 2.0), a_card("c1", cluster_id="k"), a_card("c2")],
     )
-    store(database, [Deleted("clusters", "k")])
+    store(database, [Deleted(Cluster, "k")])
 
     wall = wall_of(database)
     assert wall.clusters == ()
@@ -154,7 +154,7 @@ def test_deleting_a_cluster_leaves_its_cards_unassigned_not_lost(database: Datab
 def test_each_stored_command_bumps_the_sequence_once(database: Database) -> None:
     assert seq_of(database) == 0
     assert store(database, [a_card("c1"), a_card("c2"), a_card("c3")]) == 1
-    assert store(database, [Deleted("cards", "c3")]) == 2
+    assert store(database, [Deleted(Card, "c3")]) == 2
     assert seq_of(database) == 2
 
 
