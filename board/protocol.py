@@ -34,7 +34,6 @@ from board.i18n import translate
 from board.pairs import Person, speedmeet_name
 from board.snapshot import Snapshot, source_step
 from board.steps import STATES, Step, clean_question
-from board.storage import rows
 from board.votes import (
     MAX_BUDGET,
     Vote,
@@ -48,7 +47,14 @@ from board.votes import (
     scale_labels,
     situations,
 )
-from board.workshops import Workshop, clean_nickname, clean_title, new_id, new_join_code
+from board.workshops import (
+    Participant,
+    Workshop,
+    clean_nickname,
+    clean_title,
+    new_id,
+    new_join_code,
+)
 
 FORMAT = "moderation-board/1"
 VERSION = 1
@@ -115,18 +121,13 @@ def export_record(
     """The workshop as a JSON-ready dict (read inside one transaction)."""
     workshop = repository.workshop_by_id(conn, workshop_id)
     ids = _Ids()
-    people_rows = rows(
-        conn,
-        "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid",
-        workshop_id,
-    )
     participants = [
         {
-            "id": ids.participant(row["id"]),
-            "nickname": row["nickname"] if names else None,
-            "joined_at": iso(row["created_at"]),
+            "id": ids.participant(person.id),
+            "nickname": person.nickname if names else None,
+            "joined_at": iso(person.created_at),
         }
-        for row in people_rows
+        for person in repository.participants(conn, workshop_id)
     ]
     steps = repository.steps(conn, workshop_id)
     walls = {step.id: repository.wall(conn, step.id) for step in steps}
@@ -804,10 +805,7 @@ def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
     workshop = replace(restored.workshop, code=code)
     repository.insert_workshop(conn, workshop, restored.steps)
     for pid, nickname, joined in restored.participants:
-        conn.execute(
-            "INSERT INTO participants (id, workshop_id, nickname, created_at) VALUES (?, ?, ?, ?)",
-            (pid, workshop.id, nickname, joined),
-        )
+        repository.insert_participant(conn, Participant(pid, workshop.id, nickname, joined))
     repository.apply(
         conn,
         workshop.id,

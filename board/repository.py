@@ -79,6 +79,12 @@ def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | 
     return None if row is None else Participant(**dict(row))
 
 
+def participants(conn: sqlite3.Connection, workshop_id: str) -> list[Participant]:
+    """Everyone who joined the workshop, in the order they joined."""
+    sql = "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid"
+    return [Participant(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
+
+
 def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
     sql = "SELECT count(*) FROM participants WHERE workshop_id = ?"
     return int(conn.execute(sql, (workshop_id,)).fetchone()[0])

@@ -93,6 +93,22 @@ def test_participants_join_and_are_counted(database: Database) -> None:
     assert database.read_now(lambda conn: repository.participant(conn, "nobody")) is None
 
 
+def test_participants_are_listed_in_the_order_they_joined(database: Database) -> None:
+    late = Participant("late", "ws", "Zoe", 5.0)
+    early = Participant("early", "ws", None, 1.0)
+    same_moment = [Participant(f"p{i}", "ws", f"P{i}", 3.0) for i in (2, 1, 3)]
+    for participant in (late, *same_moment, early):
+        database.write_now(lambda conn, p=participant: repository.insert_participant(conn, p))
+    other = replace(WORKSHOP, id="other", code="ACDEFG")
+    database.write_now(lambda conn: repository.insert_workshop(conn, other, []))
+    database.write_now(
+        lambda conn: repository.insert_participant(conn, Participant("x", "other", "X", 0.0))
+    )
+
+    listed = database.read_now(lambda conn: repository.participants(conn, "ws"))
+    assert listed == [early, *same_moment, late]  # the same moment: in the order stored
+
+
 # -- applying changes --------------------------------------------------------------
 
 
