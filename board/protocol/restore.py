@@ -6,8 +6,6 @@ are rendered from a record through :func:`snapshots`.
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,19 +17,16 @@ from board.cards import Card, Cluster, Wall
 from board.exercises import step_config
 from board.pairs import Person
 from board.protocol.record import (
-    FORMAT,
     GONE,
     ID,
     LARGEST,
-    MAX_RECORDS,
     SECTIONS,
     SECTIONS_OF_KIND,
-    VERSION,
     ProtocolError,
     epoch,
 )
 from board.snapshot import Snapshot, source_step
-from board.steps import STATES, Step
+from board.steps import Step
 from board.votes import (
     Vote,
 )
@@ -54,236 +49,205 @@ class Restored:
     people: list[Person]
 
 
-def _check_format(record: Any) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise ProtocolError("not a moderation-board protocol (expected a JSON object)")
-    tag = record.get("format")
-    if not isinstance(tag, str) or not tag.startswith("moderation-board/"):
-        raise ProtocolError("format: not a moderation-board protocol")
-    version = tag.removeprefix("moderation-board/")
-    if not re.fullmatch(r"[0-9]{1,9}", version):
-        raise ProtocolError(f"format: unknown version {tag!r}")
-    if int(version) > VERSION:
-        raise ProtocolError(f"format: {tag} is newer than this board understands ({FORMAT})")
-    return record
+@dataclass(frozen=True)
+class _Ids:
+    """A record's ids turned into ours, and who took part (for the references)."""
 
+    make_id: Callable[[str], str]
+    known: frozenset[str]
 
-def _get(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(data, dict) or key not in data:
-        raise ProtocolError(f"{where}.{key}: missing")
-    value = data[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ProtocolError(f"{where}.{key}: wrong type")
-    if isinstance(value, int) and abs(value) > LARGEST:
-        raise ProtocolError(f"{where}.{key}: out of range")
-    return value
+    def of(self, value: str | None) -> str | None:
+        return None if value is None else self.make_id(value)
 
-
-def _items(data: dict[str, Any], section: str, where: str) -> list[dict[str, Any]]:
-    """A list of objects, or none when the section is left out."""
-    items = data.get(section, [])
-    if not isinstance(items, list):
-        raise ProtocolError(f"{where}.{section}: expected a list")
-    for j, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ProtocolError(f"{where}.{section}[{j}]: expected an object")
-    return items
-
-
-def _number(data: dict[str, Any], key: str, where: str) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProtocolError(f"{where}.{key}: expected a number")
-    if not math.isfinite(value) or abs(value) > LARGEST:
-        raise ProtocolError(f"{where}.{key}: out of range")
-    return float(value)
-
-
-def _check_size(raw_steps: list[Any], participants: list[Any]) -> None:
-    size = len(raw_steps) + len(participants)
-    for raw in raw_steps:
-        if isinstance(raw, dict):
-            size += sum(len(raw[s]) for s in SECTIONS if isinstance(raw.get(s), list))
-    if size > MAX_RECORDS:
-        raise ProtocolError(f"too large: {size} records, at most {MAX_RECORDS} in one workshop")
-
-
-def restore(record: Any, make_id: Callable[[str], str], code: str = "") -> Restored:
-    """Domain objects from a record; ``make_id`` turns a record's id into ours.
-
-    Checks the shape, the kinds and that every id is well formed, unique and
-    resolves; the values themselves are checked by :func:`check` (an export of
-    what is stored renders even where a rule has since become stricter)."""
-    record = _check_format(record)
-    meta = _get(record, "workshop", dict, "")
-    workshop_id = make_id("workshop")
-    raw_steps = _get(record, "steps", list, "")
-    if not raw_steps:
-        raise ProtocolError("steps: a workshop needs at least one step")
-    _check_size(raw_steps, _get(record, "participants", list, ""))
-    participants = [
-        (
-            make_id(_id(p, "id", "p", f"participants[{i}]")),
-            _text_or_none(p, "nickname", f"participants[{i}]"),
-            epoch(_get(p, "joined_at", str, f"participants[{i}]"), f"participants[{i}].joined_at"),
-        )
-        for i, p in enumerate(_items(record, "participants", ""))
-    ]
-    known = {pid for pid, _, _ in participants}
-    if len(known) != len(participants):
-        raise ProtocolError("participants: the same id twice")
-
-    def who(value: Any, where: str) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or make_id(value) not in known:
+    def who(self, value: str | None, where: str) -> str | None:
+        if value is not None and self.make_id(value) not in self.known:
             raise ProtocolError(f"{where}: unknown participant {value!r}")
-        return make_id(value)
+        return self.of(value)
 
-    steps, clusters, cards, votes, actions, people = [], [], [], [], [], []
+
+def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "") -> Restored:
+    """Domain objects from a record of the schema's shape (see :mod:`.shape`);
+    ``make_id`` turns a record's id into ours.
+
+    Checks what the schema cannot say: that every id is unique and resolves, which
+    sections each kind has, stacks without a circle. The values themselves are checked
+    by :func:`check` (an export of what is stored renders even where a rule has since
+    become stricter)."""
+    participants = _participants(record["participants"], make_id)
+    ids = _Ids(make_id, frozenset(pid for pid, _, _ in participants))
+    workshop_id = make_id("workshop")
+    raw_steps = record["steps"]
+    steps = [_step(raw, i, workshop_id, ids) for i, raw in enumerate(raw_steps)]
+    clusters, cards, votes, actions, people = [], [], [], [], []
     dots_on_clusters: list[tuple[str, str, str]] = []  # our key, where, the record's key
-    for i, raw in enumerate(raw_steps):
-        where = f"steps[{i}]"
-        kind = _get(raw, "kind", str, where)
-        try:
-            config = step_config(kind, raw.get("config", {}), where)
-        except ValueError as error:
-            raise ProtocolError(str(error)) from None
-        if "rounds" in config:
-            config["rounds"] = _rounds(config["rounds"], who, f"{where}.config.rounds")
-        state = _get(raw, "state", str, where)
-        if state not in STATES:
-            raise ProtocolError(f"{where}.state: expected open or closed")
-        step = Step(
-            make_id(f"step{i}"),
-            workshop_id,
-            i,
-            kind,
-            _get(raw, "question", str, where),
-            state,
-            bool(_get(raw, "hidden", bool, where)),
-            bool(_get(raw, "revealed", bool, where)),
-            config,
-        )
-        steps.append(step)
-        _check_sections(raw, kind, where)
-        for j, c in enumerate(_items(raw, "clusters", where)):
-            w = f"{where}.clusters[{j}]"
-            clusters.append(
-                Cluster(
-                    make_id(_id(c, "id", "k", w)),
-                    step.id,
-                    _get(c, "heading", str, w),
-                    _get(c, "position", int, w),
-                    epoch(c.get("created_at"), f"{w}.created_at"),
-                )
-            )
-        for j, c in enumerate(_items(raw, "cards", where)):
-            w = f"{where}.cards[{j}]"
-            cluster_ref = _optional_id(c, "cluster", "k", w)
-            stacked = _optional_id(c, "stacked_on", "c", w)
-            cards.append(
-                Card(
-                    make_id(_id(c, "id", "c", w)),
-                    step.id,
-                    who(c.get("participant"), f"{w}.participant"),
-                    None,
-                    _get(c, "text", str, w),
-                    _get(c, "colour", str, w),
-                    make_id(cluster_ref) if cluster_ref is not None else None,
-                    make_id(stacked) if stacked is not None else None,
-                    _get(c, "position", int, w),
-                    bool(_get(c, "edited", bool, w)) if "edited" in c else False,
-                    epoch(c.get("created_at"), f"{w}.created_at"),
-                )
-            )
-        for j, v in enumerate(_items(raw, "votes", where)):
-            w = f"{where}.votes[{j}]"
-            key = _get(v, "key", str, w)
-            if kind == "dots" and config.get("options_from") == "clusters":
-                if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
-                    raise ProtocolError(f"{w}.key: expected a cluster (k…) or {GONE}…, not {key!r}")
-                dots_on_clusters.append((make_id(key), f"{w}.key", key))
-                key = make_id(key)
-            value = v.get("value")
-            if value is not None:
-                value = _get(v, "value", int, w)
-            votes.append(
-                Vote(
-                    new_id(),
-                    step.id,
-                    who(_get(v, "participant", str, w), f"{w}.participant") or "",
-                    key,
-                    value,
-                    _number(v, "x", w),
-                    _number(v, "y", w),
-                    _text_or_none(v, "word", w),
-                    epoch(v.get("created_at"), f"{w}.created_at"),
-                )
-            )
-        for j, a in enumerate(_items(raw, "actions", where)):
-            w = f"{where}.actions[{j}]"
-            actions.append(
-                ActionItem(
-                    new_id(),
-                    step.id,
-                    who(a.get("participant"), f"{w}.participant"),
-                    _get(a, "what", str, w),
-                    _get(a, "who", str, w) if "who" in a else "",
-                    _get(a, "due", str, w) if "due" in a else "",
-                    _get(a, "position", int, w),
-                    epoch(a.get("created_at"), f"{w}.created_at"),
-                )
-            )
-        for j, p in enumerate(_items(raw, "people", where)):
-            w = f"{where}.people[{j}]"
-            left = p.get("left_at")
-            people.append(
-                Person(
-                    step.id,
-                    who(_get(p, "participant", str, w), f"{w}.participant") or "",
-                    _get(p, "nickname", str, w),
-                    epoch(p.get("joined_at"), f"{w}.joined_at"),
-                    epoch(left, f"{w}.left_at") if left is not None else None,
-                )
-            )
+    for step, raw in zip(steps, raw_steps, strict=True):
+        where = f"steps[{step.position}]"
+        _check_sections(raw, step.kind, where)
+        clusters += [
+            _cluster(c, step, ids, f"{where}.clusters[{j}]") for j, c in _each(raw, "clusters")
+        ]
+        cards += [_card(c, step, ids, f"{where}.cards[{j}]") for j, c in _each(raw, "cards")]
+        votes += [
+            _vote(v, step, ids, f"{where}.votes[{j}]", dots_on_clusters)
+            for j, v in _each(raw, "votes")
+        ]
+        actions += [
+            _action(a, step, ids, f"{where}.actions[{j}]") for j, a in _each(raw, "actions")
+        ]
+        people += [_person(p, step, ids, f"{where}.people[{j}]") for j, p in _each(raw, "people")]
     _check_references(steps, clusters, cards)
     _check_dots_on_clusters(dots_on_clusters, clusters)
     _check_unique_people(people, steps)
-    cards = _flat_stacks(cards)
-    active = meta.get("active_step", 0)
-    if isinstance(active, bool) or not isinstance(active, int) or not 0 <= active < len(steps):
+    workshop = _workshop(record["workshop"], workshop_id, code, steps)
+    return Restored(
+        workshop, participants, steps, clusters, _flat_stacks(cards), votes, actions, people
+    )
+
+
+def _each(raw: dict[str, Any], section: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    return enumerate(raw[section])
+
+
+def _participants(
+    raw: list[dict[str, Any]], make_id: Callable[[str], str]
+) -> list[tuple[str, str | None, float]]:
+    participants = [
+        (make_id(p["id"]), p["nickname"], epoch(p["joined_at"], f"participants[{i}].joined_at"))
+        for i, p in enumerate(raw)
+    ]
+    if len({pid for pid, _, _ in participants}) != len(participants):
+        raise ProtocolError("participants: the same id twice")
+    return participants
+
+
+def _workshop(meta: dict[str, Any], workshop_id: str, code: str, steps: list[Step]) -> Workshop:
+    active = meta["active_step"]
+    if active >= len(steps):
         raise ProtocolError(f"workshop.active_step: {active!r} is not a step (0–{len(steps) - 1})")
-    workshop = Workshop(
+    return Workshop(
         workshop_id,
         code,
-        _get(meta, "title", str, "workshop"),
+        meta["title"],
         new_id() + new_id(),
-        steps[active].id,
+        steps[int(active)].id,
         0,
-        epoch(meta.get("created_at"), "workshop.created_at"),
+        epoch(meta["created_at"], "workshop.created_at"),
     )
-    return Restored(workshop, participants, steps, clusters, cards, votes, actions, people)
 
 
-def _id(data: Any, key: str, prefix: str, where: str) -> str:
-    value = _get(data, key, str, where)
-    if not ID[prefix].fullmatch(value):
-        raise ProtocolError(f"{where}.{key}: expected an id like {prefix}1, not {value!r}")
-    return str(value)
+def _step(raw: dict[str, Any], position: int, workshop_id: str, ids: _Ids) -> Step:
+    where = f"steps[{position}]"
+    try:
+        config = step_config(raw["kind"], raw["config"], where)
+    except ValueError as error:
+        raise ProtocolError(str(error)) from None
+    if "rounds" in config:
+        config["rounds"] = _rounds(config["rounds"], ids.who, f"{where}.config.rounds")
+    return Step(
+        ids.make_id(f"step{position}"),
+        workshop_id,
+        position,
+        raw["kind"],
+        raw["question"],
+        raw["state"],
+        raw["hidden"],
+        raw["revealed"],
+        config,
+    )
 
 
-def _optional_id(data: dict[str, Any], key: str, prefix: str, where: str) -> str | None:
-    return None if data.get(key) is None else _id(data, key, prefix, where)
+def _position(data: dict[str, Any], where: str) -> int:
+    """Where a thing sits; beyond LARGEST no real workshop's (nor SQLite's 64 bits)."""
+    if abs(data["position"]) > LARGEST:
+        raise ProtocolError(f"{where}.position: out of range")
+    return int(data["position"])
 
 
-def _text_or_none(data: dict[str, Any], key: str, where: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ProtocolError(f"{where}.{key}: wrong type")
-    return value
+def _cluster(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Cluster:
+    return Cluster(
+        ids.make_id(c["id"]),
+        step.id,
+        c["heading"],
+        _position(c, where),
+        epoch(c["created_at"], f"{where}.created_at"),
+    )
+
+
+def _card(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Card:
+    return Card(
+        ids.make_id(c["id"]),
+        step.id,
+        ids.who(c["participant"], f"{where}.participant"),
+        None,
+        c["text"],
+        c["colour"],
+        ids.of(c["cluster"]),
+        ids.of(c["stacked_on"]),
+        _position(c, where),
+        c["edited"],
+        epoch(c["created_at"], f"{where}.created_at"),
+    )
+
+
+def _vote(
+    v: dict[str, Any],
+    step: Step,
+    ids: _Ids,
+    where: str,
+    dots_on_clusters: list[tuple[str, str, str]],
+) -> Vote:
+    key = v["key"]
+    if step.kind == "dots" and step.config.get("options_from") == "clusters":
+        key = _dots_cluster_key(key, ids, f"{where}.key", dots_on_clusters)
+    return Vote(
+        new_id(),
+        step.id,
+        ids.who(v["participant"], f"{where}.participant") or "",
+        key,
+        v["value"],
+        _float(v["x"]),
+        _float(v["y"]),
+        v["word"],
+        epoch(v["created_at"], f"{where}.created_at"),
+    )
+
+
+def _dots_cluster_key(
+    key: str, ids: _Ids, where: str, dots_on_clusters: list[tuple[str, str, str]]
+) -> str:
+    """A dot on a cluster names it (k…), or one since merged or dissolved (gone…)."""
+    if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
+        raise ProtocolError(f"{where}: expected a cluster (k…) or {GONE}…, not {key!r}")
+    dots_on_clusters.append((ids.make_id(key), where, key))
+    return ids.make_id(key)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _action(a: dict[str, Any], step: Step, ids: _Ids, where: str) -> ActionItem:
+    return ActionItem(
+        new_id(),
+        step.id,
+        ids.who(a["participant"], f"{where}.participant"),
+        a["what"],
+        a["who"],
+        a["due"],
+        _position(a, where),
+        epoch(a["created_at"], f"{where}.created_at"),
+    )
+
+
+def _person(p: dict[str, Any], step: Step, ids: _Ids, where: str) -> Person:
+    left = p["left_at"]
+    return Person(
+        step.id,
+        ids.who(p["participant"], f"{where}.participant") or "",
+        p["nickname"],
+        epoch(p["joined_at"], f"{where}.joined_at"),
+        epoch(left, f"{where}.left_at") if left is not None else None,
+    )
 
 
 def _check_sections(raw: dict[str, Any], kind: str, where: str) -> None:

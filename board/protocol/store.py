@@ -9,6 +9,7 @@ from typing import Any
 
 from board import repository
 from board.protocol.restore import Restored, restore
+from board.protocol.shape import check_format, check_shape, check_size
 from board.protocol.validate import check
 from board.workshops import (
     Participant,
@@ -20,7 +21,9 @@ from board.workshops import (
 
 def prepare(record: Any, card_max_length: int) -> Restored:
     """Check ``record`` and turn it into new objects with new ids (no database needed:
-    a large file is checked off the writer thread)."""
+    a large file is checked off the writer thread). The shape first, at the door."""
+    check_size(check_format(record))
+    check_shape(record)
     ids: dict[str, str] = {}
 
     def make_id(old: str) -> str:
