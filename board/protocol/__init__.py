@@ -5,11 +5,13 @@
 format — HTML, PDF, Markdown, CSV — is rendered from that record, so what
 is imported elsewhere renders the same. ``import_record`` stores a record as
 a new workshop in one transaction: nothing is half-imported. Before that,
-``restore`` checks its shape and references and ``check`` every value, with
-the rules and limits live input keeps (the domain's own functions).
+the published JSON schema checks its shape, ``restore`` its references and
+``check`` every value, with the rules and limits live input keeps (the
+domain's own functions).
 
 - :mod:`board.protocol.record`: the format, its ids, times and limits
 - :mod:`board.protocol.export`: a workshop → a record
+- :mod:`board.protocol.shape`: at the door: format, size, the schema's shape
 - :mod:`board.protocol.restore`: a record → domain objects (shape, references)
 - :mod:`board.protocol.validate`: the values, by the rules of live input
 - :mod:`board.protocol.store`: a checked record → a new workshop
