@@ -245,21 +245,19 @@ async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
         (lambda r: _card(r, "text", "x" * 500), r"cards\[0\]\.text: .*at most 120 characters"),
         (lambda r: _card(r, "colour", "purple"), r"cards\[0\]\.colour: 'purple' is not one of"),
         (lambda r: _card(r, "participant", "p999"), "unknown participant"),
-        (lambda r: _step(r, "kind", "whiteboard"), "kind"),
+        (lambda r: _step(r, "kind", "whiteboard"), r"steps\[0\]\.kind: 'whiteboard' is not one"),
     ],
 )
 async def test_bad_records_are_refused_and_nothing_is_half_imported(
     service, finished, mangle, problem
 ):
     record = mangle(await service.export(finished))
-    before = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
-    with pytest.raises(protocol.ProtocolError, match=problem):
-        service.db.write_now(lambda conn: protocol.import_record(conn, record, 120))
-    after = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
-    workshops = service.db.read_now(
-        lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0]
-    )
-    assert after == before and workshops == 1
+    before = {table: _count(service, table) for table in ("workshops", "cards")}
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)  # the way the web and the CLI import
+    assert refused.value.status == 422
+    assert re.search(problem, refused.value.params["problem"])
+    assert {table: _count(service, table) for table in before} == before
 
 
 # -- the shape: the published schema, checked at the door --------------------------------

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from board import cards, repository
+from board.action_plan import ActionItem
 from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
 from board.errors import Refused
-from board.steps import close_step, new_cards_step, set_hidden
+from board.pairs import Person
+from board.steps import Step, close_step, new_cards_step, set_hidden
 from board.storage import Database
+from board.votes import Vote
 from board.workshops import Participant, Workshop
 
 WORKSHOP = Workshop("ws", "K7M4QX", "Retro sprint 42", "trainer-secret", "step", 0, 1.0)
@@ -165,6 +168,43 @@ def test_deleting_a_cluster_leaves_its_cards_unassigned_not_lost(database: Datab
     wall = wall_of(database)
     assert wall.clusters == ()
     assert {c.id: c.cluster_id for c in wall.cards} == {"c1": None, "c2": None}
+
+
+def test_deleting_a_step_takes_everything_written_on_it_and_nothing_else(
+    database: Database,
+) -> None:
+    second = new_cards_step("step2", "ws", 1, "And what speeds them up?")
+    database.write_now(lambda conn: repository.apply(conn, "ws", [second]))
+    on_the_step = [
+        Cluster("k", "step", "Tools", 0, 2.0),
+        a_card("c1", cluster_id="k"),
+        Vote("v", "step", "anna", "", 2, None, None, None, 3.0),
+        ActionItem("a", "step", "anna", "Automate", "Team", "Friday", 0, 4.0),
+        Person("step", "anna", "Anna", 5.0, None),
+    ]
+    store(database, [*on_the_step, a_card("kept", step_id="step2")])
+
+    store(database, [Deleted(Step, "step")])
+
+    read = database.read_now
+    assert [s.id for s in read(lambda conn: repository.steps(conn, "ws"))] == ["step2"]
+    assert read(lambda conn: repository.votes(conn, "step")) == []
+    assert read(lambda conn: repository.action_items(conn, "step")) == []
+    assert read(lambda conn: repository.people(conn, "step")) == []
+    assert [c.id for c in read(lambda conn: repository.wall(conn, "step2")).cards] == ["kept"]
+    orphans = read(lambda conn: conn.execute("SELECT count(*) FROM cards WHERE step_id = 'step'"))
+    assert orphans.fetchone()[0] == 0
+    clusters = read(lambda conn: conn.execute("SELECT count(*) FROM clusters").fetchone()[0])
+    assert clusters == 0
+
+
+def test_a_deleted_vote_and_action_item_are_gone(database: Database) -> None:
+    vote = Vote("v", "step", "anna", "", 2, None, None, None, 3.0)
+    item = ActionItem("a", "step", "anna", "Automate", "Team", "Friday", 0, 4.0)
+    store(database, [vote, item])
+    store(database, [Deleted(Vote, "v"), Deleted(ActionItem, "a")])
+    assert database.read_now(lambda conn: repository.votes(conn, "step")) == []
+    assert database.read_now(lambda conn: repository.action_items(conn, "step")) == []
 
 
 def test_each_stored_command_bumps_the_sequence_once(database: Database) -> None:

@@ -3,11 +3,11 @@
 ``export_record`` reads a workshop into the versioned JSON record
 (``"format": "moderation-board/1"``, schema in ``schema/``); every other
 format — HTML, PDF, Markdown, CSV — is rendered from that record, so what
-is imported elsewhere renders the same. ``import_record`` stores a record as
-a new workshop in one transaction: nothing is half-imported. Before that,
-the published JSON schema checks its shape, ``restore`` its references and
-``check`` every value, with the rules and limits live input keeps (the
-domain's own functions).
+is imported elsewhere renders the same. ``prepare`` checks a record (off the
+writer thread): its shape against the published JSON schema, its references
+(``restore``) and every value (``check``, with the rules and limits live input
+keeps — the domain's own functions). ``store`` then makes it a new workshop in
+one transaction: nothing is half-imported.
 
 - :mod:`board.protocol.record`: the format, its ids, times and limits
 - :mod:`board.protocol.export`: a workshop → a record
@@ -30,7 +30,7 @@ from board.protocol.record import (
     iso,
 )
 from board.protocol.restore import Restored, restore, snapshots
-from board.protocol.store import import_record, prepare, store, store_problem
+from board.protocol.store import prepare, store, store_problem
 from board.protocol.validate import check
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "Restored",
     "check",
     "export_record",
-    "import_record",
     "iso",
     "prepare",
     "restore",

@@ -56,8 +56,3 @@ def store_problem(error: Exception) -> str:
     if isinstance(error, UnicodeError):
         return "text that is not valid Unicode (an unpaired surrogate)"
     return "conflicting records"
-
-
-def import_record(conn: sqlite3.Connection, record: Any, card_max_length: int) -> Workshop:
-    """Store ``record`` as a new workshop with a new code and trainer link (one transaction)."""
-    return store(conn, prepare(record, card_max_length))
