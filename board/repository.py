@@ -9,7 +9,6 @@ from dataclasses import asdict
 from typing import Any
 
 from board.action_plan import ActionItem
-from board.agenda import STEP_TABLES
 from board.cards import COLOURS, Card, Cluster, Wall
 from board.changes import Deleted
 from board.errors import Refused
@@ -27,6 +26,16 @@ _TABLES: dict[type, tuple[str, str | tuple[str, str]]] = {
     ActionItem: ("action_items", "id"),
     Person: ("pair_people", ("step_id", "participant_id")),
 }
+# What a deletion of each kind of thing removes (Deleted names the domain class).
+_DELETABLE: dict[type, str] = {
+    Card: "cards",
+    Cluster: "clusters",
+    Vote: "votes",
+    ActionItem: "action_items",
+    Step: "steps",
+}
+# What belongs to a step and goes with it when the step is removed.
+_ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people")
 
 
 def _workshop(row: sqlite3.Row | None) -> Workshop:
@@ -68,6 +77,12 @@ def rename_participant(conn: sqlite3.Connection, participant: Participant) -> No
 def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
     row = conn.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
     return None if row is None else Participant(**dict(row))
+
+
+def participants(conn: sqlite3.Connection, workshop_id: str) -> list[Participant]:
+    """Everyone who joined the workshop, in the order they joined."""
+    sql = "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid"
+    return [Participant(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
 
 
 def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
@@ -184,12 +199,13 @@ def _upsert(
 
 
 def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
-    if change.table == "clusters":
+    table = _DELETABLE[change.kind]
+    if change.kind is Cluster:
         conn.execute("UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,))
-    if change.table == "steps":
-        for table in STEP_TABLES:
-            conn.execute(f"DELETE FROM [{table}] WHERE step_id = ?", (change.id,))
-    conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
+    if change.kind is Step:
+        for on_the_step in _ON_A_STEP:
+            conn.execute(f"DELETE FROM [{on_the_step}] WHERE step_id = ?", (change.id,))
+    conn.execute(f"DELETE FROM [{table}] WHERE id = ?", (change.id,))
 
 
 def votes(conn: sqlite3.Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
@@ -269,7 +285,7 @@ def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
         row[0] for row in conn.execute("SELECT id FROM steps WHERE workshop_id = ?", (workshop_id,))
     ]
     for step_id in step_ids:
-        _delete(conn, Deleted("steps", step_id))
+        _delete(conn, Deleted(Step, step_id))
     conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 

@@ -9,10 +9,11 @@ and sockets call these methods and nothing else writes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -122,15 +123,13 @@ class Service:
         self.db.close()
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        try:
+        with _refused_when_not_saved():
             return await self.db.write(fn)
-        except sqlite3.OperationalError as error:  # disk full, read-only file, locked
-            log.error("could not save: %s", error)
-            raise Refused("could_not_save", 503) from error
-        except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
-            # Trying again cannot help: a definitive answer, never a 500.
-            log.error("could not save, constraint failed: %s", error)
-            raise Refused("save_conflict", 409) from error
+
+    def _write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking variant of :meth:`_write`, for the command line."""
+        with _refused_when_not_saved():
+            return self.db.write_now(fn)
 
     # -- workshops and people ---------------------------------------------
     def exercises(self, keys: Sequence[str]) -> list[Exercise]:
@@ -170,6 +169,10 @@ class Service:
     async def workshop(self, code: str) -> Workshop:
         return await self.db.read(lambda conn: repository.workshop_by_code(conn, code))
 
+    def workshop_now(self, code: str) -> Workshop:
+        """Blocking variant of :meth:`workshop`, for the command line."""
+        return self.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
+
     async def join(self, workshop: Workshop, nickname: str = "") -> Participant:
         participant = Participant(new_id(), workshop.id, clean_nickname(nickname), time.time())
         await self._write(lambda conn: repository.insert_participant(conn, participant))
@@ -191,24 +194,26 @@ class Service:
     async def export(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
         return await self.db.read(lambda conn: protocol.export_record(conn, workshop.id, names))
 
+    def export_now(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
+        """Blocking variant of :meth:`export`, for the command line."""
+        return self.db.read_now(lambda conn: protocol.export_record(conn, workshop.id, names))
+
     async def import_protocol(self, record: Any) -> Workshop:
         """A new workshop (new code, new trainer link) from a JSON protocol, all or nothing."""
+        # Checked off the writer thread: a large file must not hold up every room's writes.
+        restored = await asyncio.to_thread(self._prepared, record)
+        return await self._write(lambda conn: _store_imported(conn, restored))
+
+    def import_protocol_now(self, record: Any) -> Workshop:
+        """Blocking variant of :meth:`import_protocol`, for the command line."""
+        restored = self._prepared(record)
+        return self._write_now(lambda conn: _store_imported(conn, restored))
+
+    def _prepared(self, record: Any) -> protocol.Restored:
         try:
-            # Checked off the writer thread: a large file must not hold up every room's writes.
-            restored = await asyncio.to_thread(
-                protocol.prepare, record, self.settings.card_max_length
-            )
+            return protocol.prepare(record, self.settings.card_max_length)
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
-
-        def store(conn: sqlite3.Connection) -> Workshop:
-            try:
-                return protocol.store(conn, restored)
-            except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
-                problem = protocol.store_problem(error)
-                raise Refused("import_invalid", 422, problem=problem) from None
-
-        return await self._write(store)
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
@@ -287,6 +292,27 @@ class Service:
         return added[0]
 
 
+@contextlib.contextmanager
+def _refused_when_not_saved() -> Iterator[None]:
+    """SQLite's refusals as the user's: try again later, or a definitive no."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:  # disk full, read-only file, locked
+        log.error("could not save: %s", error)
+        raise Refused("could_not_save", 503) from error
+    except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
+        # Trying again cannot help: a definitive answer, never a 500.
+        log.error("could not save, constraint failed: %s", error)
+        raise Refused("save_conflict", 409) from error
+
+
+def _store_imported(conn: sqlite3.Connection, restored: protocol.Restored) -> Workshop:
+    try:
+        return protocol.store(conn, restored)
+    except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+        raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
+
+
 def _run(
     conn: sqlite3.Connection, workshop: Workshop, command: Command, participant_id: str | None
 ) -> _Written:
@@ -330,7 +356,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
         elif isinstance(change, Cluster):
             regions.add(live_mod.WALL)
         elif isinstance(change, Deleted):
-            if change.table == "steps":
+            if change.kind is Step:
                 regions.add(live_mod.AGENDA)
             else:
                 regions.add(live_mod.WALL)
