@@ -185,7 +185,9 @@ def import_protocol(settings: Settings, path: Path) -> int:
         return 1
     finally:
         service.close()
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    # The trainer opens it on this machine first: 0.0.0.0 is no address a browser opens.
+    host = "127.0.0.1" if listens_everywhere(settings.host) else settings.host
+    base = settings.public_url or base_url(host, settings.port)
     print(f"imported as {workshop.code}: {base}/w/{workshop.code}/trainer?token={token}")
     return 0
 

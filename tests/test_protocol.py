@@ -484,6 +484,22 @@ async def test_the_cli_exports_and_imports(service, finished, settings, tmp_path
     assert "newer" in capsys.readouterr().err
 
 
+async def test_the_cli_imports_with_a_trainer_link_that_opens_on_this_laptop(
+    service, finished, settings, tmp_path, capsys, monkeypatch
+):
+    """Listening on every interface, the link is not http://0.0.0.0:… (no browser opens that)."""
+    out = tmp_path / "p.json"
+    service.close()
+    args = ["--data", str(settings.data_dir)]
+    assert cli(["export", finished.code, "--format", "json", "--output", str(out), *args]) == 0
+    monkeypatch.setenv("BOARD_HOST", "0.0.0.0")
+    monkeypatch.setenv("BOARD_PORT", "8123")
+    capsys.readouterr()
+    assert cli(["import", str(out), *args]) == 0
+    link = capsys.readouterr().out.split(": ", 1)[1]
+    assert link.startswith("http://127.0.0.1:8123/w/"), link
+
+
 def _count(service: Service, table: str) -> int:
     return int(
         service.db.read_now(lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
