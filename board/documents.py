@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from board import protocol, votes
+from board import i18n, protocol, votes
 from board.errors import Refused
 from board.i18n import decimal, language_context, text_in
 from board.settings import STATIC_DIR
@@ -78,6 +78,11 @@ class Document:
         return datetime.fromtimestamp(max(self.moments()))
 
     @property
+    def period(self) -> str:
+        """Day and time from first to last entry, as the language writes them."""
+        return i18n.period(self.start, self.end, self.lang)
+
+    @property
     def participants(self) -> int:
         return len(self.record["participants"])
 
@@ -133,8 +138,8 @@ def markdown(record: dict[str, Any], lang: str) -> str:
     t = language_context(lang)["t"]
     assert callable(t)
     out = [f"# {t('protocol')}: {md_escape(doc.title)}", ""]
-    out.append(f"- {t('date')}: {doc.start:%d.%m.%Y}, {doc.start:%H:%M}–{doc.end:%H:%M}")
-    out += [f"- {t('participants_count')}: {doc.participants}", "", f"## {t('agenda')}", ""]
+    out.append(f"- {t('date')}: {doc.period}")
+    out += [f"- {t('participants_count', n=doc.participants)}", "", f"## {t('agenda')}", ""]
     out += [
         f"{i}. {t('kind_' + s.step.kind)}: {md_escape(s.step.prompt(lang))}"
         for i, s in enumerate(doc.steps, 1)
@@ -175,7 +180,7 @@ def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
         yield from _md_table([t("option"), t("count")], zip(labels, result.counts, strict=True))
         yield ""
         yield (
-            f"n = {result.n}, {t('median')} {decimal(result.median, lang)}, "
+            f"n = {i18n.number(result.n, lang)}, {t('median')} {decimal(result.median, lang)}, "
             f"{t('mean')} {decimal(result.mean, lang)}"
         )
     elif step.kind == "grid":

@@ -27,7 +27,7 @@ from board.changes import Deleted
 from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.hub import Hub, create_hub
-from board.i18n import decimal, text_in
+from board.i18n import decimal, number, text_in
 from board.notices import Notice, NoticeBus, create_notice_bus
 from board.pairs import Person
 from board.presence import MemoryPresence, Presence
@@ -75,6 +75,7 @@ def make_templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["decimal"] = decimal
+    env.filters["number"] = number
     env.filters["text_in"] = text_in
     env.filters["kind_label"] = lambda kind, t: t(f"kind_{kind}")
     return env

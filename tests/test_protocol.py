@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
@@ -219,6 +220,23 @@ async def test_markdown_lists_clusters_and_tables(service, finished):
     assert "- Freundlichkeit am Telefon — Gelb" in text
     assert "\\<script\\>" in text and "<script>" not in text
     assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
+
+
+async def test_the_protocol_writes_dates_counts_and_means_the_language_s_way(service, finished):
+    record = await service.export(finished)
+    day = datetime.fromtimestamp(finished.created_at)
+    german = documents.render(record, "md", "de", service.templates).decode()
+    english = documents.render(record, "md", "en", service.templates).decode()
+    page = documents.render(record, "html", "en", service.templates).decode()
+    # four people voted 1, 2, 3 and 1 on the scale: median 1.5, mean 1.75
+    assert "Median 1,5, Mittelwert 1,8" in german
+    assert "Median 1.5, Mean 1.8" in english
+    assert f"- Datum: {day:%d.%m.%Y}, " in german
+    for text in (english, page):
+        assert f"{day:%d.%m.%Y}" not in text
+        assert f"{day:%b} {day.day}, {day.year}" in text  # "Mar 5, 2026"
+    assert "- 4 Teilnehmende" in german and "- 4 participants" in english
+    assert "4 participants" in page and "1 dot each" in page
 
 
 async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
