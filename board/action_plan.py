@@ -76,4 +76,4 @@ def edit(
 
 
 def remove(items: Sequence[ActionItem], item_id: str) -> list[Deleted]:
-    return [Deleted("action_items", _item(items, item_id).id)]
+    return [Deleted(ActionItem, _item(items, item_id).id)]

@@ -16,8 +16,6 @@ from board.workshops import Workshop
 
 MAX_STEPS = 60
 MAX_TIMER_SECONDS = 4 * 60 * 60
-# What belongs to a step and goes with it when the step is removed.
-STEP_TABLES = ("cards", "clusters", "votes", "action_items", "pair_people")
 
 
 def steps_from(
@@ -70,7 +68,7 @@ def remove_step(
     order = ordered(steps)
     if len(order) == 1:
         raise Refused("last_step", 409)
-    changes: list[Step | Workshop | Deleted] = [Deleted("steps", step.id)]
+    changes: list[Step | Workshop | Deleted] = [Deleted(Step, step.id)]
     if workshop.active_step_id == step.id:
         index = order.index(step)
         neighbour = order[index + 1] if index + 1 < len(order) else order[index - 1]

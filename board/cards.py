@@ -225,7 +225,7 @@ def delete_own_card(wall: Wall, participant_id: str, card_id: str) -> list[Chang
 
 def _delete(wall: Wall, card: Card) -> list[Change]:
     # Cards stacked under a deleted card take its place rather than vanish.
-    changes: list[Change] = [Deleted("cards", card.id)]
+    changes: list[Change] = [Deleted(Card, card.id)]
     under = wall.stacked_under(card.id)
     if under:
         top, rest = under[0], under[1:]
@@ -321,7 +321,7 @@ def merge_clusters(wall: Wall, source_id: str, target_id: str) -> list[Change]:
         replace(card, cluster_id=target.id, position=start + i)
         for i, card in enumerate(wall.in_cluster(source.id))
     ]
-    changes.append(Deleted("clusters", source.id))
+    changes.append(Deleted(Cluster, source.id))
     return changes
 
 
@@ -333,5 +333,5 @@ def dissolve_cluster(wall: Wall, cluster_id: str) -> list[Change]:
         replace(card, cluster_id=None, position=start + i)
         for i, card in enumerate(wall.in_cluster(cluster.id))
     ]
-    changes.append(Deleted("clusters", cluster.id))
+    changes.append(Deleted(Cluster, cluster.id))
     return changes

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from board import documents, protocol, repository, server_logs
+from board import documents, server_logs
 from board.addresses import (
     PROBES,
     Probe,
@@ -24,6 +23,7 @@ from board.addresses import (
 )
 from board.errors import Refused
 from board.exercises import load_library
+from board.i18n import translate
 from board.service import Service
 from board.settings import SettingError, Settings
 from board.workshops import normalise_code
@@ -147,20 +147,17 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def export_protocol(settings: Settings, args: argparse.Namespace) -> int:
+    code = normalise_code(args.code)
+    if code is None:
+        print(f"board: {args.code!r} is not a join code", file=sys.stderr)
+        return 2
     service = Service(settings)
     try:
-        code = normalise_code(args.code)
-        if code is None:
-            print(f"board: {args.code!r} is not a join code", file=sys.stderr)
-            return 2
         try:
-            workshop = service.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
-        except Refused:
+            record = service.export_now(service.workshop_now(code), args.names)
+        except Refused:  # no such workshop
             print(f"board: there is no workshop {code} in {settings.data_dir}", file=sys.stderr)
             return 1
-        record = service.db.read_now(
-            lambda conn: protocol.export_record(conn, workshop.id, args.names)
-        )
         body = documents.render(record, args.format, args.lang, service.templates)
     finally:
         service.close()
@@ -180,19 +177,17 @@ def import_protocol(settings: Settings, path: Path) -> int:
         return 1
     service = Service(settings)
     try:
-        limit = settings.card_max_length
-        workshop = service.db.write_now(lambda conn: protocol.import_record(conn, record, limit))
+        # The web's way in: the same checks, the same one transaction.
+        workshop = service.import_protocol_now(record)
         token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
-    except protocol.ProtocolError as error:
-        print(f"board: {path}: import refused, nothing was created: {error}", file=sys.stderr)
-        return 1
-    except (sqlite3.IntegrityError, UnicodeError) as error:
-        problem = protocol.store_problem(error)
-        print(f"board: {path}: import refused, nothing was created: {problem}", file=sys.stderr)
+    except Refused as refused:
+        print(f"board: {path}: {translate('en', refused.key, **refused.params)}", file=sys.stderr)
         return 1
     finally:
         service.close()
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    # The trainer opens it on this machine first: 0.0.0.0 is no address a browser opens.
+    host = "127.0.0.1" if listens_everywhere(settings.host) else settings.host
+    base = settings.public_url or base_url(host, settings.port)
     print(f"imported as {workshop.code}: {base}/w/{workshop.code}/trainer?token={token}")
     return 0
 

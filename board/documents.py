@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from board import protocol
+from board import i18n, protocol
 from board.errors import Refused
 from board.i18n import language_context
 from board.markup import md_escape
@@ -79,6 +79,11 @@ class Document:
         return datetime.fromtimestamp(max(self.moments()))
 
     @property
+    def period(self) -> str:
+        """Day and time from first to last entry, as the language writes them."""
+        return i18n.period(self.start, self.end, self.lang)
+
+    @property
     def participants(self) -> int:
         return len(self.record["participants"])
 
@@ -124,8 +129,8 @@ def markdown(record: dict[str, Any], lang: str) -> str:
     t = language_context(lang)["t"]
     assert callable(t)
     out = [f"# {t('protocol')}: {md_escape(doc.title)}", ""]
-    out.append(f"- {t('date')}: {doc.start:%d.%m.%Y}, {doc.start:%H:%M}–{doc.end:%H:%M}")
-    out += [f"- {t('participants_count')}: {doc.participants}", "", f"## {t('agenda')}", ""]
+    out.append(f"- {t('date')}: {doc.period}")
+    out += [f"- {t('participants_count', n=doc.participants)}", "", f"## {t('agenda')}", ""]
     out += [
         f"{i}. {t('kind_' + s.step.kind)}: {md_escape(s.step.prompt(lang))}"
         for i, s in enumerate(doc.steps, 1)

@@ -8,8 +8,9 @@ phone can neither slow the room nor grow the server's memory. It reconnects
 and catches up with a full render.
 
 :class:`Hub` is the interface; :class:`MemoryHub` is the in-process backend.
-A backend for several processes only has to carry ``publish`` between them
-and hand what arrives to :meth:`LocalFanout.deliver`.
+Frames stay in the process that rendered them: what crosses between processes
+is the change notice (board/notices.py), and each process renders for its own
+sockets.
 """
 
 from __future__ import annotations

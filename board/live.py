@@ -1,16 +1,20 @@
-"""From committed changes to frames on sockets: render once per audience, coalesce bursts.
+"""From change notices to frames on sockets: render once per audience, coalesce bursts.
 
-After a command commits, the web edge tells :class:`Live` which *regions* of
-the workshop changed (the step, the wall, who is connected, a participant's
-own cards). The first change is rendered at once; changes arriving while a
-render is under way are merged and rendered together one tick later, so a
-burst of a hundred cards becomes a few frames, not a hundred per socket.
+After a command commits, the service publishes a notice (board/notices.py) of
+which *regions* of the workshop changed (the step, the wall, who is connected,
+a participant's own cards). Every process's :class:`Live` hears it — the one
+that made the change too — and renders for the sockets of this process. The
+first change is rendered at once; changes arriving while a render is under way
+are merged and rendered together one tick later, so a burst of a hundred cards
+becomes a few frames, not a hundred per socket.
 
-Each frame is rendered once per audience that has a socket, and the same
-string is published to all of them. What an audience may see is decided before
-any template runs: :meth:`Live.context` renders from ``Snapshot.for_audience``,
-the snapshot cut to that audience (see board.snapshot), so board and phone
-templates never receive hidden card texts, hidden votes or other people's ids.
+Each frame is rendered once per audience that has a socket here, and the same
+string is published to all of them through the local hub. What an audience may
+see is decided before any template runs: :meth:`Live.context` renders from
+``Snapshot.for_audience``, the snapshot cut to that audience (see
+board.snapshot), so board and phone templates never receive hidden card texts,
+hidden votes or other people's ids. A gap in a workshop's sequence numbers (a
+lost notice) is filled from the change log before rendering.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,8 @@ import jinja2
 from board import repository, snapshot
 from board.hub import Frame, Hub
 from board.i18n import language_context, translate
+from board.notices import Notice, NoticeBus
+from board.presence import Presence
 from board.snapshot import Snapshot
 from board.storage import Database
 
@@ -37,6 +42,8 @@ STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agen
 ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
+# The workshop was deleted: every screen says so and its socket closes for good.
+ENDED = "ended"
 EVERYONE = "*"  # in ``people``: every participant's own view changed
 # A full render serves every socket of its audience asking within this time at the
 # same seq (resyncs, reconnects): a render has no more in it than seq says, except
@@ -90,6 +97,8 @@ class _FullRender:
 class _Pending:
     regions: set[str] = field(default_factory=set)
     people: set[str] = field(default_factory=set)
+    # Catch up from the change log on what came after this seq (notices were lost).
+    since: int | None = None
     task: asyncio.Task[None] | None = None
 
 
@@ -101,54 +110,109 @@ class Live:
         templates: jinja2.Environment,
         tick_seconds: float,
         card_max_length: int,
+        notices: NoticeBus,
+        presence: Presence,
     ) -> None:
         self.db = db
         self.hub = hub
         self.templates = templates
         self.tick = tick_seconds
         self.card_max_length = card_max_length
+        self.notices = notices
+        self.presence = presence
         self._pending: dict[str, _Pending] = {}
-        self._present: dict[str, Counter[str]] = {}
+        # The last seq heard of, per workshop with sockets here: a notice beyond the next
+        # one means notices were lost in between.
+        self._seen: dict[str, int] = {}
+        self._ending: set[asyncio.Task[None]] = set()
+        self._stop_listening: Callable[[], None] | None = None
         self._wakeups: dict[str, asyncio.TimerHandle] = {}
         self._full: dict[tuple[str, str, str, int], _FullRender] = {}
 
+    # -- notices --------------------------------------------------------
+    def listen(self) -> None:
+        """Hear every notice from now on, on the running event loop (once is enough)."""
+        if self._stop_listening is None:
+            self._stop_listening = self.notices.listen(self.heard)
+
+    def close(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+
+    def announce(self, notice: Notice) -> None:
+        """Tell every process (this one too, by the same path) what changed."""
+        # An app run without its lifespan (an in-process test client) starts here.
+        self.listen()
+        self.notices.publish(notice)
+
+    def heard(self, notice: Notice) -> None:
+        """A notice from the bus: render what changed for this process's sockets."""
+        workshop_id = notice.workshop_id
+        if ENDED in notice.regions:
+            self._end(workshop_id)
+            return
+        if not self.hub.audiences(workshop_id):
+            self._seen.pop(workshop_id, None)  # nobody here: nothing to render or follow
+            return
+        since = None
+        if notice.seq is not None:
+            seen = self._seen.get(workshop_id)
+            if seen is not None and notice.seq <= seen:
+                return  # already rendered: a catch-up read it from the change log
+            if seen is not None and notice.seq > seen + 1:
+                since = seen
+            self._seen[workshop_id] = notice.seq
+        self.changed(workshop_id, notice.regions, notice.people, since)
+
+    def watch(self, workshop_id: str, seq: int) -> None:
+        """A socket here follows the workshop from ``seq`` on (its first render is as new)."""
+        self._seen.setdefault(workshop_id, seq)
+
     # -- presence -------------------------------------------------------
     def present(self, workshop_id: str) -> int:
-        return len(self._present.get(workshop_id, ()))
+        return self.presence.count(workshop_id)
 
     def arrived(self, workshop_id: str, participant_id: str) -> None:
-        self._present.setdefault(workshop_id, Counter())[participant_id] += 1
-        self.changed(workshop_id, {PRESENCE})
+        self.presence.arrived(workshop_id, participant_id)
+        self.announce(Notice(workshop_id, None, frozenset({PRESENCE})))
 
     def left(self, workshop_id: str, participant_id: str) -> None:
-        counter = self._present.get(workshop_id)
-        if counter is None:
-            return
-        counter[participant_id] -= 1
-        if counter[participant_id] <= 0:
-            del counter[participant_id]
-        if not counter:
-            del self._present[workshop_id]
-        self.changed(workshop_id, {PRESENCE})
+        self.presence.left(workshop_id, participant_id)
+        self.announce(Notice(workshop_id, None, frozenset({PRESENCE})))
 
     # -- changes --------------------------------------------------------
-    def changed(self, workshop_id: str, regions: Iterable[str], people: Iterable[str] = ()) -> None:
+    def changed(
+        self,
+        workshop_id: str,
+        regions: Iterable[str],
+        people: Iterable[str] = (),
+        since: int | None = None,
+    ) -> None:
+        """Render these regions (and these people's own sections) soon, with others."""
         pending = self._pending.setdefault(workshop_id, _Pending())
         pending.regions.update(regions)
         pending.people.update(p for p in people if p)
+        if since is not None:
+            pending.since = since if pending.since is None else min(pending.since, since)
         if pending.task is None or pending.task.done():
             pending.task = asyncio.create_task(self._run(workshop_id, pending))
 
     async def settled(self) -> None:
         """Wait until every pending change has been published (for tests and shutdown)."""
-        while tasks := [p.task for p in self._pending.values() if p.task and not p.task.done()]:
+        while tasks := [
+            *(p.task for p in self._pending.values() if p.task and not p.task.done()),
+            *(t for t in self._ending if not t.done()),
+        ]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, workshop_id: str, pending: _Pending) -> None:
         while pending.regions or pending.people:
-            regions, people = pending.regions, pending.people
-            pending.regions, pending.people = set(), set()
+            regions, people, since = pending.regions, pending.people, pending.since
+            pending.regions, pending.people, pending.since = set(), set(), None
             try:
+                if since is not None:
+                    await self._catch_up(workshop_id, since, regions, people)
                 await self._flush(workshop_id, regions, people)
             except Exception:  # a failed render must not stop later updates
                 log.exception("could not publish changes of workshop %s", workshop_id)
@@ -194,10 +258,39 @@ class Live:
             if count % 100 == 0:
                 await asyncio.sleep(0)
 
+    async def _catch_up(
+        self, workshop_id: str, since: int, regions: set[str], people: set[str]
+    ) -> None:
+        """Add what the writes after ``since`` changed, from the change log; when it no
+        longer reaches back that far, everything."""
+        logged = await self.db.read(lambda conn: repository.changes_since(conn, workshop_id, since))
+        if not logged or logged[0][0] != since + 1:
+            log.info(
+                "workshop %s: change log pruned past seq %d, rendering all", workshop_id, since
+            )
+            regions.update(ALL_REGIONS)
+            people.add(EVERYONE)
+            return
+        for _, logged_regions, logged_people in logged:
+            regions.update(logged_regions)
+            people.update(logged_people)
+
+    def _end(self, workshop_id: str) -> None:
+        pending = self._pending.pop(workshop_id, None)
+        if pending is not None:  # nothing left to render of it
+            pending.regions.clear()
+            pending.people.clear()
+        self._seen.pop(workshop_id, None)
+        wakeup = self._wakeups.pop(workshop_id, None)
+        if wakeup is not None:
+            wakeup.cancel()
+        task = asyncio.ensure_future(self.ended(workshop_id))
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
+
     async def ended(self, workshop_id: str) -> None:
         """The workshop was deleted: every screen of it shows so, then its socket closes.
         (A phone's socket belongs to its role's audience too: one frame each.)"""
-        self._pending.pop(workshop_id, None)
         for name in sorted(self.hub.audiences(workshop_id)):
             role, _, lang = name.partition("/")
             if role not in PARTIALS:  # a phone's own section: the phone audience has it

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,33 @@ def address_key(host: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+class Limit(Protocol):
+    """So many actions per key (a participant, an address) in a while.
+
+    :class:`RateLimit` keeps its buckets in this process; a shared backend would keep
+    them where every process of the room counts."""
+
+    def allow(self, key: str, cost: float = 1.0) -> bool:
+        """Spend ``cost`` of ``key``'s allowance, or say no (spending nothing)."""
+        ...
+
+    def wait_seconds(self, key: str, cost: float = 1.0) -> int:
+        """Whole seconds until ``key`` may spend ``cost`` again (0: now)."""
+        ...
+
+
+class Guard(Protocol):
+    """Back-off on wrong join codes per address (:class:`JoinGuard` in this process)."""
+
+    def wait_seconds(self, address: str) -> int:
+        """Seconds this address must still wait before guessing again (0: go ahead)."""
+        ...
+
+    async def failed_guess(self, address: str) -> int:
+        """Count a wrong code; the seconds the address must wait (0: answer "unknown")."""
+        ...
 
 
 @dataclass

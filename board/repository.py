@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from board.action_plan import ActionItem
-from board.agenda import STEP_TABLES
 from board.cards import COLOURS, Card, Cluster, Wall
 from board.changes import Deleted
 from board.errors import Refused
@@ -27,6 +26,16 @@ _TABLES: dict[type, tuple[str, str | tuple[str, str]]] = {
     ActionItem: ("action_items", "id"),
     Person: ("pair_people", ("step_id", "participant_id")),
 }
+# What a deletion of each kind of thing removes (Deleted names the domain class).
+_DELETABLE: dict[type, str] = {
+    Card: "cards",
+    Cluster: "clusters",
+    Vote: "votes",
+    ActionItem: "action_items",
+    Step: "steps",
+}
+# What belongs to a step and goes with it when the step is removed.
+_ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people")
 
 
 def _workshop(row: sqlite3.Row | None) -> Workshop:
@@ -68,6 +77,12 @@ def rename_participant(conn: sqlite3.Connection, participant: Participant) -> No
 def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
     row = conn.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
     return None if row is None else Participant(**dict(row))
+
+
+def participants(conn: sqlite3.Connection, workshop_id: str) -> list[Participant]:
+    """Everyone who joined the workshop, in the order they joined."""
+    sql = "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid"
+    return [Participant(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
 
 
 def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
@@ -184,12 +199,13 @@ def _upsert(
 
 
 def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
-    if change.table == "clusters":
+    table = _DELETABLE[change.kind]
+    if change.kind is Cluster:
         conn.execute("UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,))
-    if change.table == "steps":
-        for table in STEP_TABLES:
-            conn.execute(f"DELETE FROM [{table}] WHERE step_id = ?", (change.id,))
-    conn.execute(f"DELETE FROM [{change.table}] WHERE id = ?", (change.id,))
+    if change.kind is Step:
+        for on_the_step in _ON_A_STEP:
+            conn.execute(f"DELETE FROM [{on_the_step}] WHERE step_id = ?", (change.id,))
+    conn.execute(f"DELETE FROM [{table}] WHERE id = ?", (change.id,))
 
 
 def votes(conn: sqlite3.Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
@@ -224,12 +240,52 @@ def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
     return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])
 
 
+# Change-log rows kept per workshop: enough for a process that missed a few notices;
+# one that missed more renders everything afresh. Pruned every CHANGE_LOG_PRUNE_EVERY
+# writes, by the primary key: a few rows' work, not one per write.
+CHANGE_LOG_KEPT = 500
+CHANGE_LOG_PRUNE_EVERY = 100
+
+
+def log_change(
+    conn: sqlite3.Connection,
+    workshop_id: str,
+    seq: int,
+    regions: Iterable[str],
+    people: Iterable[str],
+    now: float,
+) -> None:
+    """Note what the write with sequence number ``seq`` changed (in its transaction)."""
+    conn.execute(
+        "INSERT INTO change_log (workshop_id, seq, regions, people, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (workshop_id, seq, json.dumps(sorted(regions)), json.dumps(sorted(people)), now),
+    )
+    if seq % CHANGE_LOG_PRUNE_EVERY == 0:
+        conn.execute(
+            "DELETE FROM change_log WHERE workshop_id = ? AND seq <= ?",
+            (workshop_id, seq - CHANGE_LOG_KEPT),
+        )
+
+
+def changes_since(
+    conn: sqlite3.Connection, workshop_id: str, seq: int
+) -> list[tuple[int, list[str], list[str]]]:
+    """The logged writes after ``seq``, oldest first: (seq, regions, people)."""
+    sql = "SELECT seq, regions, people FROM change_log WHERE workshop_id = ? AND seq > ?"
+    return [
+        (int(row[0]), json.loads(row[1]), json.loads(row[2]))
+        for row in conn.execute(sql + " ORDER BY seq", (workshop_id, seq))
+    ]
+
+
 def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
+    conn.execute("DELETE FROM change_log WHERE workshop_id = ?", (workshop_id,))
     step_ids = [
         row[0] for row in conn.execute("SELECT id FROM steps WHERE workshop_id = ?", (workshop_id,))
     ]
     for step_id in step_ids:
-        _delete(conn, Deleted("steps", step_id))
+        _delete(conn, Deleted(Step, step_id))
     conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 

@@ -1,16 +1,19 @@
 """The application core: one write path from a command to the sockets.
 
-command → domain (pure) → one SQLite transaction → sequence number → live
-fan-out. Routes and sockets call these methods and nothing else writes.
+command → domain (pure) → one SQLite transaction (the change, the sequence
+number, a change-log row) → after the commit a change notice to every process
+(board/notices.py) → each renders for its own sockets (board/live.py). Routes
+and sockets call these methods and nothing else writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -24,9 +27,11 @@ from board.changes import Deleted
 from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.hub import Hub, create_hub
-from board.i18n import decimal, text_in
+from board.i18n import decimal, number, text_in
+from board.notices import Notice, NoticeBus, create_notice_bus
 from board.pairs import Person
-from board.ratelimit import JoinGuard, RateLimit
+from board.presence import MemoryPresence, Presence
+from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
 from board.repository import Change
 from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
@@ -71,13 +76,22 @@ def make_templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["decimal"] = decimal
+    env.filters["number"] = number
     env.filters["text_in"] = text_in
     env.filters["kind_label"] = lambda kind, t: t(f"kind_{kind}")
     return env
 
 
 class Service:
-    def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub | None = None,
+        notices: NoticeBus | None = None,
+        presence: Presence | None = None,
+    ) -> None:
+        """The service of one process; ``notices`` and ``presence`` are shared with the
+        other processes of the same data folder (in memory by default: this one only)."""
         self.settings = settings
         self.db = Database(settings.db_path)
         self.tokens = Tokens(
@@ -87,32 +101,37 @@ class Service:
         self.hub = hub or create_hub()
         self.templates = make_templates()
         self.live = live_mod.Live(
-            self.db, self.hub, self.templates, settings.tick_ms / 1000, settings.card_max_length
+            self.db,
+            self.hub,
+            self.templates,
+            settings.tick_ms / 1000,
+            settings.card_max_length,
+            notices or create_notice_bus(),
+            presence or MemoryPresence(),
         )
-        self.card_limit = RateLimit(settings.cards_per_minute)
-        self.request_limit = RateLimit(settings.requests_per_minute)
-        self.join_guard = JoinGuard(free=settings.join_failures_free)
+        self.card_limit: Limit = RateLimit(settings.cards_per_minute)
+        self.request_limit: Limit = RateLimit(settings.requests_per_minute)
+        self.join_guard: Guard = JoinGuard(free=settings.join_failures_free)
         # Expensive anonymous requests, per address.
-        self.resync_limit = RateLimit(settings.resyncs_per_minute)
-        self.workshop_limit = RateLimit.per_hour(settings.workshops_per_hour)
-        self.import_limit = RateLimit.per_hour(settings.imports_per_hour)
+        self.resync_limit: Limit = RateLimit(settings.resyncs_per_minute)
+        self.workshop_limit: Limit = RateLimit.per_hour(settings.workshops_per_hour)
+        self.import_limit: Limit = RateLimit.per_hour(settings.imports_per_hour)
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)
 
     def close(self) -> None:
+        self.live.close()
         self.db.close()
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        try:
+        with _refused_when_not_saved():
             return await self.db.write(fn)
-        except sqlite3.OperationalError as error:  # disk full, read-only file, locked
-            log.error("could not save: %s", error)
-            raise Refused("could_not_save", 503) from error
-        except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
-            # Trying again cannot help: a definitive answer, never a 500.
-            log.error("could not save, constraint failed: %s", error)
-            raise Refused("save_conflict", 409) from error
+
+    def _write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking variant of :meth:`_write`, for the command line."""
+        with _refused_when_not_saved():
+            return self.db.write_now(fn)
 
     # -- workshops and people ---------------------------------------------
     def exercises(self, keys: Sequence[str]) -> list[Exercise]:
@@ -152,10 +171,14 @@ class Service:
     async def workshop(self, code: str) -> Workshop:
         return await self.db.read(lambda conn: repository.workshop_by_code(conn, code))
 
+    def workshop_now(self, code: str) -> Workshop:
+        """Blocking variant of :meth:`workshop`, for the command line."""
+        return self.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
+
     async def join(self, workshop: Workshop, nickname: str = "") -> Participant:
         participant = Participant(new_id(), workshop.id, clean_nickname(nickname), time.time())
         await self._write(lambda conn: repository.insert_participant(conn, participant))
-        self.live.changed(workshop.id, {live_mod.PRESENCE})
+        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.PRESENCE})))
         return participant
 
     async def participant(self, participant_id: str) -> Participant | None:
@@ -173,30 +196,32 @@ class Service:
     async def export(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
         return await self.db.read(lambda conn: protocol.export_record(conn, workshop.id, names))
 
+    def export_now(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
+        """Blocking variant of :meth:`export`, for the command line."""
+        return self.db.read_now(lambda conn: protocol.export_record(conn, workshop.id, names))
+
     async def import_protocol(self, record: Any) -> Workshop:
         """A new workshop (new code, new trainer link) from a JSON protocol, all or nothing."""
+        # Checked off the writer thread: a large file must not hold up every room's writes.
+        restored = await asyncio.to_thread(self._prepared, record)
+        return await self._write(lambda conn: _store_imported(conn, restored))
+
+    def import_protocol_now(self, record: Any) -> Workshop:
+        """Blocking variant of :meth:`import_protocol`, for the command line."""
+        restored = self._prepared(record)
+        return self._write_now(lambda conn: _store_imported(conn, restored))
+
+    def _prepared(self, record: Any) -> protocol.Restored:
         try:
-            # Checked off the writer thread: a large file must not hold up every room's writes.
-            restored = await asyncio.to_thread(
-                protocol.prepare, record, self.settings.card_max_length
-            )
+            return protocol.prepare(record, self.settings.card_max_length)
         except protocol.ProtocolError as error:
             raise Refused("import_invalid", 422, problem=str(error)) from None
-
-        def store(conn: sqlite3.Connection) -> Workshop:
-            try:
-                return protocol.store(conn, restored)
-            except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
-                problem = protocol.store_problem(error)
-                raise Refused("import_invalid", 422, problem=problem) from None
-
-        return await self._write(store)
 
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
-        # Every open screen says so at once and closes for good (no reconnect).
-        await self.live.ended(workshop.id)
+        # Every open screen, in every process, says so at once and closes for good.
+        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.ENDED})))
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""
@@ -221,7 +246,8 @@ class Service:
     ) -> Outcome:
         outcome, regions, people = await self._write(run)
         if outcome.changes:
-            self.live.changed(workshop.id, regions, people)
+            notice = Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people))
+            self.live.announce(notice)
         return outcome
 
     async def on_wall(
@@ -305,6 +331,27 @@ def _card_wall(snap: Snapshot) -> cards.Wall:
     return snap.wall
 
 
+@contextlib.contextmanager
+def _refused_when_not_saved() -> Iterator[None]:
+    """SQLite's refusals as the user's: try again later, or a definitive no."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:  # disk full, read-only file, locked
+        log.error("could not save: %s", error)
+        raise Refused("could_not_save", 503) from error
+    except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
+        # Trying again cannot help: a definitive answer, never a 500.
+        log.error("could not save, constraint failed: %s", error)
+        raise Refused("save_conflict", 409) from error
+
+
+def _store_imported(conn: sqlite3.Connection, restored: protocol.Restored) -> Workshop:
+    try:
+        return protocol.store(conn, restored)
+    except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+        raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
+
+
 def _run(
     conn: sqlite3.Connection, workshop: Workshop, command: Command, participant_id: str | None
 ) -> _Written:
@@ -315,6 +362,8 @@ def _run(
     regions, people = _affected(snap, changes)
     # The acting phone gets its own view in the HTTP answer: no second render.
     people.discard(participant_id or "")
+    if changes:  # what a process that missed the notice reads to catch up
+        repository.log_change(conn, workshop.id, seq, regions, people, time.time())
     return Outcome(seq, changes), regions, people
 
 
@@ -346,7 +395,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
         elif isinstance(change, Cluster):
             regions.add(live_mod.WALL)
         elif isinstance(change, Deleted):
-            if change.table == "steps":
+            if change.kind is Step:
                 regions.add(live_mod.AGENDA)
             else:
                 regions.add(live_mod.WALL)

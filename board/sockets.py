@@ -61,6 +61,7 @@ async def endpoint(ws: WebSocket) -> None:
     if participant_id is not None:
         audiences.add(live.audience("mine", lang, participant_id))
     subscription = service.hub.subscribe(workshop_id, frozenset(audiences))
+    service.live.watch(workshop_id, seq)
     if role == "trainer" and await _admit(ws, role) is None:
         # A new trainer link came between the check and the subscription: closing
         # the old consoles missed this one.

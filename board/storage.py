@@ -1,4 +1,4 @@
-"""SQLite storage: one file in WAL mode, versioned migrations, one owner of writes.
+"""SQLite storage: one file in WAL mode, sqlite-utils migrations, one owner of writes.
 
 Writes go through a single thread fed by a queue (the habit Datasette calls
 ``execute_write_fn``), so each command is one ``BEGIN IMMEDIATE`` transaction
@@ -13,10 +13,10 @@ import functools
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -155,7 +155,24 @@ def _m002_exercises(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises)
+def _m003_change_log(db: sqlite_utils.Database) -> None:
+    # One row per write, in its transaction: a process that missed a notice reads
+    # what changed since the last sequence number it saw (repository.changes_since).
+    db.table("change_log").create(
+        {"workshop_id": str, "seq": int, "regions": str, "people": str, "created_at": float},
+        pk=("workshop_id", "seq"),
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"regions", "people", "created_at"},
+    )
+
+
+# In order; each runs once per file, recorded by its function name in sqlite-utils'
+# own table (_sqlite_migrations), so a migration is never renamed once released.
+MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises, _m003_change_log)
+MIGRATION_SET = "board"
+# Before sqlite-utils kept the record, a table of our own numbered what had run:
+# version 1 was MIGRATIONS[0], version 2 MIGRATIONS[1].
+LEGACY_TABLE = "migrations"
 
 
 def connect(path: Path, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection:
@@ -176,25 +193,42 @@ def utils(conn: sqlite3.Connection) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def migration_set() -> sqlite_utils.Migrations:
+    """MIGRATIONS as a sqlite-utils migration set (built on each call: tests swap the tuple)."""
+    migrations = sqlite_utils.Migrations(MIGRATION_SET)
+    for migration in MIGRATIONS:
+        migrations()(migration)
+    return migrations
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this file has not seen yet; return the schema version."""
+    """Apply the migrations this file has not seen yet; return how many it has had.
+
+    sqlite-utils runs each pending one in its own transaction with the record of it."""
     db = utils(conn)
-    db.table("migrations").create(
-        {"version": int, "applied_at": float}, pk="version", if_not_exists=True
-    )
-    done = {row["version"] for row in db.table("migrations").rows}
-    for version, migration in enumerate(MIGRATIONS, start=1):
-        if version in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            migration(db)
-            db.table("migrations").insert({"version": version, "applied_at": time.time()})
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return len(MIGRATIONS)
+    migrations = migration_set()
+    with db.atomic():
+        _bridge_legacy_record(db, migrations)
+    migrations.apply(db)
+    return len(migrations.applied(db))
+
+
+def _bridge_legacy_record(db: sqlite_utils.Database, migrations: sqlite_utils.Migrations) -> None:
+    """Carry a data folder's old ``migrations`` table over to sqlite-utils' record, so
+    what ran then does not run again, and drop it (once: afterwards there is none)."""
+    legacy = db.table(LEGACY_TABLE)
+    if not legacy.exists():
+        return
+    migrations.ensure_migrations_table(db)
+    recorded = {applied.name for applied in migrations.applied(db)}
+    for row in legacy.rows_where(order_by="version"):
+        name = MIGRATIONS[row["version"] - 1].__name__
+        if name not in recorded:
+            when = datetime.fromtimestamp(row["applied_at"], UTC)
+            db.table(migrations.migrations_table).insert(
+                {"migration_set": MIGRATION_SET, "name": name, "applied_at": str(when)}
+            )
+    legacy.drop()
 
 
 class Database:

@@ -227,7 +227,7 @@ def dots_change(
     if current is None:
         return [Vote(new_id, step.id, participant_id, option_id, 1, None, None, None, now)]
     if on_option + delta == 0:
-        return [Deleted("votes", current.id)]
+        return [Deleted(Vote, current.id)]
     return [replace(current, value=on_option + delta)]
 
 

@@ -52,7 +52,7 @@ from board.errors import Refused
 from board.exercises import Exercise
 from board.i18n import LANGUAGES, translate
 from board.middleware import BodyTooLarge, GuardMiddleware
-from board.ratelimit import RateLimit
+from board.ratelimit import Limit
 from board.service import Service
 from board.settings import STATIC_DIR, Settings
 from board.snapshot import Snapshot
@@ -91,7 +91,7 @@ def _start_page(
     return response
 
 
-def _allow(request: Request, limit: RateLimit, key: str) -> None:
+def _allow(request: Request, limit: Limit, key: str) -> None:
     """Spend one of the address's tokens of ``limit``, or refuse with the wait."""
     address = address_of(request)
     if not limit.allow(address):
@@ -496,6 +496,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.live.listen()  # the change notices of every process, this one's too
         retention = None
         if settings.retention_days:
             retention = asyncio.create_task(_retention(service, settings.retention_days))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -78,10 +79,9 @@ class LiveServer:
         return self.url.replace("http://", "ws://")
 
 
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def serve(settings: Settings, service: Service) -> Iterator[LiveServer]:
     """A real uvicorn on port 0 in a thread, as deployed (no per-message deflate)."""
-    service = Service(settings)
     app = create_app(settings, service)
     config = uvicorn.Config(
         app,
@@ -104,7 +104,17 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
 
     wait_started()
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", service)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", service)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app of a fresh service on a real server."""
+    service = Service(settings)
+    with serve(settings, service) as server:
+        yield server
     service.close()

@@ -153,4 +153,4 @@ def test_editing_or_removing_an_unknown_action_is_refused() -> None:
 
 def test_removing_an_action_deletes_its_row() -> None:
     items = [an_item("a"), an_item("b", position=1)]
-    assert remove(items, "b") == [Deleted("action_items", "b")]
+    assert remove(items, "b") == [Deleted(ActionItem, "b")]

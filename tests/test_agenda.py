@@ -159,19 +159,19 @@ def test_moving_an_unknown_step_is_refused() -> None:
 
 def test_removing_a_step_that_is_not_on_the_board_deletes_only_it() -> None:
     agenda = an_agenda("a", "b", "c")
-    assert remove_step(a_workshop("a"), agenda, "b") == [Deleted("steps", "b")]
+    assert remove_step(a_workshop("a"), agenda, "b") == [Deleted(Step, "b")]
 
 
 def test_removing_the_step_on_the_board_shows_the_next_one() -> None:
     agenda = list(reversed(an_agenda("a", "b", "c")))  # order comes from positions
     changes = remove_step(a_workshop("b"), agenda, "b")
-    assert changes == [Deleted("steps", "b"), replace(a_workshop("b"), active_step_id="c")]
+    assert changes == [Deleted(Step, "b"), replace(a_workshop("b"), active_step_id="c")]
 
 
 def test_removing_the_last_step_while_it_is_on_the_board_goes_back_one() -> None:
     agenda = an_agenda("a", "b", "c")
     changes = remove_step(a_workshop("c"), agenda, "c")
-    assert changes == [Deleted("steps", "c"), replace(a_workshop("c"), active_step_id="b")]
+    assert changes == [Deleted(Step, "c"), replace(a_workshop("c"), active_step_id="b")]
 
 
 def test_the_only_step_stays() -> None:

@@ -98,7 +98,7 @@ def after(wall: Wall, changes: list[Change]) -> Wall:
     step = wall.step
     for change in changes:
         if isinstance(change, Deleted):
-            del (cards if change.table == "cards" else clusters)[change.id]
+            del (cards if change.kind is Card else clusters)[change.id]
         elif isinstance(change, Card):
             cards[change.id] = change
         elif isinstance(change, Cluster):
@@ -404,7 +404,7 @@ def test_a_card_that_is_gone_is_not_found() -> None:
 def test_a_participant_deletes_their_own_card() -> None:
     wall = a_wall(a_card("c1", by="anna"), a_card("c2", by="ben", position=1))
     changes = delete_own_card(wall, "anna", "c1")
-    assert changes == [Deleted("cards", "c1")]
+    assert changes == [Deleted(Card, "c1")]
     assert order(after(wall, changes), None) == ["c2"]
 
 
@@ -422,7 +422,7 @@ def test_deleting_the_top_of_a_stack_lets_the_next_card_take_its_place() -> None
     changes = delete_own_card(wall, "anna", "top")
     wall = after(wall, changes)
 
-    assert changes[0] == Deleted("cards", "top")
+    assert changes[0] == Deleted(Card, "top")
     assert order(wall, "k") == ["left", "dup-early", "right"]
     assert wall.card("dup-early").stacked_on is None
     assert wall.stacked_under("dup-early") == [wall.card("dup-late")]
@@ -705,7 +705,7 @@ def test_merging_appends_the_source_cards_in_order_and_removes_the_source() -> N
     changes = merge_clusters(wall, "k2", "k1")
     wall = after(wall, changes)
 
-    assert changes[-1] == Deleted("clusters", "k2")
+    assert changes[-1] == Deleted(Cluster, "k2")
     assert order(wall, "k1") == ["a", "b", "c", "d"]
     assert [c.id for c in wall.clusters] == ["k1"]
     assert wall.stacked_under("c") == [wall.card("dup")]
@@ -730,7 +730,7 @@ def test_dissolving_a_cluster_puts_its_cards_back_at_the_end_of_unsorted() -> No
     changes = dissolve_cluster(wall, "k")
     wall = after(wall, changes)
 
-    assert changes[-1] == Deleted("clusters", "k")
+    assert changes[-1] == Deleted(Cluster, "k")
     assert order(wall, None) == ["u1", "u2", "a", "b"]
     assert wall.clusters == ()
 

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from board.i18n import MESSAGES
+from board.i18n import MESSAGES, catalog
 from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
@@ -106,9 +106,10 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 MESSAGE_PATTERNS = {
     lang: [
-        _pattern(texts[lang])
-        for texts in MESSAGES.values()
+        _pattern(text)
+        for key, texts in MESSAGES.items()
         if texts[lang] != texts["de" if lang == "en" else "en"]
+        for text in catalog(lang).forms[key]  # "1 Sekunde" as well as "8 Sekunden"
     ]
     for lang in ("de", "en")
 }

@@ -1,14 +1,31 @@
-"""German by default, English on request; every text exists in both and fills the same gaps."""
+"""German by default, English on request; every text exists in both catalogs and fills the
+same gaps; one is singular, numbers and dates are written the language's way."""
 
 from __future__ import annotations
 
 import re
 import string
+from datetime import datetime
 
+import jinja2
 import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+from jinja2 import nodes
 
 from board.cards import COLOURS
-from board.i18n import DEFAULT, LANGUAGES, MESSAGES, choose_language, translate, translator
+from board.i18n import (
+    DEFAULT,
+    LANGUAGES,
+    MESSAGES,
+    catalog_path,
+    choose_language,
+    decimal,
+    number,
+    period,
+    translate,
+    translator,
+)
 from board.settings import ROOT, TEMPLATES_DIR
 
 
@@ -64,18 +81,66 @@ def test_a_language_the_browser_marks_not_acceptable_is_not_chosen() -> None:
     assert choose_language(None, "de;q=0, en;q=0.1") == "en"
 
 
-# -- the texts -----------------------------------------------------------------
+# -- the catalogs ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+def read_catalog(lang: str) -> Catalog:
+    """A catalog as Babel reads the file, not through the code under test."""
+    with catalog_path(lang).open("rb") as file:
+        return read_po(file, locale=lang)
+
+
+def forms(message: Message) -> list[str]:
+    return list(message.string) if message.pluralizable else [message.string]
+
+
+CATALOGS = {lang: read_catalog(lang) for lang in LANGUAGES}
+KEYS = sorted(MESSAGES)
+
+
+def test_there_is_a_catalog_for_every_language_and_german_is_the_default() -> None:
+    assert DEFAULT == "de" and DEFAULT in LANGUAGES
+    for lang, catalog in CATALOGS.items():
+        assert str(catalog.locale) == lang
+        assert len(catalog) > 200, lang
+
+
+def test_both_catalogs_hold_the_same_keys() -> None:
+    keys = {
+        lang: {message.id for message in catalog if message.id}
+        for lang, catalog in CATALOGS.items()
+    }
+    assert keys["de"] == keys["en"]
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_every_message_exists_in_german_and_english(key: str) -> None:
-    assert set(MESSAGES[key]) == set(LANGUAGES)
-    assert all(text.strip() for text in MESSAGES[key].values())
+    for lang, catalog in CATALOGS.items():
+        message = catalog.get(key)
+        assert message is not None, lang
+        assert not message.fuzzy, lang
+        assert all(text.strip() for text in forms(message)), lang
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+@pytest.mark.parametrize("key", KEYS)
 def test_german_and_english_fill_the_same_placeholders(key: str) -> None:
-    assert placeholders(MESSAGES[key]["de"]) == placeholders(MESSAGES[key]["en"])
+    # The general (last) form names every parameter; "1 Runde" may leave out the count.
+    general = {lang: forms(CATALOGS[lang][key]) for lang in LANGUAGES}
+    assert placeholders(general["de"][-1]) == placeholders(general["en"][-1])
+    for texts in general.values():
+        assert all(placeholders(text) <= placeholders(texts[-1]) for text in texts)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_plural_message_is_plural_in_both_languages_and_knows_what_it_counts(key: str) -> None:
+    plural = {lang: CATALOGS[lang][key].pluralizable for lang in LANGUAGES}
+    assert plural["de"] == plural["en"]
+    if plural["de"]:
+        for catalog in CATALOGS.values():
+            assert len(catalog[key].string) == catalog.num_plurals
+        # The count is n, or the message's only parameter.
+        named = placeholders(forms(CATALOGS["de"][key])[-1])
+        assert "n" in named or len(named) <= 1, named
 
 
 def test_a_message_is_filled_with_its_parameters() -> None:
@@ -88,7 +153,7 @@ def test_a_message_is_filled_with_its_parameters() -> None:
 
 
 def test_an_unknown_language_falls_back_to_german() -> None:
-    assert translate("fr", "join") == MESSAGES["join"]["de"]
+    assert translate("fr", "join") == MESSAGES["join"]["de"] == "Beitreten"
 
 
 def test_an_unknown_key_shows_the_key_rather_than_failing() -> None:
@@ -101,21 +166,109 @@ def test_a_translator_is_bound_to_one_language() -> None:
     assert t("card_too_many_lines", max=3) == "One idea per card: at most 3 lines."
 
 
+# -- plural forms, numbers and dates -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "key", "n", "expected"),
+    [
+        ("de", "cards_count", 1, "1 Karte"),
+        ("de", "cards_count", 2, "2 Karten"),
+        ("de", "cards_count", 0, "0 Karten"),
+        ("en", "cards_count", 1, "1 card"),
+        ("en", "cards_count", 2, "2 cards"),
+        ("de", "dots_each", 1, "1 Punkt pro Person"),
+        ("de", "dots_each", 3, "3 Punkte pro Person"),
+        ("en", "dots_each", 1, "1 dot each"),
+        ("de", "voters", 1, "1 teilnehmende Person"),
+        ("de", "voters", 12, "12 Teilnehmende"),
+        ("en", "voters", 1, "1 participant"),
+        ("en", "participants_count", 2, "2 participants"),
+        ("de", "cards_hidden_count", 1, "Karte verdeckt"),
+        ("de", "cards_hidden_count", 5, "Karten verdeckt"),
+    ],
+)
+def test_one_is_singular_and_more_are_plural(lang: str, key: str, n: int, expected: str) -> None:
+    assert translate(lang, key, n=n) == expected
+
+
+def test_a_refusal_counts_by_its_only_number() -> None:
+    # Refused("join_backoff", seconds=…) and Refused("option_full", max=…) name no n.
+    assert translate("de", "join_backoff", seconds=1).endswith("in 1 Sekunde wieder.")
+    assert translate("en", "join_backoff", seconds=1).endswith("try again in 1 second.")
+    assert translate("de", "option_full", max=1) == "Höchstens 1 Punkt pro Option."
+    assert translate("en", "option_full", max=2) == "At most 2 dots per option."
+
+
+def test_numbers_in_a_message_are_written_the_language_s_way() -> None:
+    assert translate("de", "card_too_long", max=1000).endswith("höchstens 1.000 Zeichen.")
+    assert translate("en", "card_too_long", max=1000).endswith("at most 1,000 characters.")
+    assert translate("de", "cards_count", n=1500) == "1.500 Karten"
+
+
+@pytest.mark.parametrize(
+    ("value", "de", "en"),
+    [(2.5, "2,5", "2.5"), (3.0, "3", "3"), (1.75, "1,8", "1.8"), (1234.5, "1.234,5", "1,234.5")],
+)
+def test_a_mean_is_written_the_language_s_way(value: float, de: str, en: str) -> None:
+    assert (decimal(value, "de"), decimal(value, "en")) == (de, en)
+
+
+def test_counts_are_written_the_language_s_way() -> None:
+    assert (number(12345, "de"), number(12345, "en"), number(7, "de")) == ("12.345", "12,345", "7")
+    assert number(None, "en") == decimal(None, "de") == "–"
+
+
+def test_a_period_is_written_in_the_language_s_date_format() -> None:
+    start, end = datetime(2026, 3, 5, 14, 0), datetime(2026, 3, 5, 16, 30)
+    german = period(start, end, "de")
+    english = period(start, end, "en")
+    assert german == "05.03.2026, 14:00–16:30"
+    assert "05.03.2026" not in english and "Mar 5, 2026" in english
+    assert "2:00" in english and "4:30" in english and "PM" in english
+    assert "06.03.2026" in period(start, datetime(2026, 3, 6, 9, 0), "de")  # across midnight
+
+
+# -- every text the code asks for ----------------------------------------------
+
+
 def test_every_refusal_in_the_code_has_a_message() -> None:
     # translate() shows an unknown key as it is, so a missing text would reach users.
     keys = set()
-    for path in (ROOT / "board").glob("*.py"):
+    for path in (ROOT / "board").rglob("*.py"):
         keys |= set(re.findall(r"Refused\(\s*\"(\w+)\"", path.read_text()))
     assert keys, "no refusals found: the pattern no longer matches the code"
     assert keys - set(MESSAGES) == set()
 
 
-def test_every_text_a_template_asks_for_exists() -> None:
-    keys = set()
+def template_calls() -> list[tuple[str, str, set[str]]]:
+    """Every t('key', …) in the templates: file, key, and the parameters it passes."""
+    env = jinja2.Environment()
+    found = []
     for path in TEMPLATES_DIR.rglob("*.html"):
-        keys |= set(re.findall(r"\bt\(\s*['\"](\w+)['\"]\s*[,)]", path.read_text()))
-    assert keys, "no t('...') calls found: the pattern no longer matches the templates"
-    assert keys - set(MESSAGES) == set()
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for call in tree.find_all(nodes.Call):
+            if isinstance(call.node, nodes.Name) and call.node.name == "t" and call.args:
+                key = call.args[0]
+                if isinstance(key, nodes.Const):
+                    found.append((path.name, str(key.value), {kw.key for kw in call.kwargs}))
+    return found
+
+
+def test_every_text_a_template_asks_for_exists() -> None:
+    calls = template_calls()
+    assert calls, "no t('...') calls found in the templates"
+    assert {key for _, key, _ in calls} - set(MESSAGES) == set()
+
+
+def test_a_template_gives_every_plural_message_its_count() -> None:
+    plural = {key for key in MESSAGES if CATALOGS["de"][key].pluralizable}
+    missing = [
+        (name, key)
+        for name, key, params in template_calls()
+        if key in plural and "n" not in params and len(params) != 1
+    ]
+    assert missing == []
 
 
 @pytest.mark.parametrize("colour", COLOURS)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from board.errors import Refused
-from board.hub import Frame
-from board.service import Service
+from board.hub import Frame, Subscription
+from board.notices import Notice
+from board.service import Command, Service
+from board.settings import Settings
+from tests.test_hub import drain
 
 
 @pytest.fixture
@@ -101,3 +106,80 @@ async def test_a_deleted_workshop_has_no_full_frame(service):
     await service.delete_workshop(workshop)
     with pytest.raises(Refused):
         await service.live.full_frame(workshop.id, "board", "de", None)
+
+
+# -- notices: what a process missed ------------------------------------------------
+
+
+@pytest.fixture
+def elsewhere(settings: Settings) -> Iterator[Service]:
+    """Another process on the same data folder whose notices never arrive here."""
+    other = Service(settings)
+    yield other
+    other.close()
+
+
+def board_socket(service: Service, workshop_id: str, seq: int) -> Subscription:
+    subscription = service.hub.subscribe(workshop_id, frozenset({"board/de"}))
+    service.live.watch(workshop_id, seq)
+    return subscription
+
+
+def retitled(title: str) -> Command:
+    return lambda snap: [replace(snap.workshop, title=title)]  # the step region only
+
+
+async def test_a_lost_notice_is_caught_up_from_the_change_log(service, elsewhere):
+    """A card written by another process whose notice got lost: the next notice here
+    shows a gap in the seq, and the board gets the wall as well as the new title."""
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    board = board_socket(service, workshop.id, workshop.seq)
+    await elsewhere.add_card(workshop, None, None, "Verlorene Nachricht", "yellow")
+
+    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert frame.seq == workshop.seq + 2
+    assert "Kundenbegeisterung 2026" in frame.text and "Verlorene Nachricht" in frame.text
+
+
+async def test_without_a_gap_only_the_regions_of_the_notice_are_rendered(service):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    board = board_socket(service, workshop.id, workshop.seq)
+
+    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert 'id="board-step"' in frame.text and 'id="board-wall"' not in frame.text
+
+
+async def test_a_notice_already_caught_up_on_is_not_rendered_again(service, renders):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    board_socket(service, workshop.id, workshop.seq + 1)
+    service.live.heard(Notice(workshop.id, workshop.seq + 1, frozenset({"wall"})))
+    await service.live.settled()
+    assert renders == []
+
+
+async def test_a_gap_the_change_log_no_longer_reaches_renders_everything(service, elsewhere):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    board = board_socket(service, workshop.id, workshop.seq)
+    await elsewhere.add_card(workshop, None, None, "Längst vergessen", "yellow")
+    await service.db.write(lambda conn: conn.execute("DELETE FROM change_log"))  # pruned
+
+    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    for region in ('id="board-step"', 'id="board-wall"', 'id="presence"', "Längst vergessen"):
+        assert region in frame.text
+
+
+async def test_nobody_here_watching_means_no_render_and_nothing_followed(service, renders):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    await service.add_card(workshop, None, None, "Niemand schaut zu", "yellow")
+    await service.live.settled()
+    assert renders == []
+    assert service.live._seen == {}  # noqa: SLF001 - the memory a quiet room costs

@@ -23,9 +23,10 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
 # Where the installed board says its folders are, as JSON (run by the venv's Python).
 WHERE = (
-    "import json; from board import settings as s; print(json.dumps({"
+    "import json; from board import settings as s, i18n; print(json.dumps({"
     "'templates': str(s.TEMPLATES_DIR), 'static': str(s.STATIC_DIR), "
-    "'exercises': str(s.EXERCISES_DIR), 'schema': str(s.SCHEMA_DIR)}))"
+    "'exercises': str(s.EXERCISES_DIR), 'schema': str(s.SCHEMA_DIR), "
+    "'locale': str(i18n.LOCALE_DIR), 'one_card': i18n.translate('en', 'cards_count', n=1)}))"
 )
 
 
@@ -106,6 +107,11 @@ def test_the_installed_board_has_every_shipped_file(installed: Path, tmp_path: P
         folder = Path(where[name])
         assert folder.is_relative_to(installed), f"{name} is found at {folder}"
         assert files_in(folder) == files_in(ROOT / name), name
+    # The text catalogs are package data of board, read with Babel (a dependency).
+    locale = Path(where["locale"])
+    assert locale.is_relative_to(installed)
+    assert files_in(locale) == files_in(ROOT / "board/locale") != []
+    assert where["one_card"] == "1 card"
 
 
 def test_the_installed_board_serves_start_board_and_static_files(

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
@@ -221,6 +222,23 @@ async def test_markdown_lists_clusters_and_tables(service, finished):
     assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
 
 
+async def test_the_protocol_writes_dates_counts_and_means_the_language_s_way(service, finished):
+    record = await service.export(finished)
+    day = datetime.fromtimestamp(finished.created_at)
+    german = documents.render(record, "md", "de", service.templates).decode()
+    english = documents.render(record, "md", "en", service.templates).decode()
+    page = documents.render(record, "html", "en", service.templates).decode()
+    # four people voted 1, 2, 3 and 1 on the scale: median 1.5, mean 1.75
+    assert "Median 1,5, Mittelwert 1,8" in german
+    assert "Median 1.5, Mean 1.8" in english
+    assert f"- Datum: {day:%d.%m.%Y}, " in german
+    for text in (english, page):
+        assert f"{day:%d.%m.%Y}" not in text
+        assert f"{day:%b} {day.day}, {day.year}" in text  # "Mar 5, 2026"
+    assert "- 4 Teilnehmende" in german and "- 4 participants" in english
+    assert "4 participants" in page and "1 dot each" in page
+
+
 async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
     record = await service.export(finished)
     raw = documents.render(record, "csv", "de", service.templates).decode()
@@ -241,25 +259,84 @@ async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
     [
         (lambda r: {"format": "trello/2"}, "not a moderation-board protocol"),
         (lambda r: r | {"format": "moderation-board/9"}, "newer"),
-        (lambda r: r | {"steps": []}, "at least one step"),
+        (lambda r: r | {"steps": []}, r"steps: expected at least 1"),
         (lambda r: _card(r, "text", "x" * 500), r"cards\[0\]\.text: .*at most 120 characters"),
-        (lambda r: _card(r, "colour", "purple"), "unknown colour"),
+        (lambda r: _card(r, "colour", "purple"), r"cards\[0\]\.colour: 'purple' is not one of"),
         (lambda r: _card(r, "participant", "p999"), "unknown participant"),
-        (lambda r: _step(r, "kind", "whiteboard"), "kind"),
+        (lambda r: _step(r, "kind", "whiteboard"), r"steps\[0\]\.kind: 'whiteboard' is not one"),
     ],
 )
 async def test_bad_records_are_refused_and_nothing_is_half_imported(
     service, finished, mangle, problem
 ):
     record = mangle(await service.export(finished))
-    before = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
-    with pytest.raises(protocol.ProtocolError, match=problem):
-        service.db.write_now(lambda conn: protocol.import_record(conn, record, 120))
-    after = service.db.read_now(lambda c: c.execute("SELECT count(*) FROM cards").fetchone()[0])
-    workshops = service.db.read_now(
-        lambda c: c.execute("SELECT count(*) FROM workshops").fetchone()[0]
-    )
-    assert after == before and workshops == 1
+    before = {table: _count(service, table) for table in ("workshops", "cards")}
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)  # the way the web and the CLI import
+    assert refused.value.status == 422
+    assert re.search(problem, refused.value.params["problem"])
+    assert {table: _count(service, table) for table in before} == before
+
+
+# -- the shape: the published schema, checked at the door --------------------------------
+def _written(record):  # type: ignore[no-untyped-def]
+    """The first card of the record, and where it is."""
+    i = next(i for i, step in enumerate(record["steps"]) if step["cards"])
+    return record["steps"][i]["cards"][0], f"steps[{i}].cards[0]"
+
+
+def card_without_its_edited_flag(record):  # type: ignore[no-untyped-def]
+    card, where = _written(record)
+    del card["edited"]
+    return f"{where}.edited: missing"
+
+
+def card_with_a_field_no_board_writes(record):  # type: ignore[no-untyped-def]
+    card, where = _written(record)
+    card["likes"] = 3
+    return f"{where}.likes: unknown field"
+
+
+def record_without_its_export_time(record):  # type: ignore[no-untyped-def]
+    del record["exported_at"]
+    return "exported_at: missing"
+
+
+def card_text_a_number(record):  # type: ignore[no-untyped-def]
+    card, where = _written(record)
+    card["text"] = 5
+    return f"{where}.text: wrong type (expected string)"
+
+
+def vote_by_a_malformed_participant(record):  # type: ignore[no-untyped-def]
+    i, step = next((i, s) for i, s in enumerate(record["steps"]) if s["votes"])
+    step["votes"][0]["participant"] = "x1"
+    pattern = SCHEMA["$defs"]["participant"]["pattern"]
+    return f"steps[{i}].votes[0].participant: 'x1' does not match {pattern}"
+
+
+SHAPES = [
+    card_without_its_edited_flag,
+    card_with_a_field_no_board_writes,
+    record_without_its_export_time,
+    card_text_a_number,
+    vote_by_a_malformed_participant,
+]
+
+
+@pytest.mark.parametrize("damage", SHAPES, ids=lambda f: f.__name__)
+async def test_a_record_not_of_the_schemas_shape_is_refused_naming_the_field(
+    service, finished, damage
+):
+    record = await service.export(finished)
+    problem = damage(record)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(SCHEMA).validate(record)  # the published schema's no
+    before = {table: _count(service, table) for table in ("workshops", "cards", "votes")}
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)
+    assert refused.value.params["problem"] == problem
+    assert {table: _count(service, table) for table in before} == before
 
 
 async def test_text_that_is_not_unicode_is_refused_through_the_service(service, finished):
@@ -425,6 +502,22 @@ async def test_the_cli_exports_and_imports(service, finished, settings, tmp_path
     assert "newer" in capsys.readouterr().err
 
 
+async def test_the_cli_imports_with_a_trainer_link_that_opens_on_this_laptop(
+    service, finished, settings, tmp_path, capsys, monkeypatch
+):
+    """Listening on every interface, the link is not http://0.0.0.0:… (no browser opens that)."""
+    out = tmp_path / "p.json"
+    service.close()
+    args = ["--data", str(settings.data_dir)]
+    assert cli(["export", finished.code, "--format", "json", "--output", str(out), *args]) == 0
+    monkeypatch.setenv("BOARD_HOST", "0.0.0.0")
+    monkeypatch.setenv("BOARD_PORT", "8123")
+    capsys.readouterr()
+    assert cli(["import", str(out), *args]) == 0
+    link = capsys.readouterr().out.split(": ", 1)[1]
+    assert link.startswith("http://127.0.0.1:8123/w/"), link
+
+
 def _count(service: Service, table: str) -> int:
     return int(
         service.db.read_now(lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -461,7 +554,7 @@ def mood_value_99(record):  # type: ignore[no-untyped-def]
 def mood_word_of_100000_characters(record):  # type: ignore[no-untyped-def]
     _, vote, where = _voted(record, "mood")
     vote["word"] = "Sonne" * 20_000
-    return f"{where}.word: One word, please: at most {votes.MAX_WORD_LENGTH} characters."
+    return f"{where}.word: at most {votes.MAX_WORD_LENGTH} characters"  # the schema's answer
 
 
 AUDIT = [scale_vote_of_99, grid_situation_99, mood_value_99, mood_word_of_100000_characters]
@@ -541,7 +634,7 @@ def _copy_of_first(kind, section, **changes):  # type: ignore[no-untyped-def]
 
 
 BROKEN_RULES = [
-    (_set(("grid", "votes", 0, "x"), 1.5), r"votes\[0\]: \(1.5, 0.4\) is outside -1–1"),
+    (_set(("grid", "votes", 0, "x"), 1.5), r"votes\[0\]\.x: 1.5 is outside -1–1"),
     (_set(("grid", "votes", 0, "key"), "01"), r"votes\[0\]\.key: expected a situation number"),
     (_set(("scale", "votes", 0, "value"), -1), r"votes\[0\]\.value: -1 is outside 0–"),
     (_set(("scale", "votes", 0, "value"), 1.5), r"votes\[0\]\.value: wrong type"),
@@ -559,10 +652,10 @@ BROKEN_RULES = [
     (_set(("workshop", "active_step"), 99), r"workshop\.active_step: 99 is not a step"),
     (_set(("cards", "question"), "?" * 201), r"\.question: .*at most 200 characters"),
     (_set(("cards", "clusters", 0, "heading"), "H" * 61), r"\.heading: .*at most 60 char"),
-    (_set(("cards", "clusters", 0, "id"), "cluster-1"), r"clusters\[0\]\.id: expected an id"),
+    (_set(("cards", "clusters", 0, "id"), "cluster-1"), r"clusters\[0\]\.id: 'cluster-1' does no"),
     (_set(("cards", "cards", 0, "text"), "\n\n"), r"cards\[0\]\.text: The card is empty"),
     (_set(("cards", "cards", 0, "cluster"), 7), r"cards\[0\]\.cluster: wrong type"),
-    (_set(("actions", "actions", 0, "who"), "W" * 61), r"actions\[0\]: .*at most 60 char"),
+    (_set(("actions", "actions", 0, "who"), "W" * 61), r"actions\[0\]\.who: at most 60 char"),
     (_set(("actions", "actions", 0, "what"), " "), r"actions\[0\]: "),
     (_set(("pairs", "people", 0, "nickname"), " "), r"people\[0\]\.nickname: "),
     (_copy_of_first("pairs", "people"), r"people\[4\]\.participant: takes part .* twice"),
@@ -854,6 +947,7 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "people": MAX_NICKNAME_LENGTH,
     }
     assert defs["cards"]["items"]["properties"]["colour"]["enum"] == list(cards.COLOURS)
+    assert defs["kind"]["enum"] == list(KINDS)  # the built-in kinds, in their order
     for prefix, pattern in (
         ("p", SCHEMA["$defs"]["participant"]["pattern"]),
         ("k", defs["clusters"]["items"]["properties"]["id"]["pattern"]),

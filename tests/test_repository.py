@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from board import cards, repository
+from board.action_plan import ActionItem
 from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
 from board.errors import Refused
-from board.steps import close_step, new_cards_step, set_hidden
+from board.pairs import Person
+from board.steps import Step, close_step, new_cards_step, set_hidden
 from board.storage import Database
+from board.votes import Vote
 from board.workshops import Participant, Workshop
 
 WORKSHOP = Workshop("ws", "K7M4QX", "Retro sprint 42", "trainer-secret", "step", 0, 1.0)
@@ -93,6 +96,22 @@ def test_participants_join_and_are_counted(database: Database) -> None:
     assert database.read_now(lambda conn: repository.participant(conn, "nobody")) is None
 
 
+def test_participants_are_listed_in_the_order_they_joined(database: Database) -> None:
+    late = Participant("late", "ws", "Zoe", 5.0)
+    early = Participant("early", "ws", None, 1.0)
+    same_moment = [Participant(f"p{i}", "ws", f"P{i}", 3.0) for i in (2, 1, 3)]
+    for participant in (late, *same_moment, early):
+        database.write_now(lambda conn, p=participant: repository.insert_participant(conn, p))
+    other = replace(WORKSHOP, id="other", code="ACDEFG")
+    database.write_now(lambda conn: repository.insert_workshop(conn, other, []))
+    database.write_now(
+        lambda conn: repository.insert_participant(conn, Participant("x", "other", "X", 0.0))
+    )
+
+    listed = database.read_now(lambda conn: repository.participants(conn, "ws"))
+    assert listed == [early, *same_moment, late]  # the same moment: in the order stored
+
+
 # -- applying changes --------------------------------------------------------------
 
 
@@ -135,7 +154,7 @@ def test_an_update_overwrites_the_row_including_fields_set_back_to_none(
 
 def test_deleted_removes_the_row(database: Database) -> None:
     store(database, [a_card("c1"), a_card("c2")])
-    store(database, [Deleted("cards", "c1")])
+    store(database, [Deleted(Card, "c1")])
     assert list(by_id(wall_of(database))) == ["c2"]
 
 
@@ -144,17 +163,54 @@ def test_deleting_a_cluster_leaves_its_cards_unassigned_not_lost(database: Datab
         database,
         [Cluster("k", "step", "Tools", 0, 2.0), a_card("c1", cluster_id="k"), a_card("c2")],
     )
-    store(database, [Deleted("clusters", "k")])
+    store(database, [Deleted(Cluster, "k")])
 
     wall = wall_of(database)
     assert wall.clusters == ()
     assert {c.id: c.cluster_id for c in wall.cards} == {"c1": None, "c2": None}
 
 
+def test_deleting_a_step_takes_everything_written_on_it_and_nothing_else(
+    database: Database,
+) -> None:
+    second = new_cards_step("step2", "ws", 1, "And what speeds them up?")
+    database.write_now(lambda conn: repository.apply(conn, "ws", [second]))
+    on_the_step = [
+        Cluster("k", "step", "Tools", 0, 2.0),
+        a_card("c1", cluster_id="k"),
+        Vote("v", "step", "anna", "", 2, None, None, None, 3.0),
+        ActionItem("a", "step", "anna", "Automate", "Team", "Friday", 0, 4.0),
+        Person("step", "anna", "Anna", 5.0, None),
+    ]
+    store(database, [*on_the_step, a_card("kept", step_id="step2")])
+
+    store(database, [Deleted(Step, "step")])
+
+    read = database.read_now
+    assert [s.id for s in read(lambda conn: repository.steps(conn, "ws"))] == ["step2"]
+    assert read(lambda conn: repository.votes(conn, "step")) == []
+    assert read(lambda conn: repository.action_items(conn, "step")) == []
+    assert read(lambda conn: repository.people(conn, "step")) == []
+    assert [c.id for c in read(lambda conn: repository.wall(conn, "step2")).cards] == ["kept"]
+    orphans = read(lambda conn: conn.execute("SELECT count(*) FROM cards WHERE step_id = 'step'"))
+    assert orphans.fetchone()[0] == 0
+    clusters = read(lambda conn: conn.execute("SELECT count(*) FROM clusters").fetchone()[0])
+    assert clusters == 0
+
+
+def test_a_deleted_vote_and_action_item_are_gone(database: Database) -> None:
+    vote = Vote("v", "step", "anna", "", 2, None, None, None, 3.0)
+    item = ActionItem("a", "step", "anna", "Automate", "Team", "Friday", 0, 4.0)
+    store(database, [vote, item])
+    store(database, [Deleted(Vote, "v"), Deleted(ActionItem, "a")])
+    assert database.read_now(lambda conn: repository.votes(conn, "step")) == []
+    assert database.read_now(lambda conn: repository.action_items(conn, "step")) == []
+
+
 def test_each_stored_command_bumps_the_sequence_once(database: Database) -> None:
     assert seq_of(database) == 0
     assert store(database, [a_card("c1"), a_card("c2"), a_card("c3")]) == 1
-    assert store(database, [Deleted("cards", "c3")]) == 2
+    assert store(database, [Deleted(Card, "c3")]) == 2
     assert seq_of(database) == 2
 
 
@@ -238,3 +294,41 @@ def test_a_committed_card_survives_closing_and_reopening_the_database(tmp_path: 
         assert seq_of(reopened) == 1
     finally:
         reopened.close()
+
+
+# -- the change log ------------------------------------------------------------------
+
+
+def log(db: Database, seqs: range) -> None:
+    def write(conn: sqlite3.Connection) -> None:
+        for seq in seqs:
+            repository.log_change(conn, "ws", seq, {"wall"}, {f"p{seq}"}, 1.0)
+
+    db.write_now(write)
+
+
+def logged_seqs(db: Database, since: int = 0) -> list[int]:
+    return [seq for seq, _, _ in db.read_now(lambda c: repository.changes_since(c, "ws", since))]
+
+
+def test_the_change_log_says_what_each_write_after_a_seq_changed(database: Database) -> None:
+    log(database, range(1, 6))
+    assert database.read_now(lambda conn: repository.changes_since(conn, "ws", 3)) == [
+        (4, ["wall"], ["p4"]),
+        (5, ["wall"], ["p5"]),
+    ]
+
+
+def test_the_change_log_keeps_only_the_last_writes_of_a_busy_workshop(database: Database) -> None:
+    every, kept = repository.CHANGE_LOG_PRUNE_EVERY, repository.CHANGE_LOG_KEPT
+    last = kept + 2 * every  # a pruning write
+    log(database, range(1, last + 1))
+    assert logged_seqs(database) == list(range(last - kept + 1, last + 1))
+    log(database, range(last + 1, last + every))  # no pruning until the next round number
+    assert logged_seqs(database)[0] == last - kept + 1
+
+
+def test_deleting_a_workshop_deletes_its_change_log(database: Database) -> None:
+    log(database, range(1, 4))
+    database.write_now(lambda conn: repository.delete_workshop(conn, "ws"))
+    assert logged_seqs(database) == []

@@ -374,7 +374,8 @@ FOREIGN = {
     "another port": {"origin": "http://testserver:8080"},
     "a cross-site fetch without Origin": {"sec-fetch-site": "cross-site"},
 }
-PROTOCOL_FILE = b'{"format": "moderation-board/1", "workshop": {"title": "Import", "created_at": "2026-01-01T00:00:00Z"}, "participants": [], "steps": [{"kind": "cards", "question": "", "state": "open", "hidden": false, "revealed": false}]}'  # noqa: E501
+# The smallest protocol of the schema's shape: one empty Kartenabfrage.
+PROTOCOL_FILE = b'{"format": "moderation-board/1", "exported_at": "2026-01-01T01:00:00Z", "workshop": {"title": "Import", "code": "AAAAAA", "created_at": "2026-01-01T00:00:00Z", "active_step": 0, "names_included": false}, "participants": [], "steps": [{"kind": "cards", "question": "", "state": "open", "hidden": false, "revealed": false, "config": {}, "clusters": [], "cards": [], "votes": [], "actions": [], "people": []}]}'  # noqa: E501
 
 
 @dataclass(frozen=True)

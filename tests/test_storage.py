@@ -15,7 +15,9 @@ import sqlite_utils
 from board import storage
 from board.storage import MIGRATIONS, Database, connect, migrate, rows, utils
 
-TABLES = {"migrations", "workshops", "participants", "steps", "clusters", "cards"}
+TABLES = {"_sqlite_migrations", "workshops", "participants", "steps", "clusters", "cards"}
+TABLES_OF_VERSION_2 = TABLES | {"votes", "action_items", "pair_people"}
+NAMES = [migration.__name__ for migration in MIGRATIONS]
 
 
 @pytest.fixture
@@ -26,7 +28,9 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 
 def applied(db: Database) -> list[dict[str, object]]:
-    return db.read_now(lambda conn: rows(conn, "SELECT * FROM migrations ORDER BY version"))
+    """sqlite-utils' record of the board's migrations, in the order they ran."""
+    sql = "SELECT name, applied_at FROM _sqlite_migrations WHERE migration_set = 'board'"
+    return db.read_now(lambda conn: rows(conn, sql + " ORDER BY id"))
 
 
 def tables(db: Database) -> set[str]:
@@ -51,8 +55,9 @@ def count_workshops(conn: sqlite3.Connection) -> int:
 
 def test_a_fresh_database_is_migrated_to_the_current_version(database: Database) -> None:
     assert database.schema_version == len(MIGRATIONS)
-    assert [row["version"] for row in applied(database)] == list(range(1, len(MIGRATIONS) + 1))
-    assert TABLES <= tables(database)
+    assert [row["name"] for row in applied(database)] == NAMES
+    assert TABLES_OF_VERSION_2 <= tables(database)
+    assert "migrations" not in tables(database)  # the old record of our own is not made
 
 
 def test_the_data_folder_is_created_on_first_start(tmp_path: Path) -> None:
@@ -107,13 +112,74 @@ def test_a_migration_that_fails_leaves_no_trace(
         with pytest.raises(RuntimeError, match="disk on fire"):
             migrate(conn)
         names = {row["name"] for row in rows(conn, "SELECT name FROM sqlite_master")}
-        versions = [row["version"] for row in rows(conn, "SELECT version FROM migrations")]
+        done = [row["name"] for row in rows(conn, "SELECT name FROM _sqlite_migrations")]
         assert not conn.in_transaction
     finally:
         conn.close()
 
     assert "half_done" not in names
-    assert versions == list(range(1, len(MIGRATIONS) + 1))  # the good ones before it stay
+    assert done == NAMES  # the good ones before it stay
+
+
+# A data folder from before sqlite-utils kept the record: the schema of versions 1 and 2
+# and a table of our own, ``migrations``, numbering what had run.
+OLD_RECORD = """CREATE TABLE migrations (version INTEGER PRIMARY KEY, applied_at FLOAT)"""
+
+
+def an_old_data_folder(path: Path, versions: int) -> None:
+    """The file as the board left it before: ``versions`` migrations run and numbered."""
+    conn = connect(path)
+    try:
+        db = sqlite_utils.Database(conn)
+        for migration in MIGRATIONS[:versions]:  # a released migration never changes
+            migration(db)
+        conn.execute(OLD_RECORD)
+        for version in range(1, versions + 1):
+            conn.execute("INSERT INTO migrations VALUES (?, ?)", (version, 1700000000.0 + version))
+        add_workshop(conn, "old")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_a_data_folder_from_before_opens_as_up_to_date_and_keeps_its_data(
+    tmp_path: Path,
+) -> None:
+    an_old_data_folder(tmp_path / "board.sqlite3", versions=2)
+    db = Database(tmp_path / "board.sqlite3")  # re-running version 1 would fail: tables exist
+    try:
+        assert db.schema_version == len(MIGRATIONS)
+        record = applied(db)
+        assert [row["name"] for row in record[:2]] == NAMES[:2]
+        # When they ran is carried over, not the moment of the upgrade.
+        assert [row["applied_at"] for row in record[:2]] == [
+            "2023-11-14 22:13:21+00:00",
+            "2023-11-14 22:13:22+00:00",
+        ]
+        assert db.read_now(lambda c: rows(c, "SELECT id, title FROM workshops")) == [
+            {"id": "old", "title": "Retro"}
+        ]
+        assert "migrations" not in tables(db)
+    finally:
+        db.close()
+    again = Database(tmp_path / "board.sqlite3")
+    try:
+        assert applied(again) == record  # the second start finds nothing left to bridge
+    finally:
+        again.close()
+
+
+def test_a_data_folder_from_before_that_had_only_version_1_gets_the_rest(
+    tmp_path: Path,
+) -> None:
+    an_old_data_folder(tmp_path / "board.sqlite3", versions=1)
+    db = Database(tmp_path / "board.sqlite3")
+    try:
+        assert [row["name"] for row in applied(db)] == NAMES
+        assert TABLES_OF_VERSION_2 <= tables(db)
+        assert db.read_now(count_workshops) == 1
+    finally:
+        db.close()
 
 
 # -- the connection settings -------------------------------------------------------

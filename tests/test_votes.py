@@ -110,7 +110,7 @@ def after(votes: Iterable[Vote], changes: Sequence[Vote | Deleted]) -> list[Vote
     stored = {vote.id: vote for vote in votes}
     for change in changes:
         if isinstance(change, Deleted):
-            assert change.table == "votes"
+            assert change.kind is Vote
             del stored[change.id]
         else:
             stored[change.id] = change
@@ -460,7 +460,7 @@ def test_taking_back_the_last_dot_on_an_option_deletes_the_vote() -> None:
     step, offered = a_dots_step(), options(*EIGHT_PS)
     mine = [a_vote("anna", key="3", value=1, vote_id="v1")]
     mine, changes = spend(step, offered, mine, "3", -1)
-    assert changes == [Deleted("votes", "v1")]
+    assert changes == [Deleted(Vote, "v1")]
     assert mine == []
 
 

@@ -15,7 +15,7 @@ from board.service import Service
 from board.settings import Settings
 from board.web import MAX_IMPORT_BYTES, create_app
 from board.workshops import CODE_ALPHABET
-from tests.conftest import create_workshop, join
+from tests.conftest import create_workshop, join, other_device
 
 
 def phone_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
@@ -328,7 +328,7 @@ async def test_a_wrong_code_while_backing_off_is_held_then_told_how_long_to_wait
     assert tarpit.held == []
     started = await guesser.post("/join", data={"code": "AAAAAA"})  # back-off: 1 s
     assert started.status_code == 429 and started.headers["retry-after"] == "1"
-    assert "Sekunden" in started.text
+    assert "versuchen Sie es in 1 Sekunde wieder" in started.text  # one, not "1 Sekunden"
 
     held = await guesser.post("/join", data={"code": "BBBBBB"})
 
@@ -648,6 +648,33 @@ async def test_hidden_cards_stay_off_the_board_and_phones_until_revealed(client,
     assert "Geheimer Gedanke" in console.text
     assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
     assert "Geheimer Gedanke" in (await neighbour.get(f"/w/{code}/board")).text
+
+
+HIDDEN_LABEL = re.compile(r'class="hidden-counter__label">([^<]*)<')
+CONSOLE_COUNT = re.compile(r'class="console__count"[^>]*>([^<·]*)')
+
+
+async def test_the_board_counts_one_hidden_card_then_two_in_each_language(client, room):
+    code, phone = room
+    assert (await client.post(f"/w/{code}/t/hide")).status_code == 204
+    projector = other_device(client, {"lang": "en"})
+    seen = []
+    for number in (1, 2):
+        await send_card(phone, code, f"Gedanke {number}", client_id=f"c{number}")
+        board = (await phone.get(f"/w/{code}/board")).text
+        english = (await projector.get(f"/w/{code}/board")).text
+        console = (await client.get(f"/w/{code}/trainer")).text
+        seen.append(
+            (
+                HIDDEN_LABEL.findall(board),
+                HIDDEN_LABEL.findall(english),
+                CONSOLE_COUNT.findall(console)[0].strip(),
+            )
+        )
+    assert seen == [
+        (["Karte verdeckt"], ["card hidden"], "1 Karte"),
+        (["Karten verdeckt"], ["cards hidden"], "2 Karten"),
+    ]
 
 
 async def test_revealing_twice_or_revealing_an_open_step_is_refused(client, room):

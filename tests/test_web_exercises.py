@@ -203,6 +203,33 @@ async def test_dots_on_the_clusters_of_the_card_step_before(client, service, pho
     assert ranking[0].option.label == "Tempo" and ranking[0].dots == 1
 
 
+def text_of(page: str) -> str:
+    """What a person reads: the page without tags, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+async def test_one_dot_each_reads_singular_on_the_phone_in_both_languages(client, service, phones):
+    code = await create_workshop(client, exercises=["kundenbegeisterung"])
+    german, english = phones[0], other_device(client, {"lang": "en"})
+    for heading in ("Haltung", "Tempo"):
+        await trainer(client, code, "cluster-new", heading=heading)
+    await trainer(client, code, "step-next")
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert snap.dot_budget() == 1
+    await join(german, code)
+    await join(english, code)
+    assert "Noch 1 von 1 Punkt " in text_of((await german.get(f"/w/{code}")).text)
+    assert "1 of 1 dot left" in text_of((await english.get(f"/w/{code}")).text)
+    placed = await vote(german, code, snap.step.id, option=snap.options("de")[0].id, delta="1")
+    assert "Noch 0 von 1 Punkt " in text_of(placed.text)
+    assert 'aria-label="1 Punkt"' in placed.text
+
+    wall = text_of((await german.get(f"/w/{code}/wall")).text)
+    assert "1 teilnehmende Person · 1 Punkt pro Person" in wall
+    wall = text_of((await english.get(f"/w/{code}/wall")).text)
+    assert "1 participant · 1 dot each" in wall
+
+
 async def test_mood_with_a_word(client, service, phones):
     code = await create_workshop(client, exercises=["unsere-wanderung"])
     step = await active_step(service, code)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.exercise_fields import boolean, texts
-from board.i18n import decimal, text_in
+from board.i18n import decimal, number, text_in
 from board.kinds import Decide, Form, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_table
 from board.workshops import new_id
@@ -57,7 +57,7 @@ class Scale(Kind):
         yield from md_table([t("option"), t("count")], zip(labels, result.counts, strict=True))
         yield ""
         yield (
-            f"n = {result.n}, {t('median')} {decimal(result.median, lang)}, "
+            f"n = {number(result.n, lang)}, {t('median')} {decimal(result.median, lang)}, "
             f"{t('mean')} {decimal(result.mean, lang)}"
         )
 

@@ -1,0 +1,166 @@
+"""A workshop read into the versioned JSON record (``"format": "moderation-board/1"``).
+
+Participants appear under pseudonyms (p1, p2, …). Nicknames are left out
+unless the trainer asks for them (``names=True``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from board import repository
+from board.cards import Wall
+from board.protocol.record import FORMAT, GONE, iso
+from board.steps import Step
+
+
+class _Names:
+    """Stable short ids per kind of thing, in the order they are first seen."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.ids: dict[str, str] = {}
+        self._next = count(1)
+
+    def __call__(self, internal: str | None) -> str | None:
+        if internal is None:
+            return None
+        if internal not in self.ids:
+            self.ids[internal] = f"{self.prefix}{next(self._next)}"
+        return self.ids[internal]
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """The record's ids for one export (see ID)."""
+
+    participant: _Names = field(default_factory=lambda: _Names("p"))
+    cluster: _Names = field(default_factory=lambda: _Names("k"))
+    card: _Names = field(default_factory=lambda: _Names("c"))
+    gone: _Names = field(default_factory=lambda: _Names(GONE))
+
+
+def export_record(
+    conn: sqlite3.Connection, workshop_id: str, names: bool = False
+) -> dict[str, Any]:
+    """The workshop as a JSON-ready dict (read inside one transaction)."""
+    workshop = repository.workshop_by_id(conn, workshop_id)
+    ids = _Ids()
+    participants = [
+        {
+            "id": ids.participant(person.id),
+            "nickname": person.nickname if names else None,
+            "joined_at": iso(person.created_at),
+        }
+        for person in repository.participants(conn, workshop_id)
+    ]
+    steps = repository.steps(conn, workshop_id)
+    walls = {step.id: repository.wall(conn, step.id) for step in steps}
+    for step in steps:  # number clusters and cards in agenda order
+        for heading in walls[step.id].ordered_clusters():
+            ids.cluster(heading.id)
+        for written in walls[step.id].cards:
+            ids.card(written.id)
+    exported = []
+    for step in steps:
+        exported.append(_export_step(conn, step, walls[step.id], ids, names))
+    active = next((i for i, s in enumerate(steps) if s.id == workshop.active_step_id), 0)
+    return {
+        "format": FORMAT,
+        "exported_at": iso(time.time()),
+        "workshop": {
+            "title": workshop.title,
+            "code": workshop.code,
+            "created_at": iso(workshop.created_at),
+            "active_step": active,
+            "names_included": names,
+        },
+        "participants": participants,
+        "steps": exported,
+    }
+
+
+def _export_step(
+    conn: sqlite3.Connection,
+    step: Step,
+    wall: Wall,
+    ids: _Ids,
+    names: bool,
+) -> dict[str, Any]:
+    config = dict(step.config)
+    people = repository.people(conn, step.id)
+    on_clusters = config.get("options_from") == "clusters"  # a setting only dots take
+    if "rounds" in config:
+        config["rounds"] = [
+            [[ids.participant(a), ids.participant(b)] for a, b in round_]
+            for round_ in config["rounds"]
+        ]
+    return {
+        "kind": step.kind,
+        "question": step.question,
+        "state": step.state,
+        "hidden": step.hidden,
+        "revealed": step.revealed,
+        "config": config,
+        "clusters": [
+            {
+                "id": ids.cluster(c.id),
+                "heading": c.heading,
+                "position": c.position,
+                "created_at": iso(c.created_at),
+            }
+            for c in wall.ordered_clusters()
+        ],
+        "cards": [
+            {
+                "id": ids.card(c.id),
+                "participant": ids.participant(c.participant_id),
+                "text": c.text,
+                "colour": c.colour,
+                "cluster": ids.cluster(c.cluster_id),
+                "stacked_on": ids.card(c.stacked_on),
+                "position": c.position,
+                "edited": c.edited,
+                "created_at": iso(c.created_at),
+            }
+            for c in wall.cards
+        ],
+        "votes": [
+            {
+                "participant": ids.participant(v.participant_id),
+                # A dot on a cluster names the cluster (or, once merged or dissolved,
+                # a vanished one); other keys are positions.
+                "key": ids.cluster.ids.get(v.key) or (ids.gone(v.key) if on_clusters else v.key),
+                "value": v.value,
+                "x": v.x,
+                "y": v.y,
+                "word": v.word,
+                "created_at": iso(v.created_at),
+            }
+            for v in repository.votes(conn, step.id)
+        ],
+        "actions": [
+            {
+                "participant": ids.participant(a.participant_id),
+                "what": a.what,
+                "who": a.who,
+                "due": a.due,
+                "position": a.position,
+                "created_at": iso(a.created_at),
+            }
+            for a in repository.action_items(conn, step.id)
+        ],
+        "people": [
+            {
+                "participant": ids.participant(p.participant_id),
+                "nickname": p.nickname if names else f"Person {i}",
+                "joined_at": iso(p.joined_at),
+                "left_at": iso(p.left_at),
+            }
+            for i, p in enumerate(people, start=1)
+        ],
+    }

@@ -1,0 +1,380 @@
+"""From a record back to domain objects: its shape, its ids and what they refer to.
+
+The values themselves are checked in :mod:`board.protocol.validate`; documents
+are rendered from a record through :func:`snapshots`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from board import kinds
+from board.action_plan import ActionItem
+from board.cards import Card, Cluster, Wall
+from board.exercises import step_config
+from board.pairs import Person
+from board.protocol.record import (
+    GONE,
+    ID,
+    LARGEST,
+    SECTIONS,
+    ProtocolError,
+    epoch,
+)
+from board.snapshot import Snapshot, source_step
+from board.steps import Step
+from board.votes import (
+    Vote,
+)
+from board.workshops import (
+    Workshop,
+    new_id,
+)
+
+
+# -- from a record back to domain objects --------------------------------------------
+@dataclass(frozen=True)
+class Restored:
+    workshop: Workshop
+    participants: list[tuple[str, str | None, float]]  # id, nickname, joined
+    steps: list[Step]
+    clusters: list[Cluster]
+    cards: list[Card]
+    votes: list[Vote]
+    actions: list[ActionItem]
+    people: list[Person]
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """A record's ids turned into ours, and who took part (for the references)."""
+
+    make_id: Callable[[str], str]
+    known: frozenset[str]
+
+    def of(self, value: str | None) -> str | None:
+        return None if value is None else self.make_id(value)
+
+    def who(self, value: str | None, where: str) -> str | None:
+        if value is not None and self.make_id(value) not in self.known:
+            raise ProtocolError(f"{where}: unknown participant {value!r}")
+        return self.of(value)
+
+
+def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "") -> Restored:
+    """Domain objects from a record of the schema's shape (see :mod:`.shape`);
+    ``make_id`` turns a record's id into ours.
+
+    Checks what the schema cannot say: that every id is unique and resolves, which
+    sections each kind has, stacks without a circle. The values themselves are checked
+    by :func:`check` (an export of what is stored renders even where a rule has since
+    become stricter)."""
+    participants = _participants(record["participants"], make_id)
+    ids = _Ids(make_id, frozenset(pid for pid, _, _ in participants))
+    workshop_id = make_id("workshop")
+    raw_steps = record["steps"]
+    steps = [_step(raw, i, workshop_id, ids) for i, raw in enumerate(raw_steps)]
+    clusters, cards, votes, actions, people = [], [], [], [], []
+    dots_on_clusters: list[tuple[str, str, str]] = []  # our key, where, the record's key
+    for step, raw in zip(steps, raw_steps, strict=True):
+        where = f"steps[{step.position}]"
+        _check_sections(raw, step.kind, where)
+        clusters += [
+            _cluster(c, step, ids, f"{where}.clusters[{j}]") for j, c in _each(raw, "clusters")
+        ]
+        cards += [_card(c, step, ids, f"{where}.cards[{j}]") for j, c in _each(raw, "cards")]
+        votes += [
+            _vote(v, step, ids, f"{where}.votes[{j}]", dots_on_clusters)
+            for j, v in _each(raw, "votes")
+        ]
+        actions += [
+            _action(a, step, ids, f"{where}.actions[{j}]") for j, a in _each(raw, "actions")
+        ]
+        people += [_person(p, step, ids, f"{where}.people[{j}]") for j, p in _each(raw, "people")]
+    _check_references(steps, clusters, cards)
+    _check_dots_on_clusters(dots_on_clusters, clusters)
+    _check_unique_people(people, steps)
+    workshop = _workshop(record["workshop"], workshop_id, code, steps)
+    return Restored(
+        workshop, participants, steps, clusters, _flat_stacks(cards), votes, actions, people
+    )
+
+
+def _each(raw: dict[str, Any], section: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    return enumerate(raw[section])
+
+
+def _participants(
+    raw: list[dict[str, Any]], make_id: Callable[[str], str]
+) -> list[tuple[str, str | None, float]]:
+    participants = [
+        (make_id(p["id"]), p["nickname"], epoch(p["joined_at"], f"participants[{i}].joined_at"))
+        for i, p in enumerate(raw)
+    ]
+    if len({pid for pid, _, _ in participants}) != len(participants):
+        raise ProtocolError("participants: the same id twice")
+    return participants
+
+
+def _workshop(meta: dict[str, Any], workshop_id: str, code: str, steps: list[Step]) -> Workshop:
+    active = meta["active_step"]
+    if active >= len(steps):
+        raise ProtocolError(f"workshop.active_step: {active!r} is not a step (0–{len(steps) - 1})")
+    return Workshop(
+        workshop_id,
+        code,
+        meta["title"],
+        new_id() + new_id(),
+        steps[int(active)].id,
+        0,
+        epoch(meta["created_at"], "workshop.created_at"),
+    )
+
+
+def _step(raw: dict[str, Any], position: int, workshop_id: str, ids: _Ids) -> Step:
+    where = f"steps[{position}]"
+    try:
+        config = step_config(raw["kind"], raw["config"], where)
+    except ValueError as error:
+        raise ProtocolError(str(error)) from None
+    if "rounds" in config:
+        config["rounds"] = _rounds(config["rounds"], ids.who, f"{where}.config.rounds")
+    return Step(
+        ids.make_id(f"step{position}"),
+        workshop_id,
+        position,
+        raw["kind"],
+        raw["question"],
+        raw["state"],
+        raw["hidden"],
+        raw["revealed"],
+        config,
+    )
+
+
+def _position(data: dict[str, Any], where: str) -> int:
+    """Where a thing sits; beyond LARGEST no real workshop's (nor SQLite's 64 bits)."""
+    if abs(data["position"]) > LARGEST:
+        raise ProtocolError(f"{where}.position: out of range")
+    return int(data["position"])
+
+
+def _cluster(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Cluster:
+    return Cluster(
+        ids.make_id(c["id"]),
+        step.id,
+        c["heading"],
+        _position(c, where),
+        epoch(c["created_at"], f"{where}.created_at"),
+    )
+
+
+def _card(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Card:
+    return Card(
+        ids.make_id(c["id"]),
+        step.id,
+        ids.who(c["participant"], f"{where}.participant"),
+        None,
+        c["text"],
+        c["colour"],
+        ids.of(c["cluster"]),
+        ids.of(c["stacked_on"]),
+        _position(c, where),
+        c["edited"],
+        epoch(c["created_at"], f"{where}.created_at"),
+    )
+
+
+def _vote(
+    v: dict[str, Any],
+    step: Step,
+    ids: _Ids,
+    where: str,
+    dots_on_clusters: list[tuple[str, str, str]],
+) -> Vote:
+    key = v["key"]
+    if step.config.get("options_from") == "clusters":  # dots on a cards step's clusters
+        key = _dots_cluster_key(key, ids, f"{where}.key", dots_on_clusters)
+    return Vote(
+        new_id(),
+        step.id,
+        ids.who(v["participant"], f"{where}.participant") or "",
+        key,
+        v["value"],
+        _float(v["x"]),
+        _float(v["y"]),
+        v["word"],
+        epoch(v["created_at"], f"{where}.created_at"),
+    )
+
+
+def _dots_cluster_key(
+    key: str, ids: _Ids, where: str, dots_on_clusters: list[tuple[str, str, str]]
+) -> str:
+    """A dot on a cluster names it (k…), or one since merged or dissolved (gone…)."""
+    if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
+        raise ProtocolError(f"{where}: expected a cluster (k…) or {GONE}…, not {key!r}")
+    dots_on_clusters.append((ids.make_id(key), where, key))
+    return ids.make_id(key)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _action(a: dict[str, Any], step: Step, ids: _Ids, where: str) -> ActionItem:
+    return ActionItem(
+        new_id(),
+        step.id,
+        ids.who(a["participant"], f"{where}.participant"),
+        a["what"],
+        a["who"],
+        a["due"],
+        _position(a, where),
+        epoch(a["created_at"], f"{where}.created_at"),
+    )
+
+
+def _person(p: dict[str, Any], step: Step, ids: _Ids, where: str) -> Person:
+    left = p["left_at"]
+    return Person(
+        step.id,
+        ids.who(p["participant"], f"{where}.participant") or "",
+        p["nickname"],
+        epoch(p["joined_at"], f"{where}.joined_at"),
+        epoch(left, f"{where}.left_at") if left is not None else None,
+    )
+
+
+def _check_sections(raw: dict[str, Any], kind: str, where: str) -> None:
+    """Cards on a cards step only, votes on a voting step, and so on. Clusters may be
+    anywhere: the console makes them on whatever step is on screen."""
+    for section in SECTIONS:
+        if section not in kinds.of(kind).sections and raw.get(section):
+            raise ProtocolError(f"{where}.{section}: a {kind} step has none")
+
+
+def _rounds(
+    rounds: list[list[list[str]]], who: Callable[[Any, str], str | None], where: str
+) -> list[list[list[str | None]]]:
+    """A SpeedMeet's rounds by our ids: pairs of two people, each at one table a round."""
+    ours: list[list[list[str | None]]] = []
+    for r, round_ in enumerate(rounds):
+        seated: set[str | None] = set()
+        tables = []
+        for a, b in round_:
+            pair = [who(a, f"{where}[{r}]"), who(b, f"{where}[{r}]")]
+            if pair[0] == pair[1] or seated & set(pair):
+                raise ProtocolError(f"{where}[{r}]: someone sits at two tables or meets themself")
+            seated |= set(pair)
+            tables.append(pair)
+        ours.append(tables)
+    return ours
+
+
+def _check_references(steps: list[Step], clusters: list[Cluster], cards: list[Card]) -> None:
+    cluster_step = {c.id: c.step_id for c in clusters}
+    card_step = {c.id: c.step_id for c in cards}
+    if len(cluster_step) != len(clusters) or len(card_step) != len(cards):
+        raise ProtocolError("cards: the same card or cluster id twice")
+    for card in cards:
+        if card.cluster_id is not None and cluster_step.get(card.cluster_id) != card.step_id:
+            raise ProtocolError("cards: a card names a cluster of another step or none at all")
+        if card.stacked_on is not None and card_step.get(card.stacked_on) != card.step_id:
+            raise ProtocolError("cards: a card is stacked on a card that is not there")
+
+
+def _check_dots_on_clusters(keys: list[tuple[str, str, str]], clusters: list[Cluster]) -> None:
+    """A dot names a cluster that is there (of any step: the agenda may have been
+    reordered since), or one since merged or dissolved."""
+    there = {c.id for c in clusters}
+    for ours, where, theirs in keys:
+        if ID["k"].fullmatch(theirs) and ours not in there:
+            raise ProtocolError(f"{where}: unknown cluster {theirs!r}")
+
+
+def _check_unique_people(people: list[Person], steps: list[Step]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for where, person in _places(people, steps, "people"):
+        if (person.step_id, person.participant_id) in seen:
+            raise ProtocolError(f"{where}.participant: takes part in this SpeedMeet twice")
+        seen.add((person.step_id, person.participant_id))
+
+
+class _OnAStep(Protocol):
+    @property
+    def step_id(self) -> str: ...
+
+
+OnAStep = TypeVar("OnAStep", bound=_OnAStep)
+
+
+def _places(
+    items: Iterable[OnAStep], steps: Sequence[Step], section: str
+) -> Iterator[tuple[str, OnAStep]]:
+    """Each item with the place it had in the record (steps[2].votes[5]): restored items
+    keep the record's order within their step."""
+    index = {step.id: step.position for step in steps}
+    counted = Counter[str]()
+    for item in items:
+        yield f"steps[{index[item.step_id]}].{section}[{counted[item.step_id]}]", item
+        counted[item.step_id] += 1
+
+
+def _flat_stacks(cards: list[Card]) -> list[Card]:
+    """Each stacked card directly on the top card of its stack, as the board keeps them
+    (a record may stack cards on stacked cards); a circle of stacked cards is refused."""
+    under = {card.id: card.stacked_on for card in cards}
+    top: dict[str, str] = {}  # card -> the card its stack lies under, once known
+    for card in cards:
+        path: list[str] = []
+        on_path: set[str] = set()
+        current = card.id
+        while current not in top and (above := under[current]) is not None:
+            if current in on_path:
+                raise ProtocolError("cards: cards are stacked on each other in a circle")
+            path.append(current)
+            on_path.add(current)
+            current = above
+        root = top.get(current, current)
+        for walked in path:  # each card is walked once: linear in the number of cards
+            top[walked] = root
+        top.setdefault(current, root)
+    return [c if c.stacked_on is None else replace(c, stacked_on=top[c.id]) for c in cards]
+
+
+# -- reading a record for the documents ---------------------------------------------
+def snapshots(record: dict[str, Any]) -> Iterator[Snapshot]:
+    """One snapshot per step, in agenda order, built from the record alone."""
+    restored = restore(record, lambda old: old, str(record["workshop"]["code"]))
+    for step in restored.steps:
+        yield _snapshot(restored, step)
+
+
+def _snapshot(restored: Restored, step: Step) -> Snapshot:
+    all_steps = tuple(restored.steps)
+    wall = Wall(
+        step,
+        tuple(c for c in restored.cards if c.step_id == step.id),
+        tuple(c for c in restored.clusters if c.step_id == step.id),
+    )
+    source = None
+    if step.config.get("options_from") == "clusters":  # a setting only dots take
+        found = source_step(all_steps, step)
+        if found is not None:
+            source = Wall(found, (), tuple(c for c in restored.clusters if c.step_id == found.id))
+    return Snapshot(
+        workshop=restored.workshop,
+        steps=all_steps,
+        wall=wall,
+        source=source,
+        votes=tuple(v for v in restored.votes if v.step_id == step.id),
+        actions=tuple(a for a in restored.actions if a.step_id == step.id),
+        people=tuple(p for p in restored.people if p.step_id == step.id),
+        participants=len(restored.participants),
+        now=time.time(),
+    )

@@ -1,0 +1,122 @@
+"""The values of an imported record: the rules and limits live input keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from board import kinds
+from board.action_plan import ActionItem, clean_fields
+from board.cards import check_colour, clean_heading, clean_text
+from board.errors import Refused
+from board.i18n import translate
+from board.pairs import speedmeet_name
+from board.protocol.record import ProtocolError
+from board.protocol.restore import Restored, _places, _snapshot
+from board.steps import Step, clean_question
+from board.votes import Vote
+from board.workshops import (
+    clean_nickname,
+    clean_title,
+)
+
+# -- the values: the rules live input keeps -----------------------------------------
+T = TypeVar("T")
+
+
+def _obey(where: str, rule: Callable[..., T], *args: Any, problem: str = "") -> T:
+    """Apply a domain rule to an imported value; a refusal names the field at fault."""
+    try:
+        return rule(*args)
+    except Refused as refused:
+        raise ProtocolError(
+            f"{where}: {problem or translate('en', refused.key, **refused.params)}"
+        ) from None
+
+
+def check(restored: Restored, card_max_length: int) -> Restored:
+    """Check every value against the rules and limits live input keeps (the domain's
+    own functions), and clean it as they do. Raises ProtocolError naming the field."""
+    steps = [_checked_step(step, f"steps[{step.position}]") for step in restored.steps]
+    checked = replace(restored, steps=steps)
+    return replace(
+        checked,
+        workshop=replace(
+            restored.workshop, title=_obey("workshop.title", clean_title, restored.workshop.title)
+        ),
+        participants=[
+            (
+                pid,
+                None
+                if name is None
+                else _obey(f"participants[{i}].nickname", clean_nickname, name),
+                joined,
+            )
+            for i, (pid, name, joined) in enumerate(restored.participants)
+        ],
+        clusters=[
+            replace(c, heading=_obey(f"{where}.heading", clean_heading, c.heading))
+            for where, c in _places(restored.clusters, steps, "clusters")
+        ],
+        cards=[
+            replace(
+                c,
+                text=_obey(f"{where}.text", clean_text, c.text, card_max_length),
+                colour=_obey(
+                    f"{where}.colour",
+                    check_colour,
+                    c.colour,
+                    problem=f"unknown colour {c.colour!r}",
+                ),
+            )
+            for where, c in _places(restored.cards, steps, "cards")
+        ],
+        votes=_checked_votes(checked),
+        actions=[
+            _checked_action(a, where) for where, a in _places(restored.actions, steps, "actions")
+        ],
+        people=[
+            replace(p, nickname=_obey(f"{where}.nickname", speedmeet_name, p.nickname))
+            for where, p in _places(restored.people, steps, "people")
+        ],
+    )
+
+
+def _checked_action(item: ActionItem, where: str) -> ActionItem:
+    what, who, due = _obey(where, clean_fields, item.what, item.who, item.due)
+    return replace(item, what=what, who=who, due=due)
+
+
+def _checked_step(step: Step, where: str) -> Step:
+    if step.hidden and not step.hideable:
+        raise ProtocolError(f"{where}.hidden: a {step.kind} step cannot be hidden")
+    return replace(step, question=_obey(f"{where}.question", clean_question, step.question))
+
+
+def _checked_votes(restored: Restored) -> list[Vote]:
+    """Each vote as its step's kind would have stored it (board.kinds: Kind.vote_checker)."""
+    steps = {step.id: step for step in restored.steps}
+    checkers: dict[str, kinds.VoteChecker] = {}
+    cast: set[tuple[str, str, str]] = set()
+    checked = []
+    for where, vote in _places(restored.votes, restored.steps, "votes"):
+        step = steps[vote.step_id]
+        kind = kinds.of(step.kind)
+        fields = kind.vote_fields
+        for name in ("value", "x", "y", "word"):
+            if name not in fields and getattr(vote, name) is not None:
+                raise ProtocolError(f"{where}.{name}: a {step.kind} vote has none")
+        for name in fields[: kind.required_vote_fields]:
+            if getattr(vote, name) is None:
+                raise ProtocolError(f"{where}.{name}: missing")
+        if (vote.step_id, vote.participant_id, vote.key) in cast:
+            raise ProtocolError(f"{where}: the same participant votes twice on {vote.key!r}")
+        cast.add((vote.step_id, vote.participant_id, vote.key))
+        if step.id not in checkers:
+            checkers[step.id] = kind.vote_checker(_snapshot(restored, step))
+        try:
+            checked.append(checkers[step.id](vote, where))
+        except ValueError as problem:
+            raise ProtocolError(str(problem)) from None
+    return checked

@@ -1,0 +1,27 @@
+"""Who is connected: a phone counts once, however many of its sockets are open."""
+
+from __future__ import annotations
+
+from board.presence import MemoryPresence
+
+
+def test_a_phone_with_two_tabs_counts_once_until_both_are_closed() -> None:
+    presence = MemoryPresence()
+    presence.arrived("ws", "anna")
+    presence.arrived("ws", "anna")
+    presence.arrived("ws", "ben")
+    assert presence.count("ws") == 2
+    presence.left("ws", "anna")
+    assert presence.count("ws") == 2
+    presence.left("ws", "anna")
+    assert presence.count("ws") == 1
+
+
+def test_workshops_are_counted_apart_and_an_empty_one_is_forgotten() -> None:
+    presence = MemoryPresence()
+    presence.arrived("ws", "anna")
+    presence.arrived("other", "ben")
+    presence.left("ws", "anna")
+    presence.left("ws", "anna")  # a stray second close is harmless
+    assert (presence.count("ws"), presence.count("other")) == (0, 1)
+    assert "ws" not in presence._present  # noqa: SLF001 - what an empty room costs
