@@ -6,8 +6,9 @@ Screenshots of every kind at phone and projector size land in tests/screenshots/
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import LAPTOP, PROJECTOR, SCREENSHOTS, ServerProcess, phone_options
 from tests.browser.test_room import online
@@ -226,3 +227,94 @@ def test_the_timer_counts_down_on_board_and_phones(server: ServerProcess, new_co
         expect(page.locator("#timer .countdown")).to_have_text("Zeit ist um!")
     trainer.get_by_role("button", name="Stoppen").click()
     expect(board.locator("#timer")).to_have_class(re.compile("timer--off"))
+
+
+# The page counts the answers it is asked to send and the requests it really sends.
+COUNT_REQUESTS = """
+window.answers = {asked: 0, sent: 0};
+document.addEventListener('htmx:confirm', function () { window.answers.asked += 1; });
+document.addEventListener('htmx:beforeRequest', function () { window.answers.sent += 1; });
+"""
+
+
+def hold_first_answer(phone: Page, url: str) -> Callable[[], None]:
+    """The first answer is held back on its way to the server: until the second one has
+    been answered if both are on the way (so the first arrives last), else until
+    ``release()``."""
+    held: list[Route] = []
+    seen: list[str] = []
+
+    def release() -> None:
+        while held:
+            route = held.pop()
+            route.fulfill(response=route.fetch())
+
+    def handle(route: Route) -> None:
+        seen.append(route.request.url)
+        if len(seen) == 1:
+            held.append(route)
+            return
+        route.fulfill(response=route.fetch())
+        release()
+
+    phone.route(url, handle)
+    return release
+
+
+def tap_twice_quickly(
+    phone: Page, url: str, first: Callable[[], None], second: Callable[[], None]
+) -> None:
+    """Two taps, the first answer held back (see hold_first_answer)."""
+    phone.evaluate(COUNT_REQUESTS)
+    release = hold_first_answer(phone, url)
+    first()
+    second()
+    phone.wait_for_function("window.answers.asked >= 2")
+    if phone.evaluate("window.answers.sent") < 2:  # the second waits for the first's reply
+        release()
+
+
+def test_two_quick_taps_on_the_scale_leave_the_second_one_chosen(
+    server: ServerProcess, new_context
+) -> None:
+    trainer = new_context(LAPTOP).new_page()
+    code = create(trainer, server, "kunde-koenig")
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    expect(phone.locator("#phone-step")).to_have_attribute("data-kind", "scale")
+
+    tap_twice_quickly(
+        phone,
+        f"{server.url}/w/{code}/vote",
+        phone.get_by_role("button", name="teils, teils").click,
+        phone.get_by_role("button", name="trifft eher zu").click,
+    )
+    expect(phone.get_by_role("button", name="trifft eher zu")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(phone.get_by_role("button", name="teils, teils")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    phone.reload()  # and the server kept the second one
+    online(phone)
+    expect(phone.get_by_role("button", name="trifft eher zu")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+
+def test_two_quick_taps_on_two_grids_keep_both_dots(server: ServerProcess, new_context) -> None:
+    trainer = new_context(LAPTOP).new_page()
+    code = create(trainer, server, "ok-corral")
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    expect(phone.locator("#phone-step")).to_have_attribute("data-kind", "grid")
+    tap_twice_quickly(  # grid.js posts these itself
+        phone,
+        f"{server.url}/w/{code}/vote",
+        lambda: tap(phone, 0, 0.8, 0.2),
+        lambda: tap(phone, 1, 0.2, 0.2),
+    )
+    for pad in (0, 1):
+        expect(phone.locator(".grid-input").nth(pad).locator(".grid__dot--mine")).to_have_count(1)
