@@ -3,7 +3,7 @@
     python bench/durability.py                 # 3 rounds of each, about half a minute
     python bench/durability.py --rounds 5 --burst 3000 --cards 300
 
-The storage layer as the server uses it (``board.storage.Database``: one writer thread,
+The storage layer as the server uses it (``board.store.database.Database``: one writer thread,
 group commit of up to ``BATCH`` commands per transaction), on a fresh file per round,
 once with ``PRAGMA synchronous=FULL`` (what the board runs: COMMIT returns after the WAL
 is synced) and once with ``NORMAL`` (the WAL is synced only at checkpoints). The rounds
@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from board.storage import Database  # noqa: E402
+from board.store.database import Database  # noqa: E402
 
 MODES = ("FULL", "NORMAL")
 

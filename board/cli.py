@@ -12,8 +12,14 @@ from typing import Any
 
 import uvicorn
 
-from board import documents, server_logs
-from board.addresses import (
+from board import documents
+from board.errors import Refused
+from board.exercises import load_library
+from board.i18n import translate
+from board.service import Service
+from board.settings import SettingError, Settings
+from board.web import server_logs
+from board.web.addresses import (
     PROBES,
     Probe,
     base_url,
@@ -21,11 +27,6 @@ from board.addresses import (
     listens_everywhere,
     room_addresses,
 )
-from board.errors import Refused
-from board.exercises import load_library
-from board.i18n import translate
-from board.service import Service
-from board.settings import SettingError, Settings
 from board.workshops import normalise_code
 
 
@@ -117,7 +118,7 @@ def startup_lines(settings: Settings, addresses: Sequence[str]) -> tuple[list[st
 
 
 def serve(settings: Settings, probes: Sequence[Probe] = PROBES) -> None:
-    from board.web import create_app
+    from board.web.routes import create_app
 
     # Our own lines (retention, sockets dropped as too slow, errors) beside uvicorn's.
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")

@@ -2,7 +2,7 @@
 
 command → domain (pure) → one SQLite transaction (the change, the sequence
 number, a change-log row) → after the commit a change notice to every process
-(board/notices.py) → each renders for its own sockets (board/live.py). Routes
+(board/live/notices.py) → each renders for its own sockets (board/live/render.py). Routes
 and sockets call these methods and nothing else writes.
 """
 
@@ -19,24 +19,25 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import agenda, cards, kinds, protocol, repository, snapshot
-from board import live as live_mod
+from board import agenda, cards, kinds, protocol, snapshot
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
 from board.changes import Deleted
 from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
-from board.hub import Hub, create_hub
 from board.i18n import decimal, number, text_in
-from board.notices import Notice, NoticeBus, create_notice_bus
+from board.live import render
+from board.live.hub import Hub, create_hub
+from board.live.notices import Notice, NoticeBus, create_notice_bus
+from board.live.presence import MemoryPresence, Presence
 from board.pairs import Person
-from board.presence import MemoryPresence, Presence
 from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
-from board.repository import Change
 from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
 from board.steps import Step, new_cards_step
-from board.storage import Database
+from board.store import repository
+from board.store.database import Database
+from board.store.repository import Change
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.votes import Vote
 from board.workshops import (
@@ -100,7 +101,7 @@ class Service:
         )
         self.hub = hub or create_hub()
         self.templates = make_templates()
-        self.live = live_mod.Live(
+        self.live = render.Live(
             self.db,
             self.hub,
             self.templates,
@@ -178,7 +179,7 @@ class Service:
     async def join(self, workshop: Workshop, nickname: str = "") -> Participant:
         participant = Participant(new_id(), workshop.id, clean_nickname(nickname), time.time())
         await self._write(lambda conn: repository.insert_participant(conn, participant))
-        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.PRESENCE})))
+        self.live.announce(Notice(workshop.id, None, frozenset({render.PRESENCE})))
         return participant
 
     async def participant(self, participant_id: str) -> Participant | None:
@@ -221,7 +222,7 @@ class Service:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
         # Every open screen, in every process, says so at once and closes for good.
-        self.live.announce(Notice(workshop.id, None, frozenset({live_mod.ENDED})))
+        self.live.announce(Notice(workshop.id, None, frozenset({render.ENDED})))
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""
@@ -377,27 +378,27 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
     for change in changes:
         if isinstance(change, Workshop):
             if change.active_step_id != snap.workshop.active_step_id:
-                regions |= live_mod.ALL_REGIONS
-                people.add(live_mod.EVERYONE)
+                regions |= render.ALL_REGIONS
+                people.add(render.EVERYONE)
             if change.timer_ends_at != snap.workshop.timer_ends_at:
-                regions.add(live_mod.TIMER)
+                regions.add(render.TIMER)
             if change.title != snap.workshop.title:
-                regions |= {live_mod.STEP, live_mod.AGENDA}
+                regions |= {render.STEP, render.AGENDA}
             if change.trainer_secret != snap.workshop.trainer_secret:
-                regions.add(live_mod.TRAINER_LINK)
+                regions.add(render.TRAINER_LINK)
         elif isinstance(change, Step):
-            regions |= {live_mod.STEP, live_mod.WALL, live_mod.AGENDA}
+            regions |= {render.STEP, render.WALL, render.AGENDA}
             if change.id == snap.step.id:
-                people.add(live_mod.EVERYONE)
+                people.add(render.EVERYONE)
         elif isinstance(change, Card | Vote | ActionItem | Person):
-            regions.add(live_mod.WALL)
+            regions.add(render.WALL)
             people.add(change.participant_id or "")
         elif isinstance(change, Cluster):
-            regions.add(live_mod.WALL)
+            regions.add(render.WALL)
         elif isinstance(change, Deleted):
             if change.kind is Step:
-                regions.add(live_mod.AGENDA)
+                regions.add(render.AGENDA)
             else:
-                regions.add(live_mod.WALL)
+                regions.add(render.WALL)
                 people.add(owners.get(change.id) or "")
     return regions, {p for p in people if p}

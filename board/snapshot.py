@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol, TypeVar
 
-from board import kinds, pairs, repository
+from board import kinds, pairs
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
 from board.i18n import text_in
 from board.steps import Step
+from board.store import repository
 from board.workshops import Workshop
 
 

@@ -15,7 +15,7 @@ import uvicorn
 
 from board.service import Service
 from board.settings import Settings
-from board.web import create_app
+from board.web.routes import create_app
 
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from board import addresses
-from board.addresses import Probe, base_url, is_loopback_host, room_addresses
 from board.cli import for_the_room
 from board.service import Service
 from board.settings import Settings
-from board.web import create_app
+from board.web import addresses
+from board.web.addresses import Probe, base_url, is_loopback_host, room_addresses
+from board.web.routes import create_app
 from tests.conftest import create_workshop
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from starlette.routing import Route, WebSocketRoute
 
 from board.settings import SETTINGS, Settings
-from board.trainer import action_names
-from board.web import create_app
+from board.web.routes import create_app
+from board.web.trainer import action_names
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from board.hub import QUEUE_SIZE, Frame, MemoryHub
-from board.sockets import TRY_AGAIN, _Connection
+from board.live.hub import QUEUE_SIZE, Frame, MemoryHub
+from board.web.sockets import TRY_AGAIN, _Connection
 from tests.conftest import create_workshop, join
 from tests.serverprocess import ServerProcess
 

@@ -37,7 +37,7 @@ from board.i18n import MESSAGES, catalog
 from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
-from board.trainer import action_names
+from board.web.trainer import action_names
 from tests.conftest import LiveServer, create_workshop, join, other_device
 from tests.test_sockets import Device
 

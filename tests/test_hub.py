@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from board.hub import QUEUE_SIZE, Frame, MemoryHub, Subscription, create_hub
+from board.live.hub import QUEUE_SIZE, Frame, MemoryHub, Subscription, create_hub
 
 WS = "workshop:ws"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from board.errors import Refused
-from board.hub import Frame, Subscription
-from board.notices import Notice
+from board.live.hub import Frame, Subscription
+from board.live.notices import Notice
 from board.service import Command, Service
 from board.settings import Settings
 from tests.test_hub import drain

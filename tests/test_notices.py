@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from board import repository
-from board.notices import MemoryNoticeBus, Notice, create_notice_bus
-from board.presence import MemoryPresence
+from board.live.notices import MemoryNoticeBus, Notice, create_notice_bus
+from board.live.presence import MemoryPresence
 from board.service import Service
 from board.settings import Settings
+from board.store import repository
 from tests.conftest import LiveServer, create_workshop, join, serve
 from tests.test_sockets import DEADLINE, Device, closed_with, frame_with, send_card
 

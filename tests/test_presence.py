@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from board.presence import MemoryPresence
+from board.live.presence import MemoryPresence
 
 
 def test_a_phone_with_two_tabs_counts_once_until_both_are_closed() -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from board import cards, repository
+from board import cards
 from board.action_plan import ActionItem
 from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
 from board.errors import Refused
 from board.pairs import Person
 from board.steps import Step, close_step, new_cards_step, set_hidden
-from board.storage import Database
+from board.store import repository
+from board.store.database import Database
 from board.votes import Vote
 from board.workshops import Participant, Workshop
 

@@ -29,8 +29,8 @@ from board.i18n import MESSAGES
 from board.service import Service
 from board.settings import Settings
 from board.tokens import Tokens
-from board.trainer import action_names
-from board.web import create_app
+from board.web.routes import create_app
+from board.web.trainer import action_names
 from tests.conftest import LiveServer, create_workshop, join, other_device
 from tests.test_sockets import Device
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from board.server_logs import REDACTED, RedactTokens, log_config, redact
+from board.web.server_logs import REDACTED, RedactTokens, log_config, redact
 
 TOKEN = "WyJ3czEiLCJzZWNyZXQiXQ.aBcD-eFgH_iJ"
 

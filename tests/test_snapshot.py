@@ -17,7 +17,7 @@ import jinja2
 import pytest
 
 from board import kinds
-from board.live import PARTIALS
+from board.live.render import PARTIALS
 from board.service import Service
 from board.snapshot import Snapshot
 from board.votes import Vote

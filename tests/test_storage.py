@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from board import storage
-from board.storage import MIGRATIONS, Database, connect, migrate, rows, utils
+from board.store import database as storage_module
+from board.store.database import MIGRATIONS, Database, connect, migrate, rows, utils
 
 TABLES = {"_sqlite_migrations", "workshops", "participants", "steps", "clusters", "cards"}
 TABLES_OF_VERSION_2 = TABLES | {"votes", "action_items", "pair_people"}
@@ -88,7 +88,7 @@ def test_a_new_migration_runs_once_on_an_existing_file(
     def m002_add_notes(db: sqlite_utils.Database) -> None:
         db.table("notes").create({"id": str, "text": str}, pk="id")
 
-    monkeypatch.setattr(storage, "MIGRATIONS", (*MIGRATIONS, m002_add_notes))
+    monkeypatch.setattr(storage_module, "MIGRATIONS", (*MIGRATIONS, m002_add_notes))
     for _ in range(2):  # the second start finds version 2 done and must not create "notes" again
         db = Database(tmp_path / "board.sqlite3")
         try:
@@ -106,7 +106,7 @@ def test_a_migration_that_fails_leaves_no_trace(
         db.table("half_done").create({"id": int}, pk="id")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(storage, "MIGRATIONS", (*MIGRATIONS, broken))
+    monkeypatch.setattr(storage_module, "MIGRATIONS", (*MIGRATIONS, broken))
     conn = connect(tmp_path / "board.sqlite3")
     try:
         with pytest.raises(RuntimeError, match="disk on fire"):
@@ -274,7 +274,7 @@ async def test_a_fresh_database_is_healthy(database: Database) -> None:
 ACKNOWLEDGE_ONE_WRITE = """
 import os, sys
 from pathlib import Path
-from board.storage import Database
+from board.store.database import Database
 db = Database(Path(sys.argv[1]))
 os.write(1, b"before-write\\n")
 db.write_now(lambda conn: conn.execute(

@@ -9,11 +9,11 @@ import threading
 import httpx
 import pytest
 
-from board.middleware import SECURITY_HEADERS
 from board.ratelimit import JoinGuard
 from board.service import Service
 from board.settings import Settings
-from board.web import MAX_IMPORT_BYTES, create_app
+from board.web.guards import SECURITY_HEADERS
+from board.web.routes import MAX_IMPORT_BYTES, create_app
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join, other_device
 

@@ -30,11 +30,11 @@ from board.i18n import translate
 from board.settings import TEMPLATES_DIR
 
 if TYPE_CHECKING:
-    from board.repository import Change
     from board.snapshot import Snapshot
     from board.steps import Step
-    from board.trainer import Context
+    from board.store.repository import Change
     from board.votes import Vote
+    from board.web.trainer import Context
 
 # A command: decides on the workshop as read inside the write transaction.
 Decide = Callable[["Snapshot"], Sequence["Change"]]

@@ -12,9 +12,9 @@ from board.markup import md_table
 from board.workshops import new_id
 
 if TYPE_CHECKING:
-    from board.repository import Change
     from board.snapshot import Snapshot
-    from board.trainer import Context
+    from board.store.repository import Change
+    from board.web.trainer import Context
 
 
 def read_proposal(form: Form, participant_id: str) -> Decide:

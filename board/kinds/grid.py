@@ -16,8 +16,8 @@ from board.markup import label_at, md_table
 from board.workshops import new_id
 
 if TYPE_CHECKING:
-    from board.repository import Change
     from board.snapshot import Snapshot
+    from board.store.repository import Change
 
 
 def read_point(form: Form, participant_id: str) -> Decide:

@@ -15,8 +15,8 @@ from board.markup import label_at, md_escape, md_table
 from board.workshops import new_id
 
 if TYPE_CHECKING:
-    from board.repository import Change
     from board.snapshot import Snapshot
+    from board.store.repository import Change
 
 DEFAULT_WEATHER = [
     {"icon": "sun", "label": {"de": "Sonnenschein", "en": "Sunshine"}},

@@ -11,9 +11,9 @@ from board.exercise_fields import integer
 from board.kinds import Decide, Form, Kind, Translate
 
 if TYPE_CHECKING:
-    from board.repository import Change
     from board.snapshot import Snapshot
-    from board.trainer import Context
+    from board.store.repository import Change
+    from board.web.trainer import Context
 
 
 def read_join(form: Form, participant_id: str) -> Decide:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from board import repository
 from board.cards import Wall
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
+from board.store import repository
 
 
 class _Names:

@@ -7,10 +7,10 @@ import sqlite3
 from dataclasses import replace
 from typing import Any
 
-from board import repository
 from board.protocol.restore import Restored, restore
 from board.protocol.shape import check_format, check_shape, check_size
 from board.protocol.validate import check
+from board.store import repository
 from board.workshops import (
     Participant,
     Workshop,

@@ -16,8 +16,8 @@ from board import votes
 from board.errors import Refused
 from board.exercise_fields import boolean
 from board.kinds import Decide, Form, Kind, Translate, VoteChecker
-from board.repository import Change
 from board.snapshot import Snapshot
+from board.store.repository import Change
 from board.workshops import new_id
 
 THUMBS = ("👎", "👍")  # a vote's value is the index: 1 is up

@@ -9,13 +9,13 @@ from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from board.addresses import is_loopback_host, listens_everywhere
 from board.errors import Refused
 from board.i18n import choose_language, language_context, translate
-from board.middleware import BodyTooLarge
 from board.ratelimit import address_key
 from board.service import Service
 from board.tokens import COOKIE_MAX_AGE
+from board.web.addresses import is_loopback_host, listens_everywhere
+from board.web.guards import BodyTooLarge
 from board.workshops import Participant, Workshop, normalise_code
 
 PARTICIPANT_COOKIE = "mb_p_{code}"

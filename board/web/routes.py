@@ -26,8 +26,17 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from board import documents, kinds, sockets, trainer
-from board.edge import (
+from board import documents, kinds
+from board.errors import Refused
+from board.exercises import Exercise
+from board.i18n import LANGUAGES, translate
+from board.ratelimit import Limit
+from board.service import Service
+from board.settings import STATIC_DIR, Settings
+from board.snapshot import Snapshot
+from board.web import sockets, trainer
+from board.web.guards import BodyTooLarge, GuardMiddleware
+from board.web.requests import (
     PARTICIPANT_COOKIE,
     TRAINER_COOKIE,
     address_of,
@@ -48,14 +57,6 @@ from board.edge import (
     workshop_of,
     wrong_code,
 )
-from board.errors import Refused
-from board.exercises import Exercise
-from board.i18n import LANGUAGES, translate
-from board.middleware import BodyTooLarge, GuardMiddleware
-from board.ratelimit import Limit
-from board.service import Service
-from board.settings import STATIC_DIR, Settings
-from board.snapshot import Snapshot
 from board.workshops import Participant, Workshop, normalise_code
 
 log = logging.getLogger(__name__)

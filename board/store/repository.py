@@ -14,7 +14,7 @@ from board.changes import Deleted
 from board.errors import Refused
 from board.pairs import Person
 from board.steps import Step
-from board.storage import utils
+from board.store.database import utils
 from board.votes import Vote
 from board.workshops import Participant, Workshop
 

@@ -4,7 +4,7 @@ After a write commits, the service publishes a small :class:`Notice` (the
 workshop, its new sequence number, the screen regions that changed and whose
 own phone view) on the notice bus. Every process listening — the one that made
 the change too, by the same path — renders what changed once per audience for
-its own sockets (board/live.py). Notices carry no HTML: a frame never leaves
+its own sockets (board/live/render.py). Notices carry no HTML: a frame never leaves
 the process that renders it, so every process renders for its own phones.
 
 A notice that gets lost (a network bus) shows as a gap in a workshop's

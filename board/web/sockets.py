@@ -21,8 +21,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from board import live
-from board.edge import (
+from board.errors import Refused
+from board.i18n import translate
+from board.live import render as live
+from board.live.hub import QUEUE_SIZE, Frame, Subscription
+from board.web.requests import (
     address_of,
     is_trainer,
     lang_of,
@@ -30,9 +33,6 @@ from board.edge import (
     service_of,
     workshop_of,
 )
-from board.errors import Refused
-from board.hub import QUEUE_SIZE, Frame, Subscription
-from board.i18n import translate
 
 log = logging.getLogger(__name__)
 

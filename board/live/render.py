@@ -1,6 +1,6 @@
 """From change notices to frames on sockets: render once per audience, coalesce bursts.
 
-After a command commits, the service publishes a notice (board/notices.py) of
+After a command commits, the service publishes a notice (board/live/notices.py) of
 which *regions* of the workshop changed (the step, the wall, who is connected,
 a participant's own cards). Every process's :class:`Live` hears it — the one
 that made the change too — and renders for the sockets of this process. The
@@ -28,13 +28,14 @@ from typing import Any
 
 import jinja2
 
-from board import repository, snapshot
-from board.hub import Frame, Hub
+from board import snapshot
 from board.i18n import language_context, translate
-from board.notices import Notice, NoticeBus
-from board.presence import Presence
+from board.live.hub import Frame, Hub
+from board.live.notices import Notice, NoticeBus
+from board.live.presence import Presence
 from board.snapshot import Snapshot
-from board.storage import Database
+from board.store import repository
+from board.store.database import Database
 
 log = logging.getLogger(__name__)
 

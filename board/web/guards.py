@@ -107,7 +107,7 @@ class GuardMiddleware:
 
         async def limited_receive() -> Message:
             # A chunked body has no Content-Length: count as it arrives. The
-            # app turns BodyTooLarge into a 413 (see board.web).
+            # app turns BodyTooLarge into a 413 (see board.web.routes).
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":

@@ -19,7 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from board import agenda, cards, kinds, steps
-from board.edge import (
+from board.errors import Refused
+from board.exercises import Library
+from board.snapshot import Snapshot
+from board.store.repository import Change
+from board.web.requests import (
     TRAINER_COOKIE,
     form_of,
     is_trainer,
@@ -28,10 +32,6 @@ from board.edge import (
     set_cookie,
     workshop_of,
 )
-from board.errors import Refused
-from board.exercises import Library
-from board.repository import Change
-from board.snapshot import Snapshot
 from board.workshops import Workshop, new_id, renew_trainer_link
 
 

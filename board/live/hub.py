@@ -9,7 +9,7 @@ and catches up with a full render.
 
 :class:`Hub` is the interface; :class:`MemoryHub` is the in-process backend.
 Frames stay in the process that rendered them: what crosses between processes
-is the change notice (board/notices.py), and each process renders for its own
+is the change notice (board/live/notices.py), and each process renders for its own
 sockets.
 """
 

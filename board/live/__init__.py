@@ -1,0 +1,1 @@
+"""Live screens: rendering per audience, local fan-out (hub), change notices, presence."""

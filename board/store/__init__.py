@@ -1,0 +1,2 @@
+"""Storage: the SQLite database with its one writer (database) and rows <-> domain objects
+(repository)."""

@@ -1,0 +1,1 @@
+"""The web: routes, trainer actions, requests (identity, language, pages), guards, sockets."""
