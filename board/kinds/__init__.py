@@ -154,12 +154,19 @@ class Kind:
         return f"kinds/{self.name}/{part}.html"
 
 
-def obey(where: str, rule: Callable[..., T], *args: Any, problem: str = "") -> T:
-    """Apply a domain rule to an imported value; a refusal names the field at fault."""
+def obey(
+    where: str,
+    rule: Callable[..., T],
+    *args: Any,
+    problem: str = "",
+    error: type[ValueError] = ValueError,
+) -> T:
+    """Apply a domain rule to an imported value; a refusal names the field at fault
+    (raised as ``error``: the protocol's import raises its own)."""
     try:
         return rule(*args)
     except Refused as refused:
-        raise ValueError(
+        raise error(
             f"{where}: {problem or translate('en', refused.key, **refused.params)}"
         ) from None
 

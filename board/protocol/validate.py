@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 from board import kinds
 from board.action_plan import ActionItem, clean_fields
 from board.cards import check_colour, clean_heading, clean_text
-from board.errors import Refused
-from board.i18n import translate
 from board.pairs import speedmeet_name
 from board.protocol.record import ProtocolError
 from board.protocol.restore import Restored, _places, _snapshot
@@ -26,13 +24,7 @@ T = TypeVar("T")
 
 
 def _obey(where: str, rule: Callable[..., T], *args: Any, problem: str = "") -> T:
-    """Apply a domain rule to an imported value; a refusal names the field at fault."""
-    try:
-        return rule(*args)
-    except Refused as refused:
-        raise ProtocolError(
-            f"{where}: {problem or translate('en', refused.key, **refused.params)}"
-        ) from None
+    return kinds.obey(where, rule, *args, problem=problem, error=ProtocolError)
 
 
 def check(restored: Restored, card_max_length: int) -> Restored:
