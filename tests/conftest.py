@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
+from board.cli import server_options
 from board.service import Service
 from board.settings import Settings
 from board.web.routes import create_app
@@ -81,16 +82,12 @@ class LiveServer:
 
 @contextlib.contextmanager
 def serve(settings: Settings, service: Service) -> Iterator[LiveServer]:
-    """A real uvicorn on port 0 in a thread, as deployed (no per-message deflate)."""
+    """A real uvicorn on port 0 in a thread, as deployed."""
     app = create_app(settings, service)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
+    # The options `serve` runs with (no per-message deflate, no server banner, the
+    # token-redacting log), on a free port of loopback.
+    options = server_options(settings) | {"host": "127.0.0.1", "port": 0, "log_level": "warning"}
+    config = uvicorn.Config(app, lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -72,6 +72,14 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
     )
 
 
+def grant_trainer(request: Request, response: Response, workshop: Workshop) -> str:
+    """Give this browser the trainer cookie of the workshop's current trainer link;
+    the token, for the link the console shows."""
+    token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
+    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    return token
+
+
 def delete_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(name, httponly=True, samesite="lax", secure=_secure(request))
 

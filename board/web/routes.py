@@ -43,6 +43,7 @@ from board.web.requests import (
     delete_cookie,
     field,
     form_of,
+    grant_trainer,
     is_trainer,
     join_base,
     join_url,
@@ -111,9 +112,8 @@ async def create_workshop(request: Request) -> Response:
         )
     except Refused as error:
         return _start_page(request, error, chosen=keys, **typed)  # nothing typed is lost
-    token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
-    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    grant_trainer(request, response, workshop)
     return response
 
 
@@ -324,9 +324,8 @@ async def import_workshop(request: Request) -> Response:
         workshop = await service.import_protocol(record)
     except Refused as error:
         return _start_page(request, error)
-    token = service.tokens.trainer(workshop.id, workshop.trainer_secret)
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
-    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    grant_trainer(request, response, workshop)
     return response
 
 

@@ -24,12 +24,11 @@ from board.exercises import Library
 from board.snapshot import Snapshot
 from board.store.repository import Change
 from board.web.requests import (
-    TRAINER_COOKIE,
     form_of,
+    grant_trainer,
     is_trainer,
     refusal,
     service_of,
-    set_cookie,
     workshop_of,
 )
 from board.workshops import Workshop, new_id, renew_trainer_link
@@ -172,7 +171,6 @@ async def action(request: Request) -> Response:
 
 def _new_trainer_link(request: Request, workshop: Workshop) -> Response:
     """This device keeps the console: the new link's cookie, and a reload shows the link."""
-    token = service_of(request).tokens.trainer(workshop.id, workshop.trainer_secret)
     response = Response(status_code=204, headers={"HX-Refresh": "true"})
-    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    grant_trainer(request, response, workshop)
     return response
