@@ -50,12 +50,12 @@ async def build(service: Service) -> str:
     assert len(snap.steps) == 10, [s.kind for s in snap.steps]
     now = time.time()
     for step in snap.steps:
-        await service.on_step(
+        await service.execute(
             workshop, lambda s, step=step: agenda.activate(s.workshop, s.steps, step.id)
         )
         if step.kind == "cards" and step.position == 0:
             for i in range(20):
-                await service.on_wall(
+                await service.execute_on_cards(
                     workshop,
                     lambda w, i=i: cards.create_cluster(w, new_id(), f"Cluster {i + 1}", now),
                 )
@@ -66,14 +66,14 @@ async def build(service: Service) -> str:
             wall = (await service.snapshot(workshop.id)).wall
             clusters = wall.ordered_clusters()
             for i, card in enumerate(wall.cards):
-                await service.on_wall(
+                await service.execute_on_cards(
                     workshop,
                     lambda w, c=card, k=clusters[i % 20]: cards.move_card(w, c.id, k.id, 99),
                 )
         for person in people:
             pid = person.id
             if step.kind == "scale":
-                await service.on_step(
+                await service.execute(
                     workshop,
                     lambda s, p=pid: votes.scale_vote(
                         s.step, s.mine(p), p, hash(p) % 5, new_id(), now
@@ -82,7 +82,7 @@ async def build(service: Service) -> str:
                 )
             elif step.kind == "grid":
                 for situation in range(3):
-                    await service.on_step(
+                    await service.execute(
                         workshop,
                         lambda s, p=pid, n=situation: votes.grid_vote(
                             s.step,
@@ -98,7 +98,7 @@ async def build(service: Service) -> str:
                     )
             elif step.kind == "dots":
                 for k in range(3):
-                    await service.on_step(
+                    await service.execute(
                         workshop,
                         lambda s, p=pid, k=k: votes.dots_change(
                             s.step,
@@ -113,7 +113,7 @@ async def build(service: Service) -> str:
                         pid,
                     )
             elif step.kind == "mood":
-                await service.on_step(
+                await service.execute(
                     workshop,
                     lambda s, p=pid: votes.mood_vote(
                         s.step, s.mine(p), p, hash(p) % 5, "gut", new_id(), now
@@ -122,7 +122,7 @@ async def build(service: Service) -> str:
                 )
         if step.kind == "actions":
             for i in range(15):
-                await service.on_step(
+                await service.execute(
                     workshop,
                     lambda s, i=i: action_plan.propose(
                         s.step,

@@ -230,7 +230,7 @@ class Service:
         return await self._write(lambda conn: repository.delete_workshops_before(conn, cutoff))
 
     # -- the one write path -------------------------------------------------
-    async def on_step(
+    async def execute(
         self, workshop: Workshop, command: Command, participant_id: str | None = None
     ) -> Outcome:
         """Run ``command`` on the workshop as it is now, store, and publish what changed.
@@ -251,17 +251,17 @@ class Service:
             self.live.announce(notice)
         return outcome
 
-    async def on_wall(
+    async def execute_on_cards(
         self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
     ) -> Outcome:
         """A command on the active step's cards and clusters."""
-        return await self.on_step(workshop, lambda snap: command(snap.wall))
+        return await self.execute(workshop, lambda snap: command(snap.wall))
 
     async def on_cards(
         self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
     ) -> Outcome:
         """A participant's command on the cards of the active step, if it takes cards."""
-        return await self.on_step(workshop, lambda snap: command(_card_wall(snap)))
+        return await self.execute(workshop, lambda snap: command(_card_wall(snap)))
 
     async def edit_card(
         self, workshop: Workshop, participant_id: str, card_id: str, text: str, colour: str
@@ -286,7 +286,7 @@ class Service:
         active = workshop.active_step_id
         step = await self.db.read(lambda conn: repository.step(conn, active))
         command = kinds.participant_command(step, name, form, participant_id)
-        return await self.on_step(workshop, command, participant_id)
+        return await self.execute(workshop, command, participant_id)
 
     async def add_card(
         self,

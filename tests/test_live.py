@@ -136,7 +136,7 @@ async def test_a_lost_notice_is_caught_up_from_the_change_log(service, elsewhere
     board = board_socket(service, workshop.id, workshop.seq)
     await elsewhere.add_card(workshop, None, None, "Verlorene Nachricht", "yellow")
 
-    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.execute(workshop, retitled("Kundenbegeisterung 2026"))
     await service.live.settled()
 
     (frame,) = drain(board)
@@ -148,7 +148,7 @@ async def test_without_a_gap_only_the_regions_of_the_notice_are_rendered(service
     workshop = await service.create_workshop("Kundenbegeisterung")
     board = board_socket(service, workshop.id, workshop.seq)
 
-    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.execute(workshop, retitled("Kundenbegeisterung 2026"))
     await service.live.settled()
 
     (frame,) = drain(board)
@@ -169,7 +169,7 @@ async def test_a_gap_the_change_log_no_longer_reaches_renders_everything(service
     await elsewhere.add_card(workshop, None, None, "Längst vergessen", "yellow")
     await service.db.write(lambda conn: conn.execute("DELETE FROM change_log"))  # pruned
 
-    await service.on_step(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.execute(workshop, retitled("Kundenbegeisterung 2026"))
     await service.live.settled()
 
     (frame,) = drain(board)

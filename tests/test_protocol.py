@@ -43,7 +43,7 @@ async def go_to(service: Service, workshop, kind: str) -> None:  # type: ignore[
     step = next(s for s in snap.steps if s.kind == kind and s.position >= snap.step.position)
     from board import agenda
 
-    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, step.id))
+    await service.execute(workshop, lambda s: agenda.activate(s.workshop, s.steps, step.id))
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     now = time.time()
     # mood
     for i, person in enumerate(people):
-        await service.on_step(
+        await service.execute(
             workshop,
             lambda s, i=i, p=person: votes.mood_vote(
                 s.step, s.mine(p.id), p.id, i % 5, "sonnig" if i == 0 else "", new_id(), now
@@ -71,7 +71,7 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     # scale
     await go_to(service, workshop, "scale")
     for i, person in enumerate(people):
-        await service.on_step(
+        await service.execute(
             workshop,
             lambda s, i=i, p=person: votes.scale_vote(
                 s.step, s.mine(p.id), p.id, i % 3, new_id(), now
@@ -83,26 +83,26 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     cards_step = next(s for s in snap.steps if s.position == dots_step.position - 1)
     from board import agenda
 
-    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
+    await service.execute(workshop, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
     for i, text in enumerate(CARD_TEXTS + ["<script>alert('x')</script>"]):
         await service.add_card(workshop, people[i % 4].id, f"c{i}", text, cards.COLOURS[i])
     for heading in HEADINGS:
-        await service.on_wall(
+        await service.execute_on_cards(
             workshop, lambda w, h=heading: cards.create_cluster(w, new_id(), h, now)
         )
     snap = await service.snapshot(workshop.id)
     first, second = snap.wall.ordered_clusters()
     by_text = {c.text: c for c in snap.wall.cards}
-    await service.on_wall(
+    await service.execute_on_cards(
         workshop, lambda w: cards.move_card(w, by_text[CARD_TEXTS[0]].id, first.id, 0)
     )
-    await service.on_wall(
+    await service.execute_on_cards(
         workshop, lambda w: cards.move_card(w, by_text[CARD_TEXTS[2]].id, second.id, 0)
     )
     # dots on those clusters
-    await service.on_step(workshop, lambda s: agenda.activate(s.workshop, s.steps, dots_step.id))
+    await service.execute(workshop, lambda s: agenda.activate(s.workshop, s.steps, dots_step.id))
     for person in people:
-        await service.on_step(
+        await service.execute(
             workshop,
             lambda s, p=person: votes.dots_change(
                 s.step, s.options("de"), s.mine(p.id), p.id, s.options("de")[0].id, 1, new_id(), now
@@ -111,7 +111,7 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     # grid
     await go_to(service, workshop, "grid")
     for i, person in enumerate(people):
-        await service.on_step(
+        await service.execute(
             workshop,
             lambda s, i=i, p=person: votes.grid_vote(
                 s.step, s.mine(p.id), p.id, 0, 0.5 - i * 0.3, 0.4, new_id(), now
@@ -120,13 +120,13 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     # SpeedMeet, started an hour ago: all rounds held
     await go_to(service, workshop, "pairs")
     for i, person in enumerate(people):
-        await service.on_step(
+        await service.execute(
             workshop, lambda s, i=i, p=person: pairs.join(s.step, s.people, p.id, f"Name{i}", now)
         )
-    await service.on_step(workshop, lambda s: pairs.start(s.step, s.people, now - 3600))
+    await service.execute(workshop, lambda s: pairs.start(s.step, s.people, now - 3600))
     # action plan
     await go_to(service, workshop, "actions")
-    await service.on_step(
+    await service.execute(
         workshop,
         lambda s: action_plan.propose(
             s.step,
@@ -690,9 +690,9 @@ async def test_dots_on_a_cluster_merged_afterwards_export_and_import_again(servi
     cards_step = next(s for s in snap.steps if s.kind == "cards" and s.config.get("hidden"))
     from board import agenda
 
-    await service.on_step(finished, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
+    await service.execute(finished, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
     first, second = (await service.snapshot(finished.id)).wall.ordered_clusters()
-    await service.on_wall(finished, lambda w: cards.merge_clusters(w, first.id, second.id))
+    await service.execute_on_cards(finished, lambda w: cards.merge_clusters(w, first.id, second.id))
     record = await service.export(finished)
     assert {v["key"] for v in _first(record, "dots")["votes"]} == {"gone1"}
     again = await service.export(await service.import_protocol(record))
@@ -735,7 +735,7 @@ async def test_every_text_cell_that_would_start_a_formula_is_kept_as_text(servic
     for i, start in enumerate(FORMULA):
         person = await service.join(workshop, f"{start}Name{i}")
         word = f"{start}Wort{i}"
-        await service.on_step(
+        await service.execute(
             workshop,
             lambda s, p=person, w=word: votes.mood_vote(
                 s.step, s.mine(p.id), p.id, 0, w, new_id(), now
@@ -745,11 +745,11 @@ async def test_every_text_cell_that_would_start_a_formula_is_kept_as_text(servic
     from board import agenda, steps
 
     for step in snap.steps:
-        await service.on_step(
+        await service.execute(
             workshop, lambda s, x=step: agenda.activate(s.workshop, s.steps, x.id)
         )
         question = f"{FORMULA[step.position % len(FORMULA)]}Frage {step.position}"
-        await service.on_step(workshop, lambda s, q=question: [steps.set_question(s.step, q)])
+        await service.execute(workshop, lambda s, q=question: [steps.set_question(s.step, q)])
         if step.kind != "dots":  # no one spent a dot: a step without rows
             typed.append(" ".join(question.split()))
         if step.kind == "cards":
@@ -758,19 +758,19 @@ async def test_every_text_cell_that_would_start_a_formula_is_kept_as_text(servic
                 await service.add_card(workshop, None, None, text, "yellow")
                 typed.append(cards.clean_text(text, 120))
                 heading = f"{start}SUMME(A{i})"
-                await service.on_wall(
+                await service.execute_on_cards(
                     workshop, lambda w, h=heading: cards.create_cluster(w, new_id(), h, now)
                 )
                 typed.append(cards.clean_heading(heading))
             wall = (await service.snapshot(workshop.id)).wall
             for card, cluster in zip(wall.cards, wall.ordered_clusters(), strict=True):
-                await service.on_wall(
+                await service.execute_on_cards(
                     workshop, lambda w, c=card, k=cluster: cards.move_card(w, c.id, k.id, 0)
                 )
         if step.kind == "actions":
             for start in FORMULA:
                 fields = (f"{start}was", f"{start}wer", f"{start}wann")
-                await service.on_step(
+                await service.execute(
                     workshop,
                     lambda s, f=fields: action_plan.propose(
                         s.step, s.actions, None, *f, new_id(), now, by_trainer=True

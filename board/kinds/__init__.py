@@ -34,13 +34,13 @@ if TYPE_CHECKING:
     from board.steps import Step
     from board.store.repository import Change
     from board.votes import Vote
-    from board.web.trainer import Context
+    from board.web.trainer import TrainerInput
 
 # A command: decides on the workshop as read inside the write transaction.
 Decide = Callable[["Snapshot"], Sequence["Change"]]
 # A participant's input: (their form, their id) → the command, or a refusal at once.
 Input = Callable[["Form", str], Decide]
-TrainerAction = Callable[["Snapshot", "Context"], Sequence["Change"]]
+TrainerAction = Callable[["Snapshot", "TrainerInput"], Sequence["Change"]]
 # Checks one imported vote (and where it is in the record); the vote as stored.
 VoteChecker = Callable[["Vote", str], "Vote"]
 T = TypeVar("T")
@@ -239,7 +239,7 @@ def participant_command(step: Step, name: str, form: Form, participant_id: str) 
     return command
 
 
-def trainer_command(name: str, ctx: Context) -> Decide:
+def trainer_command(name: str, ctx: TrainerInput) -> Decide:
     """The active step's kind's own trainer action ``name``."""
 
     def command(snap: Snapshot) -> Sequence[Change]:

@@ -14,7 +14,7 @@ from board.workshops import new_id
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
     from board.store.repository import Change
-    from board.web.trainer import Context
+    from board.web.trainer import TrainerInput
 
 
 def read_proposal(form: Form, participant_id: str) -> Decide:
@@ -30,7 +30,7 @@ def read_proposal(form: Form, participant_id: str) -> Decide:
     return command
 
 
-def add(snap: Snapshot, ctx: Context) -> list[Change]:
+def add(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     what, who, due = ctx.text("what"), ctx.text("who"), ctx.text("due")
     return [
         *action_plan.propose(
@@ -39,7 +39,7 @@ def add(snap: Snapshot, ctx: Context) -> list[Change]:
     ]
 
 
-def edit(snap: Snapshot, ctx: Context) -> list[Change]:
+def edit(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     what, who, due = ctx.text("what"), ctx.text("who"), ctx.text("due")
     return [*action_plan.edit(snap.actions, ctx.text("item_id"), what, who, due)]
 

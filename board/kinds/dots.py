@@ -15,7 +15,7 @@ from board.workshops import new_id
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
     from board.store.repository import Change
-    from board.web.trainer import Context
+    from board.web.trainer import TrainerInput
 
 
 def read_dot(form: Form, participant_id: str) -> Decide:
@@ -33,7 +33,7 @@ def read_dot(form: Form, participant_id: str) -> Decide:
     return command
 
 
-def set_budget(snap: Snapshot, ctx: Context) -> list[Change]:
+def set_budget(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     changed = votes.set_budget(snap.step, ctx.number("budget"))
     return [] if changed == snap.step else [changed]
 

@@ -13,7 +13,7 @@ from board.kinds import Decide, Form, Kind, Translate
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
     from board.store.repository import Change
-    from board.web.trainer import Context
+    from board.web.trainer import TrainerInput
 
 
 def read_join(form: Form, participant_id: str) -> Decide:
@@ -32,7 +32,7 @@ def read_leave(form: Form, participant_id: str) -> Decide:
     return command
 
 
-def set_timing(snap: Snapshot, ctx: Context) -> list[Change]:
+def set_timing(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     minutes, seconds = ctx.decimal("round_minutes"), ctx.number("changeover_seconds")
     return [*pairs.set_timing(snap.step, minutes, seconds)]
 

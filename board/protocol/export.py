@@ -18,7 +18,7 @@ from board.steps import Step
 from board.store import repository
 
 
-class _Names:
+class _ShortIds:
     """Stable short ids per kind of thing, in the order they are first seen."""
 
     def __init__(self, prefix: str) -> None:
@@ -38,10 +38,10 @@ class _Names:
 class _Ids:
     """The record's ids for one export (see ID)."""
 
-    participant: _Names = field(default_factory=lambda: _Names("p"))
-    cluster: _Names = field(default_factory=lambda: _Names("k"))
-    card: _Names = field(default_factory=lambda: _Names("c"))
-    gone: _Names = field(default_factory=lambda: _Names(GONE))
+    participant: _ShortIds = field(default_factory=lambda: _ShortIds("p"))
+    cluster: _ShortIds = field(default_factory=lambda: _ShortIds("k"))
+    card: _ShortIds = field(default_factory=lambda: _ShortIds("c"))
+    gone: _ShortIds = field(default_factory=lambda: _ShortIds(GONE))
 
 
 def export_record(

@@ -35,7 +35,7 @@ from board.workshops import Workshop, new_id, renew_trainer_link
 
 
 @dataclass(frozen=True)
-class Context:
+class TrainerInput:
     form: FormData
     card_max_length: int
     library: Library
@@ -66,36 +66,36 @@ class Context:
         return value
 
 
-Action = Callable[[Snapshot, Context], Sequence[Change]]
+Action = Callable[[Snapshot, TrainerInput], Sequence[Change]]
 
 
-def on_step(change: Callable[[steps.Step, Context], steps.Step]) -> Action:
-    def action(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+def step_action(change: Callable[[steps.Step, TrainerInput], steps.Step]) -> Action:
+    def action(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
         changed = change(snap.step, ctx)
         return [] if changed == snap.step else [changed]
 
     return action
 
 
-def _agenda_add(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+def _agenda_add(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     exercise = ctx.library.get(ctx.text("exercise"))
     if exercise is None:
         raise Refused("exercise_unknown", 422, name=ctx.text("exercise"))
     return agenda.add_exercise(snap.workshop, snap.steps, exercise, new_id)
 
 
-def _timer_start(snap: Snapshot, ctx: Context) -> Sequence[Change]:
+def _timer_start(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     return agenda.start_timer(snap.workshop, ctx.decimal("minutes") * 60, ctx.now)
 
 
 ACTIONS: dict[str, Action] = {
     # the step on screen
-    "question": on_step(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
-    "open": on_step(lambda step, ctx: steps.open_step(step)),
-    "close": on_step(lambda step, ctx: steps.close_step(step)),
-    "hide": on_step(lambda step, ctx: steps.set_hidden(step, True)),
-    "unhide": on_step(lambda step, ctx: steps.set_hidden(step, False)),
-    "reveal": on_step(lambda step, ctx: steps.reveal(step)),
+    "question": step_action(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
+    "open": step_action(lambda step, ctx: steps.open_step(step)),
+    "close": step_action(lambda step, ctx: steps.close_step(step)),
+    "hide": step_action(lambda step, ctx: steps.set_hidden(step, True)),
+    "unhide": step_action(lambda step, ctx: steps.set_hidden(step, False)),
+    "reveal": step_action(lambda step, ctx: steps.reveal(step)),
     # the agenda and the timer
     "step-go": lambda snap, ctx: agenda.activate(snap.workshop, snap.steps, ctx.text("step_id")),
     "step-next": lambda snap, ctx: agenda.next_step(snap.workshop, snap.steps, 1),
@@ -141,7 +141,7 @@ def action_names() -> set[str]:
     return set(ACTIONS) | kinds.trainer_action_names()
 
 
-def _with(run: Action, ctx: Context) -> kinds.Decide:
+def _with(run: Action, ctx: TrainerInput) -> kinds.Decide:
     return lambda snap: run(snap, ctx)
 
 
@@ -154,13 +154,13 @@ async def action(request: Request) -> Response:
         name = request.path_params["action"]
         if name not in action_names():
             raise Refused("not_found", 404)
-        ctx = Context(
+        ctx = TrainerInput(
             await form_of(request), service.settings.card_max_length, service.library, time.time()
         )
         # The step's own actions (a dot budget, a SpeedMeet's start) come from its kind.
         run = ACTIONS.get(name)
         command = kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
-        outcome = await service.on_step(workshop, command)
+        outcome = await service.execute(workshop, command)
     except Refused as error:
         return refusal(request, error)
     for change in outcome.changes:
