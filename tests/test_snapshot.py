@@ -130,7 +130,7 @@ async def test_no_audience_but_the_console_is_given_what_it_may_not_see(
         if own:  # Ben's own part: nothing of anybody else's
             assert not [v for v in walk(context) if isinstance(v, Vote)], where
             assert SECRET not in seen or kind in ("mood", "actions"), where
-            assert not context["s"].actions and not context["s"].wall.cards, where
+            assert not context["snap"].actions and not context["snap"].wall.cards, where
 
 
 async def test_pages_are_rendered_from_the_cut_too(

@@ -334,7 +334,7 @@ class Live:
         snapshot's cut for that audience."""
         cut = snap.for_audience(role, participant_id)
         return {
-            "s": cut,
+            "snap": cut,
             "workshop": cut.workshop,
             "wall": cut.wall,
             "step": cut.step,

@@ -241,7 +241,7 @@ def _view(
     """A page's context: the snapshot cut to what ``role`` (and this phone) may see."""
     cut = snap.for_audience(role, participant_id)
     return {
-        "s": cut,
+        "snap": cut,
         "role": role,
         "workshop": cut.workshop,
         "wall": cut.wall,
