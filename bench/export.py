@@ -102,10 +102,10 @@ async def build(service: Service) -> str:
                         workshop,
                         lambda s, p=pid, k=k: votes.dots_change(
                             s.step,
-                            s.options("de"),
+                            s.results.options("de"),
                             s.mine(p),
                             p,
-                            s.options("de")[(hash(p) + k * 3) % 20].id,
+                            s.results.options("de")[(hash(p) + k * 3) % 20].id,
                             1,
                             new_id(),
                             now,

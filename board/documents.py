@@ -132,13 +132,13 @@ def markdown(record: dict[str, Any], lang: str) -> str:
     out.append(f"- {t('date')}: {doc.period}")
     out += [f"- {t('participants_count', n=doc.participants)}", "", f"## {t('agenda')}", ""]
     out += [
-        f"{i}. {t('kind_' + s.step.kind)}: {md_escape(s.step.prompt(lang))}"
+        f"{i}. {s.kind.label(lang)}: {md_escape(s.step.prompt(lang))}"
         for i, s in enumerate(doc.steps, 1)
     ]
     for i, snap in enumerate(doc.steps, 1):
         out += [
             "",
-            f"## {i}. {t('kind_' + snap.step.kind)}: {md_escape(snap.step.prompt(lang))}",
+            f"## {i}. {snap.kind.label(lang)}: {md_escape(snap.step.prompt(lang))}",
             "",
         ]
         out += list(_md_step(snap, lang, t))

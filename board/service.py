@@ -25,6 +25,7 @@ from board.cards import Card, Cluster
 from board.changes import Deleted
 from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
+from board.forms import Form
 from board.i18n import decimal, number, text_in
 from board.live import render
 from board.live.hub import Hub, create_hub
@@ -79,7 +80,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["decimal"] = decimal
     env.filters["number"] = number
     env.filters["text_in"] = text_in
-    env.filters["kind_label"] = lambda kind, t: t(f"kind_{kind}")
+    env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 
 
@@ -278,7 +279,7 @@ class Service:
         )
 
     async def step_input(
-        self, workshop: Workshop, participant_id: str, name: str, form: kinds.Form
+        self, workshop: Workshop, participant_id: str, name: str, form: Form
     ) -> Outcome:
         """A participant's input to the active step (a vote, a proposal, joining a
         SpeedMeet): read and checked by the step's kind first, then run in the writer."""

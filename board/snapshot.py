@@ -12,13 +12,12 @@ import sqlite3
 import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from board import kinds, pairs
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
-from board.i18n import text_in
 from board.steps import Step
 from board.store import repository
 from board.workshops import Workshop
@@ -30,45 +29,6 @@ class _Owned(Protocol):
 
 
 T = TypeVar("T", bound=_Owned)
-
-
-@dataclass(frozen=True)
-class SpeedMeetView:
-    """A SpeedMeet at one moment, as the board and phones show it."""
-
-    clock: pairs.Clock
-    rounds: list[pairs.Round]
-    names: dict[str, str]
-    present: list[str]
-
-    @property
-    def started(self) -> bool:
-        return self.clock.round >= 0 or self.clock.phase_ends_at is not None and bool(self.rounds)
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.rounds) and self.clock.round >= len(self.rounds)
-
-    @property
-    def current(self) -> pairs.Round:
-        if 0 <= self.clock.round < len(self.rounds):
-            return self.rounds[self.clock.round]
-        return []
-
-    @property
-    def upcoming(self) -> pairs.Round:
-        """The round people change tables for (the next one while changing)."""
-        index = self.clock.round if self.clock.talking else self.clock.round + 1
-        return self.rounds[index] if 0 <= index < len(self.rounds) else []
-
-    def sitting_out(self, round_: pairs.Round) -> list[str]:
-        return [self.names[p] for p in pairs.sitting_out(round_, self.present)]
-
-    def partner(self, round_: pairs.Round, participant_id: str) -> tuple[str, int] | None:
-        found = pairs.partner(round_, participant_id)
-        if found is None:
-            return None
-        return self.names.get(found[0], "?"), found[1]
 
 
 @dataclass(frozen=True)
@@ -160,53 +120,15 @@ class Snapshot:
     def mine(self, participant_id: str) -> list[voting.Vote]:
         return [v for v in self.votes if v.participant_id == participant_id]
 
-    def options(self, lang: str) -> list[voting.Option]:
-        """The options of a dots step: from the file, or the clusters of a cards step."""
-        if self.step.config.get("options_from") == "clusters":
-            if self.source is None:
-                return []
-            return [voting.Option(c.id, c.heading) for c in self.source.ordered_clusters()]
-        return [
-            voting.Option(str(i), text_in(o, lang))
-            for i, o in enumerate(self.step.config.get("options", []))
-        ]
-
-    def dot_budget(self) -> int:
-        return voting.dot_budget(self.step, len(self.options("de")))
-
-    def dots_spent(self, participant_id: str) -> int:
-        return voting.dots_spent(self.options("de"), self.mine(participant_id))
-
-    def per_option_limit(self) -> int:
-        return voting.per_option_limit(self.step, len(self.options("de")))
-
     @cached_property
-    def scale(self) -> voting.ScaleResult:
-        return voting.scale_result(self.step, self.votes)
-
-    @cached_property
-    def grid(self) -> list[voting.GridResult]:
-        return voting.grid_result(self.step, self.votes)
-
-    def ranking(self, lang: str) -> list[voting.Ranked]:
-        return voting.ranking(self.options(lang), self.votes)
-
-    @cached_property
-    def mood(self) -> voting.MoodResult:
-        return voting.mood_result(self.step, self.votes)
+    def results(self) -> Any:
+        """The step's results as its kind computes them (a histogram, a ranking, …),
+        from this snapshot: a cut one gives what its audience may see."""
+        return self.kind.results(self)
 
     @cached_property
     def voters(self) -> int:
         return voting.voters(self.votes)
-
-    @cached_property
-    def speedmeet(self) -> SpeedMeetView:
-        return SpeedMeetView(
-            clock=pairs.clock_of(self.step, self.now),
-            rounds=pairs.planned(self.step),
-            names={p.participant_id: p.nickname for p in self.people},
-            present=[p.participant_id for p in self.people if p.present],
-        )
 
     def owns_nothing(self, participant_id: str) -> bool:
         """Whether this person's own view of the step is everybody's empty one: no card,

@@ -34,6 +34,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from board.i18n import MESSAGES, catalog
+from board.kinds.dots import DotResults
 from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
@@ -309,7 +310,8 @@ class Room:
         snap = await self.snapshot()
         cards = [c.id for c in snap.wall.cards]
         clusters = [c.id for c in snap.wall.clusters]
-        options = [o.id for o in snap.options("de")]
+        dots = snap.results if isinstance(snap.results, DotResults) else None
+        options = [o.id for o in dots.options("de")] if dots else []
         return {
             "code": [self.code, self.code.lower(), f"{self.code[:3]}-{self.code[3:]}"],
             "step_id": [s.id for s in snap.steps] + [snap.step.id] * len(snap.steps),

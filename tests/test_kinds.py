@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from board import kinds
 from board.errors import Refused
+from board.forms import Form
 from board.i18n import MESSAGES
 from board.settings import ROOT, Settings
 from board.steps import new_step
@@ -69,7 +70,7 @@ def test_input_for_a_step_no_longer_on_the_board_is_refused() -> None:
 
 def test_an_inactive_step_is_named_before_its_state_or_the_input() -> None:
     closed_grid = new_step("now", "ws", 1, "grid", {})
-    form = kinds.Form({"step_id": "other", "situation": "x"})
+    form = Form({"step_id": "other", "situation": "x"})
     error = refusal(lambda: kinds.participant_command(closed_grid, "vote", form, "p1"))
     assert error.key == "step_not_active"
 
@@ -77,10 +78,10 @@ def test_an_inactive_step_is_named_before_its_state_or_the_input() -> None:
 def test_a_malformed_number_is_refused_while_reading_before_any_write() -> None:
     # participant_command reads the form only: no snapshot, no transaction.
     grid = new_step("now", "ws", 1, "grid", {})
-    form = kinds.Form({"step_id": "now", "situation": "0", "x": "links", "y": "0"})
+    form = Form({"step_id": "now", "situation": "0", "x": "links", "y": "0"})
     error = refusal(lambda: kinds.participant_command(grid, "vote", form, "p1"))
     assert (error.key, error.status) == ("bad_request", 400)
-    form = kinds.Form({"step_id": "now", "situation": "0", "x": "nan", "y": "0"})
+    form = Form({"step_id": "now", "situation": "0", "x": "nan", "y": "0"})
     error = refusal(lambda: kinds.participant_command(grid, "vote", form, "p1"))
     assert (error.key, error.status) == ("point_outside", 422)
 
@@ -228,6 +229,9 @@ async def test_a_kind_from_outside_runs_through_the_whole_room(
     assert [s["kind"] for s in record["steps"]] == ["thumbs"]
     assert sorted(v["value"] for v in record["steps"][0]["votes"]) == [0, 1]
     assert "👍 Daumen hoch: 1 · 👎 Daumen runter: 1" in exports["html"].text
+    assert "Daumenprobe" in exports["html"].text  # the kind's own label, not "kind_thumbs"
+    assert "kind_thumbs" not in exports["html"].text + exports["md"].text
+    assert "Daumenprobe" in exports["md"].text
     assert "Daumen hoch: 1 · 👎 Daumen runter: 1" in exports["md"].text
     rows = list(csv.DictReader(io.StringIO(exports["csv"].text.lstrip("\ufeff")), delimiter=";"))
     assert sorted((r["kind"], r["text"]) for r in rows) == [("thumbs", "👍"), ("thumbs", "👎")]

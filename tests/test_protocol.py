@@ -105,7 +105,14 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
         await service.execute(
             workshop,
             lambda s, p=person: votes.dots_change(
-                s.step, s.options("de"), s.mine(p.id), p.id, s.options("de")[0].id, 1, new_id(), now
+                s.step,
+                s.results.options("de"),
+                s.mine(p.id),
+                p.id,
+                s.results.options("de")[0].id,
+                1,
+                new_id(),
+                now,
             ),
         )
     # grid

@@ -100,7 +100,7 @@ async def test_one_dot_per_person_on_a_scale_and_moving_it(client, service, phon
     assert moved.status_code == 200 and 'aria-pressed="true"' in moved.text
     await vote(phones[1], code, step.id, value="3")
     snap = await service.snapshot((await service.workshop(code)).id)
-    assert snap.scale.counts == [0, 0, 0, 2, 0] and snap.scale.n == 2
+    assert snap.results.counts == [0, 0, 0, 2, 0] and snap.results.n == 2
     bad = await vote(phones[2], code, step.id, value="7")
     assert bad.status_code == 422 and "Skala" in bad.text
 
@@ -146,7 +146,7 @@ async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
         response = await vote(phone, code, step.id, situation=situation, x=x, y=y)
         assert response.status_code == 200
     snap = await service.snapshot((await service.workshop(code)).id)
-    quadrants = [next(q for q, n in result.quadrants.items() if n) for result in snap.grid]
+    quadrants = [next(q for q, n in result.quadrants.items() if n) for result in snap.results]
     assert quadrants == ["top_right", "top_left", "bottom_right"]
     outside = await vote(phone, code, step.id, situation="0", x="1.5", y="0")
     assert outside.status_code == 422 and "außerhalb" in outside.text
@@ -173,7 +173,7 @@ async def test_dots_within_budget_and_stacking_limit(client, service, phones):
     back = await vote(phone, code, step.id, option="2", delta="-1")
     assert back.status_code == 200 and "Noch 1 von 3" in back.text
     snap = await service.snapshot((await service.workshop(code)).id)
-    top = snap.ranking("de")[0]
+    top = snap.results.ranking("de")[0]
     assert (top.option.label, top.dots, top.rank) == ("Preise", 1, 1)
 
 
@@ -181,7 +181,7 @@ async def test_the_trainer_changes_the_dot_budget(client, service, phones):
     code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
     assert (await trainer(client, code, "dots-budget", budget="5")).status_code == 204
     snap = await service.snapshot((await service.workshop(code)).id)
-    assert snap.dot_budget() == 5
+    assert snap.results.budget() == 5
     assert (await trainer(client, code, "dots-budget", budget="0")).status_code == 422
     assert (await trainer(client, code, "dots-budget", budget="x")).status_code == 400
 
@@ -194,12 +194,12 @@ async def test_dots_on_the_clusters_of_the_card_step_before(client, service, pho
         await trainer(client, code, "cluster-new", heading=heading)
     await trainer(client, code, "step-next")
     snap = await service.snapshot((await service.workshop(code)).id)
-    options = snap.options("de")
+    options = snap.results.options("de")
     assert [o.label for o in options] == ["Haltung", "Tempo", "Kulanz"]
-    assert snap.dot_budget() == 1
+    assert snap.results.budget() == 1
     response = await vote(phone, code, snap.step.id, option=options[1].id, delta="1")
     assert response.status_code == 200
-    ranking = (await service.snapshot(snap.workshop.id)).ranking("de")
+    ranking = (await service.snapshot(snap.workshop.id)).results.ranking("de")
     assert ranking[0].option.label == "Tempo" and ranking[0].dots == 1
 
 
@@ -215,12 +215,14 @@ async def test_one_dot_each_reads_singular_on_the_phone_in_both_languages(client
         await trainer(client, code, "cluster-new", heading=heading)
     await trainer(client, code, "step-next")
     snap = await service.snapshot((await service.workshop(code)).id)
-    assert snap.dot_budget() == 1
+    assert snap.results.budget() == 1
     await join(german, code)
     await join(english, code)
     assert "Noch 1 von 1 Punkt " in text_of((await german.get(f"/w/{code}")).text)
     assert "1 of 1 dot left" in text_of((await english.get(f"/w/{code}")).text)
-    placed = await vote(german, code, snap.step.id, option=snap.options("de")[0].id, delta="1")
+    placed = await vote(
+        german, code, snap.step.id, option=snap.results.options("de")[0].id, delta="1"
+    )
     assert "Noch 0 von 1 Punkt " in text_of(placed.text)
     assert 'aria-label="1 Punkt"' in placed.text
 
@@ -238,7 +240,7 @@ async def test_mood_with_a_word(client, service, phones):
     response = await vote(phone, code, step.id, value="4", word="  stürmisch ")
     assert response.status_code == 200
     snap = await service.snapshot((await service.workshop(code)).id)
-    assert snap.mood.counts == [0, 0, 0, 0, 1] and snap.mood.words == [(4, "stürmisch")]
+    assert snap.results.counts == [0, 0, 0, 0, 1] and snap.results.words == [(4, "stürmisch")]
     too_long = await vote(phone, code, step.id, value="1", word="x" * 41)
     assert too_long.status_code == 422
 
@@ -290,7 +292,7 @@ async def test_speedmeet_from_joining_to_the_first_round(client, service, phones
     ).status_code == 204
     assert (await trainer(client, code, "pairs-start")).status_code == 204
     snap = await service.snapshot((await service.workshop(code)).id)
-    meet = snap.speedmeet
+    meet = snap.results
     assert len(meet.rounds) == 3 and meet.clock.round == 0 and meet.clock.talking
     pages = [(await phone.get(f"/w/{code}")).text for phone in phones]
     met = [re.search(r"Treffen Sie (\w+) an Tisch 1", page) for page in pages]

@@ -16,7 +16,6 @@ folder of its templates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -26,6 +25,7 @@ import jinja2
 from board import steps
 from board.errors import Refused
 from board.exercise_fields import Validator
+from board.forms import Form
 from board.i18n import translate
 from board.settings import TEMPLATES_DIR
 
@@ -45,34 +45,6 @@ TrainerAction = Callable[["Snapshot", "TrainerInput"], Sequence["Change"]]
 VoteChecker = Callable[["Vote", str], "Vote"]
 T = TypeVar("T")
 Translate = Callable[..., str]
-
-
-class Form:
-    """A participant's form fields, read before the write."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-
-    def text(self, name: str, default: str = "") -> str:
-        value = self.data.get(name, default)
-        if not isinstance(value, str):
-            raise Refused("bad_request", 400)
-        return value
-
-    def integer(self, name: str) -> int:
-        try:
-            return int(self.text(name))
-        except ValueError:
-            raise Refused("bad_request", 400) from None
-
-    def number(self, name: str) -> float:
-        try:
-            value = float(self.text(name))
-        except ValueError:
-            raise Refused("bad_request", 400) from None
-        if not math.isfinite(value):
-            raise Refused("point_outside", 422)
-        return value
 
 
 class Kind:
@@ -107,6 +79,8 @@ class Kind:
     hidden_note: ClassVar[str] = "results_hidden_note"
     hide_label: ClassVar[str] = "hide_results"
     results_link: ClassVar[str | None] = None  # a link from the phone to the results
+    # Its label per language, for a kind not in the catalogs (see label()).
+    labels: ClassVar[Mapping[str, str]] = {}
     # The folder of its templates; None: the shipped templates/kinds/<name>/.
     templates: ClassVar[Path | None] = None
 
@@ -116,6 +90,15 @@ class Kind:
 
     def next_change_at(self, snap: Snapshot) -> float | None:
         """When its screens change without anyone acting (the end of a round)."""
+        return None
+
+    def label(self, lang: str) -> str:
+        """Its method's name, as trainers call it ("Kartenabfrage"): a built-in kind's from
+        the catalogs, an outside kind's from its ``labels``."""
+        return self.labels.get(lang) or translate(lang, f"kind_{self.name}")
+
+    def results(self, snap: Snapshot) -> Any:
+        """Its results on this snapshot, as its templates and rows show them (Snapshot.results)."""
         return None
 
     def alias_config(

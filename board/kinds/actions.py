@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from board import action_plan
-from board.kinds import Decide, Form, Kind, Translate
+from board.forms import Form
+from board.kinds import Decide, Kind, Translate
 from board.markup import md_table
 from board.workshops import new_id
 

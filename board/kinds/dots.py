@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.exercise_fields import Invalid, boolean, integer, one_of, texts
-from board.kinds import Decide, Form, Kind, Translate, VoteChecker
+from board.forms import Form
+from board.i18n import text_in
+from board.kinds import Decide, Kind, Translate, VoteChecker
 from board.markup import md_table
 from board.workshops import new_id
 
@@ -24,7 +26,7 @@ def read_dot(form: Form, participant_id: str) -> Decide:
     def command(snap: Snapshot) -> list[Change]:
         votes.require_voting(snap.step)
         mine = snap.mine(participant_id)
-        options = snap.options("de")
+        options = snap.results.options("de")
         changed = votes.dots_change(
             snap.step, options, mine, participant_id, option, delta, new_id(), time.time()
         )
@@ -34,12 +36,50 @@ def read_dot(form: Form, participant_id: str) -> Decide:
 
 
 def set_budget(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
-    changed = votes.set_budget(snap.step, ctx.number("budget"))
+    changed = votes.set_budget(snap.step, ctx.integer("budget"))
     return [] if changed == snap.step else [changed]
+
+
+class DotResults:
+    """A dots step's options (from the file, or the clusters of the card step it
+    follows), the budget, what one person spent, and the ranking."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+
+    def options(self, lang: str) -> list[votes.Option]:
+        step = self.snap.step
+        if step.config.get("options_from") == "clusters":
+            source = self.snap.source
+            return (
+                []
+                if source is None
+                else [votes.Option(c.id, c.heading) for c in source.ordered_clusters()]
+            )
+        return [
+            votes.Option(str(i), text_in(o, lang))
+            for i, o in enumerate(step.config.get("options", []))
+        ]
+
+    def budget(self) -> int:
+        return votes.dot_budget(self.snap.step, len(self.options("de")))
+
+    def spent(self, participant_id: str) -> int:
+        return votes.dots_spent(self.options("de"), self.snap.mine(participant_id))
+
+    def per_option_limit(self) -> int:
+        return votes.per_option_limit(self.snap.step, len(self.options("de")))
+
+    def ranking(self, lang: str) -> list[votes.Ranked]:
+        return votes.ranking(self.options(lang), self.snap.votes)
 
 
 class Dots(Kind):
     name = "dots"
+
+    def results(self, snap: Snapshot) -> DotResults:
+        return DotResults(snap)
+
     hideable = True
     settings = {
         "options": texts(2, 30),
@@ -61,11 +101,13 @@ class Dots(Kind):
         go), so the bound is the most a step can give, unless the exercise fixed a
         per-option limit. Dots on a cluster no longer offered count for nothing, as on
         the board."""
-        options = snap.options("de")
+        options = snap.results.options("de")
         offered = {option.id for option in options}
         on_clusters = snap.step.config.get("options_from") == "clusters"
-        most = max(votes.MAX_BUDGET, snap.dot_budget())
-        per_option = snap.per_option_limit() if "max_per_option" in snap.step.config else most
+        most = max(votes.MAX_BUDGET, snap.results.budget())
+        per_option = (
+            snap.results.per_option_limit() if "max_per_option" in snap.step.config else most
+        )
         mine: dict[str, list[votes.Vote]] = {}
         for vote in snap.votes:
             mine.setdefault(vote.participant_id, []).append(vote)
@@ -91,11 +133,11 @@ class Dots(Kind):
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
         yield from md_table(
             [t("rank"), t("option"), t("dots")],
-            ([f"{r.rank}.", r.option.label, r.dots] for r in snap.ranking(lang)),
+            ([f"{r.rank}.", r.option.label, r.dots] for r in snap.results.ranking(lang)),
         )
 
     def csv_vote(self, snap: Snapshot, vote: votes.Vote, lang: str) -> dict[str, object]:
-        options = {o.id: o.label for o in snap.options(lang)}
+        options = {o.id: o.label for o in snap.results.options(lang)}
         return {"text": options.get(vote.key, vote.key)}
 
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.exercise_fields import AXIS, QUADRANTS, boolean, texts
+from board.forms import Form
 from board.i18n import text_in
-from board.kinds import Decide, Form, Kind, Translate, VoteChecker, obey
+from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_table
 from board.workshops import new_id
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 def read_point(form: Form, participant_id: str) -> Decide:
     situation = form.integer("situation")
-    x, y = form.number("x"), form.number("y")
+    outside = ("point_outside", 422)
+    x, y = form.number("x", not_finite=outside), form.number("y", not_finite=outside)
 
     def command(snap: Snapshot) -> list[Change]:
         votes.require_voting(snap.step)
@@ -37,6 +39,10 @@ def read_point(form: Form, participant_id: str) -> Decide:
 
 class Grid(Kind):
     name = "grid"
+
+    def results(self, snap: Snapshot) -> list[votes.GridResult]:
+        return votes.grid_result(snap.step, snap.votes)
+
     hideable = True
     settings = {
         "x_axis": AXIS,
@@ -69,7 +75,7 @@ class Grid(Kind):
 
     def hidden_counts(self, snap: Snapshot) -> tuple[int, ...]:
         """How many points each situation has (where they are is the secret)."""
-        return tuple(len(result.points) for result in snap.grid)
+        return tuple(len(result.points) for result in snap.results)
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
         step = snap.step
@@ -77,7 +83,7 @@ class Grid(Kind):
         rows = [
             [text_in(step.config["situations"][r.situation], lang), len(r.points)]
             + [r.quadrants[c] for c in corners]
-            for r in snap.grid
+            for r in snap.results
         ]
         header = [t("situation"), "n"] + [
             text_in(step.config["quadrants"][c], lang) for c in corners

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.exercise_fields import MOOD_OPTION, boolean, list_of
+from board.forms import Form
 from board.i18n import text_in
-from board.kinds import Decide, Form, Kind, Translate, VoteChecker, obey
+from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_escape, md_table
 from board.workshops import new_id
 
@@ -43,6 +44,10 @@ class Mood(Kind):
     """Not hideable: the room's weather steers nobody."""
 
     name = "mood"
+
+    def results(self, snap: Snapshot) -> votes.MoodResult:
+        return votes.mood_result(snap.step, snap.votes)
+
     settings = {"options": list_of(MOOD_OPTION, 2, 7), "word": boolean}
     defaults: ClassVar[dict[str, Any]] = {"word": True}
     inputs = {"vote": read_weather}
@@ -67,7 +72,7 @@ class Mood(Kind):
         return config
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
-        mood = snap.mood
+        mood = snap.results
         weathers = [text_in(o["label"], lang) for o in snap.step.config["options"]]
         yield from md_table([t("option"), t("count")], zip(weathers, mood.counts, strict=True))
         if mood.words:

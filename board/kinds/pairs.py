@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import pairs
 from board.exercise_fields import integer
-from board.kinds import Decide, Form, Kind, Translate
+from board.forms import Form
+from board.kinds import Decide, Kind, Translate
 
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
@@ -33,8 +35,47 @@ def read_leave(form: Form, participant_id: str) -> Decide:
 
 
 def set_timing(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
-    minutes, seconds = ctx.decimal("round_minutes"), ctx.number("changeover_seconds")
+    minutes, seconds = ctx.number("round_minutes"), ctx.integer("changeover_seconds")
     return [*pairs.set_timing(snap.step, minutes, seconds)]
+
+
+@dataclass(frozen=True)
+class SpeedMeetView:
+    """A SpeedMeet at one moment, as the board and phones show it."""
+
+    clock: pairs.Clock
+    rounds: list[pairs.Round]
+    names: dict[str, str]
+    present: list[str]
+
+    @property
+    def started(self) -> bool:
+        return self.clock.round >= 0 or self.clock.phase_ends_at is not None and bool(self.rounds)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.rounds) and self.clock.round >= len(self.rounds)
+
+    @property
+    def current(self) -> pairs.Round:
+        if 0 <= self.clock.round < len(self.rounds):
+            return self.rounds[self.clock.round]
+        return []
+
+    @property
+    def upcoming(self) -> pairs.Round:
+        """The round people change tables for (the next one while changing)."""
+        index = self.clock.round if self.clock.talking else self.clock.round + 1
+        return self.rounds[index] if 0 <= index < len(self.rounds) else []
+
+    def sitting_out(self, round_: pairs.Round) -> list[str]:
+        return [self.names[p] for p in pairs.sitting_out(round_, self.present)]
+
+    def partner(self, round_: pairs.Round, participant_id: str) -> tuple[str, int] | None:
+        found = pairs.partner(round_, participant_id)
+        if found is None:
+            return None
+        return self.names.get(found[0], "?"), found[1]
 
 
 class Pairs(Kind):
@@ -42,6 +83,15 @@ class Pairs(Kind):
     (its partner, its table), so no phone's section is everybody's empty one."""
 
     name = "pairs"
+
+    def results(self, snap: Snapshot) -> SpeedMeetView:
+        return SpeedMeetView(
+            clock=pairs.clock_of(snap.step, snap.now),
+            rounds=pairs.planned(snap.step),
+            names={p.participant_id: p.nickname for p in snap.people},
+            present=[p.participant_id for p in snap.people if p.present],
+        )
+
     sections = frozenset({"clusters", "people"})
     settings = {"round_minutes": integer(1, 30), "changeover_seconds": integer(0, 300)}
     defaults: ClassVar[dict[str, Any]] = {"round_minutes": 4, "changeover_seconds": 30}
@@ -63,11 +113,12 @@ class Pairs(Kind):
         return config | {"rounds": rounds}
 
     def next_change_at(self, snap: Snapshot) -> float | None:
-        return snap.speedmeet.clock.phase_ends_at
+        meet: SpeedMeetView = snap.results
+        return meet.clock.phase_ends_at
 
     def summary(self, snap: Snapshot) -> tuple[int, int]:
         """Rounds held and pairs that met."""
-        meet = snap.speedmeet
+        meet: SpeedMeetView = snap.results
         held = meet.rounds if meet.finished else meet.rounds[: max(0, meet.clock.round + 1)]
         return len(held), len({frozenset(pair) for round_ in held for pair in round_})
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.exercise_fields import boolean, texts
+from board.forms import Form
 from board.i18n import decimal, number, text_in
-from board.kinds import Decide, Form, Kind, Translate, VoteChecker, obey
+from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_table
 from board.workshops import new_id
 
@@ -31,6 +32,10 @@ def read_vote(form: Form, participant_id: str) -> Decide:
 
 class Scale(Kind):
     name = "scale"
+
+    def results(self, snap: Snapshot) -> votes.ScaleResult:
+        return votes.scale_result(snap.step, snap.votes)
+
     hideable = True
     settings = {"labels": texts(2, 10), "hidden": boolean}
     required = frozenset({"labels"})
@@ -52,7 +57,7 @@ class Scale(Kind):
         return check
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
-        result = snap.scale
+        result = snap.results
         labels = [text_in(label, lang) for label in snap.step.config["labels"]]
         yield from md_table([t("option"), t("count")], zip(labels, result.counts, strict=True))
         yield ""

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
 from board.errors import Refused
+from board.forms import Form
 from board.i18n import choose_language, language_context, translate
 from board.ratelimit import address_key
 from board.service import Service
@@ -173,7 +174,5 @@ async def form_of(request: Request, *, files: bool = False) -> FormData:
 
 
 def field(form: FormData, name: str, default: str | None = None) -> str:
-    value = form.get(name, default)
-    if not isinstance(value, str):
-        raise Refused("bad_request", 400)
-    return value
+    """One field of a route's own form (see board.forms)."""
+    return Form(form).text(name, default)

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 from board import documents, kinds
 from board.errors import Refused
 from board.exercises import Exercise
+from board.forms import Form
 from board.i18n import LANGUAGES, translate
 from board.ratelimit import Limit
 from board.service import Service
@@ -447,7 +448,7 @@ def step_input(name: str) -> Handler:
     ) -> None:
         if kinds.spends_card_budget(name):
             _card_budget(service, participant)
-        await service.step_input(workshop, participant.id, name, kinds.Form(form))
+        await service.step_input(workshop, participant.id, name, Form(form))
 
     return participant_action(run)
 

@@ -9,18 +9,17 @@ transaction, and returns the changes to store.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from board import agenda, cards, kinds, steps
 from board.errors import Refused
 from board.exercises import Library
+from board.forms import Form
 from board.snapshot import Snapshot
 from board.store.repository import Change
 from board.web.requests import (
@@ -35,35 +34,15 @@ from board.workshops import Workshop, new_id, renew_trainer_link
 
 
 @dataclass(frozen=True)
-class TrainerInput:
-    form: FormData
+class TrainerInput(Form):
+    """A trainer action's form, and what the actions need beside it."""
+
     card_max_length: int
     library: Library
     now: float
 
-    def text(self, name: str) -> str:
-        value = self.form.get(name, "")
-        if not isinstance(value, str):
-            raise Refused("bad_request", 400)
-        return value
-
-    def number(self, name: str, default: str = "") -> int:
-        try:
-            return int(self.text(name) or default)
-        except ValueError:
-            raise Refused("bad_request", 400) from None
-
     def index(self) -> int:
-        return self.number("index", "1000000")
-
-    def decimal(self, name: str) -> float:
-        try:
-            value = float(self.text(name).replace(",", "."))
-        except ValueError:
-            raise Refused("bad_request", 400) from None
-        if not math.isfinite(value):
-            raise Refused("bad_request", 400)
-        return value
+        return self.integer("index", "1000000")
 
 
 Action = Callable[[Snapshot, TrainerInput], Sequence[Change]]
@@ -85,7 +64,7 @@ def _agenda_add(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
 
 
 def _timer_start(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
-    return agenda.start_timer(snap.workshop, ctx.decimal("minutes") * 60, ctx.now)
+    return agenda.start_timer(snap.workshop, ctx.number("minutes") * 60, ctx.now)
 
 
 ACTIONS: dict[str, Action] = {

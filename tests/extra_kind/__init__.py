@@ -48,6 +48,7 @@ def counts(snap: Snapshot) -> tuple[int, int]:
 
 class Thumbs(Kind):
     name = "thumbs"
+    labels = {"de": "Daumenprobe", "en": "Thumbs poll"}
     hideable = True
     settings = {"hidden": boolean}
     defaults: ClassVar[dict[str, Any]] = {"hidden": False}
