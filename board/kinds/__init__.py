@@ -3,9 +3,9 @@
 A kind says in one place what a step of it is: the settings an exercise file may
 give it, how a participant's input is read into a command (before the write
 transaction, so a malformed number never holds up the writer), which domain
-rules the command runs, which trainer actions it adds, what of it a board or a
-phone may not see while it is hidden, and its rows in the protocol's Markdown and
-CSV. Its templates live together in ``templates/kinds/<name>/``: ``phone.html``
+rules the command runs, which trainer actions it adds, its results (a histogram, a
+ranking …), what of it a board or a phone may not see while it is hidden, its label,
+and its rows in the protocol's Markdown and CSV. Its templates live together in ``templates/kinds/<name>/``: ``phone.html``
 (a participant's own section), ``board.html``, ``console.html`` and
 ``protocol.html``, and optionally ``phone_step.html`` and ``controls.html``.
 
