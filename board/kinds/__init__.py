@@ -5,9 +5,10 @@ give it, how a participant's input is read into a command (before the write
 transaction, so a malformed number never holds up the writer), which domain
 rules the command runs, which trainer actions it adds, its results (a histogram, a
 ranking …), what of it a board or a phone may not see while it is hidden, its label,
-and its rows in the protocol's Markdown and CSV. Its templates live together in ``templates/kinds/<name>/``: ``phone.html``
-(a participant's own section), ``board.html``, ``console.html`` and
-``protocol.html``, and optionally ``phone_step.html`` and ``controls.html``.
+and its rows in the protocol's Markdown and CSV. Its templates live together in
+``templates/kinds/<name>/``: ``phone.html`` (a participant's own section),
+``board.html``, ``console.html`` and ``protocol.html``, and optionally
+``phone_step.html`` and ``controls.html``.
 
 Routes, the live screens and the protocol ask the registry; they name no kind.
 A kind from elsewhere (a plug-in, a test) joins with :func:`register`, giving the

@@ -214,7 +214,7 @@ async def console(request: Request) -> Response:
         library=_library(service),
         **_view(request, snap, "trainer"),
     )
-    set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+    grant_trainer(request, response, workshop)
     return response
 
 
@@ -228,7 +228,7 @@ def _trainer_link(request: Request, workshop: Workshop) -> Response:
     clean = request.url.remove_query_params("token")
     response = RedirectResponse(clean.path + (f"?{clean.query}" if clean.query else ""), 303)
     if linked:
-        set_cookie(request, response, TRAINER_COOKIE.format(code=workshop.code), token)
+        grant_trainer(request, response, workshop)
     return response
 
 
