@@ -117,7 +117,7 @@ async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, se
     assert refused, "the full disk was never hit"
     number, response = refused[0]
     assert response.status_code == 503
-    assert "Konnte nicht speichern" in response.text
+    assert "Speichern fehlgeschlagen" in response.text
     workshop = await service.workshop(code)
     texts = {c.text for c in (await service.snapshot(workshop.id)).wall.cards}
     assert len(texts) == len(acked)  # every acknowledged card, and not the refused one
@@ -144,7 +144,7 @@ async def test_a_read_only_database_gets_could_not_save_and_the_board_recovers(c
     card = {"text": "Während des Fehlers", "colour": "yellow", "client_id": "during"}
     refused = await phone.post(f"/w/{code}/cards", data=card)
     assert refused.status_code == 503
-    assert "Konnte nicht speichern" in refused.text
+    assert "Speichern fehlgeschlagen" in refused.text
     workshop = await service.workshop(code)
     texts = [c.text for c in (await service.snapshot(workshop.id)).wall.cards]
     assert texts == ["Vor dem Fehler"]  # nothing shown as saved that was not

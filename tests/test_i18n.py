@@ -196,7 +196,7 @@ def test_a_refusal_counts_by_its_only_number() -> None:
     # Refused("join_backoff", seconds=…) and Refused("option_full", max=…) name no n.
     assert translate("de", "join_backoff", seconds=1).endswith("in 1 Sekunde wieder.")
     assert translate("en", "join_backoff", seconds=1).endswith("try again in 1 second.")
-    assert translate("de", "option_full", max=1) == "Höchstens 1 Punkt pro Option."
+    assert translate("de", "option_full", max=1) == "Höchstens 1 Punkt pro Thema."
     assert translate("en", "option_full", max=2) == "At most 2 dots per option."
 
 

@@ -131,7 +131,7 @@ async def test_votes_on_a_closed_or_inactive_step_are_refused(client, service, p
     await trainer(client, code, "open")
     await trainer(client, code, "step-next")
     stale = await vote(phone, code, step.id, value="1")
-    assert stale.status_code == 409 and "nicht mehr dran" in stale.text
+    assert stale.status_code == 409 and "nicht mehr aktiv" in stale.text
     snap = await service.snapshot((await service.workshop(code)).id)
     assert snap.votes == ()
 

@@ -198,13 +198,17 @@ def test_speedmeet_with_five_phones_walks_through_its_rounds(
         breaks += [n for n in names if n in out]
         anna_table = next((i for i, p in enumerate(pairs, 1) if "Anna" in p), None)
         if anna_table is None:
-            expect(phones[0].locator(".meet__partner")).to_have_text("Diese Runde haben Sie Pause.")
+            expect(phones[0].locator(".meet__partner")).to_have_text(
+                "In dieser Runde haben Sie Pause."
+            )
         else:
             partner = next(iter(pairs[anna_table - 1] - {"Anna"}))
             expect(phones[0].locator(".meet__partner")).to_have_text(
                 f"Treffen Sie {partner} an Tisch {anna_table}"
             )
-    expect(board.locator(".pairs__status")).to_contain_text("alle 5 Runden", timeout=20_000)
+    expect(board.locator(".pairs__status")).to_contain_text(
+        "Alle 5 Runden sind vorbei", timeout=20_000
+    )
     assert len(met) == 10 and len(set(met)) == 10  # everyone met everyone exactly once
     assert sorted(breaks) == sorted(names)  # one break each
     assert all(phone.evaluate("() => window.__buzz") >= 4 for phone in phones)
@@ -224,7 +228,7 @@ def test_the_timer_counts_down_on_board_and_phones(server: ServerProcess, new_co
     for page in (board, phone):
         expect(page.locator("#timer .countdown")).to_have_text(re.compile(r"0:0[1-3]"))
     for page in (board, phone):
-        expect(page.locator("#timer .countdown")).to_have_text("Zeit ist um!")
+        expect(page.locator("#timer .countdown")).to_have_text("Die Zeit ist um!")
     trainer.get_by_role("button", name="Stoppen").click()
     expect(board.locator("#timer")).to_have_class(re.compile("timer--off"))
 
