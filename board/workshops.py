@@ -54,6 +54,16 @@ def new_join_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def code_refusal(raw: str) -> Refused:
+    """Why ``raw`` cannot be a code: characters no code has (0 and O, 1 and I …, so none
+    is mistaken for another), named; else its length."""
+    typed = "".join(raw.split()).replace("-", "").upper()
+    foreign = sorted({ch for ch in typed if ch not in CODE_ALPHABET})
+    if len(typed) == CODE_LENGTH and foreign:
+        return Refused("code_foreign_characters", 404, chars=", ".join(foreign))
+    return Refused("code_malformed", 404)
+
+
 def normalise_code(raw: str) -> str | None:
     """The code as typed (any case, spaces, dashes) or None if it cannot be one."""
     code = "".join(raw.split()).replace("-", "").upper()

@@ -264,6 +264,15 @@ async def test_malformed_code_gets_a_clear_message(client):
     assert "6 Zeichen" in response.text
 
 
+async def test_a_code_typed_with_letters_no_code_has_names_them(client):
+    """A zero for an O: the phone is told which characters never occur, not "6 Zeichen"
+    when six were typed."""
+    response = await phone_client(client).post("/join", data={"code": "K0M-4Q1"})
+    assert response.status_code == 404
+    assert "in keinem Code vor: 0, 1" in response.text
+    assert "6 Zeichen" not in response.text
+
+
 async def test_phone_view_without_cookie_leads_to_joining(client):
     code = await create_workshop(client)
     response = await phone_client(client).get(f"/w/{code}")

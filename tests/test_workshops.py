@@ -17,6 +17,7 @@ from board.workshops import (
     MAX_TITLE_LENGTH,
     clean_nickname,
     clean_title,
+    code_refusal,
     new_id,
     new_join_code,
     normalise_code,
@@ -133,3 +134,12 @@ def test_a_nickname_longer_than_the_limit_is_refused() -> None:
     error = refusal(lambda: clean_nickname("x" * (MAX_NICKNAME_LENGTH + 1)))
     assert error.key == "nickname_too_long"
     assert error.params == {"max": MAX_NICKNAME_LENGTH}
+
+
+def test_a_code_typed_with_an_o_for_a_zero_names_the_characters_no_code_has() -> None:
+    """Six characters typed, but 0 and O (and 1, I …) are never in a code."""
+    refusal = code_refusal("k0m-4qo")
+    assert (refusal.key, refusal.status) == ("code_foreign_characters", 404)
+    assert refusal.params == {"chars": "0, O"}
+    assert code_refusal("K7M4").key == "code_malformed"  # too short: say how long a code is
+    assert all(ch in CODE_ALPHABET for ch in "K7M4QX")

@@ -59,7 +59,7 @@ from board.web.requests import (
     workshop_of,
     wrong_code,
 )
-from board.workshops import Participant, Workshop, normalise_code
+from board.workshops import Participant, Workshop, code_refusal, normalise_code
 
 log = logging.getLogger(__name__)
 # The JSON protocol of bench/export.py's large workshop (300 cards, 20 clusters,
@@ -136,7 +136,7 @@ async def _join(request: Request, typed: str, nickname: str) -> Response:
     code = normalise_code(typed)
     try:
         if code is None:
-            raise Refused("code_malformed", 404)
+            raise code_refusal(typed)
         workshop = await service.workshop(code)
     except Refused as error:
         # Only a wrong code meets the guard: a valid one gets in at once, from any address.
