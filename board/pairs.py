@@ -28,6 +28,11 @@ Pair = tuple[str, str]
 Round = list[Pair]  # one table per pair, in table order
 
 
+MIN_ROUND_SECONDS = 5
+MAX_ROUND_MINUTES = 30
+MAX_CHANGEOVER_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class Person:
     step_id: str
@@ -221,7 +226,10 @@ def set_timing(step: Step, round_minutes: float, changeover_seconds: int) -> lis
     """Round length in minutes (decimals allowed, at least 5 seconds) and change-over."""
     if "started_at" in step.config:
         raise Refused("already_started", 409)
-    if not (5 / 60 <= round_minutes <= 30 and 0 <= changeover_seconds <= 300):
+    if not (
+        MIN_ROUND_SECONDS / 60 <= round_minutes <= MAX_ROUND_MINUTES
+        and 0 <= changeover_seconds <= MAX_CHANGEOVER_SECONDS
+    ):
         raise Refused("timing_out_of_range", 422)
     config = step.config | {
         "round_minutes": round_minutes,

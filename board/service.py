@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import agenda, cards, kinds, protocol, snapshot
+from board import action_plan, agenda, cards, kinds, pairs, protocol, snapshot, votes
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
 from board.changes import Deleted
@@ -35,13 +35,15 @@ from board.pairs import Person
 from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
 from board.settings import TEMPLATES_DIR, Settings
 from board.snapshot import Snapshot
-from board.steps import Step, new_cards_step
+from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
 from board.store import repository
 from board.store.database import Database
 from board.store.repository import Change
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.votes import Vote
 from board.workshops import (
+    MAX_NICKNAME_LENGTH,
+    MAX_TITLE_LENGTH,
     Participant,
     Workshop,
     clean_nickname,
@@ -67,6 +69,23 @@ class Outcome:
 _Written = tuple[Outcome, set[str], set[str]]
 
 
+# The domain's limits, for templates' maxlength/min/max: one source, never retyped.
+LIMITS = {
+    "title": MAX_TITLE_LENGTH,
+    "nickname": MAX_NICKNAME_LENGTH,
+    "question": MAX_QUESTION_LENGTH,
+    "heading": cards.MAX_HEADING_LENGTH,
+    "what": action_plan.MAX_WHAT,
+    "who": action_plan.MAX_WHO,
+    "due": action_plan.MAX_DUE,
+    "word": votes.MAX_WORD_LENGTH,
+    "budget": votes.MAX_BUDGET,
+    "timer_minutes": agenda.MAX_TIMER_SECONDS // 60,
+    "round_minutes": pairs.MAX_ROUND_MINUTES,
+    "changeover_seconds": pairs.MAX_CHANGEOVER_SECONDS,
+}
+
+
 def make_templates() -> jinja2.Environment:
     env = jinja2.Environment(
         # A kind's templates from its own folder (board.kinds), the rest from ours.
@@ -80,6 +99,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["decimal"] = decimal
     env.filters["number"] = number
     env.filters["text_in"] = text_in
+    env.globals["limits"] = LIMITS
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 
