@@ -188,7 +188,7 @@ def per_option_limit(step: Step, options: int) -> int:
 
 def set_budget(step: Step, budget: int) -> Step:
     if not 1 <= budget <= MAX_BUDGET:
-        raise Refused("budget_out_of_range", 422)
+        raise Refused("budget_out_of_range", 422, max=MAX_BUDGET)
     return replace(step, config=step.config | {"budget": budget})
 
 

@@ -131,7 +131,7 @@ def test_the_ok_corral_reads_as_ernst_drew_it() -> None:
     assert quadrants["top_left"].startswith("ich bin nicht ok – du bist ok")
     assert quadrants["bottom_left"].startswith("ich bin nicht ok – du bist nicht ok")
     situations = [s["de"] for s in config["situations"]]
-    assert "Ein Kunde beschwert sich lautstark" in situations
+    assert "Kundschaft beschwert sich lautstark" in situations
     assert len(situations) >= 2
     assert config["hidden"] is True  # revealed together
 
@@ -151,7 +151,7 @@ def test_the_eight_ps_are_the_options_to_spend_dots_on() -> None:
         "Positionierung",
         "Promotion",
         "Prozesse & Interaktionen",
-        "Personal & Partner",
+        "Personal & Partnerschaften",
     ]
     assert "2 bis 5 Jahren" in cards.config["prompt"]["de"]
 

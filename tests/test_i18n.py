@@ -274,3 +274,77 @@ def test_a_template_gives_every_plural_message_its_count() -> None:
 @pytest.mark.parametrize("colour", COLOURS)
 def test_every_card_colour_has_a_name(colour: str) -> None:
     assert f"colour_{colour}" in MESSAGES
+
+
+# -- one gender style ------------------------------------------------------------
+# German texts name people neutrally ("Teilnehmende", "Kundschaft", "Führungskraft");
+# where no neutral word exists, with the Gendersternchen ("Kolleg*innen"). The other
+# styles and the generic masculine of the room's people are never used.
+OTHER_GENDER_STYLES = {
+    "Doppelpunkt": re.compile(r"\w:(in|innen|r|n)\b"),
+    "Binnen-I": re.compile(r"[a-zäöü]Innen\b"),
+    "Schrägstrich": re.compile(r"\w/-?(in|innen)\b"),
+    "Unterstrich": re.compile(r"\w_(in|innen)\b"),
+    "Klammer": re.compile(r"\w\((in|innen)\)"),
+    "Paarform": re.compile(r"\b(die|der|eine|ein)\s+\w+in\s+oder\s+(der|ein)\s+\w+\b"),
+    "generisches Maskulinum": re.compile(
+        r"\b(Teilnehmer|Teilnehmern|Mitarbeiter|Mitarbeitern|Kollegen|Kunde|Kunden|Moderator"
+        r"|Moderatoren|Trainer|Trainern|Partner)\b(?!-)"
+    ),
+}
+QUOTED = re.compile(r"„[^“]*“")  # a quoted saying ("Der Kunde ist König") stays as said
+TEMPLATE_CODE = re.compile(r"\{[{%#].*?[}%#]\}|<[^>]*>", re.S)  # names in code are no text
+
+
+def german_texts() -> list[tuple[str, str]]:
+    """Every German text a trainer or participant reads: the catalog, the exercise files'
+    German texts and the templates' literal text, with where each comes from."""
+    texts = [
+        (f"messages.po {m.id}", m.string if isinstance(m.string, str) else " ".join(m.string))
+        for m in CATALOGS["de"]
+        if m.id
+    ]
+    for path in sorted((ROOT / "exercises").glob("*.toml")):
+        german = re.findall(r'de = "([^"]*)"', path.read_text(encoding="utf-8"))
+        comments = re.findall(r"^#(.*)$", path.read_text(encoding="utf-8"), re.M)
+        texts += [(path.name, text) for text in german + comments]
+    for path in sorted(TEMPLATES_DIR.rglob("*.html")):
+        text = TEMPLATE_CODE.sub(" ", path.read_text(encoding="utf-8"))
+        texts.append((str(path.relative_to(TEMPLATES_DIR)), text))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    texts += [("README.md", text) for text in re.findall(r'de = "([^"]*)"', readme)]
+    return texts
+
+
+def test_german_texts_keep_one_gender_style() -> None:
+    found = [
+        (where, style, match.group(0))
+        for where, text in german_texts()
+        for style, pattern in OTHER_GENDER_STYLES.items()
+        for match in pattern.finditer(QUOTED.sub("", text))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        ("Mit Kolleg:innen", "Doppelpunkt"),
+        ("Mit KollegInnen", "Binnen-I"),
+        ("Mit Kolleg/-innen", "Schrägstrich"),
+        ("Das darf nur die Trainerin oder der Trainer.", "Paarform"),
+        ("Alle Teilnehmer stimmen ab.", "generisches Maskulinum"),
+    ],
+)
+def test_the_gender_check_finds_each_other_style(text: str, style: str) -> None:
+    assert OTHER_GENDER_STYLES[style].search(QUOTED.sub("", text))
+
+
+def test_the_gender_check_lets_the_chosen_style_pass() -> None:
+    for text in ("Mit Kolleg*innen", "12 Teilnehmende", "„Der Kunde ist König“ – stimmt das?"):
+        assert not any(p.search(QUOTED.sub("", text)) for p in OTHER_GENDER_STYLES.values())
+
+
+def test_the_dot_question_calls_its_options_themes_in_german() -> None:
+    found = [where for where, text in german_texts() if re.search(r"\bOption(en)?\b", text)]
+    assert found == []

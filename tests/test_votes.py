@@ -366,6 +366,8 @@ def test_setting_a_budget_keeps_the_rest_of_the_step() -> None:
 def test_a_budget_out_of_range_is_refused(budget: int) -> None:
     error = refusal(lambda: set_budget(a_dots_step(), budget))
     assert (error.key, error.status) == ("budget_out_of_range", 422)
+    # The message names the limit the check used, not a number typed into the catalog.
+    assert error.params == {"max": 50}
 
 
 def test_without_a_stacking_limit_all_dots_may_go_on_one_option() -> None:
