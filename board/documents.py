@@ -31,6 +31,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "pdf": "application/pdf",
 }
+# The columns, each headed by the catalog's csv_<column> in the export's language.
 CSV_COLUMNS = [
     "step",
     "kind",
@@ -160,34 +161,45 @@ def csv_text(record: dict[str, Any], lang: str) -> str:
     doc = document(record, lang)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    write = csv_writer(buffer)
-    write(CSV_COLUMNS)
+    write = csv_writer(buffer, lang)
+    write(i18n.translate(lang, f"csv_{column}") for column in CSV_COLUMNS)
     for number, snap in enumerate(doc.steps, 1):
+        step = {"step": number, "kind": snap.kind.label(lang), "prompt": snap.step.prompt(lang)}
         for row in _csv_rows(snap, lang):
-            full = {"step": number, "kind": snap.step.kind, "prompt": snap.step.prompt(lang)} | row
+            full = step | row
             write(full.get(column) for column in CSV_COLUMNS)
     return buffer.getvalue()
 
 
-def csv_writer(buffer: io.StringIO) -> Callable[[Iterable[object]], None]:
+def csv_writer(buffer: io.StringIO, lang: str = "en") -> Callable[[Iterable[object]], None]:
     """Every row goes through here, so no column can skip :func:`csv_cell`."""
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    return lambda row: writer.writerow([csv_cell(value) for value in row])
+    return lambda row: writer.writerow([csv_cell(value, lang) for value in row])
 
 
-def csv_cell(value: object) -> object:
+def csv_cell(value: object, lang: str = "en") -> object:
     """A number stays a number (-0.5 is data, not a formula: a spreadsheet reads it as
-    the number it is). Every other value is text, whatever its source, and text that
+    the number it is), with the language's decimal mark (a German spreadsheet reads
+    "0.5" as a date). Every other value is text, whatever its source, and text that
     a spreadsheet would run as a formula is kept as text with a leading ``'``."""
     if value is None:
         return ""
+    if isinstance(value, float) and lang == "de":
+        return repr(value).replace(".", ",")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def local_time(timestamp: float) -> str:
+    """A moment in the server's time zone (the system's, set with TZ), with its offset:
+    "2026-11-30 15:04:05+01:00", as a spreadsheet in the room reads it."""
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(" ", "seconds")
+
+
 def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
+    t = i18n.translator(lang)
     wall = snap.wall
     headings = {c.id: c.heading for c in wall.clusters}
     for card in sorted(wall.cards, key=lambda c: c.created_at):
@@ -197,18 +209,18 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             if top.stacked_on == card.id:
                 break
         yield {
-            "record": "card",
+            "record": t("csv_card"),
             "cluster": headings.get(top.cluster_id or ""),
-            "colour": card.colour,
+            "colour": t(f"colour_{card.colour}"),
             "text": card.text,
             "participant": card.participant_id,
-            "time": protocol.iso(card.created_at),
+            "time": local_time(card.created_at),
         }
     for vote in snap.votes:
         row: dict[str, object] = {
-            "record": "vote",
+            "record": t("csv_vote"),
             "participant": vote.participant_id,
-            "time": protocol.iso(vote.created_at),
+            "time": local_time(vote.created_at),
             "value": vote.value,
             "x": vote.x,
             "y": vote.y,
@@ -218,12 +230,12 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
         yield row
     for action in snap.actions:
         yield {
-            "record": "action",
+            "record": t("csv_action"),
             "text": action.what,
             "who": action.who,
             "due": action.due,
             "participant": action.participant_id,
-            "time": protocol.iso(action.created_at),
+            "time": local_time(action.created_at),
         }
 
 

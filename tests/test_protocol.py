@@ -12,8 +12,9 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -246,19 +247,79 @@ async def test_the_protocol_writes_dates_counts_and_means_the_language_s_way(ser
     assert "4 participants" in page and "1 dot each" in page
 
 
-async def test_csv_has_a_row_per_card_vote_and_action(service, finished):
+@pytest.fixture
+def berlin(monkeypatch):  # type: ignore[no-untyped-def]
+    """The server runs in Germany: its time zone (TZ) is Europe/Berlin."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+GERMAN_HEADER = (
+    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit"
+)
+ENGLISH_HEADER = "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+
+
+async def test_csv_has_a_row_per_card_vote_and_action_in_german(service, finished, berlin):
     record = await service.export(finished)
     raw = documents.render(record, "csv", "de", service.templates).decode()
-    assert raw.startswith("\ufeff")
+    assert raw.startswith("\ufeff" + GERMAN_HEADER + "\r\n")
     rows = list(csv.DictReader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
     expected = {
-        "card": sum(len(s["cards"]) for s in record["steps"]),
-        "vote": sum(len(s["votes"]) for s in record["steps"]),
-        "action": sum(len(s["actions"]) for s in record["steps"]),
+        "Karte": sum(len(s["cards"]) for s in record["steps"]),
+        "Stimme": sum(len(s["votes"]) for s in record["steps"]),
+        "Maßnahme": sum(len(s["actions"]) for s in record["steps"]),
     }
-    assert {kind: sum(r["record"] == kind for r in rows) for kind in expected} == expected
-    card = next(r for r in rows if r["text"] == CARD_TEXTS[0])
-    assert card["cluster"] == HEADINGS[0] and card["colour"] == "yellow" and card["time"]
+    assert {entry: sum(r["Eintrag"] == entry for r in rows) for entry in expected} == expected
+    card = next(r for r in rows if r["Text"] == CARD_TEXTS[0])
+    assert (card["Art"], card["Cluster"], card["Farbe"]) == ("Kartenabfrage", HEADINGS[0], "Gelb")
+    # The time as the room's clock showed it, with its offset; not UTC with a Z.
+    written = next(c for s in record["steps"] for c in s["cards"] if c["text"] == CARD_TEXTS[0])
+    utc = datetime.fromisoformat(written["created_at"].replace("Z", "+00:00"))
+    berlin_time = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    assert card["Zeit"] == berlin_time.strftime("%Y-%m-%d %H:%M:%S") + (
+        "+02:00" if berlin_time.dst() else "+01:00"
+    )
+    # An OK-Corral point: its quadrant by its place, its coordinates with a decimal comma.
+    grid = [r for r in rows if r["Art"] == "Koordinatenabfrage"]
+    assert sorted((r["Cluster"], r["x"]) for r in grid) == [
+        ("oben links (−/+)", "-0,1"),
+        ("oben links (−/+)", "-0,4"),
+        ("oben rechts (+/+)", "0,2"),
+        ("oben rechts (+/+)", "0,5"),
+    ]
+    assert not any(r["Zeit"].endswith("Z") for r in rows)
+
+
+async def test_csv_in_english_has_english_headers_and_values(service, finished):
+    record = await service.export(finished)
+    raw = documents.render(record, "csv", "en", service.templates).decode()
+    assert raw.startswith("\ufeff" + ENGLISH_HEADER + "\r\n")
+    rows = list(csv.DictReader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+    card = next(r for r in rows if r["Text"] == CARD_TEXTS[0])
+    assert (card["Kind"], card["Entry"], card["Colour"]) == ("Card collection", "Card", "Yellow")
+    grid = [r for r in rows if r["Kind"] == "Grid"]
+    assert {r["Cluster"][:9] for r in grid} == {"top right", "top left "}
+    assert {r["x"] for r in grid} == {"0.5", "0.2", "-0.1", "-0.4"}
+
+
+def test_a_time_in_the_csv_is_the_server_s_local_time_with_its_offset(berlin):
+    winter = datetime(2026, 11, 30, 14, 4, 5, tzinfo=UTC).timestamp()
+    summer = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC).timestamp()
+    assert documents.local_time(winter) == "2026-11-30 15:04:05+01:00"
+    assert documents.local_time(summer) == "2026-07-01 14:00:00+02:00"
+
+
+async def test_the_import_still_reads_the_json_protocol_not_the_csv(service, finished):
+    record = await service.export(finished)
+    csv_bytes = documents.render(record, "csv", "de", service.templates)
+    with pytest.raises(Refused):
+        await service.import_protocol(csv_bytes)
+    imported = await service.import_protocol(json.loads(json.dumps(record)))
+    assert (await service.export(imported))["steps"][0]["kind"] == record["steps"][0]["kind"]
 
 
 @pytest.mark.parametrize(
@@ -727,7 +788,7 @@ def _formulas(cells: list[str]) -> list[str]:
     return [cell for cell in cells if cell[:1] in FORMULA and not NUMBER.fullmatch(cell)]
 
 
-NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(e-?[0-9]+)?")
+NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)?(e-?[0-9]+)?")  # a German export writes 0,5
 
 
 async def test_every_text_cell_that_would_start_a_formula_is_kept_as_text(service):
@@ -798,6 +859,7 @@ async def test_every_text_cell_that_would_start_a_formula_is_kept_as_text(servic
 
 def test_a_number_stays_a_number_and_any_text_is_neutralised():
     assert documents.csv_cell(-0.5) == -0.5 and documents.csv_cell(3) == 3
+    assert documents.csv_cell(-0.5, "de") == "-0,5" and documents.csv_cell(3, "de") == 3
     assert documents.csv_cell("-0.5") == "'-0.5"  # text, wherever it came from
     for start in FORMULA:
         assert documents.csv_cell(f"{start}1+1") == f"'{start}1+1"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from board import votes
 from board.exercise_fields import AXIS, QUADRANTS, boolean, texts
 from board.forms import Form
-from board.i18n import text_in
+from board.i18n import text_in, translate
 from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_table
 from board.workshops import new_id
@@ -97,7 +97,7 @@ class Grid(Kind):
             "text": label_at(snap.step.config["situations"], int(vote.key), lang)
         }
         if vote.x is not None and vote.y is not None:
-            row["cluster"] = votes.quadrant(vote.x, vote.y)
+            row["cluster"] = translate(lang, f"quadrant_{votes.quadrant(vote.x, vote.y)}")
         return row
 
 
