@@ -234,7 +234,8 @@ async def test_a_kind_from_outside_runs_through_the_whole_room(
     assert "Daumenprobe" in exports["md"].text
     assert "Daumen hoch: 1 · 👎 Daumen runter: 1" in exports["md"].text
     rows = list(csv.DictReader(io.StringIO(exports["csv"].text.lstrip("\ufeff")), delimiter=";"))
-    assert sorted((r["Art"], r["Text"]) for r in rows) == [("Daumenprobe", "👍"), ("Daumenprobe", "👎")]
+    thumbs = [("Daumenprobe", "👍"), ("Daumenprobe", "👎")]
+    assert sorted((r["Art"], r["Text"]) for r in rows) == thumbs
     pages = PdfReader(io.BytesIO(exports["pdf"].content)).pages
     # Text in the fallback font comes out with NULs between the letters.
     pdf = " ".join(" ".join(page.extract_text() for page in pages).replace("\x00", "").split())

@@ -260,7 +260,9 @@ def berlin(monkeypatch):  # type: ignore[no-untyped-def]
 GERMAN_HEADER = (
     "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit"
 )
-ENGLISH_HEADER = "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+ENGLISH_HEADER = (
+    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+)
 
 
 async def test_csv_has_a_row_per_card_vote_and_action_in_german(service, finished, berlin):
