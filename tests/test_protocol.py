@@ -230,6 +230,39 @@ async def test_markdown_lists_clusters_and_tables(service, finished):
     assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
 
 
+def _section(markdown: str, heading_start: str) -> list[str]:
+    """The lines of the step whose "## " heading starts with ``heading_start``."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## " + heading_start))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), None)
+    return [line for line in lines[start + 1 : end] if line]
+
+
+async def test_markdown_ranks_the_themes_as_a_real_ordered_list(service, finished):
+    record = await service.export(finished)
+    dots = _first(record, "dots")
+    for vote in dots["votes"][:2]:  # two of the four dots move to Tempo: a tie
+        vote["key"] = _first(record, "cards")["clusters"][1]["id"]
+    text = documents.render(record, "md", "de", service.templates).decode()
+    step = next(i for i, s in enumerate(record["steps"], 1) if s["kind"] == "dots")
+    ranking = _section(text, f"{step}. Mehr-Punkt-Abfrage")
+    assert ranking == [
+        "1. Haltung – Überzeugung — 2 Punkte",
+        "2. Tempo — 2 Punkte (geteilter Platz 1)",
+    ]
+    assert "\\1." not in text and "| Rang |" not in text
+
+
+async def test_markdown_marks_an_edited_card_as_the_html_protocol_does(service, finished):
+    record = await service.export(finished)
+    edited = next(c for c in _first(record, "cards")["cards"] if c["text"] == CARD_TEXTS[0])
+    edited["edited"] = True
+    text = documents.render(record, "md", "de", service.templates).decode()
+    page = documents.render(record, "html", "de", service.templates).decode()
+    assert "- Freundlichkeit am Telefon — Gelb · *bearbeitet*" in text.splitlines()
+    assert text.count("bearbeitet") == page.count('class="doc-edited"') == 1
+
+
 async def test_the_protocol_writes_dates_counts_and_means_the_language_s_way(service, finished):
     record = await service.export(finished)
     day = datetime.fromtimestamp(finished.created_at)

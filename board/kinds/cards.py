@@ -56,7 +56,8 @@ def _md_cards(wall: Wall, cards: Iterable[Card], t: Translate) -> Iterator[str]:
     for card in cards:
         stacked = len(wall.stacked_under(card.id))
         extra = f" (×{stacked + 1})" if stacked else ""
-        yield f"- {md_escape(card.text)}{extra} — {t('colour_' + card.colour)}"
+        edited = f" · *{t('edited')}*" if card.edited else ""  # as the HTML and PDF mark it
+        yield f"- {md_escape(card.text)}{extra} — {t('colour_' + card.colour)}{edited}"
 
 
 KIND = Cards()

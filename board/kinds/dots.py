@@ -11,7 +11,7 @@ from board.exercise_fields import Invalid, boolean, integer, one_of, texts
 from board.forms import Form
 from board.i18n import text_in
 from board.kinds import Decide, Kind, Translate, VoteChecker
-from board.markup import md_table
+from board.markup import md_escape
 from board.workshops import new_id
 
 if TYPE_CHECKING:
@@ -131,10 +131,12 @@ class Dots(Kind):
         return config
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
-        yield from md_table(
-            [t("rank"), t("option"), t("dots")],
-            ([f"{r.rank}.", r.option.label, r.dots] for r in snap.results.ranking(lang)),
-        )
+        # A real ordered list: its numbers count on (1, 2, 3 in any renderer), so a rank
+        # shared with the one above is said in words.
+        for place, entry in enumerate(snap.results.ranking(lang), start=1):
+            shared = f" ({t('rank_shared', rank=entry.rank)})" if entry.rank != place else ""
+            dots = t("dots_count", n=entry.dots)
+            yield f"{place}. {md_escape(entry.option.label)} — {dots}{shared}"
 
     def csv_vote(self, snap: Snapshot, vote: votes.Vote, lang: str) -> dict[str, object]:
         options = {o.id: o.label for o in snap.results.options(lang)}
