@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
@@ -45,6 +46,9 @@ class Snapshot:
     # In a cut for an audience that may not see the results yet: all it may know of
     # them (see Kind.hidden_counts).
     hidden_counts: tuple[int, ...] = ()
+    # Join nicknames by participant, read only for a kind that offers them (see
+    # Kind.uses_nicknames); a phone's cut keeps only its own.
+    nicknames: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def step(self) -> Step:
@@ -86,12 +90,15 @@ class Snapshot:
         )
         if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
+            mine = self.nicknames.get(participant_id)
             return replace(
                 cut,
+                nicknames={participant_id: mine} if mine else {},
                 wall=replace(self.wall, step=step, cards=tuple(filter(own, self.wall.cards))),
                 votes=tuple(filter(own, self.votes)),
                 actions=tuple(filter(own, self.actions)),
             )
+        cut = replace(cut, nicknames={})
         if not self.step.results_visible:
             return replace(
                 cut,
@@ -169,6 +176,10 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     wall = repository.wall(conn, workshop.active_step_id)
     step = wall.step
     source = None
+    nicknames: dict[str, str] = {}
+    if kinds.of(step.kind).uses_nicknames:
+        everyone = repository.participants(conn, workshop_id)
+        nicknames = {person.id: person.nickname for person in everyone if person.nickname}
     if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
         source = repository.wall(conn, found.id) if found else None
@@ -181,6 +192,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         actions=tuple(repository.action_items(conn, step.id)),
         people=tuple(repository.people(conn, step.id)),
         participants=repository.count_participants(conn, workshop_id),
+        nicknames=nicknames,
     )
 
 

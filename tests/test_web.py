@@ -579,6 +579,10 @@ async def test_setting_a_nickname(room, service):
     response = await phone.post(f"/w/{code}/nickname", data={"nickname": "Sam"})
     assert response.status_code == 200
     assert "Sam" in (await phone.get(f"/w/{code}")).text
+    # "Sie sind: …" sits outside the swapped section: the answer updates it out of band.
+    assert '<span id="you-are" hx-swap-oob="true">Sam</span>' in response.text
+    cleared = await phone.post(f"/w/{code}/nickname", data={"nickname": " "})
+    assert '<span id="you-are" hx-swap-oob="true">anonym' in cleared.text
 
 
 # -- the trainer's actions -----------------------------------------------------------

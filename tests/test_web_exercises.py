@@ -332,6 +332,43 @@ async def test_participants_cannot_use_trainer_controls(client, service, phones)
     ):
         response = await phone.post(f"/w/{code}/t/{action}", data={"budget": "9", "minutes": "1"})
         assert response.status_code == 403
-        assert "Trainer" in response.text
+        assert "wer den Workshop moderiert" in response.text
     snap = await service.snapshot((await service.workshop(code)).id)
     assert snap.step.kind == "scale" and snap.workshop.timer_ends_at is None
+
+
+async def test_speedmeet_offers_the_join_nickname_as_the_name(client, service, phones):
+    """Kim joined as "Kim": the SpeedMeet asks for her name with "Kim" filled in; a phone
+    that joined without a name gets an empty field, and nobody sees Kim's."""
+    code = await create_workshop(client, exercises=["speedmeet"])
+    kim, anonymous = phones[:2]
+    assert (await kim.post("/join", data={"code": code, "nickname": "Kim"})).status_code == 303
+    await join(anonymous, code)
+    field = re.compile(r'<input id="pairs-nickname"[^>]*value="([^"]*)"')
+    kims = field.search((await kim.get(f"/w/{code}")).text)
+    others = field.search((await anonymous.get(f"/w/{code}")).text)
+    assert kims and kims.group(1) == "Kim"
+    assert others and others.group(1) == ""
+    assert "Kim" not in (await anonymous.get(f"/w/{code}")).text
+    assert "Kim" not in (await kim.get(f"/w/{code}/board")).text
+
+
+async def test_the_action_plan_s_what_is_a_multi_line_field_on_phone_and_console(
+    client, service, phones
+):
+    code = await create_workshop(client, exercises=["massnahmenplan"])
+    step = await active_step(service, code)
+    phone = phones[0]
+    await join(phone, code)
+    what = "Rückrufe innerhalb von 24 Stunden, auch am Freitagnachmittag und in den Ferien"
+    proposed = await phone.post(f"/w/{code}/actions", data={"step_id": step.id, "what": what})
+    assert proposed.status_code == 200
+    assert re.search(r'<textarea id="action-what" name="what"', proposed.text)
+    # "Meine Vorschläge": each with one mark (a ✓, the list drawing no bullet of its own).
+    [mine] = re.findall(r'<ul class="my-actions">(.*?)</ul>', proposed.text, re.S)
+    assert mine.count("✓") == 1 and what in mine
+    console = (await client.get(f"/w/{code}/trainer")).text
+    add = re.search(r'<form class="action-add".*?</form>', console, re.S)
+    assert add and re.search(r'<textarea name="what"[^>]*required', add.group(0))
+    edit = re.search(r'<form class="actions-table__form".*?</form>', console, re.S)
+    assert edit and f">{what}</textarea>" in edit.group(0)

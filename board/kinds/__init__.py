@@ -75,6 +75,8 @@ class Kind:
     required_vote_fields: ClassVar[int] = 1
     # Whether every phone's own section differs (no shared render of the empty one).
     personal: ClassVar[bool] = False
+    # Whether a phone's own section offers the person's join nickname (a SpeedMeet's name).
+    uses_nicknames: ClassVar[bool] = False
     # Texts (i18n keys) the shared screens use for this kind.
     closed_note: ClassVar[str] = "voting_closed_note"
     hidden_note: ClassVar[str] = "results_hidden_note"

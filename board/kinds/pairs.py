@@ -102,6 +102,7 @@ class Pairs(Kind):
         "pairs-reset": lambda snap, ctx: [*pairs.reset(snap.step)],
     }
     personal = True
+    uses_nicknames = True
 
     def alias_config(
         self, config: dict[str, Any], alias: Callable[[str], str | None]

@@ -357,6 +357,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def participant_action(
     action: Callable[[Request, Service, Workshop, Participant, FormData], Awaitable[None]],
+    renames: bool = False,
 ) -> Handler:
     """Wrap a participant's write: identity, rate limit, errors, then their card list."""
 
@@ -374,10 +375,13 @@ def participant_action(
         except Refused as error:
             return refusal(request, error)
         snap = await service.snapshot(workshop.id, participant.id)
+        # "Sie sind: …" sits outside #mine: after a rename it follows out of band.
+        renamed = await service.participant(participant.id) if renames else None
         return page(
             request,
             "phone/_mine.html",
             me=participant.id,
+            renamed=renamed,
             **_view(request, snap, "phone", participant.id),
         )
 
@@ -530,7 +534,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             participant_action(_delete_card),
             methods=["POST"],
         ),
-        Route(f"{code}/nickname", participant_action(_nickname), methods=["POST"]),
+        Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
         # What the kinds take from phones (a vote, a proposal…), each under its name.
         *(
             Route(f"{code}/{name}", step_input(name), methods=["POST"])
