@@ -27,6 +27,31 @@ def steps_from(
     ]
 
 
+# -- the plan on the start page, before the workshop exists ---------------------------
+def plan(order: Sequence[str], chosen: Sequence[str]) -> list[str]:
+    """The start page's agenda: the order so far without what was unticked, then what was
+    newly ticked, in the order the page lists it. Keys of exercises or single steps."""
+    ticked = list(dict.fromkeys(chosen))
+    kept = [key for key in dict.fromkeys(order) if key in ticked]
+    return kept + [key for key in ticked if key not in kept]
+
+
+def move_in_plan(keys: Sequence[str], index: int, offset: int) -> list[str]:
+    """The plan with the entry at ``index`` moved ``offset`` places (within the ends)."""
+    moved = list(keys)
+    if not 0 <= index < len(moved):
+        return moved
+    target = max(0, min(index + offset, len(moved) - 1))
+    moved.insert(target, moved.pop(index))
+    return moved
+
+
+def check_size(exercises: Sequence[Exercise]) -> None:
+    """A new workshop's agenda fits the limit an agenda keeps later."""
+    if sum(len(exercise.steps) for exercise in exercises) > MAX_STEPS:
+        raise Refused("agenda_full", 422, max=MAX_STEPS)
+
+
 def add_exercise(
     workshop: Workshop, steps: Sequence[Step], exercise: Exercise, new_id: Callable[[], str]
 ) -> list[Step | Workshop]:

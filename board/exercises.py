@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,16 @@ class Exercise:
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["de"]
+
+    @property
+    def minutes(self) -> int:
+        """Its planned duration: each step's kind's rule of thumb (Kind.minutes)."""
+        return sum(kinds.REGISTRY[step.kind].minutes for step in self.steps)
+
+    @property
+    def single(self) -> bool:
+        """Whether it is one step of a kind chosen on its own (see :func:`single_step`)."""
+        return self.key.startswith(STEP_PREFIX)
 
 
 def _settings(kind: str) -> tuple[dict[str, Validator], set[str], dict[str, Any]]:
@@ -156,6 +166,27 @@ def load_file(path: Path) -> Exercise:
     return parse(data, path)
 
 
+# A single step's key: "step:scale" (no exercise file's key has a colon).
+STEP_PREFIX = "step:"
+
+
+def single_step(kind: str) -> Exercise | None:
+    """A step of ``kind`` on its own, as its kind proposes it (Kind.alone), titled with the
+    kind's name; None for a kind that needs an exercise's content."""
+    found = kinds.REGISTRY.get(kind)
+    if found is None or found.alone is None:
+        return None
+    title = {lang: found.label(lang) for lang in LANGS}
+    data = {"key": "single", "title": title, "steps": [{"kind": kind, **found.alone}]}
+    parsed = parse(data, Path(f"{kind} (board.kinds)"))
+    return replace(parsed, key=STEP_PREFIX + kind)
+
+
+def single_steps() -> list[Exercise]:
+    """Every kind that can stand alone, as the start page offers it."""
+    return [step for kind in kinds.names() if (step := single_step(kind)) is not None]
+
+
 @dataclass
 class Library:
     """The exercises a trainer can pick, by key, and the files that failed."""
@@ -164,6 +195,9 @@ class Library:
     errors: list[ExerciseError]
 
     def get(self, key: str) -> Exercise | None:
+        """An exercise by its key, or a single step by ``step:<kind>``."""
+        if key.startswith(STEP_PREFIX):
+            return single_step(key.removeprefix(STEP_PREFIX))
         return self.exercises.get(key)
 
 

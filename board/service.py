@@ -171,6 +171,7 @@ class Service:
         """A workshop with the chosen exercises, or one open Kartenabfrage without any."""
         title = clean_title(title)
         chosen = self.exercises(exercise_keys)
+        agenda.check_size(chosen)
 
         def create(conn: sqlite3.Connection) -> Workshop:
             code = new_join_code()

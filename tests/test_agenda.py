@@ -14,8 +14,11 @@ from board.agenda import (
     MAX_TIMER_SECONDS,
     activate,
     add_exercise,
+    check_size,
+    move_in_plan,
     move_step,
     next_step,
+    plan,
     remove_step,
     start_timer,
     steps_from,
@@ -245,3 +248,33 @@ def test_stopping_the_timer_clears_it_and_stopping_again_changes_nothing() -> No
     [stopped] = stop_timer(running)
     assert (stopped.timer_ends_at, stopped.timer_seconds) == (None, None)
     assert stop_timer(stopped) == []
+
+
+# -- the plan on the start page -------------------------------------------------------
+def test_a_plan_keeps_the_trainer_s_order_and_appends_what_is_newly_ticked() -> None:
+    assert plan([], ["a", "b"]) == ["a", "b"]
+    assert plan(["b", "a"], ["a", "b", "c"]) == ["b", "a", "c"]
+    assert plan(["b", "a"], ["a"]) == ["a"]  # b unticked
+    assert plan(["a", "a"], ["a", "a"]) == ["a"]  # a key is planned once
+
+
+@pytest.mark.parametrize(
+    ("index", "offset", "expected"),
+    [
+        (1, -1, ["b", "a", "c"]),
+        (1, 1, ["a", "c", "b"]),
+        (0, -1, ["a", "b", "c"]),  # the first stays first
+        (2, 1, ["a", "b", "c"]),  # the last stays last
+        (7, -1, ["a", "b", "c"]),  # no such entry: nothing moves
+    ],
+)
+def test_an_entry_moves_within_the_plan(index: int, offset: int, expected: list[str]) -> None:
+    assert move_in_plan(["a", "b", "c"], index, offset) == expected
+
+
+def test_a_new_workshop_s_agenda_keeps_the_step_limit() -> None:
+    one = Exercise("one", {"de": "Eins"}, {}, (StepSpec("cards", {}),), Path("one.toml"))
+    check_size([one] * MAX_STEPS)
+    with pytest.raises(Refused) as refused:
+        check_size([one] * (MAX_STEPS + 1))
+    assert (refused.value.key, refused.value.params) == ("agenda_full", {"max": MAX_STEPS})

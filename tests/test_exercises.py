@@ -431,3 +431,31 @@ def test_a_missing_folder_is_no_error(tmp_path: Path) -> None:
     library = load_library(None, tmp_path / "nowhere")
     assert (library.exercises, library.errors) == ({}, [])
     assert library.get("speedmeet") is None
+
+
+# -- single steps and planned minutes (the start page) ---------------------------------
+def test_every_kind_that_can_stand_alone_is_a_single_step_with_both_languages() -> None:
+    from board import kinds
+    from board.exercises import single_step, single_steps
+
+    offered = {step.key: step for step in single_steps()}
+    assert set(offered) == {
+        f"step:{name}" for name, kind in kinds.REGISTRY.items() if kind.alone is not None
+    }
+    assert {"step:cards", "step:scale", "step:mood", "step:dots"} <= set(offered)
+    assert single_step("grid") is None and single_step("whiteboard") is None
+    for step in offered.values():
+        [spec] = step.steps
+        assert set(spec.config["prompt"]) == {"de", "en"} and step.single
+    scale = offered["step:scale"].steps[0].config
+    labels = [label["de"] for label in scale["labels"]]
+    assert (labels[0], labels[-1]) == ("trifft voll zu", "trifft gar nicht zu")
+    # The library hands them out by key, next to the exercise files.
+    assert load_library(BUILTIN_DIR).get("step:mood") == offered["step:mood"]
+
+
+def test_an_exercise_plans_the_minutes_of_its_steps() -> None:
+    # Rules of thumb: a card query 20 minutes, a scale 5, dots 10, a grid 15.
+    assert builtin("kunde-koenig").minutes == 5 + 20 + 5 + 5
+    assert builtin("kundenbegeisterung").minutes == 20 + 10
+    assert builtin("ok-corral").minutes == 15

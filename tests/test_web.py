@@ -106,6 +106,101 @@ async def test_a_refused_title_keeps_the_rest_of_the_form(client):
     assert response.status_code == 422 and 'value="Was begeistert?"' in response.text
 
 
+# -- planning the agenda on the start page (works as a plain form, without JavaScript) --
+def plan_in(page: str) -> list[str]:
+    """The start page's planned agenda: the keys in the order the page lists them."""
+    return re.findall(r'<input type="hidden" name="order" value="([^"]+)">', page)
+
+
+def planned_minutes(page: str) -> int:
+    found = re.search(r"Geplante Dauer: etwa (\d+) Minuten?", page)
+    assert found, "no planned duration on the page"
+    return int(found.group(1))
+
+
+async def test_the_start_page_offers_exercises_and_single_steps_with_their_minutes(client):
+    page = (await client.get("/")).text
+    assert "Einzelne Schritte" in page and "Übungen" in page
+    for kind in ("cards", "scale", "mood", "dots", "pairs", "actions"):
+        assert f'value="step:{kind}"' in page
+    assert 'value="step:grid"' not in page  # a grid needs an exercise's situations
+    assert "Geplante Dauer: etwa 0 Minuten" in page and plan_in(page) == []
+
+
+async def test_ticking_plans_the_agenda_and_creates_nothing(client, service):
+    form = {"title": "Klausur", "exercise": ["ok-corral", "step:scale"], "replan": "1"}
+    response = await client.post("/workshops", data=form)
+    assert response.status_code == 200
+    assert plan_in(response.text) == ["ok-corral", "step:scale"]
+    # An OK-Corral (one grid, 15 minutes) and a scale (5 minutes).
+    assert planned_minutes(response.text) == 15 + 5
+    assert 'value="Klausur"' in response.text and workshops_in(service) == 0
+
+
+async def test_the_plan_keeps_its_order_and_adds_newly_ticked_at_the_end(client):
+    # The browser sends ticked boxes in page order; the plan keeps the trainer's order.
+    form = {
+        "title": "Klausur",
+        "order": ["step:scale", "ok-corral"],
+        "exercise": ["ok-corral", "speedmeet", "step:scale"],
+        "replan": "1",
+    }
+    page = (await client.post("/workshops", data=form)).text
+    assert plan_in(page) == ["step:scale", "ok-corral", "speedmeet"]
+    unticked = form | {"exercise": ["speedmeet", "step:scale"]}
+    assert plan_in((await client.post("/workshops", data=unticked)).text) == [
+        "step:scale",
+        "speedmeet",
+    ]
+
+
+async def test_moving_an_entry_up_and_down_keeps_the_focus_on_it(client):
+    plan = ["ok-corral", "speedmeet", "step:mood"]
+    form = {"title": "Klausur", "order": plan, "exercise": plan}
+    up = (await client.post("/workshops", data=form | {"move": "2:-1"})).text
+    assert plan_in(up) == ["ok-corral", "step:mood", "speedmeet"]
+    assert re.search(r'<button[^>]*id="up-1"[^>]*autofocus', up)
+    assert not re.search(r'id="title"[^>]*autofocus', up)  # the title gives way
+    down = (await client.post("/workshops", data=form | {"move": "0:1"})).text
+    assert plan_in(down) == ["speedmeet", "ok-corral", "step:mood"]
+    top = (await client.post("/workshops", data=form | {"move": "0:-1"})).text
+    assert plan_in(top) == plan  # the first cannot go higher
+    removed = (await client.post("/workshops", data=form | {"remove": "speedmeet"})).text
+    assert plan_in(removed) == ["ok-corral", "step:mood"]
+    assert not re.search(r'value="speedmeet" checked', removed)
+    nonsense = (await client.post("/workshops", data=form | {"move": "x:9"})).text
+    assert plan_in(nonsense) == plan
+
+
+async def test_creating_builds_the_agenda_in_the_planned_order(client, service):
+    plan = ["step:mood", "ok-corral", "step:scale", "massnahmenplan"]
+    form = {"title": "Klausur", "order": plan, "exercise": sorted(plan)}
+    response = await client.post("/workshops", data=form)
+    assert response.status_code == 303
+    code = response.headers["location"].split("/")[2]
+    snap = await service.snapshot((await service.workshop(code)).id)
+    assert [step.kind for step in snap.steps] == ["mood", "grid", "scale", "actions"]
+    assert snap.steps[0].prompt("de") == "Wie ist die Stimmung?"
+    assert snap.step.id == snap.steps[0].id
+
+
+async def test_a_refused_plan_comes_back_in_german_with_nothing_lost(client, service):
+    plan = ["step:scale", "ok-corral"]
+    form = {"title": " ", "question": "Was nun?", "order": plan, "exercise": plan}
+    response = await client.post("/workshops", data=form)
+    assert response.status_code == 422
+    assert "Bitte geben Sie einen Titel ein." in response.text
+    assert plan_in(response.text) == plan
+    assert re.search(r'value="step:scale" checked', response.text)
+    assert 'value="Was nun?"' in response.text and planned_minutes(response.text) == 20
+    unknown = form | {"title": "Klausur", "exercise": plan + ["step:grid", "zauberei"]}
+    refused = await client.post("/workshops", data=unknown)
+    assert refused.status_code == 422
+    assert "Die Übung „step:grid“ gibt es nicht." in refused.text
+    assert plan_in(refused.text) == plan  # what cannot be planned is not shown as planned
+    assert workshops_in(service) == 0
+
+
 async def test_imports_are_limited_per_address(client, service, settings):
     code = await create_workshop(client)
     record = (await client.get(f"/w/{code}/protocol.json")).content

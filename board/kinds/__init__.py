@@ -86,6 +86,13 @@ class Kind:
     labels: ClassVar[Mapping[str, str]] = {}
     # The folder of its templates; None: the shipped templates/kinds/<name>/.
     templates: ClassVar[Path | None] = None
+    # Minutes a step of it takes in a workshop, a trainer's rule of thumb: the start page
+    # adds them up to the agenda's planned duration.
+    minutes: ClassVar[int] = 10
+    # A step of it chosen on its own on the start page: its prompt (both languages) and
+    # settings, as an exercise file would give them; None when it needs an exercise's
+    # content (a grid's situations and axes).
+    alone: ClassVar[Mapping[str, Any] | None] = None
 
     def complete(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         """What the kind needs beyond single settings (raise exercise_fields.Invalid)."""

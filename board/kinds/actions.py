@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import action_plan
 from board.forms import Form
@@ -49,6 +49,10 @@ class Actions(Kind):
     """Not hideable: an action plan is the room's own talk."""
 
     name = "actions"
+    minutes = 15
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {"de": "Was nehmen wir uns vor?", "en": "What will we do?"}
+    }
     sections = frozenset({"clusters", "actions"})
     inputs = {"actions": read_proposal}
     spends_card_budget = frozenset({"actions"})

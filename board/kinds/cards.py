@@ -19,6 +19,13 @@ DENSITY = ((80, "wall--xdense"), (40, "wall--dense"), (16, "wall--medium"))
 
 class Cards(Kind):
     name = "cards"
+    minutes = 20
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {
+            "de": "Was fällt Ihnen dazu ein? Eine Idee pro Karte.",
+            "en": "What comes to mind? One idea per card.",
+        }
+    }
     sections = frozenset({"clusters", "cards"})
     hideable = True
     takes_cards = True

@@ -76,6 +76,14 @@ class DotResults:
 
 class Dots(Kind):
     name = "dots"
+    minutes = 10
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {
+            "de": "Woran wollen wir zuerst arbeiten? Verteilen Sie Ihre Punkte.",
+            "en": "What shall we work on first? Spend your dots.",
+        },
+        "options_from": "clusters",
+    }
 
     def results(self, snap: Snapshot) -> DotResults:
         return DotResults(snap)

@@ -39,6 +39,7 @@ def read_point(form: Form, participant_id: str) -> Decide:
 
 class Grid(Kind):
     name = "grid"
+    minutes = 15
 
     def results(self, snap: Snapshot) -> list[votes.GridResult]:
         return votes.grid_result(snap.step, snap.votes)

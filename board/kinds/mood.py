@@ -44,6 +44,10 @@ class Mood(Kind):
     """Not hideable: the room's weather steers nobody."""
 
     name = "mood"
+    minutes = 5
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {"de": "Wie ist die Stimmung?", "en": "How is the mood?"}
+    }
 
     def results(self, snap: Snapshot) -> votes.MoodResult:
         return votes.mood_result(snap.step, snap.votes)

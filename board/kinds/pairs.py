@@ -83,6 +83,13 @@ class Pairs(Kind):
     (its partner, its table), so no phone's section is everybody's empty one."""
 
     name = "pairs"
+    minutes = 40
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {
+            "de": "Lernen Sie sich kennen: kurze Gespräche zu zweit.",
+            "en": "Get to know each other: short talks in pairs.",
+        }
+    }
 
     def results(self, snap: Snapshot) -> SpeedMeetView:
         return SpeedMeetView(

@@ -32,6 +32,17 @@ def read_vote(form: Form, participant_id: str) -> Decide:
 
 class Scale(Kind):
     name = "scale"
+    minutes = 5
+    alone: ClassVar[dict[str, Any]] = {
+        "prompt": {"de": "Wie sehr stimmen Sie zu?", "en": "How far do you agree?"},
+        "labels": [
+            {"de": "trifft voll zu", "en": "fully agree"},
+            {"de": "trifft eher zu", "en": "somewhat agree"},
+            {"de": "teils, teils", "en": "partly"},
+            {"de": "trifft eher nicht zu", "en": "somewhat disagree"},
+            {"de": "trifft gar nicht zu", "en": "fully disagree"},
+        ],
+    }
 
     def results(self, snap: Snapshot) -> votes.ScaleResult:
         return votes.scale_result(snap.step, snap.votes)

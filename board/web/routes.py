@@ -12,7 +12,7 @@ import functools
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -26,9 +26,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from board import documents, kinds
+from board import agenda, documents, kinds
 from board.errors import Refused
-from board.exercises import Exercise
+from board.exercises import Exercise, single_steps
 from board.forms import Form
 from board.i18n import LANGUAGES, translate
 from board.ratelimit import Limit
@@ -76,11 +76,19 @@ async def start(request: Request) -> Response:
 
 
 def _start_page(
-    request: Request, error: Refused | None = None, notice: str = "", **typed: object
+    request: Request,
+    error: Refused | None = None,
+    notice: str = "",
+    chosen: Sequence[str] = (),
+    focus: str = "",
+    typed: Mapping[str, str] | None = None,
 ) -> Response:
-    """The start page; after a refusal with its message and what the trainer typed."""
-    form = {"title": "", "question": "", "chosen": ()} | typed
+    """The start page; after a refusal with its message and what the trainer typed, and
+    with the agenda planned so far (``chosen``, in order; ``focus``: the control to keep)."""
+    form = {"title": "", "question": ""} | dict(typed or {})
     message = translate(lang_of(request), error.key, **error.params) if error else ""
+    library = service_of(request).library
+    planned = [(key, found) for key in chosen if (found := library.get(key)) is not None]
     response = page(
         request,
         "start.html",
@@ -88,6 +96,11 @@ def _start_page(
         error=message,
         notice=notice,
         library=_library(service_of(request)),
+        singles=single_steps(),
+        chosen=chosen,
+        planned=planned,
+        planned_minutes=sum(exercise.minutes for _, exercise in planned),
+        focus=focus,
         **form,
     )
     response.headers.update(retry_after(error) if error else {})
@@ -101,18 +114,46 @@ def _allow(request: Request, limit: Limit, key: str) -> None:
         raise Refused(key, 429, seconds=limit.wait_seconds(address))
 
 
+def _texts(form: FormData, name: str) -> list[str]:
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+def _replanned(keys: list[str], form: FormData) -> tuple[list[str], str] | None:
+    """The plan after one of the start page's plan buttons, and the control to focus
+    after it (the moved entry's same button); None when the form asks to create."""
+    if "remove" in form:
+        removed = field(form, "remove")
+        return [key for key in keys if key != removed], ""
+    if "move" in form:
+        index, _, offset = field(form, "move").partition(":")
+        if not (index.isdecimal() and offset in ("-1", "1")):
+            return keys, ""
+        moved = agenda.move_in_plan(keys, int(index), int(offset))
+        place = max(0, min(int(index) + int(offset), len(moved) - 1))
+        return moved, f"{'up' if offset == '-1' else 'down'}-{place}"
+    if "replan" in form:
+        return keys, ""
+    return None
+
+
 async def create_workshop(request: Request) -> Response:
+    """Create the workshop with the planned agenda; or, for a plan button (which works
+    without JavaScript as a plain submit), show the start page with the changed plan."""
     service = service_of(request)
     form = await form_of(request)
-    keys = [key for key in form.getlist("exercise") if isinstance(key, str)]
+    keys = agenda.plan(_texts(form, "order"), _texts(form, "exercise"))
     typed = {n: v for n in ("title", "question") if isinstance(v := form.get(n, ""), str)}
+    replanned = _replanned(keys, form)
+    if replanned is not None:
+        keys, focus = replanned
+        return _start_page(request, chosen=keys, focus=focus, typed=typed)
     try:
         _allow(request, service.workshop_limit, "workshops_limited")
         workshop = await service.create_workshop(
             field(form, "title", ""), field(form, "question", ""), keys
         )
     except Refused as error:
-        return _start_page(request, error, chosen=keys, **typed)  # nothing typed is lost
+        return _start_page(request, error, chosen=keys, typed=typed)  # nothing typed is lost
     response = RedirectResponse(f"/w/{workshop.code}/trainer", 303)
     grant_trainer(request, response, workshop)
     return response
