@@ -56,7 +56,12 @@ def test_the_trainer_plans_two_exercises_and_a_scale_then_reorders_by_keyboard(
     expect(page).to_have_url(re.compile(r"/w/[A-Z0-9]{6}/trainer$"))
     online(page)
     kinds = page.locator("#agenda .agenda__kind").all_text_contents()
-    assert kinds == ["Ein-Punkt-Abfrage", "Koordinatenabfrage", "Kartenabfrage", "Mehr-Punkt-Abfrage"]
+    assert kinds == [
+        "Ein-Punkt-Abfrage",
+        "Koordinatenabfrage",
+        "Kartenabfrage",
+        "Mehr-Punkt-Abfrage",
+    ]
 
 
 def test_the_plan_on_a_phone_and_without_javascript(server: ServerProcess, new_context) -> None:
