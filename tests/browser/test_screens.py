@@ -149,3 +149,36 @@ def test_screens_at_phone_and_projector_size(server: ServerProcess, new_context)
     expect(phone.locator("#board-wall .card")).to_have_count(64)
     phone.screenshot(path=SCREENSHOTS / "phone-wall-390.png")
     assert no_horizontal_scroll(phone)
+
+
+def send_button_on_screen(phone: Page) -> dict[str, float]:
+    """Where the card form's Send button is, at the top of the page, without scrolling."""
+    phone.evaluate("window.scrollTo(0, 0)")
+    box = phone.get_by_role("button", name="Senden").bounding_box()
+    assert box is not None
+    return box
+
+
+def test_the_phone_s_send_button_stays_on_screen_upright_and_in_landscape(
+    server: ServerProcess, new_context
+) -> None:
+    """The longest card question (Auftragsklärung: named colours, two sentences) at
+    390×844 and turned to 844×390: the Send button is inside the screen, not below it."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    trainer = new_context(LAPTOP).new_page()
+    trainer.goto(f"{server.url}/")
+    trainer.fill("#title", "Auftragsklärung bei Müller & Söhne")
+    trainer.check('input[name=exercise][value="auftragsklaerung"]')
+    trainer.get_by_role("button", name="Workshop anlegen").click()
+    code = trainer.url.split("/")[4]
+    for name, size in (("390x844", PHONE), ("844x390", {"width": 844, "height": 390})):
+        phone = new_context(**(phone_options() | {"viewport": size})).new_page()
+        phone.goto(f"{server.url}/join/{code}")
+        online(phone)
+        phone.fill("#card-text", "Ein klares Ziel für das erste Quartal")
+        box = send_button_on_screen(phone)
+        phone.screenshot(path=SCREENSHOTS / f"phone-card-form-{name}.png")
+        assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (name, box)
+        assert box["height"] >= 44  # still a thumb's target
+        assert no_horizontal_scroll(phone)
