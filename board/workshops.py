@@ -61,7 +61,7 @@ def code_refusal(raw: str) -> Refused:
     foreign = sorted({ch for ch in typed if ch not in CODE_ALPHABET})
     if len(typed) == CODE_LENGTH and foreign:
         return Refused("code_foreign_characters", 404, chars=", ".join(foreign))
-    return Refused("code_malformed", 404)
+    return Refused("code_malformed", 404, length=CODE_LENGTH)
 
 
 def normalise_code(raw: str) -> str | None:

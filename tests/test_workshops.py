@@ -141,5 +141,6 @@ def test_a_code_typed_with_an_o_for_a_zero_names_the_characters_no_code_has() ->
     refusal = code_refusal("k0m-4qo")
     assert (refusal.key, refusal.status) == ("code_foreign_characters", 404)
     assert refusal.params == {"chars": "0, O"}
-    assert code_refusal("K7M4").key == "code_malformed"  # too short: say how long a code is
+    too_short = code_refusal("K7M4")  # say how long a code is, from the one constant
+    assert (too_short.key, too_short.params) == ("code_malformed", {"length": 6})
     assert all(ch in CODE_ALPHABET for ch in "K7M4QX")
