@@ -181,7 +181,7 @@ async def test_a_constraint_error_is_a_clear_refusal_not_a_crash(client, service
     with caplog.at_level("ERROR", logger="board.service"):
         refused = await phone.post(f"/w/{code}/cards", data=card)
     assert refused.status_code == 409
-    assert "Konnte nicht gespeichert werden" in refused.text
+    assert "Speichern fehlgeschlagen: Das widerspricht" in refused.text
     assert refused.headers["hx-retarget"] == "#flash"
     assert "constraint failed" in caplog.text  # the cause is in the server log
 
@@ -195,7 +195,7 @@ async def test_a_constraint_error_is_a_clear_refusal_not_a_crash(client, service
     newcomer = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     joining = await newcomer.get(f"/join/{code}")
     assert joining.status_code == 409
-    assert "Konnte nicht gespeichert werden" in joining.text
+    assert "Speichern fehlgeschlagen: Das widerspricht" in joining.text
 
     assert (await client.get(f"/w/{code}/board")).status_code == 200  # the room goes on
 
