@@ -182,3 +182,33 @@ def test_the_phone_s_send_button_stays_on_screen_upright_and_in_landscape(
         assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (name, box)
         assert box["height"] >= 44  # still a thumb's target
         assert no_horizontal_scroll(phone)
+
+
+def test_my_proposals_show_one_mark_each_and_what_is_a_multi_line_field(
+    server: ServerProcess, new_context
+) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    trainer = new_context(LAPTOP).new_page()
+    trainer.goto(f"{server.url}/")
+    trainer.fill("#title", "Maßnahmen")
+    trainer.check('input[name=exercise][value="massnahmenplan"]')
+    trainer.get_by_role("button", name="Workshop anlegen").click()
+    code = trainer.url.split("/")[4]
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    assert phone.locator("#action-what").evaluate("e => e.tagName") == "TEXTAREA"
+    phone.fill("#action-what", "Rückrufe innerhalb von 24 Stunden, auch freitags")
+    phone.get_by_role("button", name="Vorschlagen").click()
+    item = phone.locator(".my-actions li")
+    expect(item).to_have_count(1)
+    # The ✓ is the only mark: the list draws no bullet of its own.
+    assert item.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+    assert item.inner_text().count("✓") == 1
+    # "Sie sind: anonym" shows that it opens (a summary laid out as flex has no marker).
+    marker = "e => getComputedStyle(e, '::before').content"
+    assert phone.locator(".nickname summary").evaluate(marker) == '"▸"'
+    phone.screenshot(path=SCREENSHOTS / "phone-my-proposals-390.png", full_page=True)
+    online(trainer)
+    what = trainer.locator(".action-add [name=what]")
+    assert what.evaluate("e => e.tagName") == "TEXTAREA"
