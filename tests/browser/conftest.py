@@ -26,7 +26,17 @@ PROJECTOR = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1280, "height": 800}
 DEADLINE = 15.0
 
-pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``browser``, so ``-m "not browser"`` leaves them out.
+
+    A ``pytestmark`` in a conftest marks nothing: pytest reads it only from test modules.
+    """
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
