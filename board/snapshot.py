@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from board import kinds, pairs
+from board import kinds, pairs, undo
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
@@ -45,6 +45,8 @@ class Snapshot:
     # In a cut for an audience that may not see the results yet: all it may know of
     # them (see Kind.hidden_counts).
     hidden_counts: tuple[int, ...] = ()
+    # The trainer's latest undoable action on this step (the console's undo button).
+    undoable: str | None = None
 
     @property
     def step(self) -> Step:
@@ -53,6 +55,11 @@ class Snapshot:
     @property
     def kind(self) -> kinds.Kind:
         return kinds.of(self.step.kind)
+
+    @property
+    def undo_label(self) -> str | None:
+        """What the undo button says it will undo (a message key), or None: nothing."""
+        return None if self.undoable is None else undo.LABELS.get(self.undoable, "undo")
 
     def for_audience(self, role: str, participant_id: str | None = None) -> Snapshot:
         """The snapshot as an audience may see it, before any template does.
@@ -81,6 +88,7 @@ class Snapshot:
             self,
             workshop=replace(self.workshop, trainer_secret=""),
             steps=(step,),
+            undoable=None,
             source=replace(self.source, cards=()) if self.source else None,
             people=alias.each(self.people),
         )
@@ -181,6 +189,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         actions=tuple(repository.action_items(conn, step.id)),
         people=tuple(repository.people(conn, step.id)),
         participants=repository.count_participants(conn, workshop_id),
+        undoable=repository.last_undo_action(conn, step.id),
     )
 
 
