@@ -471,6 +471,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 people.add(owners.get(change.id) or "")
     if _edit_lock_flips(snap, changes):  # every phone's cards turn read-only or back
         people.add(render.EVERYONE)
+        regions.add(render.STEP)  # and the console's lock setting says so
     return regions, {p for p in people if p}
 
 
