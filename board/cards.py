@@ -21,6 +21,10 @@ from board.steps import Step
 COLOURS: tuple[str, ...] = ("yellow", "white", "orange", "green", "blue", "pink")
 MAX_LINES = 3
 MAX_HEADING_LENGTH = 60
+# A step's setting (in its config), on unless the trainer turns it off: participants'
+# cards lock once the room has them (see edit_lock).
+LOCK_EDITS = "lock_edits"
+LOCK_EDITS_DEFAULT = True
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # What shows nothing on its own: format characters (zero-width space, joiners, word
 # joiner, byte order mark, soft hyphen…), spaces and separators of every kind, controls,
@@ -106,6 +110,33 @@ class Wall:
         """Whether boards and phones may see the card texts."""
         return not self.step.hidden or self.step.revealed
 
+    @property
+    def edits_lock(self) -> str | None:
+        """Why participants may no longer change or delete their cards here (a message
+        key), or None while they may (see :func:`edit_lock`)."""
+        return edit_lock(self.step, sorting=bool(self.clusters))
+
+
+def edit_lock(step: Step, sorting: bool) -> str | None:
+    """The trainer's authority over the wall: once the room has the cards, they stay.
+
+    A hidden step locks at its reveal (the trainer read and fixed them, the room now
+    sees them); an open wall, where the room saw every card as it came, once the
+    trainer starts clustering (``sorting``: the step has a cluster) — a card rewritten
+    after it was sorted under a heading would no longer fit it. New cards can still be
+    written. Off for a step whose ``lock_edits`` setting is false.
+    """
+    if not step.config.get(LOCK_EDITS, LOCK_EDITS_DEFAULT):
+        return None
+    if step.hidden:
+        return "cards_locked_revealed" if step.revealed else None
+    return "cards_locked_sorting" if sorting else None
+
+
+def set_edit_lock(step: Step, on: bool) -> Step:
+    """The trainer turns the lock of participants' cards on or off for this step."""
+    return replace(step, config=step.config | {LOCK_EDITS: on})
+
 
 def has_visible(text: str) -> bool:
     """Whether anything of ``text`` shows: not only spaces, joiners, fillers or marks.
@@ -158,6 +189,12 @@ def _require_open(wall: Wall) -> None:
     # Only a step whose kind takes cards gets here (board.kinds, Service.on_cards).
     if wall.step.state != "open":
         raise Refused("step_closed", 409)
+
+
+def _require_unlocked(wall: Wall) -> None:
+    lock = wall.edits_lock
+    if lock is not None:
+        raise Refused(lock, 409)
 
 
 def _own(wall: Wall, participant_id: str, card_id: str) -> Card:
@@ -213,6 +250,7 @@ def edit_own_card(
 ) -> list[Change]:
     card = _own(wall, participant_id, card_id)
     _require_open(wall)
+    _require_unlocked(wall)
     changed = replace(card, text=clean_text(text, max_length), colour=check_colour(colour))
     return [] if changed == card else [changed]
 
@@ -220,7 +258,42 @@ def edit_own_card(
 def delete_own_card(wall: Wall, participant_id: str, card_id: str) -> list[Change]:
     card = _own(wall, participant_id, card_id)
     _require_open(wall)
+    _require_unlocked(wall)
     return _delete(wall, card)
+
+
+def delete_card(wall: Wall, card_id: str) -> list[Change]:
+    """The trainer removes a card (off topic, a test, a duplicate not worth stacking)."""
+    return _delete(wall, wall.card(card_id))
+
+
+def write_card(
+    wall: Wall,
+    *,
+    card_id: str,
+    text: str,
+    colour: str,
+    cluster_id: str | None,
+    now: float,
+    max_length: int,
+) -> list[Change]:
+    """The trainer writes a card herself (Zurufabfrage: the room calls out, she writes),
+    onto the wall or straight into a cluster. It has no participant: nobody's phone
+    lists it and nobody can edit it there; on the wall it is a card like every other."""
+    if cluster_id is not None:
+        wall.cluster(cluster_id)
+    card, _ = add_card(
+        wall,
+        card_id=card_id,
+        participant_id=None,
+        client_id=None,
+        text=text,
+        colour=colour,
+        now=now,
+        max_length=max_length,
+    )
+    position = _next_position(wall.in_cluster(cluster_id))
+    return [replace(card, cluster_id=cluster_id, position=position)]
 
 
 def _delete(wall: Wall, card: Card) -> list[Change]:

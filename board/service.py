@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import action_plan, agenda, cards, kinds, pairs, protocol, snapshot, votes
+from board import action_plan, agenda, cards, kinds, pairs, protocol, snapshot, undo, votes
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
 from board.changes import Deleted
@@ -100,6 +100,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["number"] = number
     env.filters["text_in"] = text_in
     env.globals["limits"] = LIMITS
+    env.globals["card_colours"] = cards.COLOURS
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 
@@ -253,16 +254,51 @@ class Service:
 
     # -- the one write path -------------------------------------------------
     async def execute(
-        self, workshop: Workshop, command: Command, participant_id: str | None = None
+        self,
+        workshop: Workshop,
+        command: Command,
+        participant_id: str | None = None,
+        undo_as: str | None = None,
     ) -> Outcome:
         """Run ``command`` on the workshop as it is now, store, and publish what changed.
 
-        A participant's command sees only their own votes (all it may decide on).
+        A participant's command sees only their own votes (all it may decide on). A
+        trainer's undoable action names itself in ``undo_as`` (a key of undo.LABELS):
+        what it changed on the wall goes into the step's undo history, in the same
+        transaction.
         """
 
         return await self._commit(
-            workshop, lambda conn: _run(conn, workshop, command, participant_id)
+            workshop, lambda conn: _run(conn, workshop, command, participant_id, undo_as)
         )
+
+    async def undo(self, workshop: Workshop) -> undo.Reverted:
+        """Take back the trainer's latest undoable action on the active step, on every
+        screen at once; refused when there is none. A card a participant changed or
+        deleted since keeps their newer state (``kept`` counts those cards)."""
+        reverted: list[undo.Reverted] = []
+
+        def run(conn: sqlite3.Connection) -> _Written:
+            snap = snapshot.read(conn, workshop.id)
+            entry = repository.last_undo(conn, snap.step.id)
+            if entry is None:
+                raise Refused("nothing_to_undo", 409)
+            reverted.append(undo.revert(snap.wall, entry.images))
+            repository.drop_undo(conn, entry.id)
+            changes = reverted[0].changes
+            # The history changed even when nothing else could: the button must follow.
+            if changes:
+                seq = repository.apply(conn, workshop.id, changes)
+            else:
+                seq = repository.bump_seq(conn, workshop.id)
+            regions, people = _affected(snap, changes)
+            regions.add(render.UNDO)
+            repository.log_change(conn, workshop.id, seq, regions, people, time.time())
+            return Outcome(seq, changes), regions, people
+
+        outcome, regions, people = await self._write(run)
+        self.live.announce(Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people)))
+        return reverted[0]
 
     async def _commit(
         self, workshop: Workshop, run: Callable[[sqlite3.Connection], _Written]
@@ -376,13 +412,24 @@ def _store_imported(conn: sqlite3.Connection, restored: protocol.Restored) -> Wo
 
 
 def _run(
-    conn: sqlite3.Connection, workshop: Workshop, command: Command, participant_id: str | None
+    conn: sqlite3.Connection,
+    workshop: Workshop,
+    command: Command,
+    participant_id: str | None,
+    undo_as: str | None = None,
 ) -> _Written:
     """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
     snap = snapshot.read(conn, workshop.id, participant_id)
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)
     regions, people = _affected(snap, changes)
+    if undo_as is not None and changes:
+        images = undo.record(snap.wall, changes)
+        if images:
+            now = time.time()
+            step_id = snap.step.id
+            repository.push_undo(conn, workshop.id, step_id, undo_as, images, now, undo.UNDO_DEPTH)
+            regions.add(render.UNDO)
     # The acting phone gets its own view in the HTTP answer: no second render.
     people.discard(participant_id or "")
     if changes:  # what a process that missed the notice reads to catch up
@@ -423,4 +470,18 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
             else:
                 regions.add(render.WALL)
                 people.add(owners.get(change.id) or "")
+    if _edit_lock_flips(snap, changes):  # every phone's cards turn read-only or back
+        people.add(render.EVERYONE)
+        regions.add(render.STEP)  # and the console's lock setting says so
     return regions, {p for p in people if p}
+
+
+def _edit_lock_flips(snap: Snapshot, changes: Sequence[Change]) -> bool:
+    """Whether the first cluster made (or the last removed) on an open wall locks (or
+    unlocks) participants' cards (cards.edit_lock)."""
+    made = {c.id for c in changes if isinstance(c, Cluster)}
+    gone = {c.id for c in changes if isinstance(c, Deleted) and c.kind is Cluster}
+    if not made and not gone:
+        return False
+    clusters = ({c.id for c in snap.wall.clusters} | made) - gone
+    return snap.wall.edits_lock != cards.edit_lock(snap.step, sorting=bool(clusters))

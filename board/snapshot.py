@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from board import kinds, pairs
+from board import kinds, pairs, undo
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
@@ -49,6 +49,8 @@ class Snapshot:
     # Join nicknames by participant, read only for a kind that offers them (see
     # Kind.uses_nicknames); a phone's cut keeps only its own.
     nicknames: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The trainer's latest undoable action on this step (the console's undo button).
+    undoable: str | None = None
 
     @property
     def step(self) -> Step:
@@ -57,6 +59,11 @@ class Snapshot:
     @property
     def kind(self) -> kinds.Kind:
         return kinds.of(self.step.kind)
+
+    @property
+    def undo_label(self) -> str | None:
+        """What the undo button says it will undo (a message key), or None: nothing."""
+        return None if self.undoable is None else undo.LABELS.get(self.undoable, "undo")
 
     def for_audience(self, role: str, participant_id: str | None = None) -> Snapshot:
         """The snapshot as an audience may see it, before any template does.
@@ -85,6 +92,7 @@ class Snapshot:
             self,
             workshop=replace(self.workshop, trainer_secret=""),
             steps=(step,),
+            undoable=None,
             source=replace(self.source, cards=()) if self.source else None,
             people=alias.each(self.people),
         )
@@ -193,6 +201,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         people=tuple(repository.people(conn, step.id)),
         participants=repository.count_participants(conn, workshop_id),
         nicknames=nicknames,
+        undoable=repository.last_undo_action(conn, step.id),
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from board.cards import (
     COLOURS,
+    LOCK_EDITS,
     MAX_HEADING_LENGTH,
     MAX_LINES,
     Card,
@@ -25,6 +26,7 @@ from board.cards import (
     Wall,
     add_card,
     create_cluster,
+    delete_card,
     delete_own_card,
     dissolve_cluster,
     edit_own_card,
@@ -35,6 +37,7 @@ from board.cards import (
     rename_cluster,
     stack,
     unstack,
+    write_card,
 )
 from board.changes import Deleted
 from board.errors import Refused
@@ -349,7 +352,8 @@ def test_the_same_draft_id_from_another_phone_is_another_card() -> None:
 
 def test_a_participant_rewrites_their_own_card() -> None:
     mine = a_card("c1", by="anna", text="Mor time", cluster="k", position=3, at=5.0)
-    wall = a_wall(mine, a_cluster("k"))
+    # Sorted already: only with the lock turned off (see the lock's own tests below).
+    wall = a_wall(mine, a_cluster("k"), step=a_step(config={LOCK_EDITS: False}))
 
     changes = edit_own_card(wall, "anna", "c1", "More time", "green", MAX_LENGTH)
 
@@ -417,6 +421,7 @@ def test_deleting_the_top_of_a_stack_lets_the_next_card_take_its_place() -> None
         # Stacked duplicates; "dup-early" was written first, so it is next.
         a_card("dup-late", by="ben", on="top", position=4, at=5.0),
         a_card("dup-early", by="cem", on="top", position=9, at=3.0),
+        step=a_step(config={LOCK_EDITS: False}),  # sorted already: with the lock off
     )
 
     changes = delete_own_card(wall, "anna", "top")
@@ -755,3 +760,90 @@ def test_a_phone_lists_its_own_cards_in_the_order_they_were_written() -> None:
         a_card("first", by="anna", at=1.0),
     )
     assert [c.id for c in wall.cards_of("anna")] == ["first", "second"]
+
+
+# -- the trainer's authority: participants' cards lock once the room has them -----
+
+
+def test_a_hidden_wall_locks_participants_cards_at_the_reveal() -> None:
+    card = a_card("c1", by="anna")
+    before = a_wall(card, step=a_step(hidden=True))
+    revealed = a_wall(card, step=a_step(hidden=True, revealed=True))
+
+    assert edit_own_card(before, "anna", "c1", "Fixed typo", "yellow", MAX_LENGTH)
+    edit = refusal(lambda: edit_own_card(revealed, "anna", "c1", "Later", "yellow", MAX_LENGTH))
+    delete = refusal(lambda: delete_own_card(revealed, "anna", "c1"))
+
+    assert (edit.key, edit.status) == ("cards_locked_revealed", 409)
+    assert (delete.key, delete.status) == ("cards_locked_revealed", 409)
+
+
+def test_an_open_wall_locks_once_the_trainer_starts_clustering() -> None:
+    card = a_card("c1", by="anna")
+    unsorted = a_wall(card)
+    sorting = after(unsorted, create_cluster(unsorted, "k", "Zeit", 1.0))
+
+    assert unsorted.edits_lock is None
+    assert delete_own_card(unsorted, "anna", "c1") == [Deleted(Card, "c1")]
+    edit = refusal(lambda: edit_own_card(sorting, "anna", "c1", "Later", "yellow", MAX_LENGTH))
+    assert (edit.key, edit.status) == ("cards_locked_sorting", 409)
+    # New cards are still welcome.
+    assert write(sorting, "One more idea")[0].text == "One more idea"
+
+
+def test_clustering_while_the_cards_are_hidden_does_not_lock_them_before_the_reveal() -> None:
+    wall = a_wall(a_card("c1", by="anna"), a_cluster("k"), step=a_step(hidden=True))
+    assert wall.edits_lock is None
+    assert edit_own_card(wall, "anna", "c1", "Fixed typo", "yellow", MAX_LENGTH)
+
+
+def test_with_the_lock_turned_off_participants_keep_editing() -> None:
+    step = a_step(hidden=True, revealed=True, config={LOCK_EDITS: False})
+    wall = a_wall(a_card("c1", by="anna"), a_cluster("k"), step=step)
+
+    assert wall.edits_lock is None
+    assert edit_own_card(wall, "anna", "c1", "Still mine", "yellow", MAX_LENGTH)
+    assert delete_own_card(wall, "anna", "c1") == [Deleted(Card, "c1")]
+
+
+# -- the trainer writes and deletes cards ------------------------------------------
+
+
+def test_the_trainer_writes_a_card_straight_into_a_cluster() -> None:
+    wall = a_wall(a_card("c1", cluster="k", position=0), a_cluster("k"))
+
+    [card] = write_card(
+        wall,
+        card_id="t1",
+        text=" Zuruf ",
+        colour="green",
+        cluster_id="k",
+        now=2.0,
+        max_length=MAX_LENGTH,
+    )
+
+    assert (card.participant_id, card.client_id) == (None, None)  # nobody's phone has it
+    assert (card.text, card.colour, card.cluster_id, card.position) == ("Zuruf", "green", "k", 1)
+
+
+def test_the_trainer_writes_by_the_card_rules_and_only_into_a_cluster_there_is() -> None:
+    wall = a_wall()
+    args: dict[str, Any] = {"card_id": "t1", "now": 1.0, "max_length": MAX_LENGTH}
+    empty = refusal(lambda: write_card(wall, text=" ", colour="yellow", cluster_id=None, **args))
+    nowhere = refusal(lambda: write_card(wall, text="Hi", colour="yellow", cluster_id="x", **args))
+    closed = a_wall(step=a_step(state="closed"))
+    late = refusal(lambda: write_card(closed, text="Hi", colour="yellow", cluster_id=None, **args))
+
+    assert (empty.key, nowhere.key, late.key) == ("card_empty", "cluster_not_found", "step_closed")
+
+
+def test_the_trainer_deletes_any_card_and_its_stack_takes_its_place() -> None:
+    top = a_card("c1", by="ben", cluster="k", position=2)
+    under = a_card("c2", by="anna", on="c1", at=1.0)
+
+    changes = delete_card(a_wall(top, under, a_cluster("k")), "c1")
+
+    assert changes == [
+        Deleted(Card, "c1"),
+        replace(under, stacked_on=None, cluster_id="k", position=2),
+    ]

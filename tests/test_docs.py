@@ -41,3 +41,9 @@ def test_the_readme_starts_with_the_two_commands():
     assert "board serve" in block[0]
     assert block[1] == "bash scripts/test"
     assert "scripts/test" in (Path(__file__).resolve().parent.parent / ".ci/run").read_text()
+
+
+def test_the_readme_states_the_undo_depth_the_code_keeps():
+    from board.undo import UNDO_DEPTH
+
+    assert f"up to {UNDO_DEPTH} actions per step" in README

@@ -105,6 +105,7 @@ class Run:
     pages: list[View] = field(default_factory=list)
     cards_hidden: bool = False
     scale_hidden: bool = True
+    trainer_cards: list[str] = field(default_factory=list)  # written at the console
 
     def page(self, owner: str | None, role: str, response: httpx.Response) -> httpx.Response:
         assert response.status_code < 400, (response.request.url, response.status_code)
@@ -220,7 +221,11 @@ async def write_hidden_cards(run: Run) -> None:
             response = await phone.device.http.post(f"/w/{run.code}/cards", data=form)
             assert text in run.page(phone.name, "phone", response).text  # its own list
             phone.cards.append(text)
-    await run.on_every_board("data-count>5<", since)
+    # The trainer writes one herself (Zurufabfrage): hidden like every other card.
+    zuruf = "Geheimnis-Zuruf-der-Trainerin"
+    await run.trainer_does("card-write", text=zuruf, colour="green")
+    run.trainer_cards.append(zuruf)
+    await run.on_every_board("data-count>6<", since)
     snapshot = await run.server.service.snapshot((await run.server.service.workshop(run.code)).id)
     by_text = {card.text: card for card in snapshot.wall.cards}
     # The trainer fixes a wording (the author's phone is told), B edits a card of theirs.
@@ -270,8 +275,8 @@ async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: 
     since = run.marks()
     await run.trainer_does("reveal")
     run.cards_hidden = False
-    for phone in run.phones:  # the scan would see card texts
-        await run.on_every_board(phone.cards[-1], since)
+    for text in [p.cards[-1] for p in run.phones] + run.trainer_cards:  # the scan sees texts
+        await run.on_every_board(text, since)
     await run.every_page()
     for recorder in run.recorders:
         await recorder.settle()
@@ -325,10 +330,13 @@ async def forbidden_in(run: Run, view: View) -> list[tuple[str, str]]:
             forbidden.append((f"{phone.name}'s nickname", phone.nickname))
         if view.role == "phone":
             forbidden += [(f"{phone.name}'s card", text) for text in phone.cards]
+    if view.role == "phone":  # nobody's own: never in a phone's own part
+        forbidden += [("the trainer's card", text) for text in run.trainer_cards]
     if view.role == "board" and view.cards_hidden:
         forbidden += [
             (f"{phone.name}'s hidden card", text) for phone in run.phones for text in phone.cards
         ]
+        forbidden += [("the trainer's hidden card", text) for text in run.trainer_cards]
     if view.scale_hidden:
         forbidden += [("a scale result before the reveal", marker) for marker in SCALE_RESULTS]
     return forbidden

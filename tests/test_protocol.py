@@ -181,6 +181,44 @@ async def test_export_import_export_gives_the_same_record(service, finished):
     assert again == first
 
 
+async def test_a_trainer_s_card_and_the_edit_lock_come_back_from_an_import(service, finished):
+    """A card written at the console (Zurufabfrage) is in the record like every other,
+    with no participant, and the lock turned off for its step stays off."""
+    from board import agenda
+
+    snap = await service.snapshot(finished.id)
+    cards_step = next(s for s in snap.steps if s.kind == "cards")
+    await service.execute(finished, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
+    zuruf = "Zuruf: Kundinnen beim Namen nennen"
+    await service.execute_on_cards(
+        finished,
+        lambda w: cards.write_card(
+            w,
+            card_id=new_id(),
+            text=zuruf,
+            colour="blue",
+            cluster_id=None,
+            now=time.time(),
+            max_length=120,
+        ),
+    )
+    await service.execute(finished, lambda s: [cards.set_edit_lock(s.step, False)])
+
+    first = await service.export(finished)
+    jsonschema.Draft202012Validator(SCHEMA).validate(first)
+    again = await service.export(await service.import_protocol(first))
+    step = next(s for s in again["steps"] if any(c["text"] == zuruf for c in s["cards"]))
+    card = next(c for c in step["cards"] if c["text"] == zuruf)
+
+    assert (card["participant"], card["colour"]) == (None, "blue")
+    assert step["config"][cards.LOCK_EDITS] is False
+    assert len(again["participants"]) == len(first["participants"]) == 4
+    for record in (first, again):
+        record.pop("exported_at")
+        record["workshop"].pop("code")
+    assert again == first
+
+
 async def test_the_pdf_holds_every_card_and_heading(service, finished, tmp_path):
     record = await service.export(finished)
     pdf = documents.render(record, "pdf", "de", service.templates)

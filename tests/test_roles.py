@@ -116,6 +116,9 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
     for heading in ("Haltung", "Tempo"):
         new = await client.post(f"/w/{code}/t/cluster-new", data={"heading": heading})
         assert new.status_code == 204
+    # Phones may still edit their sorted cards here (the cross-site edits below).
+    unlocked = await client.post(f"/w/{code}/t/edit-lock", data={})
+    assert unlocked.status_code == 204
     await room.go(3)
     for phone, name in zip(phones[:2], ("Kim", "Sam"), strict=True):
         joined = await phone.post(
@@ -162,6 +165,10 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
         {"card_id": "{c2}"},
     ),
     "card-move": (0, [], {"card_id": "{c1}", "cluster_id": "{k1}", "index": "0"}),
+    "card-delete": (0, [], {"card_id": "{c1}"}),
+    "card-write": (0, [], {"text": "Gehackt", "colour": "yellow", "cluster_id": "{k1}"}),
+    "edit-lock": (0, [], {"lock": "on"}),
+    "undo": (0, [("card-move", {"card_id": "{c1}", "cluster_id": "{k1}", "index": "0"})], {}),
     "cluster-new": (0, [], {"heading": "Gehackt"}),
     "cluster-rename": (0, [], {"cluster_id": "{k1}", "heading": "Gehackt"}),
     "cluster-move": (0, [], {"cluster_id": "{k2}", "index": "0"}),

@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from board.i18n import MESSAGES
 from board.ratelimit import JoinGuard, RateLimit
 from tests.conftest import LiveServer, create_workshop, join
 from tests.test_web import Tarpit
@@ -431,3 +432,27 @@ async def test_resyncs_are_limited_per_address_and_a_refused_one_keeps_its_socke
     for ws in (first, second):
         await ws.close()
     await viewer.close()
+
+
+async def test_the_first_cluster_turns_every_phone_s_cards_read_only_at_once(
+    live_server, code, trainer, phone
+):
+    """On an open wall the lock starts with clustering: no phone action, yet every phone's
+    own list and the console's setting change; undoing the cluster gives the cards back."""
+    await send_card(phone, code, "Freundlichkeit am Telefon")
+    own = await phone.socket(code, "phone")
+    console = await trainer.socket(code, "trainer")
+    await frame_with(own, "Freundlichkeit am Telefon")
+    await frame_with(console, 'id="console-step"')
+    locked = MESSAGES["cards_locked_sorting"]["de"]
+
+    made = await trainer.http.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
+    assert made.status_code == 204
+    assert "/delete" not in await frame_with(own, locked)
+    assert MESSAGES["lock_edits_now"]["de"] in await frame_with(console, 'id="console-step"')
+
+    assert (await trainer.http.post(f"/w/{code}/t/undo")).status_code == 204
+    again = await frame_with(own, 'id="my-cards"')
+    assert locked not in again and "/delete" in again
+    await own.close()
+    await console.close()

@@ -313,3 +313,19 @@ def test_a_write_is_synced_to_disk_before_it_is_acknowledged(tmp_path: Path) -> 
 def test_every_connection_syncs_fully(database: Database, tmp_path: Path) -> None:
     assert database.read_now(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
     assert database.write_now(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
+
+
+def test_a_data_folder_from_before_undo_gets_its_undo_log_on_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "board.sqlite3"
+    with monkeypatch.context() as before_undo:
+        before_undo.setattr(storage_module, "MIGRATIONS", MIGRATIONS[:3])
+        Database(path).close()
+    db = Database(path)
+    try:
+        assert "undo_log" in tables(db)
+        assert [row["name"] for row in applied(db)] == NAMES
+        assert "_m004_undo_log" in NAMES
+    finally:
+        db.close()

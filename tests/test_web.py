@@ -1041,3 +1041,166 @@ async def test_even_when_the_error_page_cannot_be_drawn_the_answer_carries_every
     assert response.status_code == 500
     assert SECURITY_HEADER_NAMES <= set(response.headers)
     assert "Something went wrong" in response.text
+
+
+# -- undo, the edit lock and the trainer's own cards ----------------------------------
+UNDO_BUTTON = re.compile(r"<button[^>]*data-undo[^>]*>([^<]*)</button>")
+
+
+async def undo_button(client: httpx.AsyncClient, code: str) -> str:
+    found = UNDO_BUTTON.search((await client.get(f"/w/{code}/trainer")).text)
+    assert found is not None
+    return found.group(0)
+
+
+async def new_cluster(client: httpx.AsyncClient, service: Service, code: str) -> str:
+    assert (await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})).is_success
+    workshop = await service.workshop(code)
+    return (await service.snapshot(workshop.id)).wall.clusters[-1].id
+
+
+async def only_card(service: Service, code: str):
+    workshop = await service.workshop(code)
+    [card] = (await service.snapshot(workshop.id)).wall.cards
+    return card
+
+
+async def test_the_undo_button_says_what_it_undoes_and_undoes_it(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Freundlich")
+    card = await only_card(service, code)
+    assert "disabled" in await undo_button(client, code)
+    assert "Nichts rückgängig zu machen" in await undo_button(client, code)
+    move = {"card_id": card.id, "cluster_id": await new_cluster(client, service, code)}
+    assert (await client.post(f"/w/{code}/t/card-move", data=move)).status_code == 204
+
+    button = await undo_button(client, code)
+    undone = await client.post(f"/w/{code}/t/undo")
+
+    assert "Rückgängig: Karte verschoben" in button and "disabled" not in button
+    assert undone.status_code == 204
+    assert (await only_card(service, code)).cluster_id is None
+    assert "Rückgängig: Cluster angelegt" in await undo_button(client, code)
+
+
+async def test_nothing_to_undo_is_a_clear_refusal_in_the_user_s_language(client, room):
+    code, _ = room
+    german = await client.post(f"/w/{code}/t/undo")
+    english = await client.post(f"/w/{code}/t/undo", headers={"accept-language": "en"})
+    assert german.status_code == 409 and "Es gibt nichts rückgängig zu machen." in german.text
+    assert english.status_code == 409 and "There is nothing to undo." in english.text
+
+
+async def test_a_participant_cannot_undo_the_trainer_s_move(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Freundlich")
+    card = await only_card(service, code)
+    cluster = await new_cluster(client, service, code)
+    await client.post(f"/w/{code}/t/card-move", data={"card_id": card.id, "cluster_id": cluster})
+
+    refused = await phone.post(f"/w/{code}/t/undo")
+
+    assert refused.status_code == 403
+    assert (await only_card(service, code)).cluster_id == cluster
+
+
+async def test_undo_tells_the_trainer_when_a_participant_s_newer_text_stayed(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Freundlich")
+    card = await only_card(service, code)
+    await client.post(f"/w/{code}/t/card-text", data={"card_id": card.id, "text": "Freundlichkeit"})
+    edited = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Sehr freundlich", "colour": "yellow"}
+    )
+    assert edited.status_code == 200  # not revealed, not sorted: still theirs to change
+
+    undone = await client.post(f"/w/{code}/t/undo")
+
+    assert undone.status_code == 200
+    assert "bis auf 1 Karte, die inzwischen von Teilnehmenden geändert" in undone.text
+    assert undone.headers["hx-retarget"] == "#flash"
+    assert (await only_card(service, code)).text == "Sehr freundlich"
+
+
+async def test_participants_cards_lock_at_the_reveal(client, room, service):
+    code, phone = room
+    assert (await client.post(f"/w/{code}/t/hide")).status_code == 204
+    await send_card(phone, code, "Erst so")
+    card = await only_card(service, code)
+    before = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+    )
+    assert before.status_code == 200
+    assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
+
+    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    delete = await phone.post(f"/w/{code}/cards/{card.id}/delete")
+    english = await phone.post(
+        f"/w/{code}/cards/{card.id}/delete", headers={"accept-language": "en"}
+    )
+    page = (await phone.get(f"/w/{code}")).text
+
+    assert edit.status_code == 409 and delete.status_code == 409
+    assert "Die Karten sind aufgedeckt" in edit.text
+    assert "The cards have been revealed" in english.text
+    assert await stored_texts(service, code) == ["Dann so"]
+    assert "Die Karten sind aufgedeckt" in page  # read-only, with the reason
+    assert f"/cards/{card.id}/delete" not in page
+
+
+async def test_an_open_wall_locks_participants_cards_once_clustering_starts(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Erst so")
+    card = await only_card(service, code)
+    await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
+    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    assert edit.status_code == 409 and "schon sortiert" in edit.text
+    assert (await send_card(phone, code, "Noch eine")).status_code == 200  # new ones: yes
+
+
+async def test_with_the_lock_turned_off_participants_edit_after_the_reveal(client, room, service):
+    code, phone = room
+    await client.post(f"/w/{code}/t/hide")
+    await send_card(phone, code, "Erst so")
+    card = await only_card(service, code)
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert 'name="lock" value="on" checked' in console  # on by default
+    assert (await client.post(f"/w/{code}/t/edit-lock", data={})).status_code == 204
+    await client.post(f"/w/{code}/t/reveal")
+
+    edit = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+    )
+
+    assert edit.status_code == 200
+    assert await stored_texts(service, code) == ["Dann so"]
+    assert 'name="lock" value="on" checked' not in (await client.get(f"/w/{code}/trainer")).text
+
+
+async def test_the_trainer_writes_a_card_that_looks_like_every_other(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Von der Gruppe", colour="green")
+    workshop = await service.workshop(code)
+    present = (await service.snapshot(workshop.id)).participants
+    written = await client.post(
+        f"/w/{code}/t/card-write", data={"text": "Zuruf aus der Runde", "colour": "green"}
+    )
+    assert written.status_code == 204
+
+    snap = await service.snapshot(workshop.id)
+    mine = next(c for c in snap.wall.cards if c.text == "Zuruf aus der Runde")
+    theirs = next(c for c in snap.wall.cards if c.text == "Von der Gruppe")
+    board = (await phone.get(f"/w/{code}/board")).text
+    own = (await phone.get(f"/w/{code}")).text
+
+    assert mine.participant_id is None and snap.participants == present
+    card_html = re.compile(r'<article class="card card--green"[^>]*>\s*<p class="card__text">')
+    assert len(card_html.findall(board)) == 2  # the same markup, no author mark
+    assert "Zuruf aus der Runde" in board and "Zuruf aus der Runde" not in own
+    assert theirs.participant_id is not None
+
+
+async def test_the_trainer_writes_only_on_a_card_step(client, service):
+    code = await create_workshop(client, "Skala", ["kunde-koenig"])  # starts with a scale
+    refused = await client.post(f"/w/{code}/t/card-write", data={"text": "Hi", "colour": "yellow"})
+    assert refused.status_code == 409

@@ -5,16 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from board import cards
 from board.exercise_fields import CARD_COLOUR, boolean, list_of
 from board.kinds import Kind, Translate
 from board.markup import md_escape
+from board.workshops import new_id
 
 if TYPE_CHECKING:
     from board.cards import Card, Wall
     from board.snapshot import Snapshot
+    from board.store.repository import Change
+    from board.web.trainer import TrainerInput
 
 
 DENSITY = ((80, "wall--xdense"), (40, "wall--dense"), (16, "wall--medium"))
+
+
+def write(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
+    """Zurufabfrage: the trainer writes a card the room calls out."""
+    return [
+        *cards.write_card(
+            snap.wall,
+            card_id=new_id(),
+            text=ctx.text("text"),
+            colour=ctx.text("colour"),
+            cluster_id=ctx.text("cluster_id") or None,
+            now=ctx.now,
+            max_length=ctx.card_max_length,
+        )
+    ]
+
+
+def edit_lock(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
+    """The trainer turns the lock of participants' cards on this step on (``lock=on``,
+    a checkbox) or off."""
+    step = cards.set_edit_lock(snap.step, ctx.text("lock") == "on")
+    return [] if step == snap.step else [step]
 
 
 class Cards(Kind):
@@ -29,12 +55,17 @@ class Cards(Kind):
     sections = frozenset({"clusters", "cards"})
     hideable = True
     takes_cards = True
-    settings = {"hidden": boolean, "colours": list_of(CARD_COLOUR, 1, 6)}
+    settings = {
+        "hidden": boolean,
+        "colours": list_of(CARD_COLOUR, 1, 6),
+        cards.LOCK_EDITS: boolean,
+    }
     defaults: ClassVar[dict[str, Any]] = {"hidden": False}
     closed_note = "step_closed_note"
     hidden_note = "hidden_note"
     hide_label = "hide_until_reveal"
     results_link = "show_wall"
+    trainer_actions = {"card-write": write, "edit-lock": edit_lock}
 
     def hidden_counts(self, snap: Snapshot) -> tuple[int, ...]:
         return (len(snap.wall.cards),)

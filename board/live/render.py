@@ -40,7 +40,11 @@ from board.store.database import Database
 log = logging.getLogger(__name__)
 
 STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agenda"
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
+UNDO = "undo"  # the console's undo button: the step's undo history changed
+# The console's form for the trainer's own cards: only a new step changes it (what she
+# types must survive every other update).
+WRITE = "write"
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -66,6 +70,8 @@ PARTIALS: dict[str, dict[str, str]] = {
         PRESENCE: "_presence.html",
         TIMER: "_timer.html",
         AGENDA: "console/_agenda.html",
+        UNDO: "console/_undo.html",
+        WRITE: "console/_write.html",
     },
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }
@@ -323,7 +329,7 @@ class Live:
             return
         delay = max(0.0, moment - time.time()) + 0.05
         self._wakeups[workshop_id] = asyncio.get_running_loop().call_later(
-            delay, self.changed, workshop_id, ALL_REGIONS - {PRESENCE}, {EVERYONE}
+            delay, self.changed, workshop_id, ALL_REGIONS - {PRESENCE, WRITE}, {EVERYONE}
         )
 
     # -- rendering ------------------------------------------------------

@@ -166,9 +166,33 @@ def _m003_change_log(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_undo_log(db: sqlite_utils.Database) -> None:
+    # The trainer's undo history, per step: each undoable action's rows as they were
+    # before and after it (board.undo), written in the action's own transaction.
+    db.table("undo_log").create(
+        {
+            "id": int,
+            "workshop_id": str,
+            "step_id": str,
+            "action": str,
+            "rows": str,
+            "created_at": float,
+        },
+        pk="id",
+        foreign_keys=[("workshop_id", "workshops", "id"), ("step_id", "steps", "id")],
+        not_null={"workshop_id", "step_id", "action", "rows", "created_at"},
+    )
+    db.table("undo_log").create_index(["step_id", "id"])
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
-MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises, _m003_change_log)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_card_wall,
+    _m002_exercises,
+    _m003_change_log,
+    _m004_undo_log,
+)
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:
 # version 1 was MIGRATIONS[0], version 2 MIGRATIONS[1].

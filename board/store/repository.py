@@ -15,6 +15,7 @@ from board.errors import Refused
 from board.pairs import Person
 from board.steps import Step
 from board.store.database import utils
+from board.undo import Entry, Image
 from board.votes import Vote
 from board.workshops import Participant, Workshop
 
@@ -35,7 +36,7 @@ _DELETABLE: dict[type, str] = {
     Step: "steps",
 }
 # What belongs to a step and goes with it when the step is removed.
-_ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people")
+_ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people", "undo_log")
 
 
 def _workshop(row: sqlite3.Row | None) -> Workshop:
@@ -277,6 +278,74 @@ def changes_since(
         (int(row[0]), json.loads(row[1]), json.loads(row[2]))
         for row in conn.execute(sql + " ORDER BY seq", (workshop_id, seq))
     ]
+
+
+# -- the trainer's undo history, per step ----------------------------------------
+_UNDO_KINDS: dict[str, type[Card | Cluster]] = {"card": Card, "cluster": Cluster}
+
+
+def push_undo(
+    conn: sqlite3.Connection,
+    workshop_id: str,
+    step_id: str,
+    action: str,
+    images: Sequence[Image],
+    now: float,
+    keep: int,
+) -> None:
+    """Add an entry to the step's history (in the action's transaction); keep the
+    newest ``keep``."""
+    rows = [
+        {
+            "kind": "card" if image.kind is Card else "cluster",
+            "id": image.id,
+            "before": None if image.before is None else asdict(image.before),
+            "after": None if image.after is None else asdict(image.after),
+        }
+        for image in images
+    ]
+    conn.execute(
+        "INSERT INTO undo_log (workshop_id, step_id, action, rows, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (workshop_id, step_id, action, json.dumps(rows, ensure_ascii=False), now),
+    )
+    conn.execute(
+        "DELETE FROM undo_log WHERE step_id = ? AND id NOT IN"
+        " (SELECT id FROM undo_log WHERE step_id = ? ORDER BY id DESC LIMIT ?)",
+        (step_id, step_id, keep),
+    )
+
+
+def last_undo(conn: sqlite3.Connection, step_id: str) -> Entry | None:
+    """The step's latest undoable action, or None."""
+    sql = "SELECT id, action, rows FROM undo_log WHERE step_id = ? ORDER BY id DESC LIMIT 1"
+    row = conn.execute(sql, (step_id,)).fetchone()
+    if row is None:
+        return None
+    images = tuple(_image(image) for image in json.loads(row["rows"]))
+    return Entry(int(row["id"]), row["action"], images)
+
+
+def last_undo_action(conn: sqlite3.Connection, step_id: str) -> str | None:
+    """What the undo button would undo on the step (its action's name), or None."""
+    sql = "SELECT action FROM undo_log WHERE step_id = ? ORDER BY id DESC LIMIT 1"
+    row = conn.execute(sql, (step_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def count_undo(conn: sqlite3.Connection, step_id: str) -> int:
+    sql = "SELECT count(*) FROM undo_log WHERE step_id = ?"
+    return int(conn.execute(sql, (step_id,)).fetchone()[0])
+
+
+def drop_undo(conn: sqlite3.Connection, entry_id: int) -> None:
+    conn.execute("DELETE FROM undo_log WHERE id = ?", (entry_id,))
+
+
+def _image(data: dict[str, Any]) -> Image:
+    kind = _UNDO_KINDS[data["kind"]]
+    before, after = (None if d is None else kind(**d) for d in (data["before"], data["after"]))
+    return Image(kind, data["id"], before, after)
 
 
 def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:

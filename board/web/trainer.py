@@ -14,18 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
-from board import agenda, cards, kinds, steps
+from board import agenda, cards, kinds, steps, undo
 from board.errors import Refused
 from board.exercises import Library
 from board.forms import Form
+from board.i18n import translate
 from board.snapshot import Snapshot
 from board.store.repository import Change
 from board.web.requests import (
     form_of,
     grant_trainer,
     is_trainer,
+    lang_of,
     refusal,
     service_of,
     workshop_of,
@@ -94,6 +96,7 @@ ACTIONS: dict[str, Action] = {
         snap.wall, ctx.text("card_id"), ctx.text("onto_id")
     ),
     "card-unstack": lambda snap, ctx: cards.unstack(snap.wall, ctx.text("card_id")),
+    "card-delete": lambda snap, ctx: cards.delete_card(snap.wall, ctx.text("card_id")),
     "card-move": lambda snap, ctx: cards.move_card(
         snap.wall, ctx.text("card_id"), ctx.text("cluster_id") or None, ctx.index()
     ),
@@ -115,13 +118,24 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+# Not a command on the snapshot: it takes back the step's latest undoable action.
+UNDO = "undo"
+
+
 def action_names() -> set[str]:
-    """Every trainer action: the table's and every kind's own."""
-    return set(ACTIONS) | kinds.trainer_action_names()
+    """Every trainer action: the table's, undo, and every kind's own."""
+    return set(ACTIONS) | {UNDO} | kinds.trainer_action_names()
 
 
 def _with(run: Action, ctx: TrainerInput) -> kinds.Decide:
     return lambda snap: run(snap, ctx)
+
+
+def command_for(name: str, ctx: TrainerInput) -> kinds.Decide:
+    """The trainer action ``name`` as a command; the step's own actions (a dot budget,
+    a SpeedMeet's start) come from its kind."""
+    run = ACTIONS.get(name)
+    return kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
 
 
 async def action(request: Request) -> Response:
@@ -133,19 +147,34 @@ async def action(request: Request) -> Response:
         name = request.path_params["action"]
         if name not in action_names():
             raise Refused("not_found", 404)
+        if name == UNDO:
+            return _undone(request, (await service.undo(workshop)).kept)
         ctx = TrainerInput(
             await form_of(request), service.settings.card_max_length, service.library, time.time()
         )
-        # The step's own actions (a dot budget, a SpeedMeet's start) come from its kind.
-        run = ACTIONS.get(name)
-        command = kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
-        outcome = await service.execute(workshop, command)
+        outcome = await service.execute(
+            workshop, command_for(name, ctx), undo_as=name if name in undo.LABELS else None
+        )
     except Refused as error:
         return refusal(request, error)
     for change in outcome.changes:
         if isinstance(change, Workshop) and change.trainer_secret != workshop.trainer_secret:
             return _new_trainer_link(request, change)
     return Response(status_code=204)
+
+
+def _undone(request: Request, kept: int) -> Response:
+    """Undone (every screen hears it over the sockets); when a participant had changed
+    or deleted some of the cards since, the trainer reads that their newer state stayed."""
+    if not kept:
+        return Response(status_code=204)
+    message = translate(lang_of(request), "undo_kept_newer", n=kept)
+    html = (
+        service_of(request)
+        .templates.get_template("_flash.html")
+        .render(message=message, kind="ok", oob=False)
+    )
+    return HTMLResponse(html, headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
 
 
 def _new_trainer_link(request: Request, workshop: Workshop) -> Response:
