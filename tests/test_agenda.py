@@ -17,6 +17,7 @@ from board.agenda import (
     move_step,
     next_step,
     remove_step,
+    set_gong,
     start_timer,
     steps_from,
     stop_timer,
@@ -245,3 +246,37 @@ def test_stopping_the_timer_clears_it_and_stopping_again_changes_nothing() -> No
     [stopped] = stop_timer(running)
     assert (stopped.timer_ends_at, stopped.timer_seconds) == (None, None)
     assert stop_timer(stopped) == []
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        lambda w, agenda: activate(w, agenda, "b"),
+        lambda w, agenda: next_step(w, agenda, 1),
+        lambda w, agenda: remove_step(w, agenda, "a"),
+    ],
+    ids=["go to a step", "next", "remove the active step"],
+)
+def test_a_timer_started_on_a_step_is_cleared_when_the_room_moves_on(
+    move: Callable[[Workshop, list[Step]], list[object]],
+) -> None:
+    agenda = an_agenda("a", "b")
+    [running] = start_timer(a_workshop("a"), 60, now=0.0)
+    [moved] = [change for change in move(running, agenda) if isinstance(change, Workshop)]
+    assert moved.active_step_id == "b"
+    assert (moved.timer_ends_at, moved.timer_seconds) == (None, None)
+
+
+def test_staying_on_the_step_keeps_its_timer() -> None:
+    [running] = start_timer(a_workshop("a"), 60, now=0.0)
+    assert activate(running, an_agenda("a", "b"), "a") == []
+    assert move_step(an_agenda("a", "b"), "a", 1)  # reordering the agenda is no step change
+
+
+def test_the_gong_is_on_by_default_and_switching_it_twice_changes_nothing() -> None:
+    workshop = a_workshop("a")
+    assert workshop.gong is True
+    [quiet] = set_gong(workshop, False)
+    assert quiet.gong is False
+    assert set_gong(quiet, False) == []
+    assert set_gong(quiet, True)[0].gong is True
