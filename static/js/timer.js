@@ -66,6 +66,14 @@
   }
 
   // -- the countdowns --------------------------------------------------------
+  // The large countdown starts below the join box, so the QR code and the code stay
+  // readable for latecomers (a custom property: the CSP allows no inline style).
+  function clearJoinBox(timer) {
+    var join = document.querySelector('.board__join') || document.querySelector('.board__qr');
+    var below = join ? join.getBoundingClientRect().bottom : 0;
+    timer.style.setProperty('--join-bottom', Math.ceil(below) + 'px');
+  }
+
   function phaseOf(left) {
     if (left > FINAL_MS) { return ''; }
     if (left > 0) { return 'final'; }
@@ -85,6 +93,7 @@
       if (big) {
         var phase = phaseOf(left);
         if (phase) { big.setAttribute('data-phase', phase); } else { big.removeAttribute('data-phase'); }
+        if (phase) { clearJoinBox(big); }
       }
       if (left > 0) {
         el.textContent = format(left);
