@@ -166,7 +166,8 @@ def _m003_change_log(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m004_gong(db: sqlite_utils.Database) -> None:
+def _m005_gong(db: sqlite_utils.Database) -> None:
+    # Comes after _m004_undo_log (the trainer's undo history, board.undo).
     # On for every workshop, also those made before: a gong is what a room expects.
     db.table("workshops").add_column("gong", int, not_null_default=1)
 
@@ -177,7 +178,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m001_card_wall,
     _m002_exercises,
     _m003_change_log,
-    _m004_gong,
+    _m005_gong,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:
