@@ -97,7 +97,7 @@ def remove_step(
     if workshop.active_step_id == step.id:
         index = order.index(step)
         neighbour = order[index + 1] if index + 1 < len(order) else order[index - 1]
-        changes.append(replace(workshop, active_step_id=neighbour.id))
+        changes.append(_go_to(workshop, neighbour.id))
     return changes
 
 
@@ -106,7 +106,13 @@ def activate(workshop: Workshop, steps: Sequence[Step], step_id: str) -> list[Wo
     step = _find(steps, step_id)
     if workshop.active_step_id == step.id:
         return []
-    return [replace(workshop, active_step_id=step.id)]
+    return [_go_to(workshop, step.id)]
+
+
+def _go_to(workshop: Workshop, step_id: str) -> Workshop:
+    # The timer belongs to the step it was started on: "time is up" must not follow
+    # the room into the next step, on any screen.
+    return replace(workshop, active_step_id=step_id, timer_ends_at=None, timer_seconds=None)
 
 
 def next_step(workshop: Workshop, steps: Sequence[Step], offset: int) -> list[Workshop]:
@@ -130,3 +136,8 @@ def stop_timer(workshop: Workshop) -> list[Workshop]:
     if workshop.timer_ends_at is None:
         return []
     return [replace(workshop, timer_ends_at=None, timer_seconds=None)]
+
+
+def set_gong(workshop: Workshop, on: bool) -> list[Workshop]:
+    """Whether the board sounds a gong when the timer runs out."""
+    return [] if workshop.gong == on else [replace(workshop, gong=on)]

@@ -449,7 +449,10 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
             if change.active_step_id != snap.workshop.active_step_id:
                 regions |= render.ALL_REGIONS
                 people.add(render.EVERYONE)
-            if change.timer_ends_at != snap.workshop.timer_ends_at:
+            if (change.timer_ends_at, change.gong) != (
+                snap.workshop.timer_ends_at,
+                snap.workshop.gong,
+            ):
                 regions.add(render.TIMER)
             if change.title != snap.workshop.title:
                 regions |= {render.STEP, render.AGENDA}

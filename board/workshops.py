@@ -26,6 +26,8 @@ class Workshop:
     # The countdown everyone sees (server time, seconds since the epoch).
     timer_ends_at: float | None = None
     timer_seconds: int | None = None
+    # The board plays a short gong when the timer runs out (a console setting).
+    gong: bool = True
 
 
 @dataclass(frozen=True)

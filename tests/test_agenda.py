@@ -20,6 +20,7 @@ from board.agenda import (
     next_step,
     plan,
     remove_step,
+    set_gong,
     start_timer,
     steps_from,
     stop_timer,
@@ -278,3 +279,37 @@ def test_a_new_workshop_s_agenda_keeps_the_step_limit() -> None:
     with pytest.raises(Refused) as refused:
         check_size([one] * (MAX_STEPS + 1))
     assert (refused.value.key, refused.value.params) == ("agenda_full", {"max": MAX_STEPS})
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        lambda w, agenda: activate(w, agenda, "b"),
+        lambda w, agenda: next_step(w, agenda, 1),
+        lambda w, agenda: remove_step(w, agenda, "a"),
+    ],
+    ids=["go to a step", "next", "remove the active step"],
+)
+def test_a_timer_started_on_a_step_is_cleared_when_the_room_moves_on(
+    move: Callable[[Workshop, list[Step]], list[object]],
+) -> None:
+    agenda = an_agenda("a", "b")
+    [running] = start_timer(a_workshop("a"), 60, now=0.0)
+    [moved] = [change for change in move(running, agenda) if isinstance(change, Workshop)]
+    assert moved.active_step_id == "b"
+    assert (moved.timer_ends_at, moved.timer_seconds) == (None, None)
+
+
+def test_staying_on_the_step_keeps_its_timer() -> None:
+    [running] = start_timer(a_workshop("a"), 60, now=0.0)
+    assert activate(running, an_agenda("a", "b"), "a") == []
+    assert move_step(an_agenda("a", "b"), "a", 1)  # reordering the agenda is no step change
+
+
+def test_the_gong_is_on_by_default_and_switching_it_twice_changes_nothing() -> None:
+    workshop = a_workshop("a")
+    assert workshop.gong is True
+    [quiet] = set_gong(workshop, False)
+    assert quiet.gong is False
+    assert set_gong(quiet, False) == []
+    assert set_gong(quiet, True)[0].gong is True

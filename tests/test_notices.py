@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from board import agenda
 from board.live.notices import MemoryNoticeBus, Notice, create_notice_bus
 from board.live.presence import MemoryPresence
 from board.service import Service
@@ -243,3 +244,13 @@ async def test_a_new_trainer_link_closes_the_consoles_of_the_other_process(room:
     await frame_with(console, "Trainer-Link")
     assert await closed_with(console) == 1008
     await tablet.close()
+
+
+async def test_switching_the_gong_reaches_the_timer_region_of_every_screen(
+    service: Service,
+) -> None:
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    heard: list[Notice] = []
+    service.live.notices.listen(heard.append)
+    await service.execute(workshop, lambda snap: agenda.set_gong(snap.workshop, False))
+    assert [n.regions for n in heard] == [frozenset({"timer"})]

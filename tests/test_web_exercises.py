@@ -372,3 +372,37 @@ async def test_the_action_plan_s_what_is_a_multi_line_field_on_phone_and_console
     assert add and re.search(r'<textarea name="what"[^>]*required', add.group(0))
     edit = re.search(r'<form class="actions-table__form".*?</form>', console, re.S)
     assert edit and f">{what}</textarea>" in edit.group(0)
+
+
+async def test_moving_to_the_next_step_clears_the_timer_on_every_screen(client, service, phones):
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
+    assert (await trainer(client, code, "timer-start", minutes="0,05")).status_code == 204
+    board = phones[0]
+    assert "data-ends-at" in (await board.get(f"/w/{code}/board")).text
+    assert (await trainer(client, code, "step-next")).status_code == 204
+    assert (await service.workshop(code)).timer_ends_at is None
+    page = (await board.get(f"/w/{code}/board")).text
+    assert "data-ends-at" not in page and "Die Zeit ist um!" not in page
+    assert "data-ends-at" not in (await client.get(f"/w/{code}/trainer")).text
+
+
+async def test_the_trainer_switches_the_gong_and_the_board_hears_of_it(client, service, phones):
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
+    board = phones[0]
+    assert re.search(r'id="timer"[^>]* data-gong', (await board.get(f"/w/{code}/board")).text)
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert re.search(r'name="gong" value="on" checked', console)
+    assert (await trainer(client, code, "timer-gong")).status_code == 204  # box unticked
+    assert (await service.workshop(code)).gong is False
+    assert not re.search(r'id="timer"[^>]* data-gong', (await board.get(f"/w/{code}/board")).text)
+    assert 'value="on" checked' not in (await client.get(f"/w/{code}/trainer")).text
+    assert (await trainer(client, code, "timer-gong", gong="on")).status_code == 204
+    assert (await service.workshop(code)).gong is True
+
+
+async def test_phones_never_gong(client, phones):
+    code = await create_workshop(client, exercises=["unsere-wanderung"])
+    phone = phones[0]
+    await join(phone, code)
+    assert (await trainer(client, code, "timer-start", minutes="1")).status_code == 204
+    assert "data-gong" not in (await phone.get(f"/w/{code}")).text

@@ -185,6 +185,12 @@ def _m004_undo_log(db: sqlite_utils.Database) -> None:
     db.table("undo_log").create_index(["step_id", "id"])
 
 
+def _m005_gong(db: sqlite_utils.Database) -> None:
+    # Comes after _m004_undo_log (the trainer's undo history, board.undo).
+    # On for every workshop, also those made before: a gong is what a room expects.
+    db.table("workshops").add_column("gong", int, not_null_default=1)
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
 MIGRATIONS: tuple[Migration, ...] = (
@@ -192,6 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m002_exercises,
     _m003_change_log,
     _m004_undo_log,
+    _m005_gong,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

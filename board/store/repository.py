@@ -42,7 +42,9 @@ _ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people", "undo
 def _workshop(row: sqlite3.Row | None) -> Workshop:
     if row is None:
         raise Refused("workshop_not_found", 404)
-    return Workshop(**dict(row))
+    fields = dict(row)
+    fields["gong"] = bool(fields["gong"])  # SQLite keeps booleans as 0/1
+    return Workshop(**fields)
 
 
 def workshop_by_code(conn: sqlite3.Connection, code: str) -> Workshop:
@@ -166,11 +168,12 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " title = ?, trainer_secret = ? WHERE id = ?",
+                " gong = ?, title = ?, trainer_secret = ? WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
                     change.timer_seconds,
+                    int(change.gong),
                     change.title,
                     change.trainer_secret,
                     change.id,

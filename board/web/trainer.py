@@ -88,6 +88,7 @@ ACTIONS: dict[str, Action] = {
     "agenda-add": _agenda_add,
     "timer-start": _timer_start,
     "timer-stop": lambda snap, ctx: agenda.stop_timer(snap.workshop),
+    "timer-gong": lambda snap, ctx: agenda.set_gong(snap.workshop, ctx.text("gong") == "on"),
     # cards and clusters
     "card-text": lambda snap, ctx: cards.fix_wording(
         snap.wall, ctx.text("card_id"), ctx.text("text"), ctx.card_max_length

@@ -27,7 +27,6 @@ LAPTOP = {"width": 1280, "height": 800}
 DEADLINE = 15.0
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test in this folder ``browser``, so ``-m "not browser"`` leaves them out.
 
