@@ -491,6 +491,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "agenda-add": ["exercise"],
     "timer-start": ["minutes"],
     "timer-stop": [],
+    "join-display": ["display"],
     "card-text": ["card_id", "text"],
     "card-stack": ["card_id", "onto_id"],
     "card-unstack": ["card_id"],

@@ -7,12 +7,14 @@ import string
 from collections.abc import Callable
 
 import pytest
+from dataclasses import replace
 
 from board.errors import Refused
 from board.i18n import MESSAGES
 from board.workshops import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    JOIN_DISPLAYS,
     MAX_NICKNAME_LENGTH,
     MAX_TITLE_LENGTH,
     clean_nickname,
@@ -21,6 +23,8 @@ from board.workshops import (
     new_id,
     new_join_code,
     normalise_code,
+    Workshop,
+    show_join,
 )
 
 AMBIGUOUS = "0O1IL2Z5S8B"
@@ -143,3 +147,14 @@ def test_a_code_typed_with_an_o_for_a_zero_names_the_characters_no_code_has() ->
     assert refusal.params == {"chars": "0, O"}
     assert code_refusal("K7M4").key == "code_malformed"  # too short: say how long a code is
     assert all(ch in CODE_ALPHABET for ch in "K7M4QX")
+
+
+# -- how the board shows the way in ---------------------------------------------
+
+
+def test_the_trainer_chooses_slide_box_or_strip_and_nothing_else() -> None:
+    workshop = Workshop("w", "ACDEFG", "Kundenbegeisterung", "s", None, 0, 0.0)
+    for display in JOIN_DISPLAYS:
+        assert show_join(workshop, display) == [replace(workshop, join_display=display)]
+    assert show_join(replace(workshop, join_display="strip"), "strip") == []
+    assert refusal(lambda: show_join(workshop, "banner")).key == "join_display_unknown"

@@ -40,7 +40,8 @@ from board.store.database import Database
 log = logging.getLogger(__name__)
 
 STEP, WALL, PRESENCE, TIMER, AGENDA = "step", "wall", "presence", "timer", "agenda"
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA})
+JOIN = "join"  # how the board shows the way in (slide, box, strip)
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, JOIN})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -59,6 +60,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         WALL: "board/_wall.html",
         PRESENCE: "_presence.html",
         TIMER: "_timer.html",
+        JOIN: "board/_join_mode.html",
     },
     "trainer": {
         STEP: "console/_step.html",
@@ -66,6 +68,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         PRESENCE: "_presence.html",
         TIMER: "_timer.html",
         AGENDA: "console/_agenda.html",
+        JOIN: "console/_join.html",
     },
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }

@@ -166,9 +166,18 @@ def _m003_change_log(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_join_display(db: sqlite_utils.Database) -> None:
+    db.table("workshops").add_column("join_display", str)
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
-MIGRATIONS: tuple[Migration, ...] = (_m001_card_wall, _m002_exercises, _m003_change_log)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_card_wall,
+    _m002_exercises,
+    _m003_change_log,
+    _m004_join_display,
+)
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:
 # version 1 was MIGRATIONS[0], version 2 MIGRATIONS[1].

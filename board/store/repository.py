@@ -165,13 +165,14 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " title = ?, trainer_secret = ? WHERE id = ?",
+                " title = ?, trainer_secret = ?, join_display = ? WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
                     change.timer_seconds,
                     change.title,
                     change.trainer_secret,
+                    change.join_display,
                     change.id,
                 ),
             )
