@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
-from dataclasses import replace
 
 from board.errors import Refused
 from board.i18n import MESSAGES
@@ -17,13 +17,13 @@ from board.workshops import (
     JOIN_DISPLAYS,
     MAX_NICKNAME_LENGTH,
     MAX_TITLE_LENGTH,
+    Workshop,
     clean_nickname,
     clean_title,
     code_refusal,
     new_id,
     new_join_code,
     normalise_code,
-    Workshop,
     show_join,
 )
 
