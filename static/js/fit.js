@@ -1,20 +1,20 @@
 /* Keep the whole wall on the projector with the largest card text that fits.
 
-   A card wall: card heights are measured once per column width (in em, so they hold at
-   any font size), then a search finds the largest font size at which the clusters,
-   each given as many columns as its cards need, fit the wall in rows; the result is
-   set as CSS custom properties (the CSP forbids inline styles, not setProperty) and
-   checked against the real layout. Any other wall (results, a hidden counter) is
-   scaled as a whole by --fit, found by bisection. */
+   A card wall is a grid of equal columns. Each cluster spans as many of them as its
+   cards need (a cluster of 30 flows into several columns under its heading) and is
+   placed where the columns are lowest, like cards pinned from the top of a board.
+   Card heights are measured once per column width, in em, so they hold at any font
+   size; a bisection then finds the largest font size at which the clusters fit, and
+   the result is set as CSS custom properties (the CSP forbids inline styles, not
+   setProperty), its heights checked against the real layout. Any other wall
+   (results, a hidden counter) is scaled as a whole by --fit, found by bisection. */
 (function () {
   'use strict';
   var MAX_TEXT = 0.04;       // the largest card text: 4 % of the screen's height
   var MIN_TEXT = 7;          // px: below this nothing is readable anyway
-  var COLUMN_EMS = [7.5, 9, 11, 13.5, 16];  // column widths tried, in em of the card text
-  var COLUMN_GAP = 0.5;      // em, as in board.css (.cluster__cards column-gap)
-  var CLUSTER_GAP = 1.3;     // em, between clusters (.wall--cards gap)
-  var ROW_GAP = 0.9;         // em, between rows of clusters
-  var MAX_STRETCH = 1.5;     // columns may widen this much to use the wall's width
+  var COLUMN_EMS = [6.5, 7.5, 8.5, 9.5, 11, 12.5, 14.5];  // column widths tried, in em of the card text
+  var GAP = 0.55;             // em between columns and between clusters (board.css: --gap)
+  var MAX_STRETCH = 1.6;     // columns may widen this much to use the wall's width
   var PROBE = 20;            // px: the font size the card heights are measured at
 
   var observer = window.ResizeObserver ? new ResizeObserver(schedule) : null;
@@ -35,9 +35,9 @@
       observer.observe(wall);
       observed = wall;
     }
-    var groups = wall.querySelectorAll(':scope > .cluster');
+    var groups = Array.prototype.slice.call(wall.querySelectorAll(':scope > .cluster'));
     if (groups.length && wall.classList.contains('wall--cards')) {
-      fitClusters(wall, Array.prototype.slice.call(groups));
+      fitClusters(wall, groups);
     } else {
       fitWhole(wall);
     }
@@ -62,29 +62,38 @@
   }
 
   // ---- a card wall ----
-  function setColumns(group, cols) { group.style.setProperty('--cols', cols); }
+  function set(el, name, value) { el.style.setProperty(name, value); }
 
-  // Each group's heading and card heights in em, all in one column of `colEm`.
+  // Each cluster's heading and card heights in em, in one column `colEm` wide.
   function measure(wall, groups, colEm) {
-    wall.style.setProperty('--card-font', PROBE + 'px');
-    wall.style.setProperty('--col', colEm + 'em');
-    groups.forEach(function (g) { setColumns(g, 1); });
+    set(wall, '--card-font', PROBE + 'px');
+    set(wall, '--col', colEm + 'em');
+    groups.forEach(function (g) { set(g, '--cols', 1); });
     return groups.map(function (g) {
       var box = g.querySelector('.cluster__cards');
       var cards = box ? Array.prototype.slice.call(box.children) : [];
-      var head = (g.offsetHeight - (box ? box.offsetHeight : 0)) / PROBE;
       var heights = cards.map(function (c) {
-        var style = getComputedStyle(c);
-        return (c.offsetHeight + parseFloat(style.marginBottom)) / PROBE;
+        return (c.offsetHeight + parseFloat(getComputedStyle(c).marginBottom)) / PROBE;
       });
-      return { head: head, cards: heights, columns: {} };
+      var head = (g.offsetHeight - (box ? box.offsetHeight : 0)) / PROBE;
+      return { head: head, cards: heights, tall: {}, splits: splitsWords(g) };
     });
   }
 
-  // The tallest column when the cards (in order) are split into `cols` columns, the way
+  // Whether a word of a card or the heading is too long for the column (measured with
+  // .wall--measuring, where words do not break): such a column is only a last resort.
+  function splitsWords(group) {
+    var texts = group.querySelectorAll('.card__text, .cluster__heading, .cluster__label');
+    for (var i = 0; i < texts.length; i++) {
+      if (texts[i].scrollWidth > texts[i].clientWidth + 1) { return true; }
+    }
+    return false;
+  }
+
+  // The tallest column (em) when the cards, in order, are split into `cols` columns as
   // CSS column balancing does: the smallest such height, found by bisection.
-  function columnHeight(group, cols) {
-    if (group.columns[cols] !== undefined) { return group.columns[cols]; }
+  function cardsHeight(group, cols) {
+    if (group.tall[cols] !== undefined) { return group.tall[cols]; }
     var cards = group.cards, total = 0, tallest = 0;
     cards.forEach(function (h) { total += h; tallest = Math.max(tallest, h); });
     var low = Math.max(tallest, total / cols), high = total;
@@ -92,7 +101,7 @@
       var mid = (low + high) / 2;
       if (columnsNeeded(cards, mid) <= cols) { high = mid; } else { low = mid; }
     }
-    group.columns[cols] = high;
+    group.tall[cols] = high;
     return high;
   }
 
@@ -105,45 +114,44 @@
     return n;
   }
 
-  // Height (em) of the clusters laid out in rows as flex-wrap does, at `widthEm` wide.
-  function packed(groups, cols, colEm, widthEm) {
-    var total = 0, rowHeight = 0, rowWidth = -CLUSTER_GAP, rows = 0, sum = 0;
-    for (var i = 0; i < groups.length; i++) {
-      var w = cols[i] * colEm + (cols[i] - 1) * COLUMN_GAP;
-      if (w > widthEm + 1e-6) { return null; }
-      var h = groups[i].head + columnHeight(groups[i], cols[i]);
-      sum += h;
-      if (rowWidth + CLUSTER_GAP + w > widthEm + 1e-6 && rows > 0) {
-        total += rowHeight + ROW_GAP;
-        rowHeight = 0;
-        rowWidth = -CLUSTER_GAP;
+  // Pin the clusters (heights given) where the columns are lowest; returns where each
+  // went and how high the wall gets, in the unit of `heights`.
+  function pin(heights, cols, columns, gap) {
+    var sky = [], at = [], tops = [];
+    for (var c = 0; c < columns; c++) { sky.push(0); }
+    for (var i = 0; i < heights.length; i++) {
+      var span = cols[i], best = 0, bestTop = Infinity;
+      for (var j = 0; j + span <= columns; j++) {
+        var top = Math.max.apply(null, sky.slice(j, j + span));
+        if (top < bestTop - 1e-6) { best = j; bestTop = top; }
       }
-      if (rowWidth < 0) { rows += 1; }
-      rowWidth += CLUSTER_GAP + w;
-      rowHeight = Math.max(rowHeight, h);
+      at.push(best);
+      tops.push(bestTop);
+      for (var k = best; k < best + span; k++) { sky[k] = bestTop + heights[i] + gap; }
     }
-    return { height: total + rowHeight, sum: sum };
+    var used = sky.reduce(function (a, b) { return a + b; }, 0);
+    return { at: at, tops: tops, height: Math.max.apply(null, sky) - gap, used: used };
   }
 
-  // Columns per cluster at this width: start with one each, then keep giving a column to
-  // the cluster where it lowers the wall most (or, at equal height, the cluster itself).
-  function chooseColumns(groups, colEm, widthEm) {
+  function heightsOf(groups, cols) {
+    return groups.map(function (g, i) { return g.head + cardsHeight(g, cols[i]); });
+  }
+
+  // Columns per cluster: one each, then keep giving a column to the cluster where it
+  // lowers the wall most (at an equal height, where it leaves the columns lowest overall).
+  function chooseColumns(groups, columns) {
     var cols = groups.map(function () { return 1; });
-    var best = packed(groups, cols, colEm, widthEm);
-    if (!best) { return null; }
+    var best = pin(heightsOf(groups, cols), cols, columns, GAP);
     for (var round = 0; round < 200; round++) {
-      var pick = -1, pickLayout = null;
+      var pick = -1, pickLayout = best;
       for (var i = 0; i < groups.length; i++) {
-        if (cols[i] >= Math.max(1, groups[i].cards.length)) { continue; }
+        if (cols[i] >= Math.min(columns, Math.max(1, groups[i].cards.length))) { continue; }
         cols[i] += 1;
-        var layout = packed(groups, cols, colEm, widthEm);
+        var layout = pin(heightsOf(groups, cols), cols, columns, GAP);
         cols[i] -= 1;
-        if (!layout) { continue; }
-        var better = pickLayout || best;
-        if (layout.height < better.height - 1e-6 ||
-            (layout.height <= better.height + 1e-6 && layout.sum < better.sum - 1e-6)) {
-          pick = i;
-          pickLayout = layout;
+        if (layout.height < pickLayout.height - 1e-6 ||
+            (layout.height <= pickLayout.height + 1e-6 && layout.used < pickLayout.used - 1e-6)) {
+          pick = i; pickLayout = layout;
         }
       }
       if (pick < 0) { break; }
@@ -153,20 +161,21 @@
     return { cols: cols, height: best.height };
   }
 
-  // The largest font size (px) at which the clusters fit, and their columns.
+  // The largest font size (px) at which the clusters fit, with their columns.
   function search(groups, colEm, width, height, maxFont) {
-    var low = MIN_TEXT, high = maxFont, found = null;
-    var top = chooseColumns(groups, colEm, width / high);
-    if (top && top.height * high <= height) { return { font: high, cols: top.cols, colEm: colEm }; }
+    function attempt(font) {
+      var columns = Math.max(1, Math.floor((width / font + GAP) / (colEm + GAP)));
+      var layout = chooseColumns(groups, columns);
+      if (layout.height * font > height) { return null; }
+      return { font: font, cols: layout.cols, colEm: colEm, columns: columns, measured: groups };
+    }
+    var found = attempt(maxFont);
+    if (found) { return found; }
+    var low = MIN_TEXT, high = maxFont;
     for (var i = 0; i < 14 && high - low > 0.1; i++) {
       var mid = (low + high) / 2;
-      var layout = chooseColumns(groups, colEm, width / mid);
-      if (layout && layout.height * mid <= height) {
-        low = mid;
-        found = { font: mid, cols: layout.cols, colEm: colEm };
-      } else {
-        high = mid;
-      }
+      var layout = attempt(mid);
+      if (layout) { low = mid; found = layout; } else { high = mid; }
     }
     return found;
   }
@@ -174,41 +183,55 @@
   function fitClusters(wall, groups) {
     var width = wall.clientWidth, height = wall.clientHeight;
     var maxFont = Math.max(MIN_TEXT, window.innerHeight * MAX_TEXT);
-    var best = null;
+    var best = null, whole = null;
+    wall.classList.add('wall--measuring');
     COLUMN_EMS.forEach(function (colEm) {
-      var found = search(measure(wall, groups, colEm), colEm, width, height, maxFont);
-      if (found && (!best || found.font > best.font + 0.05)) { best = found; }
+      var measured = measure(wall, groups, colEm);
+      var found = search(measured, colEm, width, height, maxFont);
+      if (!found) { return; }
+      var splits = measured.some(function (g) { return g.splits; });
+      // Columns that split no word win over larger text with split words.
+      if (!splits && (!whole || found.font > whole.font + 0.05)) { whole = found; }
+      if (!best || found.font > best.font + 0.05) { best = found; }
     });
-    if (!best) { best = { font: MIN_TEXT, cols: groups.map(function () { return 1; }), colEm: COLUMN_EMS[0] }; }
-    apply(wall, groups, best, width);
+    wall.classList.remove('wall--measuring');
+    best = whole || best;
+    if (!best) {
+      var columns = Math.max(1, Math.floor((width / MIN_TEXT + GAP) / (COLUMN_EMS[0] + GAP)));
+      best = {
+        font: MIN_TEXT, cols: groups.map(function () { return 1; }), colEm: COLUMN_EMS[0],
+        columns: columns, measured: measure(wall, groups, COLUMN_EMS[0])
+      };
+    }
     // The model leaves out rounding and column balancing's quirks: shrink until it fits.
-    for (var i = 0; i < 12 && overflows(wall) && best.font > MIN_TEXT; i++) {
+    for (var i = 0; i < 12; i++) {
+      if (apply(wall, groups, best, width, height) || best.font <= MIN_TEXT) { break; }
       best.font = Math.max(MIN_TEXT, best.font * 0.97);
-      apply(wall, groups, best, width);
     }
   }
 
-  // Set the font size and columns; widen the columns as far as the fullest row allows.
-  function apply(wall, groups, best, width) {
-    var font = best.font, colPx = best.colEm * font;
-    var stretch = MAX_STRETCH, used = 0, cols = 0, gaps = 0;
-    function endRow() {
-      if (cols) { stretch = Math.min(stretch, (width - gaps) / (cols * colPx)); }
-      used = 0; cols = 0; gaps = 0;
-    }
+  // Set the font size, the columns (widened to use the wall's width) and where each
+  // cluster goes, from the real heights; whether everything is inside the wall.
+  function apply(wall, groups, best, width, height) {
+    var font = best.font, gap = GAP * font;
+    var cols = best.cols.map(function (c) { return Math.min(c, best.columns); });
+    var model = pin(heightsOf(best.measured, cols), cols, best.columns, GAP);
+    var used = 1;
+    model.at.forEach(function (j, i) { used = Math.max(used, j + cols[i]); });
+    var colPx = Math.min(best.colEm * font * MAX_STRETCH, (width - (used - 1) * gap) / used);
+    colPx = Math.max(best.colEm * font, Math.floor(colPx));
+    set(wall, '--card-font', font.toFixed(2) + 'px');
+    set(wall, '--col', colPx + 'px');
+    set(wall, '--gap', gap.toFixed(2) + 'px');
+    groups.forEach(function (g, i) { set(g, '--cols', cols[i]); });
+    // Where each goes, with the heights the browser gives them at this size.
+    var heights = groups.map(function (g) { return g.offsetHeight; });
+    var placed = pin(heights, cols, used, gap);
     groups.forEach(function (g, i) {
-      var inner = (best.cols[i] - 1) * COLUMN_GAP * font;
-      var w = best.cols[i] * colPx + inner;
-      var before = cols ? CLUSTER_GAP * font : 0;
-      if (cols && used + before + w > width + 0.5) { endRow(); before = 0; }
-      used += before + w;
-      cols += best.cols[i];
-      gaps += before + inner;
+      set(g, '--x', Math.round(placed.at[i] * (colPx + gap)) + 'px');
+      set(g, '--y', Math.round(placed.tops[i]) + 'px');
     });
-    endRow();
-    wall.style.setProperty('--card-font', font.toFixed(2) + 'px');
-    wall.style.setProperty('--col', Math.floor(colPx * Math.max(1, stretch)) + 'px');
-    groups.forEach(function (g, i) { setColumns(g, best.cols[i]); });
+    return placed.height <= height + 0.5 && !overflows(wall);
   }
 
   document.addEventListener('htmx:wsAfterMessage', fit);
