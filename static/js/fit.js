@@ -20,6 +20,7 @@
   var observer = window.ResizeObserver ? new ResizeObserver(schedule) : null;
   var observed = null;
   var queued = false;
+  var done = '';  // the wall's size when it was last fitted (a swap brings a new wall)
 
   function schedule() {
     if (queued) { return; }
@@ -34,7 +35,12 @@
       observer.disconnect();
       observer.observe(wall);
       observed = wall;
+      done = '';
     }
+    // A frame that changed neither the wall nor its size (presence, the timer) costs nothing.
+    var size = wall.clientWidth + 'x' + wall.clientHeight;
+    if (size === done) { return; }
+    done = size;
     var groups = Array.prototype.slice.call(wall.querySelectorAll(':scope > .cluster'));
     if (groups.length && wall.classList.contains('wall--cards')) {
       fitClusters(wall, groups);
@@ -237,5 +243,7 @@
   document.addEventListener('htmx:wsAfterMessage', fit);
   window.addEventListener('resize', schedule);
   document.addEventListener('DOMContentLoaded', fit);
-  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(schedule); }
+  if (document.fonts && document.fonts.ready) {
+    document.fonts.ready.then(function () { done = ''; schedule(); });
+  }
 })();
