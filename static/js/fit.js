@@ -31,6 +31,7 @@
   function fit() {
     var wall = document.getElementById('board-wall');
     if (!wall || !wall.parentElement || !wall.parentElement.classList.contains('board')) { return; }
+    fitQuestion(document.querySelector('.board__head .board__question'));
     if (observer && observed !== wall) {
       observer.disconnect();
       observer.observe(wall);
@@ -48,6 +49,20 @@
       fitWhole(wall);
     }
     wall.setAttribute('data-fitted', window.innerWidth + 'x' + window.innerHeight);
+  }
+
+  // A long question gets smaller type (down to 60 %) before its two lines cut it short.
+  function fitQuestion(question) {
+    if (!question) { return; }
+    var low = 0.6, high = 1;
+    set(question, '--shrink', high);
+    if (question.scrollHeight <= question.clientHeight + 1) { return; }
+    for (var i = 0; i < 6; i++) {
+      var mid = (low + high) / 2;
+      set(question, '--shrink', mid);
+      if (question.scrollHeight <= question.clientHeight + 1) { low = mid; } else { high = mid; }
+    }
+    set(question, '--shrink', low);
   }
 
   function overflows(wall) {

@@ -54,6 +54,10 @@ WALLS = {
     "80-even": (80, [10] * 8),
     "80-skewed": (80, [30, 12, 10, 8, 6, 5, 4, 3]),
 }
+LONG_QUESTION = (
+    "Was macht für Sie echte Kundenbegeisterung aus – am Telefon, im Laden, bei einer"
+    " Beschwerde und lange nach dem Kauf?"
+)
 # The smallest card text, as a share of the screen's height.
 LEAST_TEXT = {10: 1 / 45, 80: 1 / 60}
 
@@ -128,6 +132,11 @@ def fill(server: ServerProcess, name: str) -> Wall:
             data = {"card_id": card, "cluster_id": cluster}
             assert trainer.post(f"/w/{code}/t/card-move", data=data).status_code == 204
         at += size
+    if total > 30:  # a question over two lines, as trainers write them
+        question = {"question": LONG_QUESTION}
+        assert trainer.post(f"/w/{code}/t/question", data=question).status_code == 204
+    # A running timer: it sits in the header too.
+    assert trainer.post(f"/w/{code}/t/timer-start", data={"minutes": "45"}).status_code == 204
     for client in [trainer, *phones]:
         client.close()
     return Wall(code, total)
