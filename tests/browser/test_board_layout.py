@@ -220,7 +220,10 @@ def test_the_join_slide_on_an_empty_first_step_and_from_the_console(
     # The console shows and hides it, and the strip.
     console_context = browser.new_context(viewport=LAPTOP, locale="de-DE")
     console_context.add_cookies(
-        [{"name": c.name, "value": c.value or "", "url": room.url} for c in trainer_http.cookies.jar]
+        [
+            {"name": c.name, "value": c.value or "", "url": room.url}
+            for c in trainer_http.cookies.jar
+        ]
     )
     console = console_context.new_page()
     console.goto(f"{room.url}/w/{code}/trainer")
