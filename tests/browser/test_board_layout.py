@@ -232,6 +232,7 @@ def test_the_join_slide_on_an_empty_first_step_and_from_the_console(
     in_header = console.get_by_role("button", name="QR-Code im Kopf")
     strip = console.get_by_role("button", name="Nur Code in der Ecke")
     expect(in_header).to_have_attribute("aria-pressed", "true")
+    console.screenshot(path=SCREENSHOTS / "console-join-1280.png")
 
     slide.click()
     expect(mode).to_have_attribute("data-join", "slide")
