@@ -143,15 +143,17 @@
     for (var i = 0; i < heights.length; i++) {
       var span = cols[i], best = 0, bestTop = Infinity;
       for (var j = 0; j + span <= columns; j++) {
-        var top = Math.max.apply(null, sky.slice(j, j + span));
+        var top = 0;
+        for (var k = j; k < j + span; k++) { if (sky[k] > top) { top = sky[k]; } }
         if (top < bestTop - 1e-6) { best = j; bestTop = top; }
       }
       at.push(best);
       tops.push(bestTop);
-      for (var k = best; k < best + span; k++) { sky[k] = bestTop + heights[i] + gap; }
+      for (var m = best; m < best + span; m++) { sky[m] = bestTop + heights[i] + gap; }
     }
-    var used = sky.reduce(function (a, b) { return a + b; }, 0);
-    return { at: at, tops: tops, height: Math.max.apply(null, sky) - gap, used: used };
+    var used = 0, highest = 0;
+    for (var n = 0; n < columns; n++) { used += sky[n]; if (sky[n] > highest) { highest = sky[n]; } }
+    return { at: at, tops: tops, height: highest - gap, used: used };
   }
 
   function heightsOf(groups, cols) {
@@ -193,7 +195,7 @@
     var found = attempt(maxFont);
     if (found) { return found; }
     var low = MIN_TEXT, high = maxFont;
-    for (var i = 0; i < 14 && high - low > 0.1; i++) {
+    for (var i = 0; i < 12 && high - low > 0.1; i++) {
       var mid = (low + high) / 2;
       var layout = attempt(mid);
       if (layout) { low = mid; found = layout; } else { high = mid; }
