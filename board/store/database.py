@@ -166,7 +166,8 @@ def _m003_change_log(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m004_join_display(db: sqlite_utils.Database) -> None:
+def _m005_join_display(db: sqlite_utils.Database) -> None:
+    # Numbered 5: main already released _m004_undo_log (issue 11's undo), which goes before.
     db.table("workshops").add_column("join_display", str)
 
 
@@ -176,7 +177,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m001_card_wall,
     _m002_exercises,
     _m003_change_log,
-    _m004_join_display,
+    _m005_join_display,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:
