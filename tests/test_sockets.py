@@ -462,9 +462,10 @@ async def test_the_trainers_choice_reaches_every_board_and_console(live_server, 
     await join(phone.http, code)
     await send_card(phone, code, "Trotzdem die Folie")
     assert "board-join-mode" not in await frame_with(board, "Trotzdem die Folie")
-    page = await Device(live_server).http.get(f"/w/{code}/board")
+    viewer = Device(live_server)
+    page = await viewer.http.get(f"/w/{code}/board")
     assert 'data-join="slide"' in page.text
-    for device in (phone,):
+    for device in (phone, viewer):
         await device.close()
     await board.close()
     await console.close()
