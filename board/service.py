@@ -42,6 +42,7 @@ from board.store.repository import Change
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.votes import Vote
 from board.workshops import (
+    JOIN_DISPLAYS,
     MAX_NICKNAME_LENGTH,
     MAX_TITLE_LENGTH,
     Participant,
@@ -101,6 +102,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["text_in"] = text_in
     env.globals["limits"] = LIMITS
     env.globals["card_colours"] = cards.COLOURS
+    env.globals["join_displays"] = JOIN_DISPLAYS
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 
@@ -437,6 +439,15 @@ def _run(
     return Outcome(seq, changes), regions, people
 
 
+def _may_end_opening(snap: Snapshot, changes: Sequence[Change]) -> bool:
+    """Whether the join slide the board shows by itself on an empty first step may come or
+    go: the first answer ends it, a deletion may empty the step again."""
+    if snap.workshop.join_display is not None or not snap.first_step:
+        return False
+    answers = [c for c in changes if not isinstance(c, Workshop | Step)]
+    return bool(answers) and (snap.opening or any(isinstance(c, Deleted) for c in answers))
+
+
 def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[str]]:
     """Which regions of the screens changed, and whose own phone view."""
     regions: set[str] = set()
@@ -444,6 +455,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
     owners = {card.id: card.participant_id for card in snap.wall.cards}
     owners |= {vote.id: vote.participant_id for vote in snap.votes}
     owners |= {item.id: item.participant_id for item in snap.actions}
+    if _may_end_opening(snap, changes):
+        regions.add(render.JOIN)
     for change in changes:
         if isinstance(change, Workshop):
             if change.active_step_id != snap.workshop.active_step_id:
@@ -458,6 +471,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions |= {render.STEP, render.AGENDA}
             if change.trainer_secret != snap.workshop.trainer_secret:
                 regions.add(render.TRAINER_LINK)
+            if change.join_display != snap.workshop.join_display:
+                regions.add(render.JOIN)
         elif isinstance(change, Step):
             regions |= {render.STEP, render.WALL, render.AGENDA}
             if change.id == snap.step.id:

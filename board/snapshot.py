@@ -51,10 +51,21 @@ class Snapshot:
     nicknames: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     # The trainer's latest undoable action on this step (the console's undo button).
     undoable: str | None = None
+    # The active step is the agenda's first; and nobody has written or answered in it
+    # yet (read before any cut hides cards): the room is still arriving.
+    first_step: bool = False
+    opening: bool = False
 
     @property
     def step(self) -> Step:
         return self.wall.step
+
+    @property
+    def join_display(self) -> str:
+        """How the board shows the way in: the trainer's choice, else the slide while the
+        room arrives (an empty first step), else the header box."""
+        chosen = self.workshop.join_display
+        return chosen if chosen else ("slide" if self.opening else "box")
 
     @property
     def kind(self) -> kinds.Kind:
@@ -191,7 +202,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
         source = repository.wall(conn, found.id) if found else None
-    return Snapshot(
+    snap = Snapshot(
         workshop=workshop,
         steps=steps,
         wall=wall,
@@ -203,6 +214,11 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         nicknames=nicknames,
         undoable=repository.last_undo_action(conn, step.id),
     )
+    first = min(steps, key=lambda s: s.position).id == step.id if steps else False
+    # A phone's snapshot holds only its own votes: it may think a voted-on step empty,
+    # which costs the boards one needless render of the join display, nothing more.
+    empty = not (snap.wall.cards or snap.votes or snap.actions)
+    return replace(snap, first_step=first, opening=first and empty and not snap.people)
 
 
 class _Aliases:

@@ -12,6 +12,10 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 MAX_TITLE_LENGTH = 120
 MAX_NICKNAME_LENGTH = 30
+# How the board shows how to join: a full-screen slide (the start), the header box,
+# or a corner strip with the code (once everyone is in). Presentation, not content:
+# it stays out of the protocol.
+JOIN_DISPLAYS = ("slide", "box", "strip")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Workshop:
     timer_seconds: int | None = None
     # The board plays a short gong when the timer runs out (a console setting).
     gong: bool = True
+    # The trainer's choice of JOIN_DISPLAYS; None: the slide on an empty first step,
+    # else the box (Snapshot.join_display).
+    join_display: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,14 @@ def new_trainer_secret() -> str:
 def renew_trainer_link(workshop: Workshop) -> Workshop:
     """A new trainer-link generation: old links and trainer cookies stop working."""
     return replace(workshop, trainer_secret=new_trainer_secret())
+
+
+def show_join(workshop: Workshop, display: str) -> list[Workshop]:
+    if display not in JOIN_DISPLAYS:
+        raise Refused("join_display_unknown", 422)
+    if display == workshop.join_display:
+        return []
+    return [replace(workshop, join_display=display)]
 
 
 def new_join_code() -> str:

@@ -492,6 +492,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "timer-start": ["minutes"],
     "timer-stop": [],
     "timer-gong": ["gong"],
+    "join-display": ["display"],
     "card-text": ["card_id", "text"],
     "card-stack": ["card_id", "onto_id"],
     "card-unstack": ["card_id"],

@@ -87,9 +87,13 @@ async def test_each_write_is_logged_with_its_seq_and_what_it_changed(service: Se
     await service.add_card(workshop, None, None, "Schnelle Antworten", "blue")
 
     logged = await service.db.read(lambda conn: repository.changes_since(conn, workshop.id, 0))
-    assert [(seq, regions) for seq, regions, _ in logged] == [(1, ["wall"]), (2, ["wall"])]
+    # The first card on the empty first step also ends the join slide shown by itself.
+    assert [(seq, regions) for seq, regions, _ in logged] == [
+        (1, ["join", "wall"]),
+        (2, ["wall"]),
+    ]
     assert [(n.workshop_id, n.seq, n.regions) for n in heard] == [
-        (workshop.id, 1, frozenset({"wall"})),
+        (workshop.id, 1, frozenset({"join", "wall"})),
         (workshop.id, 2, frozenset({"wall"})),
     ]
 

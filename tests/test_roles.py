@@ -158,6 +158,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "timer-start": (0, [], {"minutes": "5"}),
     "timer-stop": (0, [("timer-start", {"minutes": "5"})], {}),
     "timer-gong": (0, [], {}),  # the box unticked: the gong goes off
+    "join-display": (0, [], {"display": "strip"}),
     "card-text": (0, [], {"card_id": "{c1}", "text": "Gehackt"}),
     "card-stack": (0, [], {"card_id": "{c2}", "onto_id": "{c1}"}),
     "card-unstack": (

@@ -456,3 +456,57 @@ async def test_the_first_cluster_turns_every_phone_s_cards_read_only_at_once(
     assert locked not in again and "/delete" in again
     await own.close()
     await console.close()
+
+
+# -- how the board shows the way in ---------------------------------------------
+
+
+async def test_the_join_slide_shows_by_itself_until_the_first_card(live_server, code, phone):
+    board = await Device(live_server).socket(code, "board")
+    assert 'data-join="slide"' in await frame_with(board, 'id="board-join-mode"')
+    await send_card(phone, code, "Die erste Karte")
+    frame = await frame_with(board, "Die erste Karte")
+    assert 'data-join="box"' in frame
+    await board.close()
+
+
+async def test_the_trainers_choice_reaches_every_board_and_console(live_server, code, trainer):
+    board = await Device(live_server).socket(code, "board")
+    console = await trainer.socket(code, "trainer")
+    await frame_with(board, 'data-join="slide"')
+    await frame_with(console, 'id="console-join"')
+    for display in ("strip", "box", "slide"):
+        response = await trainer.http.post(f"/w/{code}/t/join-display", data={"display": display})
+        assert response.status_code == 204, response.text
+        assert f'data-join="{display}"' in await frame_with(board, 'id="board-join-mode"')
+        shown = await frame_with(console, 'id="console-join"')
+        assert f'value="{display}" aria-pressed="true"' in shown
+        assert shown.count('aria-pressed="true"') == 1
+    # A chosen display stays, even when the first card arrives.
+    phone = Device(live_server)
+    await join(phone.http, code)
+    await send_card(phone, code, "Trotzdem die Folie")
+    assert "board-join-mode" not in await frame_with(board, "Trotzdem die Folie")
+    viewer = Device(live_server)
+    page = await viewer.http.get(f"/w/{code}/board")
+    assert 'data-join="slide"' in page.text
+    for device in (phone, viewer):
+        await device.close()
+    await board.close()
+    await console.close()
+
+
+async def test_only_the_trainer_changes_the_join_display(live_server, code, phone):
+    response = await phone.http.post(f"/w/{code}/t/join-display", data={"display": "strip"})
+    assert response.status_code == 403
+    workshop = await live_server.service.workshop(code)
+    assert workshop.join_display is None
+
+
+async def test_a_later_step_shows_the_box(live_server, code, trainer):
+    await trainer.http.post(f"/w/{code}/t/agenda-add", data={"exercise": "ok-corral"})
+    board = await Device(live_server).socket(code, "board")
+    await frame_with(board, 'data-join="slide"')
+    assert (await trainer.http.post(f"/w/{code}/t/step-next")).status_code == 204
+    assert 'data-join="box"' in await frame_with(board, 'id="board-join-mode"')
+    await board.close()

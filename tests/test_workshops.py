@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -13,14 +14,17 @@ from board.i18n import MESSAGES
 from board.workshops import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    JOIN_DISPLAYS,
     MAX_NICKNAME_LENGTH,
     MAX_TITLE_LENGTH,
+    Workshop,
     clean_nickname,
     clean_title,
     code_refusal,
     new_id,
     new_join_code,
     normalise_code,
+    show_join,
 )
 
 AMBIGUOUS = "0O1IL2Z5S8B"
@@ -144,3 +148,14 @@ def test_a_code_typed_with_an_o_for_a_zero_names_the_characters_no_code_has() ->
     too_short = code_refusal("K7M4")  # say how long a code is, from the one constant
     assert (too_short.key, too_short.params) == ("code_malformed", {"length": 6})
     assert all(ch in CODE_ALPHABET for ch in "K7M4QX")
+
+
+# -- how the board shows the way in ---------------------------------------------
+
+
+def test_the_trainer_chooses_slide_box_or_strip_and_nothing_else() -> None:
+    workshop = Workshop("w", "ACDEFG", "Kundenbegeisterung", "s", None, 0, 0.0)
+    for display in JOIN_DISPLAYS:
+        assert show_join(workshop, display) == [replace(workshop, join_display=display)]
+    assert show_join(replace(workshop, join_display="strip"), "strip") == []
+    assert refusal(lambda: show_join(workshop, "banner")).key == "join_display_unknown"

@@ -44,7 +44,8 @@ UNDO = "undo"  # the console's undo button: the step's undo history changed
 # The console's form for the trainer's own cards: only a new step changes it (what she
 # types must survive every other update).
 WRITE = "write"
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE})
+JOIN = "join"  # how the board shows the way in (slide, box, strip)
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -63,6 +64,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         WALL: "board/_wall.html",
         PRESENCE: "_presence.html",
         TIMER: "_timer.html",
+        JOIN: "board/_join_mode.html",
     },
     "trainer": {
         STEP: "console/_step.html",
@@ -72,6 +74,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         AGENDA: "console/_agenda.html",
         UNDO: "console/_undo.html",
         WRITE: "console/_write.html",
+        JOIN: "console/_join.html",
     },
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }

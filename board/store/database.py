@@ -186,9 +186,13 @@ def _m004_undo_log(db: sqlite_utils.Database) -> None:
 
 
 def _m005_gong(db: sqlite_utils.Database) -> None:
-    # Comes after _m004_undo_log (the trainer's undo history, board.undo).
     # On for every workshop, also those made before: a gong is what a room expects.
     db.table("workshops").add_column("gong", int, not_null_default=1)
+
+
+def _m006_join_display(db: sqlite_utils.Database) -> None:
+    # How the board shows the way in (board.workshops.JOIN_DISPLAYS); NULL: not chosen.
+    db.table("workshops").add_column("join_display", str)
 
 
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
@@ -199,6 +203,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m003_change_log,
     _m004_undo_log,
     _m005_gong,
+    _m006_join_display,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

@@ -168,7 +168,7 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " gong = ?, title = ?, trainer_secret = ? WHERE id = ?",
+                " gong = ?, title = ?, trainer_secret = ?, join_display = ? WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
@@ -176,6 +176,7 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
                     int(change.gong),
                     change.title,
                     change.trainer_secret,
+                    change.join_display,
                     change.id,
                 ),
             )

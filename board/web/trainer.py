@@ -32,7 +32,7 @@ from board.web.requests import (
     service_of,
     workshop_of,
 )
-from board.workshops import Workshop, new_id, renew_trainer_link
+from board.workshops import Workshop, new_id, renew_trainer_link, show_join
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ ACTIONS: dict[str, Action] = {
     "timer-start": _timer_start,
     "timer-stop": lambda snap, ctx: agenda.stop_timer(snap.workshop),
     "timer-gong": lambda snap, ctx: agenda.set_gong(snap.workshop, ctx.text("gong") == "on"),
+    # how the board shows the way in: slide, header box or corner strip
+    "join-display": lambda snap, ctx: show_join(snap.workshop, ctx.text("display")),
     # cards and clusters
     "card-text": lambda snap, ctx: cards.fix_wording(
         snap.wall, ctx.text("card_id"), ctx.text("text"), ctx.card_max_length
