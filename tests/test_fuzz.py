@@ -495,7 +495,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "card-stack": ["card_id", "onto_id"],
     "card-unstack": ["card_id"],
     "card-move": ["card_id", "cluster_id", "index"],
-    "cluster-new": ["heading"],
+    "cluster-new": ["heading", "card_id"],
     "cluster-rename": ["cluster_id", "heading"],
     "cluster-move": ["cluster_id", "index"],
     "cluster-merge": ["cluster_id", "into_id"],
