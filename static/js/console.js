@@ -176,12 +176,13 @@
     });
   }
 
-  function focusItem(el) {
+  // Focus ``el`` as its pane's one Tab stop and, unless told not to, scroll it into view.
+  function focusItem(el, scroll = true) {
     if (!el) { return; }
     const pane = el.closest('[data-pane]');
     if (pane) { paneItems(pane).forEach((item) => { item.tabIndex = item === el ? 0 : -1; }); }
     el.focus({ preventScroll: true });
-    el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    if (scroll) { el.scrollIntoView({ block: 'nearest', inline: 'nearest' }); }
   }
 
   // The item an arrow key leads to: left/right step through the pane in reading order,
@@ -395,7 +396,7 @@
     if (!event.detail.successful || !form || !form.matches) { return; }
     if (form.matches('[data-reset]')) { form.reset(); }
     // A stacked card lives on under the card it went onto: show that one.
-    if (form.matches('[data-stack-form]')) { selectedCard = form.elements.onto_id.value; }
+    if (form.matches('[data-stack-form]')) { selectCard(form.elements.onto_id.value); }
   });
 
   // -- compact cards ----------------------------------------------------------------
@@ -539,7 +540,7 @@
     // The focused element was replaced by the swap: focus its successor.
     if (saved.active && !document.contains(saved.active)) {
       const again = (saved.focusKey && one(saved.focusKey)) || cardElement(selectedCard);
-      if (again) { focusItem(again); }
+      if (again) { focusItem(again, false); }  // the trainer may have scrolled away from it
     }
   }
 })();

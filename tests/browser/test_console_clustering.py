@@ -531,3 +531,34 @@ def test_an_agenda_of_eleven_steps_fits_the_screen(server: ServerProcess, new_co
         .evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
     )
     assert len(set(arrows)) == 1  # ↑ ↓ ✕ side by side, not stacked
+
+
+def test_a_live_update_keeps_the_panes_scrolled_and_the_focus(
+    server: ServerProcess, new_context
+) -> None:
+    page = new_context(DESKTOP).new_page()
+    code = room_with_cards(page, server, 40)
+    page.locator(".tray .card").nth(30).click()
+    tray = page.locator(".tray__cards")
+    tray.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    scrolled = tray.evaluate("el => el.scrollTop")
+    assert scrolled > 100
+    chosen = selected(page)
+    write_cards(server, code, 1)  # a phone sends one more card: the wall is drawn anew
+    expect(page.locator("#console-wall .card")).to_have_count(41)
+    assert abs(tray.evaluate("el => el.scrollTop") - scrolled) < 2
+    assert selected(page) == chosen and focused(page) == chosen
+
+
+def test_every_disclosure_shows_that_it_opens(server: ServerProcess, new_context) -> None:
+    page = new_context(DESKTOP).new_page()
+    page.goto(f"{server.url}/")
+    marker = "el => getComputedStyle(el, '::before').content"
+    assert page.locator(".import summary").evaluate(marker) == '"▸"'
+    code = create_workshop(page, server)
+    phone = new_context(**phone_options()).new_page()
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    assert phone.locator(".nickname summary").evaluate(marker) == '"▸"'
+    phone.locator(".nickname summary").click()
+    assert phone.locator(".nickname summary").evaluate(marker) == '"▾"'
