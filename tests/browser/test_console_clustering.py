@@ -456,6 +456,8 @@ def test_links_and_the_qr_code_are_buttons(server: ServerProcess, new_context) -
     qr = page.locator("#qr-dialog img")
     expect(qr).to_be_visible()
     assert box(page, "#qr-dialog img")["width"] >= 300
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "console-qr-1366x768.png")
     page.locator("#qr-dialog").get_by_role("button", name="Schließen").click()
     expect(qr).to_be_hidden()
 
@@ -495,6 +497,8 @@ def test_every_console_button_is_a_44_px_target_on_tablet_and_phone(
     phone.locator(".tray .card").first.tap()
     expect(phone.locator("#card-tools")).to_be_visible()
     assert thin_targets(phone) == []
+    SCREENSHOTS.mkdir(exist_ok=True)
+    phone.screenshot(path=SCREENSHOTS / "console-phone-card-selected-390.png", full_page=True)
     # On the phone nothing sits fixed over the cards and there is no keyboard help;
     # tray and clusters stand side by side.
     assert phone.locator("#tools").evaluate("el => getComputedStyle(el).position") == "static"
