@@ -366,8 +366,34 @@ def move_card(wall: Wall, card_id: str, cluster_id: str | None, index: int) -> l
 
 
 def create_cluster(wall: Wall, cluster_id: str, heading: str, now: float) -> list[Change]:
+    return [_new_cluster(wall, cluster_id, heading, now)]
+
+
+def _new_cluster(wall: Wall, cluster_id: str, heading: str, now: float) -> Cluster:
+    """A cluster right of all others."""
     position = max((c.position for c in wall.clusters), default=-1) + 1
-    return [Cluster(cluster_id, wall.step.id, clean_heading(heading), position, now)]
+    return Cluster(cluster_id, wall.step.id, clean_heading(heading), position, now)
+
+
+def start_cluster(
+    wall: Wall, cluster_id: str, heading: str, card_id: str, now: float
+) -> list[Change]:
+    """A new cluster with ``card_id`` in it (the console's "N"); with no heading given,
+    the card's own words name the cluster until the trainer renames it."""
+    card = wall.card(card_id)
+    if not has_visible(heading):
+        heading = heading_from(card.text)
+    cluster = _new_cluster(wall, cluster_id, heading, now)
+    grown = replace(wall, clusters=(*wall.clusters, cluster))
+    return [cluster, *move_card(grown, card.id, cluster.id, 0)]
+
+
+def heading_from(text: str) -> str:
+    """A card's text as a heading: on one line, cut to the heading's length."""
+    line = " ".join(text.split())
+    if len(line) <= MAX_HEADING_LENGTH:
+        return line
+    return line[: MAX_HEADING_LENGTH - 1].rstrip() + "…"
 
 
 def rename_cluster(wall: Wall, cluster_id: str, heading: str) -> list[Change]:

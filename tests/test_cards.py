@@ -36,6 +36,7 @@ from board.cards import (
     move_cluster,
     rename_cluster,
     stack,
+    start_cluster,
     unstack,
     write_card,
 )
@@ -663,6 +664,36 @@ def test_control_characters_are_stripped_from_headings() -> None:
     [cluster] = create_cluster(a_wall(), "k", "Too\x1b[31ls", now=1.0)
     assert isinstance(cluster, Cluster)
     assert cluster.heading == "Too[31ls"
+
+
+def test_n_starts_a_cluster_with_the_selected_card_named_after_it() -> None:
+    wall = a_wall(a_cluster("k1"), a_card("c1", text="Kürzere  Wege\nzum Kunden"), a_card("c2"))
+    wall = after(wall, start_cluster(wall, "k2", "", "c1", now=5.0))
+
+    assert [c.id for c in wall.ordered_clusters()] == ["k1", "k2"]
+    assert wall.cluster("k2").heading == "Kürzere Wege zum Kunden"
+    assert [c.id for c in wall.in_cluster("k2")] == ["c1"]
+    assert [c.id for c in wall.in_cluster(None)] == ["c2"]
+
+
+def test_a_new_cluster_with_a_card_takes_the_typed_heading_or_a_cut_card_text() -> None:
+    long_text = "Wort " * 30
+    wall = a_wall(a_card("c1", text=long_text), a_card("c2"))
+    wall = after(wall, start_cluster(wall, "k1", "Tempo", "c2", now=1.0))
+    wall = after(wall, start_cluster(wall, "k2", " ", "c1", now=2.0))
+
+    assert wall.cluster("k1").heading == "Tempo"
+    heading = wall.cluster("k2").heading
+    assert len(heading) == MAX_HEADING_LENGTH and heading.endswith("…")
+    assert long_text.startswith(heading[:-1])
+    assert refusal(lambda: start_cluster(wall, "k3", "", "gone", now=3.0)).key == "card_not_found"
+
+
+def test_a_stacked_card_leaves_its_stack_for_a_new_cluster() -> None:
+    wall = a_wall(a_card("c1"), a_card("c2", on="c1"))
+    wall = after(wall, start_cluster(wall, "k1", "Neu", "c2", now=1.0))
+    assert [c.id for c in wall.in_cluster("k1")] == ["c2"]
+    assert wall.stacked_under("c1") == []
 
 
 def test_a_cluster_is_renamed() -> None:

@@ -501,7 +501,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "card-write": ["text", "colour", "cluster_id"],
     "edit-lock": ["lock"],
     "undo": [],
-    "cluster-new": ["heading"],
+    "cluster-new": ["heading", "card_id"],
     "cluster-rename": ["cluster_id", "heading"],
     "cluster-move": ["cluster_id", "index"],
     "cluster-merge": ["cluster_id", "into_id"],

@@ -817,6 +817,23 @@ async def test_clustering_from_the_console(client, room, service):
     assert wall.clusters == () and {c.cluster_id for c in wall.cards} == {None}
 
 
+async def test_a_new_cluster_can_start_with_the_selected_card(client, room, service):
+    code, phone = room
+    await send_card(phone, code, "Lächeln", client_id="1")
+    workshop = await service.workshop(code)
+    [card] = (await service.snapshot(workshop.id)).wall.cards
+    response = await client.post(f"/w/{code}/t/cluster-new", data={"card_id": card.id})
+    assert response.status_code == 204
+    wall = (await service.snapshot(workshop.id)).wall
+    [cluster] = wall.clusters
+    assert cluster.heading == "Lächeln"
+    assert [c.id for c in wall.in_cluster(cluster.id)] == [card.id]
+    # Another workshop's card is not found here, and nothing is created.
+    refused = await client.post(f"/w/{code}/t/cluster-new", data={"card_id": "elsewhere"})
+    assert refused.status_code == 404
+    assert len((await service.snapshot(workshop.id)).wall.clusters) == 1
+
+
 async def test_fixing_wording_marks_the_card_as_edited(client, room, service):
     code, phone = room
     await send_card(phone, code, "Kundn begeistern", client_id="1")

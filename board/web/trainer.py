@@ -69,6 +69,13 @@ def _timer_start(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     return agenda.start_timer(snap.workshop, ctx.number("minutes") * 60, ctx.now)
 
 
+def _cluster_new(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    # With a card: the console's "N", a new cluster that starts with that card.
+    if card_id := ctx.text("card_id"):
+        return cards.start_cluster(snap.wall, new_id(), ctx.text("heading"), card_id, ctx.now)
+    return cards.create_cluster(snap.wall, new_id(), ctx.text("heading"), ctx.now)
+
+
 ACTIONS: dict[str, Action] = {
     # the step on screen
     "question": step_action(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
@@ -103,9 +110,7 @@ ACTIONS: dict[str, Action] = {
     "card-move": lambda snap, ctx: cards.move_card(
         snap.wall, ctx.text("card_id"), ctx.text("cluster_id") or None, ctx.index()
     ),
-    "cluster-new": lambda snap, ctx: cards.create_cluster(
-        snap.wall, new_id(), ctx.text("heading"), ctx.now
-    ),
+    "cluster-new": _cluster_new,
     "cluster-rename": lambda snap, ctx: cards.rename_cluster(
         snap.wall, ctx.text("cluster_id"), ctx.text("heading")
     ),

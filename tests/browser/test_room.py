@@ -113,30 +113,28 @@ def test_the_room(server: ServerProcess, new_context) -> None:  # noqa: PLR0915
 
     # Drag and drop with the mouse.
     haltung = trainer.locator(
-        '#console-wall .cluster:has(.cluster__heading:text("Haltung")) .dropzone'
+        '#console-wall .cluster:has(.cluster__name:text("Haltung")) .dropzone'
     )
     trainer.locator("#console-wall .card", has_text="Freundlichkeit").drag_to(haltung)
     expect(boards[0].locator(".cluster", has_text="Haltung").locator(".card")).to_have_text(
         ["Freundlichkeit am Telefon"]
     )
 
-    # The keyboard alone: Tab to a card, Enter, arrow to the cluster, Tab to "Move", Enter.
+    # The keyboard alone: a card in the tray, Enter selects it, the cluster's number moves it.
     card = trainer.locator("#console-wall .card", has_text="Schnelle Antworten")
     card.focus()
     trainer.keyboard.press("Enter")
-    expect(trainer.locator("#move-target")).to_be_focused()
-    options = trainer.locator("#move-target option").all_text_contents()
-    for _ in range(options.index("Tempo") - options.index("Unsortiert")):
-        trainer.keyboard.press("ArrowDown")
-    expect(trainer.locator("#move-target option:checked")).to_have_text("Tempo")
-    trainer.keyboard.press("Tab")
-    trainer.keyboard.press("Enter")
+    expect(card).to_have_attribute("aria-pressed", "true")
+    expect(
+        trainer.locator(".cluster[data-target]", has_text="Tempo").locator(".cluster__key")
+    ).to_have_text("2")
+    trainer.keyboard.press("2")
     expect(boards[0].locator(".cluster", has_text="Tempo").locator(".card")).to_have_text(
         ["Schnelle Antworten"]
     )
 
     # A cluster renamed from the tools panel shows as the oval heading everywhere.
-    trainer.locator("#console-wall .cluster__heading", has_text="Tempo").click()
+    trainer.locator(".cluster[data-target]", has_text="Tempo").locator(".cluster__edit").click()
     trainer.fill("#rename-heading", "Tempo & Verlässlichkeit")
     trainer.get_by_role("button", name="Umbenennen").click()
     expect(boards[1].locator(".cluster__heading", has_text="Verlässlichkeit")).to_have_count(1)

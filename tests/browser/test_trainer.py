@@ -14,7 +14,7 @@ def test_a_new_trainer_link_locks_out_the_old_one(server: ServerProcess, new_con
     laptop = new_context().new_page()
     code = create_workshop(laptop, server)
     online(laptop)
-    laptop.get_by_text("Links & QR-Code").click()
+    laptop.get_by_text("Trainer-Link anzeigen").click()
     old_link = laptop.locator(".console__secret").input_value()
     SCREENSHOTS.mkdir(exist_ok=True)
     laptop.screenshot(path=SCREENSHOTS / "console-links.png")
@@ -36,6 +36,7 @@ def test_a_new_trainer_link_locks_out_the_old_one(server: ServerProcess, new_con
     laptop.get_by_role("button", name="Neuen Trainer-Link erzeugen").click()
 
     # The laptop reloads with the new link and stays the console.
+    laptop.get_by_text("Trainer-Link anzeigen").click()
     expect(laptop.locator(".console__secret")).not_to_have_value(old_link)
     new_link = laptop.locator(".console__secret").input_value()
     assert "?token=" in new_link
