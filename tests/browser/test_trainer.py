@@ -71,6 +71,7 @@ def test_undo_takes_a_move_back_on_the_board_by_button_and_by_ctrl_z(
     expect(undo).to_be_disabled()
 
     # Zurufabfrage: the trainer writes the card herself; then a cluster to sort it into.
+    laptop.get_by_text("Karte schreiben (Zurufabfrage)").click()  # the form unfolds
     laptop.fill("#write-text", "Freundlich am Telefon")
     laptop.get_by_role("button", name="Anheften").click()
     expect(board.locator(".cluster--unsorted .card__text")).to_have_text("Freundlich am Telefon")
@@ -79,15 +80,14 @@ def test_undo_takes_a_move_back_on_the_board_by_button_and_by_ctrl_z(
     in_cluster = board.locator(".cluster:not(.cluster--unsorted) .card__text")
     unsorted = board.locator(".cluster--unsorted .card__text")
 
-    haltung = laptop.locator(
-        '#console-wall .cluster:has(.cluster__heading:text("Haltung")) .dropzone'
-    )
+    haltung = laptop.locator(".cluster[data-target]", has_text="Haltung")
 
     def move_into_the_cluster() -> None:
-        card = laptop.locator("#console-wall .card", has_text="Freundlich am Telefon")
+        card = laptop.locator(".tray .card", has_text="Freundlich am Telefon")
         # The wall as of the cluster's creation is on screen (it came with this label).
         expect(undo).to_have_text("↶ Rückgängig: Cluster angelegt")
-        card.drag_to(haltung)
+        card.click()  # the card, then the cluster it goes to
+        haltung.locator(".cluster__heading").click()
         expect(in_cluster).to_have_text("Freundlich am Telefon")
 
     move_into_the_cluster()
