@@ -455,3 +455,52 @@ def test_a_sector_s_figures_read_as_n_and_median() -> None:
     assert target.stats_line(CriterionResult(0, (1, 2, 0, 0, 0)), "de", t) == "n = 3 · Median 2"
     assert target.stats_line(CriterionResult(0, (1, 1, 0, 0, 0)), "de", t) == "n = 2 · Median 1,5"
     assert target.stats_line(CriterionResult(0, (0,) * RINGS), "de", t) == "n = 0"
+
+
+# -- the trainer's criteria ------------------------------------------------------------
+def test_the_trainer_rewrites_the_criteria_and_unchanged_ones_keep_their_english() -> None:
+    step = feedback_step()
+    lines = ["Inhalte", "  Tempo  ", "", "Nutzen für mich"]
+    edited = target.edit_criteria(step, lines, "de", dotted=False)
+    assert edited.config["criteria"] == [
+        {"de": "Inhalte", "en": "Content"},
+        {"de": "Tempo", "en": "Tempo"},  # typed in one language: the same in both
+        {"de": "Nutzen für mich", "en": "Use to me"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "dotted", "key", "status"),
+    [
+        (["Inhalte", "Methoden"], True, "target_criteria_locked", 409),
+        (["Inhalte"], False, "target_criteria_count", 422),
+        ([f"K{i}" for i in range(MAX_CRITERIA + 1)], False, "target_criteria_count", 422),
+        (["Inhalte", "x" * (MAX_CRITERION_LENGTH + 1)], False, "target_criterion_too_long", 422),
+    ],
+)
+def test_criteria_the_target_cannot_take_are_refused(
+    lines: list[str], dotted: bool, key: str, status: int
+) -> None:
+    refused = refusal(lambda: target.edit_criteria(feedback_step(), lines, "de", dotted))
+    assert (refused.key, refused.status) == (key, status)
+
+
+async def test_the_console_edits_the_criteria_until_the_first_dot(client) -> None:
+    code = await create_workshop(client, "Abschluss", ["step:target"])
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert 'name="criteria"' in console and "Nutzen für mich\n" in console
+    form = {"criteria": "Inhalte\nMethoden\nTempo", "lang": "de"}
+    assert (await client.post(f"/w/{code}/t/target-criteria", data=form)).status_code == 204
+    async with other_device(client) as phone:
+        assert (await phone.get(f"/join/{code}")).status_code == 303
+        page = (await phone.get(f"/w/{code}")).text
+        assert "3. Tempo" in page and "Nutzen für mich" not in page
+        step = await step_id(phone, code)
+        assert (await dot(phone, code, step, criterion=2, distance=1)).status_code == 200
+        by_phone = await phone.post(f"/w/{code}/t/target-criteria", data=form)
+    again = await client.post(f"/w/{code}/t/target-criteria", data=form | {"criteria": "A\nB"})
+    assert by_phone.status_code == 403
+    assert again.status_code == 409
+    assert translate("de", "target_criteria_locked") in again.text
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert 'name="criteria"' not in console and translate("de", "target_criteria_locked") in console

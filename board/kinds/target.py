@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from board import votes
 from board.errors import Refused
-from board.exercise_fields import Invalid, boolean, texts
+from board.exercise_fields import LANGS, Invalid, boolean, texts
 from board.forms import Form
 from board.i18n import decimal, number, text_in
 from board.kinds import Decide, Kind, Translate, VoteChecker, obey
@@ -29,6 +29,7 @@ from board.workshops import new_id
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
     from board.store.repository import Change
+    from board.web.trainer import TrainerInput
 
 MIN_CRITERIA = 2
 MAX_CRITERIA = 8
@@ -93,6 +94,30 @@ def read_dot(form: Form, participant_id: str) -> Decide:
         return [*placed]
 
     return command
+
+
+def edit_criteria(step: Step, lines: Sequence[str], lang: str, dotted: bool) -> Step:
+    """The trainer's criteria, one a line in the console's language, while nobody has
+    dotted (a dot belongs to the criterion it was set on). A criterion kept as it was
+    keeps its other language; a new one reads the same in both."""
+    if dotted:
+        raise Refused("target_criteria_locked", 409)
+    words = [" ".join(line.split()) for line in lines]
+    words = [w for w in words if w]
+    if not MIN_CRITERIA <= len(words) <= MAX_CRITERIA:
+        raise Refused("target_criteria_count", 422, min=MIN_CRITERIA, max=MAX_CRITERIA)
+    if any(len(w) > MAX_CRITERION_LENGTH for w in words):
+        raise Refused("target_criterion_too_long", 422, max=MAX_CRITERION_LENGTH)
+    kept = {text_in(c, lang): c for c in criteria(step)}
+    edited = [kept.get(w) or {other: w for other in LANGS} for w in words]
+    return replace(step, config=step.config | {"criteria": edited})
+
+
+def set_criteria(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
+    lang = ctx.text("lang")
+    lines = ctx.text("criteria").splitlines()
+    changed = edit_criteria(snap.step, lines, lang if lang in LANGS else LANGS[0], bool(snap.votes))
+    return [] if changed == snap.step else [changed]
 
 
 def check_criteria(value: Any, where: str) -> list[dict[str, str]]:
@@ -286,6 +311,7 @@ class Target(Kind):
     hideable = True
     # For the templates: the limits and the drawing's sizes, one source.
     RINGS = RINGS
+    MIN_CRITERIA = MIN_CRITERIA
     MAX_CRITERIA = MAX_CRITERIA
     MAX_CRITERION_LENGTH = MAX_CRITERION_LENGTH
     DOT_RADIUS = DOT_RADIUS
@@ -303,6 +329,7 @@ class Target(Kind):
     required = frozenset({"criteria"})
     defaults: ClassVar[dict[str, Any]] = {"hidden": False}
     inputs = {"vote": read_dot}
+    trainer_actions = {"target-criteria": set_criteria}
     results_link = "show_results"
     vote_fields = ("value",)
 

@@ -219,6 +219,30 @@ def assert_fills_the_wall(board: Page, size: tuple[int, int], voted: list[list[i
         assert label.locator(".target__stats").get_attribute("data-n") == str(len(rings))
 
 
+def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, room: Room) -> None:
+    fresh = room.new_workshop()
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="de-DE")
+    context.add_cookies(
+        [
+            {"name": c.name, "value": c.value or "", "url": room.server.url}
+            for c in room.trainer.cookies.jar
+        ]
+    )
+    console = context.new_page()
+    try:
+        console.goto(f"{room.server.url}/w/{fresh.code}/trainer")
+        expect(console.locator("html")).to_have_attribute("data-connection", "open")
+        field = console.locator("#target-criteria")
+        expect(field).to_have_value(re.compile(r"^Inhalte\nMethoden\nAtmosphäre\nNutzen für mich"))
+        snap(console, "target-console-criteria-1366x768.png")
+        field.fill("Inhalte\nMethoden\nTempo")
+        console.get_by_role("button", name="Speichern").click()
+        expect(console.locator("#console-wall .target__label")).to_have_count(3)
+        expect(console.locator("#console-wall .target__label").nth(2)).to_contain_text("Tempo")
+    finally:
+        context.close()
+
+
 def test_the_console_shows_the_target_and_its_figures(
     browser: Browser, room: Room, voted: list[list[int]]
 ) -> None:
@@ -240,6 +264,7 @@ def test_the_console_shows_the_target_and_its_figures(
             cells = rows.nth(criterion).locator("td").all_inner_texts()
             assert cells[1 : 1 + RINGS] == [str(rings.count(r)) for r in range(RINGS)]
         assert console.evaluate(NO_SIDEWAYS_SCROLL)
+        expect(console.locator("#target-criteria")).to_have_count(0)  # fixed: people dotted
         snap(console, "target-console-1366x768.png")
     finally:
         context.close()
