@@ -35,6 +35,10 @@ LABEL_PX = (
     "els => els.map(e => parseFloat(getComputedStyle(e).fontSize)"
     " * e.ownerSVGElement.getScreenCTM().a)"
 )
+# Which criterion's name is the topmost thing at a point of the screen (None: something else).
+TOP_AT = """([x, y]) => { const e = document.elementFromPoint(x, y);
+  const label = e && e.closest('.target__label');
+  return label ? Number(label.dataset.criterion) : null; }"""
 # A point of sector ``criterion`` at ``radius`` (of the target's 1), on screen.
 ON_SCREEN = """([criterion, radius, count]) => {
   const svg = document.querySelector('.target-pad svg');
@@ -127,6 +131,11 @@ def test_a_phone_places_a_dot_in_every_sector_by_tap_and_by_keyboard(
         assert my_rings(phone) == {i: RINGS - 1 - i for i in range(CRITERIA)}
         assert phone.evaluate(NO_SIDEWAYS_SCROLL)
         snap(phone, f"target-phone-keys-{size[0]}x{size[1]}.png")
+        # The result on the phone (not hidden in this room): the target, no sideways scroll.
+        phone.get_by_role("link", name="Ergebnis ansehen").click()
+        expect(phone.locator("#board-wall .target__dot")).to_have_count(CRITERIA)
+        assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+        snap(phone, f"target-phone-wall-{size[0]}x{size[1]}.png")
     finally:
         context.close()
 
@@ -268,3 +277,56 @@ def test_the_console_shows_the_target_and_its_figures(
         snap(console, "target-console-1366x768.png")
     finally:
         context.close()
+
+
+EIGHT = [
+    "Inhalte",
+    "Methoden",
+    "Atmosphäre in der Gruppe",
+    "Nutzen für meine Arbeit",
+    "Tempo",
+    "Unterlagen",
+    "Moderation",
+    "Räume und Verpflegung",
+]
+
+
+@pytest.mark.parametrize("names", [EIGHT[:3], EIGHT[:5], EIGHT], ids=lambda n: f"{len(n)}")
+def test_three_to_eight_criteria_keep_their_names_apart_and_on_screen(
+    browser: Browser, room: Room, names: list[str]
+) -> None:
+    fresh = room.new_workshop()
+    form = {"criteria": "\n".join(names), "lang": "de"}
+    assert fresh.act("target-criteria", **form).status_code == 204
+    assert fresh.act("join-display", display="box").status_code == 204  # not the join slide
+    board = board_at(browser, fresh, (1024, 768))
+    try:
+        for size in [(1024, 768), (1920, 1080)]:
+            board.set_viewport_size({"width": size[0], "height": size[1]})
+            expect(board.locator("#board-wall")).to_have_attribute(
+                "data-fitted", f"{size[0]}x{size[1]}"
+            )
+            snap(board, f"target-board-{len(names)}-{size[0]}x{size[1]}.png")
+            labels = board.locator("#board-wall .target__label").evaluate_all(BOXES)
+            assert len(labels) == len(names)
+            for i, label in enumerate(labels):
+                assert label[0] >= 0 and label[2] <= size[0] and label[3] <= size[1], label
+                middle = [(label[0] + label[2]) / 2, (label[1] + label[3]) / 2]
+                on_top = board.evaluate(TOP_AT, middle)
+                assert on_top == i, (i, on_top)  # seen: nothing covers it
+                for other in labels[i + 1 :]:
+                    apart = (
+                        label[2] <= other[0]
+                        or other[2] <= label[0]
+                        or label[3] <= other[1]
+                        or other[3] <= label[1]
+                    )
+                    assert apart, (label, other)
+            sizes = board.locator("#board-wall .target__label").evaluate_all(LABEL_PX)
+            assert min(sizes) >= size[1] / 45, sizes
+            assert board.evaluate(NO_SIDEWAYS_SCROLL)
+            wall = board.locator("#board-wall").evaluate(BOX)
+            target = board.locator("#board-wall .target__ring").first.evaluate(BOX)
+            assert target[3] - target[1] >= 0.5 * (wall[3] - wall[1]), (target, wall)
+    finally:
+        board.context.close()
