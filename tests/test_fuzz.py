@@ -73,6 +73,7 @@ EXERCISES = [
     "speedmeet",  # pairs
     "unsere-wanderung",  # mood → cards
     "massnahmenplan",  # actions
+    "step:target",  # target
 ]
 LANGS = [  # Accept-Language as a browser sends it, and the language the answer must be in
     ("de-DE,de;q=0.9", "de"),
@@ -413,7 +414,8 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
     "nickname": ("/w/{code}/nickname", ["nickname"]),
     "vote": (
         "/w/{code}/vote",
-        ["step_id", "value", "situation", "x", "y", "delta", "option", "word"],
+        ["step_id", "value", "situation", "x", "y", "delta", "option", "word"]
+        + ["criterion", "distance"],
     ),
     "actions": ("/w/{code}/actions", ["step_id", "what", "who", "due"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
@@ -507,6 +509,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "cluster-merge": ["cluster_id", "into_id"],
     "cluster-dissolve": ["cluster_id"],
     "dots-budget": ["budget"],
+    "target-criteria": ["criteria", "lang"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
     "pairs-start": [],
     "pairs-reset": [],

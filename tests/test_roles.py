@@ -44,9 +44,10 @@ EXERCISES = [
     "speedmeet",
     "massnahmenplan",
     "kunde-koenig",
+    "step:target",
 ]
 # The agenda these make: 0 cards, 1 cards (hidden), 2 dots, 3 pairs, 4 actions,
-# 5 scale (hidden), 6 cards, 7 scale, 8 scale.
+# 5 scale (hidden), 6 cards, 7 scale, 8 scale, 9 target.
 
 
 @dataclass
@@ -177,6 +178,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "cluster-merge": (0, [], {"cluster_id": "{k2}", "into_id": "{k1}"}),
     "cluster-dissolve": (0, [], {"cluster_id": "{k1}"}),
     "dots-budget": (2, [], {"budget": "7"}),
+    "target-criteria": (9, [], {"criteria": "Gehackt\nAuch gehackt", "lang": "de"}),
     "pairs-timing": (3, [], {"round_minutes": "3", "changeover_seconds": "20"}),
     "pairs-start": (3, [], {}),
     "pairs-reset": (3, [("pairs-start", {})], {}),

@@ -267,7 +267,8 @@ from board.kinds import (  # noqa: E402
     mood,
     pairs,
     scale,
+    target,
 )
 
-for _module in (cards, scale, grid, dots, mood, pairs, actions):
+for _module in (cards, scale, grid, dots, mood, pairs, actions, target):
     register(_module.KIND)
