@@ -329,10 +329,10 @@ def berlin(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 GERMAN_HEADER = (
-    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit"
+    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit;Gruppe"
 )
 ENGLISH_HEADER = (
-    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time;Group"
 )
 
 
