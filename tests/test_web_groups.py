@@ -175,3 +175,13 @@ async def test_group_lists_the_board_cannot_show_are_refused(client, service, te
     code = await new_workshop(client, groups="")
     assert (await trainer(client, code, "groups", groups=text)).status_code == 422
     assert await group_ids(service, code) == {}
+
+
+async def test_a_new_workshop_keeps_the_minimum_the_server_was_set_to(settings, tmp_path):
+    """BOARD_GROUP_MINIMUM=4: each new workshop keeps it (its board and protocol use it)."""
+    service = Service(settings.with_(group_minimum=4, data_dir=tmp_path / "four"))
+    try:
+        workshop = await service.create_workshop("Vier", "", ["step:scale"], "A\nB")
+        assert workshop.group_minimum == 4
+    finally:
+        service.close()
