@@ -185,3 +185,14 @@ async def test_a_new_workshop_keeps_the_minimum_the_server_was_set_to(settings, 
         assert workshop.group_minimum == 4
     finally:
         service.close()
+
+
+async def test_a_phone_whose_group_was_removed_is_asked_again(client, service):
+    code = await new_workshop(client)
+    ids = await group_ids(service, code)
+    phone = other_device(client)
+    await join(phone, code)
+    await phone.post(f"/w/{code}/group", data={"group_id": ids["über 30"]})
+    assert "my-group--ask" not in (await phone.get(f"/w/{code}")).text
+    await trainer(client, code, "groups", groups="bis 30\nab 31")
+    assert "my-group--ask" in (await phone.get(f"/w/{code}")).text
