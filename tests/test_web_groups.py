@@ -196,3 +196,29 @@ async def test_a_phone_whose_group_was_removed_is_asked_again(client, service):
     assert "my-group--ask" not in (await phone.get(f"/w/{code}")).text
     await trainer(client, code, "groups", groups="bis 30\nab 31")
     assert "my-group--ask" in (await phone.get(f"/w/{code}")).text
+
+
+async def test_the_themenspeicher_by_group_has_a_column_of_dots_per_group(client, service):
+    form = {"title": "8 Ps", "exercise": "8ps-beziehungsmarketing", "groups": "Führung\nTeam"}
+    response = await client.post("/workshops", data=form)
+    code = CODE_IN_LOCATION.search(response.headers["location"]).group(1)  # type: ignore[union-attr]
+    workshop = await service.workshop(code)
+    ids = {group.name: group.id for group in workshop.groups}
+    step = (await service.snapshot(workshop.id)).step
+    assert step.kind == "dots"
+    for group, option in (("Führung", "0"), ("Team", "1")):
+        for _ in range(3):
+            phone = other_device(client)
+            await join(phone, code)
+            await phone.post(f"/w/{code}/group", data={"group_id": ids[group]})
+            dot = {"step_id": step.id, "option": option, "delta": "1"}
+            assert (await phone.post(f"/w/{code}/vote", data=dot)).status_code == 200
+    await trainer(client, code, "group-split", split="on")
+    board = (await client.get(f"/w/{code}/board")).text
+    assert "ranking--split" in board
+    assert re.findall(r'<th scope="col" class="split-part--g\d" data-part="([^"]+)"', board) == [
+        ids["Führung"],
+        ids["Team"],
+    ]
+    first = re.search(r'<tr data-option="0">(.*?)</tr>', board, re.S)
+    assert first and [int(n) for n in re.findall(r"<b[^>]*>(\d+)</b>", first.group(1))] == [3, 3, 0]
