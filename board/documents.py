@@ -11,13 +11,13 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import jinja2
 
-from board import i18n, protocol
+from board import groups, i18n, protocol
 from board.errors import Refused
 from board.i18n import language_context
 from board.markup import md_escape
@@ -48,6 +48,7 @@ CSV_COLUMNS = [
     "due",
     "participant",
     "time",
+    "group",  # only where the group's own result may be shown (board.groups)
 ]
 
 
@@ -111,6 +112,7 @@ def html(record: dict[str, Any], lang: str, templates: jinja2.Environment) -> st
         doc=doc,
         css=css,
         steps=doc.steps,
+        by_group=by_group,
         oob=False,
         **language_context(lang),
     )
@@ -148,6 +150,37 @@ def markdown(record: dict[str, Any], lang: str) -> str:
 
 def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
     yield from snap.kind.markdown(snap, lang, t)
+    split = snap.split
+    if split is None or not (split.groups or split.folded):
+        return
+    yield from ("", f"### {t('split_heading')}")
+    for part, theirs in by_group(snap):
+        assert part.group is not None
+        yield from ("", f"**{md_escape(part.group.name)}** (n = {part.voters})", "")
+        yield from snap.kind.markdown(theirs, lang, t)
+    if split.folded:
+        yield from ("", f"*{t('split_folded', n=snap.workshop.group_minimum)}*")
+
+
+def by_group(snap: Snapshot) -> list[tuple[groups.Part, Snapshot]]:
+    """Each group the anonymity rule lets be shown, with the step as only its members
+    answered it (the protocol renders each like the whole step)."""
+    if snap.split is None:
+        return []
+    return [
+        (
+            part,
+            replace(
+                snap,
+                votes=tuple(
+                    v
+                    for v in snap.votes
+                    if part.group and snap.group_of.get(v.participant_id) == part.group.id
+                ),
+            ),
+        )
+        for part in snap.split.groups
+    ]
 
 
 # -- CSV ---------------------------------------------------------------------------
@@ -216,8 +249,15 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "participant": card.participant_id,
             "time": local_time(card.created_at),
         }
+    # A vote names its group only where the group's own result may be shown.
+    shown = {
+        part.group.id: part.group.name
+        for part in (snap.split.groups if snap.split else ())
+        if part.group
+    }
     for vote in snap.votes:
         row: dict[str, object] = {
+            "group": shown.get(snap.group_of.get(vote.participant_id, "")),
             "record": t("csv_vote"),
             "participant": vote.participant_id,
             "time": local_time(vote.created_at),

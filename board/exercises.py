@@ -19,7 +19,7 @@ from typing import Any
 from board import kinds
 from board.exercise_fields import LANGS as LANGS
 from board.exercise_fields import Invalid as _Invalid
-from board.exercise_fields import Text, Validator, integer, list_of, one_of, text
+from board.exercise_fields import Text, Validator, boolean, integer, list_of, one_of, text
 from board.exercise_fields import check_fields as _fields
 from board.kinds.mood import DEFAULT_WEATHER as DEFAULT_WEATHER
 from board.settings import EXERCISES_DIR
@@ -104,6 +104,7 @@ RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "started_at": lambda value, where: _number(value, where),
     "rounds": lambda value, where: _rounds(value, where),
     "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
+    "split": boolean,  # results split by participant group on the screens (board.groups)
 }
 
 

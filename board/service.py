@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import action_plan, agenda, cards, kinds, pairs, protocol, snapshot, undo, votes
+from board import action_plan, agenda, cards, groups, kinds, pairs, protocol, snapshot, undo, votes
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
 from board.changes import Deleted
@@ -66,6 +66,9 @@ class Outcome:
     changes: Sequence[Change]
 
 
+# What a participant's group changes: the split results and the console's list.
+GROUP_REGIONS = frozenset({render.WALL, render.GROUPS})
+
 # A write's outcome, the screen regions it changed, and whose own phone view.
 _Written = tuple[Outcome, set[str], set[str]]
 
@@ -84,6 +87,8 @@ LIMITS = {
     "timer_minutes": agenda.MAX_TIMER_SECONDS // 60,
     "round_minutes": pairs.MAX_ROUND_MINUTES,
     "changeover_seconds": pairs.MAX_CHANGEOVER_SECONDS,
+    "group_name": groups.MAX_GROUP_NAME,
+    "groups": groups.MAX_GROUPS,
 }
 
 
@@ -169,10 +174,16 @@ class Service:
         return found
 
     async def create_workshop(
-        self, title: str, question: str = "", exercise_keys: Sequence[str] = ()
+        self,
+        title: str,
+        question: str = "",
+        exercise_keys: Sequence[str] = (),
+        group_names: str = "",
     ) -> Workshop:
-        """A workshop with the chosen exercises, or one open Kartenabfrage without any."""
+        """A workshop with the chosen exercises, or one open Kartenabfrage without any;
+        with participant groups, one per line of ``group_names``."""
         title = clean_title(title)
+        defined = groups.define((), groups.parse_names(group_names))
         chosen = self.exercises(exercise_keys)
         agenda.check_size(chosen)
 
@@ -187,7 +198,15 @@ class Service:
             if not steps:
                 steps = [new_cards_step(new_id(), workshop_id, 0, question)]
             workshop = Workshop(
-                workshop_id, code, title, new_trainer_secret(), steps[0].id, 0, time.time()
+                workshop_id,
+                code,
+                title,
+                new_trainer_secret(),
+                steps[0].id,
+                0,
+                time.time(),
+                groups=defined,
+                group_minimum=self.settings.group_minimum,
             )
             repository.insert_workshop(conn, workshop, steps)
             return workshop
@@ -213,6 +232,27 @@ class Service:
     async def set_nickname(self, participant: Participant, nickname: str) -> None:
         renamed = replace(participant, nickname=clean_nickname(nickname))
         await self._write(lambda conn: repository.rename_participant(conn, renamed))
+
+    async def choose_group(self, workshop: Workshop, participant_id: str, group_id: str) -> None:
+        """Put a participant in one of the workshop's groups (or none): their own
+        choice, or the trainer's. The split results and the console follow."""
+
+        def run(conn: sqlite3.Connection) -> int | None:
+            current = repository.workshop_by_id(conn, workshop.id)
+            person = repository.participant(conn, participant_id)
+            if person is None or person.workshop_id != workshop.id:
+                raise Refused("participant_unknown", 404)
+            chosen = groups.choose(person, current.groups, group_id)
+            if chosen == person:
+                return None
+            repository.set_participant_group(conn, chosen)
+            seq = repository.bump_seq(conn, workshop.id)
+            repository.log_change(conn, workshop.id, seq, GROUP_REGIONS, [], time.time())
+            return seq
+
+        seq = await self._write(run)
+        if seq is not None:
+            self.live.announce(Notice(workshop.id, seq, GROUP_REGIONS))
 
     async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
         """The active step; with a participant, only their own votes (see snapshot.read)."""
@@ -473,6 +513,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(render.TRAINER_LINK)
             if change.join_display != snap.workshop.join_display:
                 regions.add(render.JOIN)
+            if change.groups != snap.workshop.groups:
+                regions |= {render.STEP, *GROUP_REGIONS}
         elif isinstance(change, Step):
             regions |= {render.STEP, render.WALL, render.AGENDA}
             if change.id == snap.step.id:

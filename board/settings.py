@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from board.groups import HIGHEST_MINIMUM, LOWEST_MINIMUM, MINIMUM
+
 # The checkout. Its top-level folders templates/, static/, exercises/ and schema/
 # are mapped into the wheel as board/_data/... (see pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +117,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BOARD_TICK_MS", "25", "Interval in which bursts of changes are coalesced into one update."
     ),
+    Setting(
+        "BOARD_GROUP_MINIMUM",
+        "3",
+        "Fewest answers of a participant group before its own result is shown (anonymity).",
+    ),
 )
 
 
@@ -155,6 +162,7 @@ class Settings:
     exercises_dir: Path | None = None
     retention_days: int = 0
     tick_ms: int = 25
+    group_minimum: int = MINIMUM  # stored with each new workshop
     # Not a variable: `serve` finds it when it listens on every interface. The
     # base URL phones use (join link, QR code) when a page is opened at loopback.
     room_url: str = ""
@@ -182,6 +190,7 @@ class Settings:
             exercises_dir=Path(_env("BOARD_EXERCISES")) if _env("BOARD_EXERCISES") else None,
             retention_days=_int("BOARD_RETENTION_DAYS", 0, 36500),
             tick_ms=_int("BOARD_TICK_MS", 1, 1000),
+            group_minimum=_int("BOARD_GROUP_MINIMUM", LOWEST_MINIMUM, HIGHEST_MINIMUM),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from board import kinds, pairs, undo
+from board import groups, kinds, pairs, undo
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
 from board.steps import Step
 from board.store import repository
-from board.workshops import Workshop
+from board.workshops import Participant, Workshop
 
 
 class _Owned(Protocol):
@@ -55,6 +55,13 @@ class Snapshot:
     # yet (read before any cut hides cards): the room is still arriving.
     first_step: bool = False
     opening: bool = False
+    # Each voter's participant group (the console's snapshot only: a cut drops it), and
+    # the results split by group as the anonymity rule allows (board.groups; see
+    # with_split), which a cut keeps while its audience may see the results.
+    group_of: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    split: groups.Split | None = field(default=None, compare=False, hash=False)
+    # Everyone who joined, with their group: for the console's group list only.
+    roster: tuple[Participant, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def step(self) -> Step:
@@ -70,6 +77,11 @@ class Snapshot:
     @property
     def kind(self) -> kinds.Kind:
         return kinds.of(self.step.kind)
+
+    @property
+    def split_view(self) -> groups.Split | None:
+        """The split the screens show: when the trainer switched the step to it."""
+        return self.split if self.step.config.get("split") else None
 
     @property
     def undo_label(self) -> str | None:
@@ -107,11 +119,13 @@ class Snapshot:
             source=replace(self.source, cards=()) if self.source else None,
             people=alias.each(self.people),
         )
+        cut = replace(cut, group_of={}, roster=())  # who is in which group stays here
         if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
             mine = self.nicknames.get(participant_id)
             return replace(
                 cut,
+                split=None,
                 nicknames={participant_id: mine} if mine else {},
                 wall=replace(self.wall, step=step, cards=tuple(filter(own, self.wall.cards))),
                 votes=tuple(filter(own, self.votes)),
@@ -124,6 +138,7 @@ class Snapshot:
                 wall=replace(self.wall, step=step, cards=()),
                 votes=(),
                 actions=(),
+                split=None,
                 hidden_counts=self.kind.hidden_counts(self),
             )
         return replace(
@@ -214,11 +229,32 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         nicknames=nicknames,
         undoable=repository.last_undo_action(conn, step.id),
     )
+    if participant_id is None and workshop.groups:
+        roster = tuple(repository.participants(conn, workshop_id))
+        group_of = {person.id: person.group_id for person in roster if person.group_id}
+        snap = with_split(replace(snap, roster=roster, group_of=group_of))
     first = min(steps, key=lambda s: s.position).id == step.id if steps else False
     # A phone's snapshot holds only its own votes: it may think a voted-on step empty,
     # which costs the boards one needless render of the join display, nothing more.
     empty = not (snap.wall.cards or snap.votes or snap.actions)
     return replace(snap, first_step=first, opening=first and empty and not snap.people)
+
+
+def with_split(snap: Snapshot) -> Snapshot:
+    """The snapshot with its results split by group (while the workshop has groups and
+    the step's kind splits), computed on the whole snapshot, before any cut."""
+    if not (snap.workshop.groups and snap.kind.splits):
+        return snap
+    kind = snap.kind
+    split = groups.split(
+        snap.votes,
+        snap.group_of,
+        snap.workshop.groups,
+        snap.workshop.group_minimum,
+        lambda some: kind.results_over(snap, some),
+        kind.split_scopes,
+    )
+    return replace(snap, split=split)
 
 
 class _Aliases:

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 from board.errors import Refused
+from board.groups import MINIMUM, Group
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -35,6 +36,10 @@ class Workshop:
     # The trainer's choice of JOIN_DISPLAYS; None: the slide on an empty first step,
     # else the box (Snapshot.join_display).
     join_display: str | None = None
+    # Participant groups for results split by group (board.groups), and how many of a
+    # group must have answered before its own result is shown.
+    groups: tuple[Group, ...] = ()
+    group_minimum: int = MINIMUM
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Participant:
     workshop_id: str
     nickname: str | None
     created_at: float
+    # One of the workshop's groups, groups.NO_GROUP ("keine Angabe"), or None: not asked.
+    group_id: str | None = None
 
 
 def new_id() -> str:

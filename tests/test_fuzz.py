@@ -344,6 +344,10 @@ class Room:
             "round_minutes": ["2.5", "0,5"],
             "changeover_seconds": ["30"],
             "title": ["Kundenbegeisterung"],
+            "groups": ["bis 30\nüber 30", "Führung; Mitarbeitende", ""],
+            "split": ["on", "off"],
+            "participant_id": [p.id for p in snap.roster],
+            "group_id": [g.id for g in snap.workshop.groups] + [""],
         }
 
     async def assert_still_works(self) -> None:
@@ -495,6 +499,9 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "timer-stop": [],
     "timer-gong": ["gong"],
     "join-display": ["display"],
+    "groups": ["groups"],
+    "group-split": ["split"],
+    "participant-group": ["participant_id", "group_id"],
     "card-text": ["card_id", "text"],
     "card-stack": ["card_id", "onto_id"],
     "card-unstack": ["card_id"],

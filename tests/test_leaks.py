@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 
 from board.i18n import MESSAGES
 from tests.conftest import LiveServer, create_workshop, other_device
-from tests.test_sockets import Device
+from tests.test_sockets import Device, frames_until, frames_until_pong
 
 DEADLINE = 5.0
 SEQ = re.compile(r'id="seq" data-seq="(\d+)"')
@@ -382,3 +382,73 @@ async def test_hiding_a_mood_or_action_plan_is_refused_and_changes_nothing(
     assert hidden.status_code == 409, hidden.text
     assert RESULTS_HIDDEN not in told
     assert secret in board
+
+
+# -- participant groups ------------------------------------------------------------------
+PART = re.compile(r'data-part="([^"]+)"[^>]*>.*?data-n>(\d+)<', re.S)
+
+
+def split_heads(html: str) -> dict[str, int]:
+    """The columns of a split scale (templates/kinds/scale/split.html): part → n."""
+    return {part: int(n) for part, n in PART.findall(html)}
+
+
+async def test_no_board_frame_lets_a_small_group_be_read_off_and_no_phone_another_s_group(
+    live_server: LiveServer,
+) -> None:
+    """Seven phones in two groups answer one by one while the board shows the split; at
+    no moment does a group of fewer than three show, nor can total minus the shown groups
+    be the answers of one or two people; no phone ever gets anyone else's group."""
+    trainer = Device(live_server)
+    form = {"title": "Kunde König", "exercise": "step:scale", "groups": "bis 30\nüber 30"}
+    made = await trainer.http.post("/workshops", data=form)
+    code = made.headers["location"].split("/")[2]
+    workshop = await live_server.service.workshop(code)
+    ids = {group.name: group.id for group in workshop.groups}
+    step_id = workshop.active_step_id
+    assert (
+        await trainer.http.post(f"/w/{code}/t/group-split", data={"split": "on"})
+    ).status_code == 204
+    board = await Device(live_server).socket(code, "board")
+    frames: list[str] = []
+    phones: list[tuple[Device, str]] = []
+    seen_by_phone: dict[int, list[str]] = {}
+    # The older two answer between the young: the rest is 1, then 2, then never again read off.
+    order = ["bis 30", "über 30", "bis 30", "über 30", "bis 30", "bis 30", "bis 30"]
+    for i, group in enumerate(order):
+        phone = Device(live_server)
+        await phone.http.get(f"/join/{code}")
+        ws = await phone.socket(code, "phone")
+        chosen = await phone.http.post(f"/w/{code}/group", data={"group_id": ids[group]})
+        voted = await phone.http.post(
+            f"/w/{code}/vote", data={"step_id": step_id, "value": "0" if group == "bis 30" else "4"}
+        )
+        assert voted.status_code == 200
+        seen_by_phone[i] = [chosen.text, voted.text, (await phone.http.get(f"/w/{code}")).text]
+        seen_by_phone[i] += await frames_until_pong(ws)
+        await ws.close()
+        phones.append((phone, group))
+        frames += await frames_until(board, f"data-n>{i + 1}<")
+    frames += await frames_until_pong(board)
+    shown_any = False
+    for frame in frames:
+        heads = split_heads(frame)
+        if not heads:
+            continue
+        groups = {part: n for part, n in heads.items() if part != "total"}
+        shown_any |= bool(groups)
+        assert all(n >= 3 for n in groups.values()), heads
+        rest = heads["total"] - sum(groups.values())  # what subtraction would reveal
+        assert not groups or rest == 0 or rest >= 3, heads
+    assert not shown_any  # five young and two older: only ever the total
+    final = split_heads((await trainer.http.get(f"/w/{code}/board")).text)
+    assert final == {"total": 7}
+    # Each phone saw its own choice marked, never another's.
+    for i, (_, group) in enumerate(phones):
+        for seen in seen_by_phone[i]:
+            marked = re.findall(r'aria-pressed="true" data-group="([^"]*)"', seen)
+            assert set(marked) <= {ids[group]}, (i, marked)
+    await board.close()
+    for phone, _ in phones:
+        await phone.close()
+    await trainer.close()

@@ -27,6 +27,7 @@ from board import action_plan, cards, documents, pairs, protocol, votes
 from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
+from board.forms import Form
 from board.service import Service
 from board.steps import MAX_QUESTION_LENGTH
 from board.workshops import MAX_NICKNAME_LENGTH, MAX_TITLE_LENGTH, new_id
@@ -329,10 +330,10 @@ def berlin(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 GERMAN_HEADER = (
-    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit"
+    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit;Gruppe"
 )
 ENGLISH_HEADER = (
-    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time;Group"
 )
 
 
@@ -1110,3 +1111,94 @@ def test_the_schema_states_the_limits_the_import_keeps():
         ("c", defs["cards"]["items"]["properties"]["id"]["pattern"]),
     ):
         assert pattern == f"^{protocol.ID[prefix].pattern}$"
+
+
+# -- participant groups ----------------------------------------------------------------
+async def grouped(service: Service, young: int, old: int, unsaid: int = 0):  # type: ignore[no-untyped-def]
+    """ "Ist der Kunde König?" on one scale: the young fully agree, the older not at all,
+    those who give no group are in between; the board shows the split."""
+    workshop = await service.create_workshop("Kunde König", "", ["step:scale"], "bis 30\nüber 30")
+    young_id, old_id = (group.id for group in workshop.groups)
+    for group, value, count in ((young_id, 0, young), (old_id, 4, old), ("", 2, unsaid)):
+        for _ in range(count):
+            person = await service.join(workshop, "")
+            await service.choose_group(workshop, person.id, group)
+            await service.step_input(
+                workshop,
+                person.id,
+                "vote",
+                Form({"step_id": workshop.active_step_id, "value": str(value)}),
+            )
+    return await service.workshop(workshop.code)
+
+
+async def test_groups_and_who_is_in_them_survive_an_export_and_import(service):
+    workshop = await grouped(service, young=3, old=4)
+    first = await service.export(workshop, names=True)
+    assert first["workshop"]["groups"] == [
+        {"id": "g1", "name": "bis 30"},
+        {"id": "g2", "name": "über 30"},
+    ]
+    assert first["workshop"]["group_minimum"] == 3
+    assert [p["group"] for p in first["participants"]] == ["g1"] * 3 + ["g2"] * 4
+    imported = await service.import_protocol(first)
+    assert [g.name for g in imported.groups] == ["bis 30", "über 30"]
+    again = await service.export(imported, names=True)
+    for record in (first, again):
+        record.pop("exported_at")
+        record["workshop"].pop("code")
+    assert again == first
+    split = (await service.snapshot(imported.id)).split
+    assert split is not None and [p.voters for p in split.groups] == [3, 4]
+
+
+async def test_without_names_nobody_of_a_small_group_can_be_picked_out_of_the_record(service):
+    workshop = await grouped(service, young=5, old=2, unsaid=1)
+    anonymous = await service.export(workshop)
+    assert [p["group"] for p in anonymous["participants"]] == ["g1"] * 5 + [None] * 2 + [""]
+    named = await service.export(workshop, names=True)
+    assert [p["group"] for p in named["participants"]] == ["g1"] * 5 + ["g2"] * 2 + [""]
+
+
+async def test_the_markdown_shows_each_group_and_says_when_one_is_folded(service):
+    shown = documents.markdown(await service.export(await grouped(service, 3, 4)), "de")
+    assert "### Nach Gruppen" in shown
+    assert "**bis 30** (n = 3)" in shown and "**über 30** (n = 4)" in shown
+    assert "Gesamtansicht" not in shown
+    folded = documents.markdown(await service.export(await grouped(service, 5, 2)), "de")
+    assert "**bis 30**" not in folded and "**über 30**" not in folded
+    assert "Gruppen unter 3 Personen sind nur in der Gesamtansicht enthalten." in folded
+
+
+async def test_the_html_protocol_shows_the_groups_as_the_markdown_does(service):
+    page = documents.html(
+        await service.export(await grouped(service, 3, 3)), "de", service.templates
+    )
+    assert page.count('class="doc-split"') == 1
+    assert "<h4>bis 30" in page and "<h4>über 30" in page
+
+
+async def test_a_csv_row_names_the_group_only_where_the_group_is_shown(service):
+    for young, old, expected in ((3, 3, {"bis 30", "über 30"}), (5, 2, {""})):
+        record = await service.export(await grouped(service, young, old), names=True)
+        rows = list(csv.reader(io.StringIO(documents.csv_text(record, "de")[1:]), delimiter=";"))
+        column = rows[0].index("Gruppe")
+        assert {row[column] for row in rows[1:]} == expected
+
+
+async def test_an_imported_participant_in_a_group_the_workshop_has_not_is_refused(service):
+    record = await service.export(await grouped(service, 3, 3), names=True)
+    record["participants"][0]["group"] = "g7"
+    with pytest.raises(Refused) as refused:
+        await service.import_protocol(record)
+    assert "participants[0].group" in refused.value.params["problem"]
+
+
+async def test_a_record_from_before_groups_imports_without_any(service, finished):
+    record = await service.export(finished)
+    record["workshop"].pop("groups")
+    record["workshop"].pop("group_minimum")
+    for person in record["participants"]:
+        person.pop("group")
+    imported = await service.import_protocol(record)
+    assert imported.groups == () and imported.group_minimum == 3

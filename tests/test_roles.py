@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from board.i18n import MESSAGES
 from board.service import Service
 from board.settings import Settings
+from board.store import repository
 from board.tokens import Tokens
 from board.web.routes import create_app
 from board.web.trainer import action_names
@@ -100,6 +101,8 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
     workshop = await service.workshop(code)
     snap = await service.snapshot(workshop.id)
     ids = {f"step{s.position}": s.id for s in snap.steps} | {"code": code}
+    everyone = service.db.read_now(lambda c: repository.participants(c, workshop.id))
+    ids["participant"] = everyone[0].id
     room = Room(
         code=code,
         service=service,
@@ -160,6 +163,13 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "timer-stop": (0, [("timer-start", {"minutes": "5"})], {}),
     "timer-gong": (0, [], {}),  # the box unticked: the gong goes off
     "join-display": (0, [], {"display": "strip"}),
+    "groups": (0, [], {"groups": "Führung\nMitarbeitende"}),
+    "group-split": (7, [("groups", {"groups": "bis 30\nüber 30"})], {"split": "on"}),
+    "participant-group": (
+        0,
+        [("groups", {"groups": "bis 30\nüber 30"})],
+        {"participant_id": "{participant}", "group_id": "g2"},
+    ),
     "card-text": (0, [], {"card_id": "{c1}", "text": "Gehackt"}),
     "card-stack": (0, [], {"card_id": "{c2}", "onto_id": "{c1}"}),
     "card-unstack": (

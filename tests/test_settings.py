@@ -45,6 +45,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_EXERCISES": "/srv/my-exercises",
         "BOARD_RETENTION_DAYS": "90",
         "BOARD_TICK_MS": "50",
+        "BOARD_GROUP_MINIMUM": "5",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -68,6 +69,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         exercises_dir=Path("/srv/my-exercises"),
         retention_days=90,
         tick_ms=50,
+        group_minimum=5,
     )
 
 
@@ -78,6 +80,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         ("BOARD_PORT", "70000"),
         ("BOARD_PORT", "-1"),
         ("BOARD_CARD_MAX_LENGTH", "9"),
+        ("BOARD_GROUP_MINIMUM", "1"),  # one person's answers would show
         ("BOARD_CARD_MAX_LENGTH", "1001"),
         ("BOARD_CARDS_PER_MINUTE", "0"),
         ("BOARD_TICK_MS", "2.5"),

@@ -157,3 +157,31 @@ async def test_pages_are_rendered_from_the_cut_too(
         seen = texts_in(contexts[name])
         assert SECRET not in seen and anna_id not in seen, name
         assert workshop.trainer_secret not in seen, name
+
+
+async def test_who_is_in_which_group_never_reaches_a_board_or_a_phone(client, service):
+    """Three young and three older answer a split scale: the board and the phones get the
+    split (numbers per group), not who is in which group; the console gets both."""
+    form = {"title": "Kunde König", "exercise": "step:scale", "groups": "bis 30\nüber 30"}
+    code = (await client.post("/workshops", data=form)).headers["location"].split("/")[2]
+    workshop = await service.workshop(code)
+    young, old = (group.id for group in workshop.groups)
+    for group in (young, old) * 3:
+        phone = other_device(client)
+        await join(phone, code)
+        await phone.post(f"/w/{code}/group", data={"group_id": group})
+        await phone.post(f"/w/{code}/vote", data={"step_id": workshop.active_step_id, "value": "1"})
+    await client.post(f"/w/{code}/t/group-split", data={"split": "on"})
+    snap = await service.snapshot(workshop.id)
+    assert len(snap.group_of) == 6 and len(snap.roster) == 6
+    someone = snap.roster[0].id
+    for role, participant in (("board", None), ("phone", None), ("phone", someone)):
+        cut = snap.for_audience(role, participant)
+        assert cut.group_of == {} and cut.roster == ()
+        if participant is None:
+            assert cut.split_view is not None and len(cut.split_view.groups) == 2
+        else:  # a phone's own part has no results at all
+            assert cut.split is None
+    await client.post(f"/w/{code}/t/hide", data={})
+    hidden = (await service.snapshot(workshop.id)).for_audience("board")
+    assert hidden.split is None  # a hidden step's split waits for the reveal too

@@ -17,7 +17,8 @@ folder of its templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -93,6 +94,19 @@ class Kind:
     # settings, as an exercise file would give them; None when it needs an exercise's
     # content (a grid's situations and axes).
     alone: ClassVar[Mapping[str, Any] | None] = None
+
+    # Whether its results can be shown split by participant group (board.groups): the
+    # console offers the switch, :meth:`results_over` computes one group's result.
+    splits: ClassVar[bool] = False
+
+    def results_over(self, snap: Snapshot, votes: Sequence[Vote]) -> Any:
+        """Its results over some of the step's votes (one group's)."""
+        return self.results(replace(snap, votes=tuple(votes)))
+
+    def split_scopes(self, cast: Sequence[Vote]) -> Iterable[Sequence[Vote]]:
+        """The parts of a step in which the anonymity minimum is counted, one by one
+        (a grid's situations); by default the whole step."""
+        return [cast]
 
     def complete(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         """What the kind needs beyond single settings (raise exercise_fields.Invalid)."""

@@ -89,6 +89,7 @@ class Dots(Kind):
         return DotResults(snap)
 
     hideable = True
+    splits = True
     settings = {
         "options": texts(2, 30),
         "options_from": one_of(["clusters"]),

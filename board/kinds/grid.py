@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,6 +45,7 @@ class Grid(Kind):
         return votes.grid_result(snap.step, snap.votes)
 
     hideable = True
+    splits = True
     settings = {
         "x_axis": AXIS,
         "y_axis": AXIS,
@@ -73,6 +74,13 @@ class Grid(Kind):
             return replace(vote, x=x, y=y)
 
         return check
+
+    def split_scopes(self, cast: Sequence[votes.Vote]) -> list[list[votes.Vote]]:
+        """Each situation on its own: a group is shown where enough of it answered."""
+        by_situation: dict[str, list[votes.Vote]] = {}
+        for vote in cast:
+            by_situation.setdefault(vote.key, []).append(vote)
+        return list(by_situation.values())
 
     def hidden_counts(self, snap: Snapshot) -> tuple[int, ...]:
         """How many points each situation has (where they are is the secret)."""

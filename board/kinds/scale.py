@@ -48,6 +48,7 @@ class Scale(Kind):
         return votes.scale_result(snap.step, snap.votes)
 
     hideable = True
+    splits = True
     settings = {"labels": texts(2, 10), "hidden": boolean}
     required = frozenset({"labels"})
     defaults: ClassVar[dict[str, Any]] = {"hidden": False}

@@ -45,7 +45,8 @@ UNDO = "undo"  # the console's undo button: the step's undo history changed
 # types must survive every other update).
 WRITE = "write"
 JOIN = "join"  # how the board shows the way in (slide, box, strip)
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN})
+GROUPS = "groups"  # the console's participant groups and who is in which
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN, GROUPS})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -75,6 +76,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         UNDO: "console/_undo.html",
         WRITE: "console/_write.html",
         JOIN: "console/_join.html",
+        GROUPS: "console/_groups.html",
     },
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }

@@ -1,13 +1,16 @@
 """A workshop read into the versioned JSON record (``"format": "moderation-board/1"``).
 
 Participants appear under pseudonyms (p1, p2, …). Nicknames are left out
-unless the trainer asks for them (``names=True``).
+unless the trainer asks for them (``names=True``); so is a participant's group when
+the group has fewer members than the workshop's anonymity minimum.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -16,6 +19,7 @@ from board.cards import Wall
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
 from board.store import repository
+from board.workshops import Participant, Workshop
 
 
 class _ShortIds:
@@ -50,13 +54,16 @@ def export_record(
     """The workshop as a JSON-ready dict (read inside one transaction)."""
     workshop = repository.workshop_by_id(conn, workshop_id)
     ids = _Ids()
+    everyone = repository.participants(conn, workshop_id)
+    group_of = _groups_kept(workshop, everyone, names)
     participants = [
         {
             "id": ids.participant(person.id),
             "nickname": person.nickname if names else None,
             "joined_at": iso(person.created_at),
+            "group": group_of(person),
         }
-        for person in repository.participants(conn, workshop_id)
+        for person in everyone
     ]
     steps = repository.steps(conn, workshop_id)
     walls = {step.id: repository.wall(conn, step.id) for step in steps}
@@ -78,10 +85,32 @@ def export_record(
             "created_at": iso(workshop.created_at),
             "active_step": active,
             "names_included": names,
+            "groups": [{"id": g.id, "name": g.name} for g in workshop.groups],
+            "group_minimum": workshop.group_minimum,
         },
         "participants": participants,
         "steps": exported,
     }
+
+
+def _groups_kept(
+    workshop: Workshop, everyone: list[Participant], names: bool
+) -> Callable[[Participant], str | None]:
+    """Who is in which group, as the record may say: all of it with names (personal
+    data, like the nicknames); without, nobody of a group with fewer than the minimum
+    members, so its few cannot be picked out of the record (None: as if not asked)."""
+    members = Counter(person.group_id for person in everyone)
+    known = {group.id for group in workshop.groups}
+
+    def group_of(person: Participant) -> str | None:
+        group_id = person.group_id
+        if not group_id:  # not asked, or "keine Angabe"
+            return group_id
+        if group_id not in known:  # a group the trainer has since removed
+            return None
+        return group_id if names or members[group_id] >= workshop.group_minimum else None
+
+    return group_of
 
 
 def _export_step(

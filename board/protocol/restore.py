@@ -16,6 +16,7 @@ from board import kinds
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster, Wall
 from board.exercises import step_config
+from board.groups import MINIMUM, Group
 from board.pairs import Person
 from board.protocol.record import (
     GONE,
@@ -25,7 +26,7 @@ from board.protocol.record import (
     ProtocolError,
     epoch,
 )
-from board.snapshot import Snapshot, source_step
+from board.snapshot import Snapshot, source_step, with_split
 from board.steps import Step
 from board.votes import (
     Vote,
@@ -40,7 +41,7 @@ from board.workshops import (
 @dataclass(frozen=True)
 class Restored:
     workshop: Workshop
-    participants: list[tuple[str, str | None, float]]  # id, nickname, joined
+    participants: list[tuple[str, str | None, float, str | None]]  # id, nickname, joined, group
     steps: list[Step]
     clusters: list[Cluster]
     cards: list[Card]
@@ -74,7 +75,7 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
     by :func:`check` (an export of what is stored renders even where a rule has since
     become stricter)."""
     participants = _participants(record["participants"], make_id)
-    ids = _Ids(make_id, frozenset(pid for pid, _, _ in participants))
+    ids = _Ids(make_id, frozenset(pid for pid, *_ in participants))
     workshop_id = make_id("workshop")
     raw_steps = record["steps"]
     steps = [_step(raw, i, workshop_id, ids) for i, raw in enumerate(raw_steps)]
@@ -110,12 +111,17 @@ def _each(raw: dict[str, Any], section: str) -> Iterator[tuple[int, dict[str, An
 
 def _participants(
     raw: list[dict[str, Any]], make_id: Callable[[str], str]
-) -> list[tuple[str, str | None, float]]:
+) -> list[tuple[str, str | None, float, str | None]]:
     participants = [
-        (make_id(p["id"]), p["nickname"], epoch(p["joined_at"], f"participants[{i}].joined_at"))
+        (
+            make_id(p["id"]),
+            p["nickname"],
+            epoch(p["joined_at"], f"participants[{i}].joined_at"),
+            p.get("group"),  # records before participant groups have none
+        )
         for i, p in enumerate(raw)
     ]
-    if len({pid for pid, _, _ in participants}) != len(participants):
+    if len({pid for pid, *_ in participants}) != len(participants):
         raise ProtocolError("participants: the same id twice")
     return participants
 
@@ -132,6 +138,8 @@ def _workshop(meta: dict[str, Any], workshop_id: str, code: str, steps: list[Ste
         steps[int(active)].id,
         0,
         epoch(meta["created_at"], "workshop.created_at"),
+        groups=tuple(Group(g["id"], g["name"]) for g in meta.get("groups", [])),
+        group_minimum=meta.get("group_minimum", MINIMUM),
     )
 
 
@@ -367,14 +375,18 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
         found = source_step(all_steps, step)
         if found is not None:
             source = Wall(found, (), tuple(c for c in restored.clusters if c.step_id == found.id))
-    return Snapshot(
-        workshop=restored.workshop,
-        steps=all_steps,
-        wall=wall,
-        source=source,
-        votes=tuple(v for v in restored.votes if v.step_id == step.id),
-        actions=tuple(a for a in restored.actions if a.step_id == step.id),
-        people=tuple(p for p in restored.people if p.step_id == step.id),
-        participants=len(restored.participants),
-        now=time.time(),
+    group_of = {pid: group for pid, _, _, group in restored.participants if group}
+    return with_split(
+        Snapshot(
+            workshop=restored.workshop,
+            steps=all_steps,
+            wall=wall,
+            source=source,
+            votes=tuple(v for v in restored.votes if v.step_id == step.id),
+            actions=tuple(a for a in restored.actions if a.step_id == step.id),
+            people=tuple(p for p in restored.people if p.step_id == step.id),
+            participants=len(restored.participants),
+            now=time.time(),
+            group_of=group_of,
+        )
     )

@@ -41,8 +41,9 @@ def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
         code = new_join_code()
     workshop = replace(restored.workshop, code=code)
     repository.insert_workshop(conn, workshop, restored.steps)
-    for pid, nickname, joined in restored.participants:
-        repository.insert_participant(conn, Participant(pid, workshop.id, nickname, joined))
+    for pid, nickname, joined, group in restored.participants:
+        person = Participant(pid, workshop.id, nickname, joined, group)
+        repository.insert_participant(conn, person)
     repository.apply(
         conn,
         workshop.id,

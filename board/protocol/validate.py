@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 from board import kinds
 from board.action_plan import ActionItem, clean_fields
 from board.cards import check_colour, clean_heading, clean_text
+from board.groups import check_choice, check_minimum, define
 from board.pairs import speedmeet_name
 from board.protocol.record import ProtocolError
 from board.protocol.restore import Restored, _places, _snapshot
 from board.steps import Step, clean_question
 from board.votes import Vote
 from board.workshops import (
+    Workshop,
     clean_nickname,
     clean_title,
 )
@@ -27,6 +29,19 @@ def _obey(where: str, rule: Callable[..., T], *args: Any, problem: str = "") -> 
     return kinds.obey(where, rule, *args, problem=problem, error=ProtocolError)
 
 
+def _checked_workshop(workshop: Workshop) -> Workshop:
+    """Its title, and its groups by the rules the console keeps (ids as they are: the
+    participants name them)."""
+    _obey("workshop.groups", define, (), [group.name for group in workshop.groups])
+    if len({group.id for group in workshop.groups}) != len(workshop.groups):
+        raise ProtocolError("workshop.groups: the same id twice")
+    return replace(
+        workshop,
+        title=_obey("workshop.title", clean_title, workshop.title),
+        group_minimum=_obey("workshop.group_minimum", check_minimum, workshop.group_minimum),
+    )
+
+
 def check(restored: Restored, card_max_length: int) -> Restored:
     """Check every value against the rules and limits live input keeps (the domain's
     own functions), and clean it as they do. Raises ProtocolError naming the field."""
@@ -34,9 +49,7 @@ def check(restored: Restored, card_max_length: int) -> Restored:
     checked = replace(restored, steps=steps)
     return replace(
         checked,
-        workshop=replace(
-            restored.workshop, title=_obey("workshop.title", clean_title, restored.workshop.title)
-        ),
+        workshop=_checked_workshop(restored.workshop),
         participants=[
             (
                 pid,
@@ -44,8 +57,13 @@ def check(restored: Restored, card_max_length: int) -> Restored:
                 if name is None
                 else _obey(f"participants[{i}].nickname", clean_nickname, name),
                 joined,
+                None
+                if group is None
+                else _obey(
+                    f"participants[{i}].group", check_choice, restored.workshop.groups, group
+                ),
             )
-            for i, (pid, name, joined) in enumerate(restored.participants)
+            for i, (pid, name, joined, group) in enumerate(restored.participants)
         ],
         clusters=[
             replace(c, heading=_obey(f"{where}.heading", clean_heading, c.heading))

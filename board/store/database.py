@@ -195,6 +195,14 @@ def _m006_join_display(db: sqlite_utils.Database) -> None:
     db.table("workshops").add_column("join_display", str)
 
 
+def _m007_groups(db: sqlite_utils.Database) -> None:
+    # Participant groups (board.groups) as JSON, the anonymity minimum, and each
+    # participant's group (NULL: not asked yet).
+    db.table("workshops").add_column("groups", str, not_null_default="[]")
+    db.table("workshops").add_column("group_minimum", int, not_null_default=3)
+    db.table("participants").add_column("group_id", str)
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
 MIGRATIONS: tuple[Migration, ...] = (
@@ -204,6 +212,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m004_undo_log,
     _m005_gong,
     _m006_join_display,
+    _m007_groups,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

@@ -12,6 +12,7 @@ from board.action_plan import ActionItem
 from board.cards import COLOURS, Card, Cluster, Wall
 from board.changes import Deleted
 from board.errors import Refused
+from board.groups import Group
 from board.pairs import Person
 from board.steps import Step
 from board.store.database import utils
@@ -44,7 +45,12 @@ def _workshop(row: sqlite3.Row | None) -> Workshop:
         raise Refused("workshop_not_found", 404)
     fields = dict(row)
     fields["gong"] = bool(fields["gong"])  # SQLite keeps booleans as 0/1
+    fields["groups"] = tuple(Group(**group) for group in json.loads(fields["groups"]))
     return Workshop(**fields)
+
+
+def _groups_json(workshop: Workshop) -> str:
+    return json.dumps([asdict(group) for group in workshop.groups], ensure_ascii=False)
 
 
 def workshop_by_code(conn: sqlite3.Connection, code: str) -> Workshop:
@@ -63,7 +69,7 @@ def code_taken(conn: sqlite3.Connection, code: str) -> bool:
 
 def insert_workshop(conn: sqlite3.Connection, workshop: Workshop, steps: list[Step]) -> None:
     db = utils(conn)
-    db.table("workshops").insert(asdict(workshop))
+    db.table("workshops").insert(asdict(workshop) | {"groups": _groups_json(workshop)})
     for step in steps:
         db.table("steps").insert(_step_row(step))
 
@@ -75,6 +81,10 @@ def insert_participant(conn: sqlite3.Connection, participant: Participant) -> No
 def rename_participant(conn: sqlite3.Connection, participant: Participant) -> None:
     """Store a participant's (cleaned) nickname."""
     utils(conn).table("participants").update(participant.id, {"nickname": participant.nickname})
+
+
+def set_participant_group(conn: sqlite3.Connection, participant: Participant) -> None:
+    utils(conn).table("participants").update(participant.id, {"group_id": participant.group_id})
 
 
 def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
@@ -168,7 +178,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " gong = ?, title = ?, trainer_secret = ?, join_display = ? WHERE id = ?",
+                " gong = ?, title = ?, trainer_secret = ?, join_display = ?, groups = ?"
+                " WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
@@ -177,6 +188,7 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
                     change.title,
                     change.trainer_secret,
                     change.join_display,
+                    _groups_json(change),
                     change.id,
                 ),
             )

@@ -85,7 +85,7 @@ def _start_page(
 ) -> Response:
     """The start page; after a refusal with its message and what the trainer typed, and
     with the agenda planned so far (``chosen``, in order; ``focus``: the control to keep)."""
-    form = {"title": "", "question": ""} | dict(typed or {})
+    form = {"title": "", "question": "", "groups": ""} | dict(typed or {})
     message = translate(lang_of(request), error.key, **error.params) if error else ""
     library = service_of(request).library
     planned = [(key, found) for key in chosen if (found := library.get(key)) is not None]
@@ -142,7 +142,7 @@ async def create_workshop(request: Request) -> Response:
     service = service_of(request)
     form = await form_of(request)
     keys = agenda.plan(_texts(form, "order"), _texts(form, "exercise"))
-    typed = {n: v for n in ("title", "question") if isinstance(v := form.get(n, ""), str)}
+    typed = {n: v for n in ("title", "question", "groups") if isinstance(v := form.get(n, ""), str)}
     replanned = _replanned(keys, form)
     if replanned is not None:
         keys, focus = replanned
@@ -150,7 +150,7 @@ async def create_workshop(request: Request) -> Response:
     try:
         _allow(request, service.workshop_limit, "workshops_limited")
         workshop = await service.create_workshop(
-            field(form, "title", ""), field(form, "question", ""), keys
+            field(form, "title", ""), field(form, "question", ""), keys, field(form, "groups", "")
         )
     except Refused as error:
         return _start_page(request, error, chosen=keys, typed=typed)  # nothing typed is lost
@@ -481,6 +481,16 @@ async def _nickname(
     await service.set_nickname(participant, field(form, "nickname", ""))
 
 
+async def _choose_group(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    await service.choose_group(workshop, participant.id, field(form, "group_id", ""))
+
+
 def step_input(name: str) -> Handler:
     """A participant's input to the active step, named by the route; its kind reads it."""
 
@@ -576,6 +586,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             methods=["POST"],
         ),
         Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
+        Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
         # What the kinds take from phones (a vote, a proposal…), each under its name.
         *(
             Route(f"{code}/{name}", step_input(name), methods=["POST"])

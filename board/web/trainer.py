@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from board import agenda, cards, kinds, steps, undo
+from board import agenda, cards, groups, kinds, steps, undo
 from board.errors import Refused
 from board.exercises import Library
 from board.forms import Form
@@ -121,6 +121,11 @@ ACTIONS: dict[str, Action] = {
         snap.wall, ctx.text("cluster_id"), ctx.text("into_id")
     ),
     "cluster-dissolve": lambda snap, ctx: cards.dissolve_cluster(snap.wall, ctx.text("cluster_id")),
+    # participant groups: their names, and the step's results split by them or not
+    "groups": lambda snap, ctx: groups.set_groups(snap.workshop, ctx.text("groups")),
+    "group-split": step_action(
+        lambda step, ctx: groups.show_split(step, ctx.text("split") == "on")
+    ),
     # a lost device: a new trainer link, and every earlier one stops working
     "trainer-link": lambda snap, ctx: [renew_trainer_link(snap.workshop)],
 }
@@ -128,11 +133,14 @@ ACTIONS: dict[str, Action] = {
 
 # Not a command on the snapshot: it takes back the step's latest undoable action.
 UNDO = "undo"
+# Nor this: it puts a participant in a group (a person, not a thing on the step).
+GROUP_OF = "participant-group"
 
 
 def action_names() -> set[str]:
-    """Every trainer action: the table's, undo, and every kind's own."""
-    return set(ACTIONS) | {UNDO} | kinds.trainer_action_names()
+    """Every trainer action: the table's, undo, the group of a participant, and
+    every kind's own."""
+    return set(ACTIONS) | {UNDO, GROUP_OF} | kinds.trainer_action_names()
 
 
 def _with(run: Action, ctx: TrainerInput) -> kinds.Decide:
@@ -160,6 +168,9 @@ async def action(request: Request) -> Response:
         ctx = TrainerInput(
             await form_of(request), service.settings.card_max_length, service.library, time.time()
         )
+        if name == GROUP_OF:
+            await service.choose_group(workshop, ctx.text("participant_id"), ctx.text("group_id"))
+            return Response(status_code=204)
         outcome = await service.execute(
             workshop, command_for(name, ctx), undo_as=name if name in undo.LABELS else None
         )
