@@ -216,7 +216,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "participant": card.participant_id,
             "time": local_time(card.created_at),
         }
-    for vote in snap.votes:
+    for vote in snap.kind.listed_votes(snap):
         row: dict[str, object] = {
             "record": t("csv_vote"),
             "participant": vote.participant_id,

@@ -139,6 +139,10 @@ class Kind:
         """The step's lines in the Markdown protocol."""
         yield from ()
 
+    def listed_votes(self, snap: Snapshot) -> Sequence[Vote]:
+        """Its votes in the order a protocol lists them (a Blitzlicht's shuffled)."""
+        return snap.votes
+
     def csv_vote(self, snap: Snapshot, vote: Vote, lang: str) -> dict[str, object]:
         """What a vote's CSV row says beyond its raw fields (its label, its place)."""
         return {}
@@ -263,11 +267,12 @@ from board.kinds import (  # noqa: E402
     actions,
     cards,
     dots,
+    flash,
     grid,
     mood,
     pairs,
     scale,
 )
 
-for _module in (cards, scale, grid, dots, mood, pairs, actions):
+for _module in (cards, scale, grid, dots, mood, pairs, actions, flash):
     register(_module.KIND)

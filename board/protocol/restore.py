@@ -377,4 +377,6 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
         people=tuple(p for p in restored.people if p.step_id == step.id),
         participants=len(restored.participants),
         now=time.time(),
+        # Present only in a record exported with names (a Blitzlicht's protocol shows them).
+        nicknames={pid: name for pid, name, _ in restored.participants if name},
     )
