@@ -228,6 +228,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
         }
         row |= snap.kind.csv_vote(snap, vote, lang)
         yield row
+    yield from snap.kind.csv_rows(snap, lang)
     for action in snap.actions:
         yield {
             "record": t("csv_action"),

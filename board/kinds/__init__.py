@@ -147,6 +147,10 @@ class Kind:
         """What a vote's CSV row says beyond its raw fields (its label, its place)."""
         return {}
 
+    def csv_rows(self, snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
+        """Rows of its results in the CSV protocol beyond one per card, vote and action."""
+        yield from ()
+
     def template(self, part: str) -> str:
         return f"kinds/{self.name}/{part}.html"
 

@@ -22,7 +22,7 @@ from board.cards import has_visible
 from board.errors import Refused
 from board.exercise_fields import boolean, integer, one_of
 from board.forms import Form
-from board.i18n import number
+from board.i18n import number, translate
 from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import md_escape, md_table
 from board.steps import Step
@@ -189,7 +189,13 @@ class Flash(Kind):
             yield from md_table([t("flash_word"), t("count")], rows)
 
     def csv_vote(self, snap: Snapshot, vote: votes.Vote, lang: str) -> dict[str, object]:
-        return {"text": vote.word, "word": None}
+        return {"record": translate(lang, "csv_statement"), "text": vote.word, "word": None}
+
+    def csv_rows(self, snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
+        """The top words, each with how often it was said."""
+        result: FlashResult = snap.results
+        for word in result.words:
+            yield {"record": translate(lang, "flash_word"), "word": word.text, "value": word.count}
 
     def listed_votes(self, snap: Snapshot) -> Sequence[votes.Vote]:
         result: FlashResult = snap.results
