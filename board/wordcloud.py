@@ -87,15 +87,22 @@ def words_of(text: str) -> list[str]:
     ]
 
 
-def count_words(texts: Iterable[str], most: int = MAX_CLOUD_WORDS) -> list[CloudWord]:
-    """The ``most`` words said most often, most first (ties in alphabetical order); each
+def count_words(
+    texts: Iterable[str], most: int = MAX_CLOUD_WORDS, echo: Iterable[str] = ()
+) -> list[CloudWord]:
+    """The ``most`` words said most often, most first (ties in alphabetical order), but
+    none of ``echo`` (the question's own words: "Ich nehme mit …" answers "Was nehme ich
+    mit?" and says nothing); each
     in the spelling most people used (on a tie: capitalised, as a German noun, then lower
     case, then the first in alphabetical order)."""
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
+    ignored = {word.casefold() for word in echo}
     for text in texts:
         for word in words_of(text):
             folded = word.casefold()
+            if folded in ignored:
+                continue
             counts[folded] += 1
             spellings.setdefault(folded, Counter())[word] += 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:most]

@@ -119,6 +119,20 @@ def test_an_edit_keeps_the_statement_where_it_was() -> None:
     assert [v.participant_id for v in shuffled(step, edited)] == before
 
 
+def test_the_cloud_leaves_out_the_question_s_own_words_in_both_languages() -> None:
+    step = a_step()
+    said = ["Ich nehme mit: mehr Geduld", "I take away patience", "Nehme Geduld mit"]
+    written = [
+        Vote(f"v{i}", step.id, f"p{i}", "", None, None, None, text, float(i))
+        for i, text in enumerate(said)
+    ]
+    words = {w.text: w.count for w in flash.flash_result(step, written).words}
+    assert words == {"Geduld": 2, "mehr": 1, "patience": 1}
+    # A question the trainer typed over the prompt counts as well.
+    asked = replace(step, question="Was war heute Ihre Geduld?")
+    assert "Geduld" not in {w.text for w in flash.flash_result(asked, written).words}
+
+
 def test_next_and_back_stay_within_the_statements() -> None:
     step = a_step(view="one")
     assert move(step, -1, 3).config["shown"] == 0

@@ -102,6 +102,14 @@ def test_only_the_most_said_words_are_kept() -> None:
     assert len(count_words(said, most=5)) == 5
 
 
+def test_an_echo_of_the_question_is_not_counted_whatever_its_case() -> None:
+    said = ["Ich nehme mit: Geduld", "Nehme Geduld mit", "Takeaway: patience"]
+    assert count_words(said, echo=["Nehme", "takeaway"]) == [
+        CloudWord("Geduld", 2),
+        CloudWord("patience", 1),
+    ]
+
+
 def test_nothing_said_counts_nothing() -> None:
     assert count_words([]) == [] and count_words(["und der die"]) == []
 

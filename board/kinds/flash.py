@@ -22,7 +22,7 @@ from board.cards import has_visible
 from board.errors import Refused
 from board.exercise_fields import boolean, integer, one_of
 from board.forms import Form
-from board.i18n import number, translate
+from board.i18n import LANGUAGES, number, text_in, translate
 from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import md_escape, md_table
 from board.steps import Step
@@ -119,9 +119,16 @@ class FlashResult:
         return self.statements[self.shown] if self.statements else None
 
 
+def question_words(step: Step) -> set[str]:
+    """The words of the step's question, in every language: an answer's echo of them."""
+    asked = [step.question, *(text_in(step.config.get("prompt"), lang) for lang in LANGUAGES)]
+    return {word for text in asked for word in wordcloud.words_of(text)}
+
+
 def flash_result(step: Step, answers: Sequence[votes.Vote]) -> FlashResult:
     statements = shuffled(step, answers)
-    words = wordcloud.count_words(v.word or "" for v in statements)
+    texts = (v.word or "" for v in statements)
+    words = wordcloud.count_words(texts, echo=question_words(step))
     shown = max(0, min(int(step.config.get("shown", 0)), len(statements) - 1))
     return FlashResult(tuple(statements), view(step), shown, tuple(words), wordcloud.layout(words))
 
