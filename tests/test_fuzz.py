@@ -73,6 +73,7 @@ EXERCISES = [
     "speedmeet",  # pairs
     "unsere-wanderung",  # mood → cards
     "massnahmenplan",  # actions
+    "step:flash",  # Blitzlicht (hidden)
 ]
 LANGS = [  # Accept-Language as a browser sends it, and the language the answer must be in
     ("de-DE,de;q=0.9", "de"),
@@ -342,6 +343,7 @@ class Room:
             "budget": ["3"],
             "round_minutes": ["2.5", "0,5"],
             "changeover_seconds": ["30"],
+            "view": ["one", "all", "cloud"],
             "title": ["Kundenbegeisterung"],
         }
 
@@ -413,7 +415,7 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
     "nickname": ("/w/{code}/nickname", ["nickname"]),
     "vote": (
         "/w/{code}/vote",
-        ["step_id", "value", "situation", "x", "y", "delta", "option", "word"],
+        ["step_id", "value", "situation", "x", "y", "delta", "option", "word", "text"],
     ),
     "actions": ("/w/{code}/actions", ["step_id", "what", "who", "due"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
@@ -508,6 +510,9 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "cluster-dissolve": ["cluster_id"],
     "dots-budget": ["budget"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
+    "flash-view": ["view"],
+    "flash-next": [],
+    "flash-prev": [],
     "pairs-start": [],
     "pairs-reset": [],
     "action-add": ["what", "who", "due"],
