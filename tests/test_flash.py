@@ -426,7 +426,10 @@ async def answered(service: Service):  # type: ignore[no-untyped-def]
 
 
 async def test_the_protocol_round_trip_keeps_every_statement(service, answered) -> None:
+    # The board was left on the second statement: that comes back too.
+    await service.execute(answered, lambda s: [move(s.step, 1, 3)])
     first = await service.export(answered)
+    assert (first["steps"][0]["config"]["view"], first["steps"][0]["config"]["shown"]) == ("one", 1)
     (step,) = first["steps"]
     assert step["kind"] == "flash"
     assert sorted(v["word"] for v in step["votes"]) == sorted(SAID.values())
@@ -502,6 +505,11 @@ async def test_the_protocol_lists_the_statements_shuffled(service) -> None:
     text = documents.render(await service.export(workshop), "md", "de", service.templates).decode()
     listed = [line[2:] for line in text.splitlines() if line.startswith("- Aussage")]
     assert sorted(listed) == written and listed != written
+
+
+def test_the_readme_states_the_length_the_phone_keeps() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"at most {MAX_STATEMENT_LENGTH} characters" in readme
 
 
 def test_the_kind_is_registered_with_its_templates() -> None:
