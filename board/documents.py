@@ -255,7 +255,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
         for part in (snap.split.groups if snap.split else ())
         if part.group
     }
-    for vote in snap.votes:
+    for vote in snap.kind.listed_votes(snap):
         row: dict[str, object] = {
             "group": shown.get(snap.group_of.get(vote.participant_id, "")),
             "record": t("csv_vote"),
@@ -268,6 +268,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
         }
         row |= snap.kind.csv_vote(snap, vote, lang)
         yield row
+    yield from snap.kind.csv_rows(snap, lang)
     for action in snap.actions:
         yield {
             "record": t("csv_action"),

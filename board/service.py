@@ -27,6 +27,7 @@ from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.forms import Form
 from board.i18n import decimal, number, text_in
+from board.kinds import flash
 from board.live import render
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
@@ -83,6 +84,7 @@ LIMITS = {
     "who": action_plan.MAX_WHO,
     "due": action_plan.MAX_DUE,
     "word": votes.MAX_WORD_LENGTH,
+    "statement": flash.MAX_STATEMENT_LENGTH,
     "budget": votes.MAX_BUDGET,
     "timer_minutes": agenda.MAX_TIMER_SECONDS // 60,
     "round_minutes": pairs.MAX_ROUND_MINUTES,

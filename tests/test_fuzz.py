@@ -74,6 +74,7 @@ EXERCISES = [
     "unsere-wanderung",  # mood → cards
     "massnahmenplan",  # actions
     "step:target",  # target
+    "step:flash",  # Blitzlicht (hidden)
 ]
 LANGS = [  # Accept-Language as a browser sends it, and the language the answer must be in
     ("de-DE,de;q=0.9", "de"),
@@ -343,6 +344,7 @@ class Room:
             "budget": ["3"],
             "round_minutes": ["2.5", "0,5"],
             "changeover_seconds": ["30"],
+            "view": ["one", "all", "cloud"],
             "title": ["Kundenbegeisterung"],
             "groups": ["bis 30\nüber 30", "Führung; Mitarbeitende", ""],
             "split": ["on", "off"],
@@ -419,7 +421,7 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
     "vote": (
         "/w/{code}/vote",
         ["step_id", "value", "situation", "x", "y", "delta", "option", "word"]
-        + ["criterion", "distance"],
+        + ["criterion", "distance", "text"],
     ),
     "actions": ("/w/{code}/actions", ["step_id", "what", "who", "due"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
@@ -518,6 +520,9 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "dots-budget": ["budget"],
     "target-criteria": ["criteria", "lang"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
+    "flash-view": ["view"],
+    "flash-next": [],
+    "flash-prev": [],
     "pairs-start": [],
     "pairs-reset": [],
     "action-add": ["what", "who", "due"],

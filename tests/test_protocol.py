@@ -28,6 +28,8 @@ from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
 from board.forms import Form
+from board.i18n import translate
+from board.kinds import flash
 from board.service import Service
 from board.steps import MAX_QUESTION_LENGTH
 from board.workshops import MAX_NICKNAME_LENGTH, MAX_TITLE_LENGTH, new_id
@@ -696,10 +698,23 @@ def mood_value_99(record):  # type: ignore[no-untyped-def]
 def mood_word_of_100000_characters(record):  # type: ignore[no-untyped-def]
     _, vote, where = _voted(record, "mood")
     vote["word"] = "Sonne" * 20_000
-    return f"{where}.word: at most {votes.MAX_WORD_LENGTH} characters"  # the schema's answer
+    # The schema's answer: its bound is the longest word any kind keeps (a Blitzlicht's).
+    return f"{where}.word: at most {flash.MAX_STATEMENT_LENGTH} characters"
 
 
-AUDIT = [scale_vote_of_99, grid_situation_99, mood_value_99, mood_word_of_100000_characters]
+def mood_word_longer_than_a_word(record):  # type: ignore[no-untyped-def]
+    _, vote, where = _voted(record, "mood")
+    vote["word"] = "x" * (votes.MAX_WORD_LENGTH + 1)  # within the schema, not a mood's word
+    return f"{where}.word: {translate('en', 'word_too_long', max=votes.MAX_WORD_LENGTH)}"
+
+
+AUDIT = [
+    scale_vote_of_99,
+    grid_situation_99,
+    mood_value_99,
+    mood_word_of_100000_characters,
+    mood_word_longer_than_a_word,
+]
 
 
 @pytest.mark.parametrize("damage", AUDIT, ids=lambda f: f.__name__)
@@ -1097,7 +1112,7 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "nickname": MAX_NICKNAME_LENGTH,
         "question": MAX_QUESTION_LENGTH,
         "heading": cards.MAX_HEADING_LENGTH,
-        "word": votes.MAX_WORD_LENGTH,
+        "word": max(votes.MAX_WORD_LENGTH, flash.MAX_STATEMENT_LENGTH),
         "what": action_plan.MAX_WHAT,
         "who": action_plan.MAX_WHO,
         "due": action_plan.MAX_DUE,

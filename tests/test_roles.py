@@ -46,9 +46,10 @@ EXERCISES = [
     "massnahmenplan",
     "kunde-koenig",
     "step:target",
+    "step:flash",
 ]
 # The agenda these make: 0 cards, 1 cards (hidden), 2 dots, 3 pairs, 4 actions,
-# 5 scale (hidden), 6 cards, 7 scale, 8 scale, 9 target.
+# 5 scale (hidden), 6 cards, 7 scale, 8 scale, 9 target, 10 Blitzlicht (hidden).
 
 
 @dataclass
@@ -133,6 +134,12 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
     item = await client.post(f"/w/{code}/t/action-add", data={"what": "Leitfaden"})
     assert item.status_code == 204
     ids["item"] = (await service.snapshot(workshop.id)).actions[0].id
+    await room.go(10)
+    for phone, said in zip(phones, ("Zuhören", "Nachfragen", "Geduld"), strict=True):
+        answered = await phone.post(
+            f"/w/{code}/vote", data={"step_id": ids["step10"], "text": said}
+        )
+        assert answered.status_code == 200, answered.text
     await room.go(0)
     snap = await service.snapshot(workshop.id)
     by_text = {card.text: card.id for card in snap.wall.cards}
@@ -190,6 +197,9 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "dots-budget": (2, [], {"budget": "7"}),
     "target-criteria": (9, [], {"criteria": "Gehackt\nAuch gehackt", "lang": "de"}),
     "pairs-timing": (3, [], {"round_minutes": "3", "changeover_seconds": "20"}),
+    "flash-view": (10, [], {"view": "all"}),
+    "flash-next": (10, [], {}),
+    "flash-prev": (10, [("flash-next", {})], {}),
     "pairs-start": (3, [], {}),
     "pairs-reset": (3, [("pairs-start", {})], {}),
     "action-add": (4, [], {"what": "Gehackt"}),

@@ -153,9 +153,17 @@ class Kind:
         """The step's lines in the Markdown protocol."""
         yield from ()
 
+    def listed_votes(self, snap: Snapshot) -> Sequence[Vote]:
+        """Its votes in the order a protocol lists them (a Blitzlicht's shuffled)."""
+        return snap.votes
+
     def csv_vote(self, snap: Snapshot, vote: Vote, lang: str) -> dict[str, object]:
         """What a vote's CSV row says beyond its raw fields (its label, its place)."""
         return {}
+
+    def csv_rows(self, snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
+        """Rows of its results in the CSV protocol beyond one per card, vote and action."""
+        yield from ()
 
     def template(self, part: str) -> str:
         return f"kinds/{self.name}/{part}.html"
@@ -277,6 +285,7 @@ from board.kinds import (  # noqa: E402
     actions,
     cards,
     dots,
+    flash,
     grid,
     mood,
     pairs,
@@ -284,5 +293,5 @@ from board.kinds import (  # noqa: E402
     target,
 )
 
-for _module in (cards, scale, grid, dots, mood, pairs, actions, target):
+for _module in (cards, scale, grid, dots, mood, pairs, actions, target, flash):
     register(_module.KIND)

@@ -388,5 +388,7 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
             participants=len(restored.participants),
             now=time.time(),
             group_of=group_of,
+            # Present only in a record exported with names (a Blitzlicht's protocol shows them).
+            nicknames={pid: name for pid, name, _, _ in restored.participants if name},
         )
     )
