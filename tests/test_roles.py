@@ -39,14 +39,14 @@ EVIL = "https://evil.example"
 TRAINER_ONLY = MESSAGES["trainer_only"]["de"]
 FOREIGN_ORIGIN = MESSAGES["foreign_origin"]["de"]
 EXERCISES = [
-    "auftragsklaerung",
+    "step:cards",
     "kundenbegeisterung",
     "speedmeet",
     "massnahmenplan",
     "kunde-koenig",
 ]
 # The agenda these make: 0 cards, 1 cards (hidden), 2 dots, 3 pairs, 4 actions,
-# 5 scale (hidden), 6 cards, 7 scale, 8 scale.
+# 5 scale (hidden), 6 cards, 7 scale, 8 cards.
 
 
 @dataclass

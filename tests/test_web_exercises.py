@@ -39,7 +39,8 @@ async def test_the_agenda_is_built_from_the_chosen_exercises(client, service):
     workshop = await service.workshop(code)
     snap = await service.snapshot(workshop.id)
     kinds = [step.kind for step in snap.steps]
-    assert kinds == ["mood", "cards", "scale", "cards", "scale", "scale", "actions"]
+    wanderung, kunde_koenig = ["mood", "cards", "cards", "cards"], ["scale", "cards"] * 2
+    assert kinds == [*wanderung, *kunde_koenig, "actions"]
     assert snap.step.kind == "mood" and snap.step.id == snap.steps[0].id
 
 
@@ -52,18 +53,18 @@ async def test_an_unknown_exercise_is_refused_and_nothing_is_created(client, ser
 
 
 async def test_phones_follow_the_agenda_without_navigating(client, service, phones):
-    code = await create_workshop(client, exercises=["unsere-wanderung", "kunde-koenig"])
+    code = await create_workshop(client, exercises=["massnahmenplan", "kunde-koenig"])
     phone = phones[0]
     await join(phone, code)
-    assert 'data-kind="mood"' in (await phone.get(f"/w/{code}")).text
+    assert 'data-kind="actions"' in (await phone.get(f"/w/{code}")).text
     assert (await trainer(client, code, "step-next")).status_code == 204
-    assert 'data-kind="cards"' in (await phone.get(f"/w/{code}")).text
+    assert 'data-kind="scale"' in (await phone.get(f"/w/{code}")).text
     snap_steps = (await service.snapshot((await service.workshop(code)).id)).steps
-    assert (await trainer(client, code, "step-go", step_id=snap_steps[2].id)).status_code == 204
+    assert (await trainer(client, code, "step-go", step_id=snap_steps[3].id)).status_code == 204
     page = (await phone.get(f"/w/{code}")).text
     assert 'data-kind="scale"' in page and "trifft voll zu" in page
     assert (await trainer(client, code, "step-prev")).status_code == 204
-    assert (await active_step(service, code)).id == snap_steps[1].id
+    assert (await active_step(service, code)).id == snap_steps[2].id
 
 
 async def test_going_past_the_end_of_the_agenda_is_refused(client):
@@ -74,7 +75,7 @@ async def test_going_past_the_end_of_the_agenda_is_refused(client):
 
 
 async def test_reordering_adding_and_removing_steps(client, service):
-    code = await create_workshop(client, exercises=["unsere-wanderung"])
+    code = await create_workshop(client, exercises=["step:mood", "step:cards"])
     assert (await trainer(client, code, "agenda-add", exercise="massnahmenplan")).status_code == 204
     workshop = await service.workshop(code)
     steps = (await service.snapshot(workshop.id)).steps
@@ -146,8 +147,8 @@ async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
         response = await vote(phone, code, step.id, situation=situation, x=x, y=y)
         assert response.status_code == 200
     snap = await service.snapshot((await service.workshop(code)).id)
-    quadrants = [next(q for q, n in result.quadrants.items() if n) for result in snap.results]
-    assert quadrants == ["top_right", "top_left", "bottom_right"]
+    placed_in = [next(q for q, n in result.quadrants.items() if n) for result in snap.results[:3]]
+    assert placed_in == ["top_right", "top_left", "bottom_right"]
     outside = await vote(phone, code, step.id, situation="0", x="1.5", y="0")
     assert outside.status_code == 422 and "außerhalb" in outside.text
     nan = await vote(phone, code, step.id, situation="0", x="nan", y="0")
@@ -158,6 +159,7 @@ async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
 
 async def test_dots_within_budget_and_stacking_limit(client, service, phones):
     code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")  # from the goal to the eight Ps
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -174,11 +176,33 @@ async def test_dots_within_budget_and_stacking_limit(client, service, phones):
     assert back.status_code == 200 and "Noch 1 von 3" in back.text
     snap = await service.snapshot((await service.workshop(code)).id)
     top = snap.results.ranking("de")[0]
-    assert (top.option.label, top.dots, top.rank) == ("Preise", 1, 1)
+    assert (top.option.label, top.dots, top.rank) == (
+        "Preise, Rabatte und dazugehörige Strategien",
+        1,
+        1,
+    )
+
+
+async def test_the_phone_explains_each_of_the_eight_ps(client, service, phones):
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")
+    phone = phones[0]
+    await join(phone, code)
+    page = (await phone.get(f"/w/{code}")).text
+    options = re.findall(
+        r'class="dot-option__label">([^<]*)<span class="dot-option__explain">([^<]+)<', page
+    )
+    assert len(options) == 8
+    assert options[0][0] == "Public Values"
+    places = dict(options)["Plätze des Kontakts"]
+    assert "Annäherung, Werbung, Angebote und Verkäufe" in places  # as the source says
+    english = (await phone.get(f"/w/{code}", headers={"Accept-Language": "en"})).text
+    assert "Advertising and sales promotion." in english
 
 
 async def test_the_trainer_changes_the_dot_budget(client, service, phones):
     code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")  # from the goal to the eight Ps
     assert (await trainer(client, code, "dots-budget", budget="5")).status_code == 204
     snap = await service.snapshot((await service.workshop(code)).id)
     assert snap.results.budget() == 5
