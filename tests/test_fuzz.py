@@ -507,6 +507,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "cluster-merge": ["cluster_id", "into_id"],
     "cluster-dissolve": ["cluster_id"],
     "dots-budget": ["budget"],
+    "scale-figures": ["show"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
     "pairs-start": [],
     "pairs-reset": [],

@@ -177,6 +177,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "cluster-merge": (0, [], {"cluster_id": "{k2}", "into_id": "{k1}"}),
     "cluster-dissolve": (0, [], {"cluster_id": "{k1}"}),
     "dots-budget": (2, [], {"budget": "7"}),
+    "scale-figures": (5, [], {"show": "1"}),
     "pairs-timing": (3, [], {"round_minutes": "3", "changeover_seconds": "20"}),
     "pairs-start": (3, [], {}),
     "pairs-reset": (3, [("pairs-start", {})], {}),
