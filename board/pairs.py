@@ -31,6 +31,9 @@ Round = list[Pair]  # one table per pair, in table order
 MIN_ROUND_SECONDS = 5
 MAX_ROUND_MINUTES = 30
 MAX_CHANGEOVER_SECONDS = 300
+# People in one SpeedMeet circle, as in the source: ten meet nine others for four minutes
+# each within an hour. More make the round too long; the console says so before the start.
+MAX_CIRCLE = 10
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,20 @@ def circle_rounds(people: Sequence[str]) -> list[Round]:
         rounds.append([(a, b) for a, b in pairs if a is not None and b is not None])
         seats = [seats[0], seats[-1], *seats[1:-1]]
     return rounds
+
+
+def rounds_needed(people: int) -> int:
+    """How many rounds everyone-meets-everyone takes for ``people`` (as circle_rounds
+    plans them: n-1 for even n, n for odd n)."""
+    if people < 2:
+        return 0
+    return people - 1 if people % 2 == 0 else people
+
+
+def duration(rounds: int, talk: float, change: float) -> float:
+    """How long ``rounds`` take in seconds: every round's talk, and a change-over between
+    two rounds (none after the last: the clock ends with the last talk)."""
+    return rounds * talk + max(rounds - 1, 0) * change
 
 
 def met_pairs(rounds: Iterable[Round]) -> set[frozenset[str]]:

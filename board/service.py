@@ -28,6 +28,7 @@ from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.forms import Form
 from board.i18n import decimal, number, text_in
 from board.kinds import flash
+from board.kinds.scale import bar_colours
 from board.live import render
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
@@ -109,6 +110,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["text_in"] = text_in
     env.globals["limits"] = LIMITS
     env.globals["card_colours"] = cards.COLOURS
+    env.globals["bar_colours"] = bar_colours  # every bar chart's neutral palette
     env.globals["join_displays"] = JOIN_DISPLAYS
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env

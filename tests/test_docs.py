@@ -47,3 +47,9 @@ def test_the_readme_states_the_undo_depth_the_code_keeps():
     from board.undo import UNDO_DEPTH
 
     assert f"up to {UNDO_DEPTH} actions per step" in README
+
+
+def test_the_readme_states_the_speedmeet_circle_the_code_keeps():
+    from board.pairs import MAX_CIRCLE
+
+    assert f"when more than {MAX_CIRCLE} (`board.pairs.MAX_CIRCLE`)" in README

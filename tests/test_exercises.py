@@ -12,18 +12,19 @@ from board.exercises import (
     KINDS,
     Exercise,
     ExerciseError,
+    StepSpec,
     load_file,
     load_library,
 )
 
 BUILTIN_KINDS = {
     "kundenbegeisterung": ["cards", "dots"],
-    "kunde-koenig": ["scale", "cards", "scale", "scale"],
-    "ok-corral": ["grid"],
+    "kunde-koenig": ["scale", "cards", "scale", "cards"],
+    "ok-corral": ["grid", "cards"],
     "speedmeet": ["pairs"],
-    "8ps-beziehungsmarketing": ["dots", "cards"],
-    "unsere-wanderung": ["mood", "cards"],
-    "auftragsklaerung": ["cards"],
+    "8ps-beziehungsmarketing": ["cards", "dots"],
+    "unsere-wanderung": ["mood", "cards", "cards", "cards"],
+    "auftragsklaerung": ["cards", "cards", "cards", "cards", "scale"],
     "massnahmenplan": ["actions"],
 }
 
@@ -104,18 +105,32 @@ def test_kundenbegeisterung_collects_hidden_cards_then_dots_on_the_clusters() ->
     assert "options" not in dots.config
 
 
-def test_kunde_koenig_runs_from_trifft_voll_zu_to_trifft_gar_nicht_zu() -> None:
-    first, _, *alternatives = builtin("kunde-koenig").steps
-    assert first.config["prompt"]["de"] == "„Der Kunde ist König.“"
-    for scale in (first, *alternatives):
+def german(step: StepSpec) -> str:
+    return str(step.config["prompt"]["de"])
+
+
+def test_kunde_koenig_asks_for_statements_a_scale_can_answer() -> None:
+    # "„Kunde auf Augenhöhe“ beschreibt unsere Haltung besser." – a statement to agree
+    # with, not a question ("passt das besser?") that a scale of agreement cannot answer.
+    king, reasons, equal, serve = builtin("kunde-koenig").steps
+    for scale in (king, equal):
+        assert scale.kind == "scale"
+        assert not german(scale).endswith("?")
         labels = [label["de"] for label in scale.config["labels"]]
         assert (labels[0], labels[-1]) == ("trifft voll zu", "trifft gar nicht zu")
-    prompts = " ".join(s.config["prompt"]["de"] for s in alternatives)
-    assert "Augenhöhe" in prompts and "verdienen" in prompts
+    assert "König" in german(king)
+    assert german(equal) == "„Kunde auf Augenhöhe“ beschreibt unsere Haltung besser."
+    assert reasons.kind == "cards"
+
+
+def test_kunde_koenig_redefines_dienen_um_zu_verdienen_on_cards() -> None:
+    serve = builtin("kunde-koenig").steps[-1]
+    assert serve.kind == "cards"  # to redefine it, not to rate it
+    assert "„Dienen, um zu verdienen“" in german(serve)
 
 
 def test_the_ok_corral_reads_as_ernst_drew_it() -> None:
-    [grid] = builtin("ok-corral").steps
+    grid = builtin("ok-corral").steps[0]
     config = grid.config
     assert (config["x_axis"]["low"]["de"], config["x_axis"]["high"]["de"]) == (
         "ich bin nicht ok",
@@ -125,52 +140,98 @@ def test_the_ok_corral_reads_as_ernst_drew_it() -> None:
         "du bist nicht ok",
         "du bist ok",
     )
-    quadrants = {name: text["de"] for name, text in config["quadrants"].items()}
-    assert quadrants["top_right"].startswith("ich bin ok – du bist ok")
-    assert quadrants["bottom_right"].startswith("ich bin ok – du bist nicht ok")
-    assert quadrants["top_left"].startswith("ich bin nicht ok – du bist ok")
-    assert quadrants["bottom_left"].startswith("ich bin nicht ok – du bist nicht ok")
-    situations = [s["de"] for s in config["situations"]]
-    assert "Kundschaft beschwert sich lautstark" in situations
-    assert len(situations) >= 2
     assert config["hidden"] is True  # revealed together
 
 
-def test_speedmeet_has_four_minute_rounds() -> None:
+def test_the_ok_corral_names_its_quadrants_by_what_one_does_there() -> None:
+    [grid, _] = builtin("ok-corral").steps
+    quadrants = {name: text["de"] for name, text in grid.config["quadrants"].items()}
+    assert quadrants == {
+        "top_right": "miteinander auskommen",
+        "bottom_right": "loswerden",
+        "top_left": "weggehen",
+        "bottom_left": "nicht weiterkommen",
+    }
+
+
+def test_the_ok_corral_asks_for_a_dot_in_each_of_several_situations() -> None:
+    [grid, _] = builtin("ok-corral").steps
+    assert german(grid).startswith("Setzen Sie je einen Punkt")
+    situations = [s["de"] for s in grid.config["situations"]]
+    assert len(situations) >= 3
+    assert any("Kundschaft" in s for s in situations)
+
+
+def test_after_the_ok_corral_comes_the_way_to_the_top_right() -> None:
+    follow_up = builtin("ok-corral").steps[1]
+    assert follow_up.kind == "cards"
+    assert "Was bringt mich nach oben rechts?" in german(follow_up)
+
+
+def test_speedmeet_talks_about_work_and_who_answers_which_customer_question() -> None:
     [pairs] = builtin("speedmeet").steps
+    prompt = german(pairs)
+    assert "begeistert" not in prompt  # not "Was begeistert Sie an Ihrem Beruf?"
+    for topic in ("Aufgaben", "abteilungsübergreifend", "Kundenwünsche", "Kundenfragen"):
+        assert topic in prompt, topic
+    assert "interne Ansprechperson" in prompt
     assert (pairs.config["round_minutes"], pairs.config["changeover_seconds"]) == (4, 30)
 
 
-def test_the_eight_ps_are_the_options_to_spend_dots_on() -> None:
-    dots, cards = builtin("8ps-beziehungsmarketing").steps
-    assert [o["de"] for o in dots.config["options"]] == [
-        "Public Values",
-        "Produkt & Packung",
-        "Preise",
-        "Plätze",
-        "Positionierung",
-        "Promotion",
-        "Prozesse & Interaktionen",
-        "Personal & Partnerschaften",
-    ]
-    assert "2 bis 5 Jahren" in cards.config["prompt"]["de"]
+def test_the_eight_ps_ask_for_the_goal_first_then_weigh_the_instruments() -> None:
+    goal, instruments = builtin("8ps-beziehungsmarketing").steps
+    assert goal.kind == "cards"
+    assert "Was wollen Sie in 2 bis 5 Jahren erreichen?" in german(goal)
+    assert instruments.kind == "dots"
 
 
-def test_unsere_wanderung_asks_for_the_weather_from_sun_to_storm() -> None:
-    mood, _ = builtin("unsere-wanderung").steps
+def test_the_eight_ps_carry_their_full_names_from_the_source() -> None:
+    _, instruments = builtin("8ps-beziehungsmarketing").steps
+    names = [o["de"] for o in instruments.config["options"]]
+    assert len(names) == 8
+    assert all(name.startswith("P") for name in names)
+    assert "Plätze des Kontakts" in names
+    assert "Preise, Rabatte und dazugehörige Strategien" in names
+    assert "Positionierung des Angebots" in names
+    assert "Prozesse und Interaktionen" in names
+
+
+def test_each_p_has_a_short_explanation_for_the_phone() -> None:
+    _, instruments = builtin("8ps-beziehungsmarketing").steps
+    explanations = instruments.config["explanations"]
+    assert len(explanations) == len(instruments.config["options"])
+    places = instruments.config["options"].index(
+        {"de": "Plätze des Kontakts", "en": "Places of contact"}
+    )
+    assert "Werbung" in explanations[places]["de"]  # "für Annäherung, Werbung, Angebote …"
+    assert all(len(e["de"]) <= 200 for e in explanations)  # short: read on a phone
+
+
+def test_unsere_wanderung_looks_back_with_the_client_then_ahead() -> None:
+    mood, stations, next_stage, support = builtin("unsere-wanderung").steps
+    assert german(stations).startswith("Welche Stationen liegen hinter uns?")
     icons = [o["icon"] for o in mood.config["options"]]
     assert (icons[0], icons[-1]) == ("sun", "storm")
-    assert mood.config["word"] is True
+    assert "nächste Etappe" in german(next_stage)
+    assert "Unterstützung" in german(support)
+    assert "gemeinsam mit der kundschaft" in builtin("unsere-wanderung").description["de"].lower()
 
 
-def test_auftragsklaerung_has_cards_in_three_colours() -> None:
-    [cards] = builtin("auftragsklaerung").steps
-    assert [c["label"]["de"] for c in cards.config["colours"]] == [
-        "Ziel",
-        "Erwartung",
-        "Rahmenbedingung",
-    ]
-    assert len({c["colour"] for c in cards.config["colours"]}) == 3
+def test_auftragsklaerung_asks_the_client_what_lies_behind_the_request() -> None:
+    goal, success, decides, expects, _ = builtin("auftragsklaerung").steps
+    assert german(goal).startswith("Was wollen Sie wirklich erreichen")  # to the client
+    assert "Format" in german(goal)  # the real goal behind the format asked for
+    assert "Erfolg" in german(success)
+    assert "entscheidet" in german(decides)
+    assert "erwarten Sie von uns" in german(expects)
+
+
+def test_auftragsklaerung_ends_with_a_go_or_no_go_on_passen_wir_zusammen() -> None:
+    fit = builtin("auftragsklaerung").steps[-1]
+    assert fit.kind == "scale"
+    assert german(fit).startswith("Passen wir zusammen?")
+    labels = [label["de"] for label in fit.config["labels"]]
+    assert labels[0].startswith("ja") and labels[-1].startswith("nein")  # go … no-go
 
 
 def test_massnahmenplan_is_an_action_plan() -> None:
@@ -372,6 +433,33 @@ def test_a_file_without_a_key_or_steps(tmp_path: Path) -> None:
     assert error_in(tmp_path, 'key = "x"\n' + body).field == "steps"
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        f'options = {LABELS}\nexplanations = [{{ de = "Nur eine", en = "Just one" }}]',
+        f'options_from = "clusters"\nexplanations = {LABELS}',
+    ],
+)
+def test_dots_explain_each_option_or_none(tmp_path: Path, settings: str) -> None:
+    error = error_in(tmp_path, an_exercise_file(steps=a_step("dots", settings)))
+    assert error.field == "steps[0].explanations"
+    assert error.problem in (
+        "expected one explanation per option",
+        "expected a list of 2 to 30 texts",
+    )
+
+
+def test_dots_with_an_explanation_per_option(tmp_path: Path) -> None:
+    settings = f"options = {LABELS}\nexplanations = {LABELS}"
+    exercise = load_file(
+        write(tmp_path, "d.toml", an_exercise_file(steps=a_step("dots", settings)))
+    )
+    assert [e["de"] for e in exercise.steps[0].config["explanations"]] == [
+        "trifft zu",
+        "trifft nicht zu",
+    ]
+
+
 # -- folders --------------------------------------------------------------------------
 
 
@@ -456,6 +544,6 @@ def test_every_kind_that_can_stand_alone_is_a_single_step_with_both_languages() 
 
 def test_an_exercise_plans_the_minutes_of_its_steps() -> None:
     # Rules of thumb: a card query 20 minutes, a scale 5, dots 10, a grid 15.
-    assert builtin("kunde-koenig").minutes == 5 + 20 + 5 + 5
+    assert builtin("kunde-koenig").minutes == 5 + 20 + 5 + 20
     assert builtin("kundenbegeisterung").minutes == 20 + 10
-    assert builtin("ok-corral").minutes == 15
+    assert builtin("ok-corral").minutes == 15 + 20

@@ -519,6 +519,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "cluster-dissolve": ["cluster_id"],
     "dots-budget": ["budget"],
     "target-criteria": ["criteria", "lang"],
+    "scale-figures": ["show"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
     "flash-view": ["view"],
     "flash-next": [],

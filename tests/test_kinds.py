@@ -3,6 +3,7 @@ outside the package (tests/extra_kind) that joins it and runs through the whole 
 
 from __future__ import annotations
 
+import colorsys
 import csv
 import html
 import io
@@ -19,6 +20,7 @@ from board import kinds
 from board.errors import Refused
 from board.forms import Form
 from board.i18n import MESSAGES
+from board.kinds.scale import bar_colours
 from board.settings import ROOT, Settings
 from board.steps import new_step
 from tests import extra_kind
@@ -251,3 +253,35 @@ async def test_a_kind_from_outside_runs_through_the_whole_room(
         await socket.close()
     for device in (trainer, anna, ben, viewer):
         await device.close()
+
+
+# -- the scale's bars carry no verdict ------------------------------------------------
+
+
+def hue_and_lightness(colour: str) -> tuple[float, float]:
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    hue, lightness, _ = colorsys.rgb_to_hls(red, green, blue)
+    return hue * 360, lightness
+
+
+@pytest.mark.parametrize("n", [2, 5, 7, 10])
+def test_a_scales_bars_are_one_blue_from_dark_to_light(n: int) -> None:
+    # Not green for "trifft voll zu" and red for "trifft gar nicht zu": agreeing with
+    # "Der Kunde ist König" is no better answer than disagreeing.
+    colours = bar_colours(n)
+    assert len(set(colours)) == n
+    hues, lightness = zip(*map(hue_and_lightness, colours), strict=True)
+    assert all(200 <= hue <= 225 for hue in hues)  # one blue, neither green nor red
+    assert list(lightness) == sorted(lightness)  # an order, dark to light
+
+
+async def test_the_board_draws_a_scale_in_the_neutral_palette(client, service) -> None:
+    code = await create_workshop(client, exercises=["step:scale"])
+    phone = other_device(client)
+    await join(phone, code)
+    snap = await service.snapshot((await service.workshop(code)).id)
+    await phone.post(f"/w/{code}/vote", data={"step_id": snap.step.id, "value": "0"})
+    board = (await phone.get(f"/w/{code}/board")).text
+    fills = re.findall(r'<rect class="chart__bar" fill="(#[0-9a-f]{6})"', board)
+    assert fills == bar_colours(5)
+    assert "chart__bar--" not in board  # no colour classes beside the palette

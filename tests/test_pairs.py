@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 
 from board.errors import Refused
 from board.pairs import (
+    MAX_CIRCLE,
     Clock,
     Person,
     Round,
     circle_rounds,
     clock,
     clock_of,
+    duration,
     join,
     leave,
     met_pairs,
@@ -31,6 +33,7 @@ from board.pairs import (
     planned,
     replan,
     reset,
+    rounds_needed,
     set_timing,
     sitting_out,
     start,
@@ -134,6 +137,29 @@ def test_ten_people_meet_in_nine_rounds_of_five_tables() -> None:
 @pytest.mark.parametrize("n", [0, 1])
 def test_nobody_to_meet_means_no_rounds(n: int) -> None:
     assert circle_rounds(names(n)) == []
+
+
+@pytest.mark.parametrize("n", range(0, 41))
+def test_the_rounds_needed_are_the_rounds_the_circle_plans(n: int) -> None:
+    assert rounds_needed(n) == len(circle_rounds(names(n)))
+
+
+def test_ten_people_four_minutes_and_half_a_minute_to_change_take_forty_minutes() -> None:
+    # The source: ten people, four-minute talks, nine colleagues "innerhalb einer knappen
+    # Stunde". Nine talks of 4 min and eight change-overs of 30 s between them.
+    assert duration(rounds_needed(10), talk=240.0, change=30.0) == 9 * 240 + 8 * 30 == 2400
+
+
+def test_no_change_over_after_the_last_round_as_the_clock_counts() -> None:
+    rounds, talk, change = 3, 60.0, 15.0
+    ends = duration(rounds, talk, change)
+    assert clock(0.0, rounds, talk, change, now=ends - 0.001).talking
+    assert clock(0.0, rounds, talk, change, now=ends) == Clock(rounds, False, None)
+    assert duration(0, talk, change) == 0
+
+
+def test_a_circle_is_at_most_ten_people_as_in_the_source() -> None:
+    assert MAX_CIRCLE == 10
 
 
 def test_a_fresh_plan_for_a_group_that_has_met_nobody_is_the_circle() -> None:

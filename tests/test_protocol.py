@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -182,6 +183,24 @@ async def test_export_import_export_gives_the_same_record(service, finished):
         record.pop("exported_at")
         record["workshop"].pop("code")
     assert again == first
+
+
+async def test_the_eight_ps_explanations_and_a_scales_shown_figures_come_back(service):
+    workshop = await service.create_workshop("Beziehungsmarketing", "", ["8ps-beziehungsmarketing"])
+    await go_to(service, workshop, "dots")
+    scale = await service.create_workshop("Haltung", "", ["step:scale"])
+    await service.execute(
+        scale,
+        lambda s: [replace(s.step, config=s.step.config | {"show_figures": True})],
+    )
+    for original in (workshop, scale):
+        record = await service.export(original)
+        imported = await service.export(await service.import_protocol(record))
+        assert [s["config"] for s in imported["steps"]] == [s["config"] for s in record["steps"]]
+    dots = next(s for s in (await service.export(workshop))["steps"] if s["kind"] == "dots")
+    assert len(dots["config"]["explanations"]) == 8
+    figures = (await service.export(scale))["steps"][0]["config"]["show_figures"]
+    assert figures is True
 
 
 async def test_a_trainer_s_card_and_the_edit_lock_come_back_from_an_import(service, finished):

@@ -40,7 +40,7 @@ EVIL = "https://evil.example"
 TRAINER_ONLY = MESSAGES["trainer_only"]["de"]
 FOREIGN_ORIGIN = MESSAGES["foreign_origin"]["de"]
 EXERCISES = [
-    "auftragsklaerung",
+    "step:cards",
     "kundenbegeisterung",
     "speedmeet",
     "massnahmenplan",
@@ -49,7 +49,7 @@ EXERCISES = [
     "step:flash",
 ]
 # The agenda these make: 0 cards, 1 cards (hidden), 2 dots, 3 pairs, 4 actions,
-# 5 scale (hidden), 6 cards, 7 scale, 8 scale, 9 target, 10 Blitzlicht (hidden).
+# 5 scale (hidden), 6 cards, 7 scale, 8 cards, 9 target, 10 Blitzlicht (hidden).
 
 
 @dataclass
@@ -196,6 +196,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "cluster-dissolve": (0, [], {"cluster_id": "{k1}"}),
     "dots-budget": (2, [], {"budget": "7"}),
     "target-criteria": (9, [], {"criteria": "Gehackt\nAuch gehackt", "lang": "de"}),
+    "scale-figures": (5, [], {"show": "1"}),
     "pairs-timing": (3, [], {"round_minutes": "3", "changeover_seconds": "20"}),
     "flash-view": (10, [], {"view": "all"}),
     "flash-next": (10, [], {}),

@@ -132,8 +132,8 @@ async def test_ticking_plans_the_agenda_and_creates_nothing(client, service):
     response = await client.post("/workshops", data=form)
     assert response.status_code == 200
     assert plan_in(response.text) == ["ok-corral", "step:scale"]
-    # An OK-Corral (one grid, 15 minutes) and a scale (5 minutes).
-    assert planned_minutes(response.text) == 15 + 5
+    # An OK-Corral (a grid, 15 minutes, and cards after it, 20) and a scale (5 minutes).
+    assert planned_minutes(response.text) == 15 + 20 + 5
     assert 'value="Klausur"' in response.text and workshops_in(service) == 0
 
 
@@ -179,7 +179,7 @@ async def test_creating_builds_the_agenda_in_the_planned_order(client, service):
     assert response.status_code == 303
     code = response.headers["location"].split("/")[2]
     snap = await service.snapshot((await service.workshop(code)).id)
-    assert [step.kind for step in snap.steps] == ["mood", "grid", "scale", "actions"]
+    assert [step.kind for step in snap.steps] == ["mood", "grid", "cards", "scale", "actions"]
     assert snap.steps[0].prompt("de") == "Wie ist die Stimmung?"
     assert snap.step.id == snap.steps[0].id
 
@@ -192,7 +192,7 @@ async def test_a_refused_plan_comes_back_in_german_with_nothing_lost(client, ser
     assert "Bitte geben Sie einen Titel ein." in response.text
     assert plan_in(response.text) == plan
     assert re.search(r'value="step:scale" checked', response.text)
-    assert 'value="Was nun?"' in response.text and planned_minutes(response.text) == 20
+    assert 'value="Was nun?"' in response.text and planned_minutes(response.text) == 40
     unknown = form | {"title": "Klausur", "exercise": plan + ["step:grid", "zauberei"]}
     refused = await client.post("/workshops", data=unknown)
     assert refused.status_code == 422

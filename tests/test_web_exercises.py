@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from board.pairs import MAX_CIRCLE
 from board.service import Service
 from tests.conftest import create_workshop, join, other_device
 
@@ -39,7 +40,8 @@ async def test_the_agenda_is_built_from_the_chosen_exercises(client, service):
     workshop = await service.workshop(code)
     snap = await service.snapshot(workshop.id)
     kinds = [step.kind for step in snap.steps]
-    assert kinds == ["mood", "cards", "scale", "cards", "scale", "scale", "actions"]
+    wanderung, kunde_koenig = ["mood", "cards", "cards", "cards"], ["scale", "cards"] * 2
+    assert kinds == [*wanderung, *kunde_koenig, "actions"]
     assert snap.step.kind == "mood" and snap.step.id == snap.steps[0].id
 
 
@@ -52,18 +54,18 @@ async def test_an_unknown_exercise_is_refused_and_nothing_is_created(client, ser
 
 
 async def test_phones_follow_the_agenda_without_navigating(client, service, phones):
-    code = await create_workshop(client, exercises=["unsere-wanderung", "kunde-koenig"])
+    code = await create_workshop(client, exercises=["massnahmenplan", "kunde-koenig"])
     phone = phones[0]
     await join(phone, code)
-    assert 'data-kind="mood"' in (await phone.get(f"/w/{code}")).text
+    assert 'data-kind="actions"' in (await phone.get(f"/w/{code}")).text
     assert (await trainer(client, code, "step-next")).status_code == 204
-    assert 'data-kind="cards"' in (await phone.get(f"/w/{code}")).text
+    assert 'data-kind="scale"' in (await phone.get(f"/w/{code}")).text
     snap_steps = (await service.snapshot((await service.workshop(code)).id)).steps
-    assert (await trainer(client, code, "step-go", step_id=snap_steps[2].id)).status_code == 204
+    assert (await trainer(client, code, "step-go", step_id=snap_steps[3].id)).status_code == 204
     page = (await phone.get(f"/w/{code}")).text
     assert 'data-kind="scale"' in page and "trifft voll zu" in page
     assert (await trainer(client, code, "step-prev")).status_code == 204
-    assert (await active_step(service, code)).id == snap_steps[1].id
+    assert (await active_step(service, code)).id == snap_steps[2].id
 
 
 async def test_going_past_the_end_of_the_agenda_is_refused(client):
@@ -74,7 +76,7 @@ async def test_going_past_the_end_of_the_agenda_is_refused(client):
 
 
 async def test_reordering_adding_and_removing_steps(client, service):
-    code = await create_workshop(client, exercises=["unsere-wanderung"])
+    code = await create_workshop(client, exercises=["step:mood", "step:cards"])
     assert (await trainer(client, code, "agenda-add", exercise="massnahmenplan")).status_code == 204
     workshop = await service.workshop(code)
     steps = (await service.snapshot(workshop.id)).steps
@@ -117,7 +119,42 @@ async def test_hidden_scale_results_stay_off_the_board_until_revealed(client, se
     assert "chart--bars" in (await client.get(f"/w/{code}/trainer")).text
     await trainer(client, code, "reveal")
     board = (await phones[0].get(f"/w/{code}/board")).text
-    assert "chart--bars" in board and "Median" in board
+    assert "chart--bars" in board
+
+
+async def test_the_board_shows_the_distribution_first_and_the_figures_on_request(
+    client, service, phones
+):
+    code = await create_workshop(client, exercises=["step:scale"])
+    step = await active_step(service, code)
+    for phone, value in zip(phones, ("0", "1", "2"), strict=True):
+        await join(phone, code)
+        await vote(phone, code, step.id, value=value)
+    board = (await phones[0].get(f"/w/{code}/board")).text
+    assert "data-count>1<" in board.replace(" ", "")  # the distribution
+    assert "Median" not in board and "Mittelwert" not in board
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert "Median" in console  # the trainer sees them all along
+    assert "Median und Mittelwert zeigen" in console
+    assert (await trainer(client, code, "scale-figures", show="1")).status_code == 204
+    board = (await phones[0].get(f"/w/{code}/board")).text
+    assert "Median <b>2</b>" in board and "Mittelwert <b>2</b>" in board
+    assert (await active_step(service, code)).config["show_figures"] is True  # stored
+    assert "Median und Mittelwert ausblenden" in (await client.get(f"/w/{code}/trainer")).text
+    assert (await trainer(client, code, "scale-figures", show="0")).status_code == 204
+    assert "Median" not in (await phones[0].get(f"/w/{code}/board")).text
+    assert (await trainer(client, code, "scale-figures", show="ja")).status_code == 400
+
+
+async def test_the_protocol_keeps_the_figures_of_a_scale_the_board_left_out(
+    client, service, phones
+):
+    code = await create_workshop(client, exercises=["step:scale"])
+    step = await active_step(service, code)
+    await join(phones[0], code)
+    await vote(phones[0], code, step.id, value="1")
+    protocol = (await client.get(f"/w/{code}/protocol.md")).text
+    assert "Median 2" in protocol and "Mittelwert 2" in protocol
 
 
 async def test_votes_on_a_closed_or_inactive_step_are_refused(client, service, phones):
@@ -158,6 +195,7 @@ async def test_ok_corral_points_land_in_their_quadrant(client, service, phones):
 
 async def test_dots_within_budget_and_stacking_limit(client, service, phones):
     code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")  # from the goal to the eight Ps
     step = await active_step(service, code)
     phone = phones[0]
     await join(phone, code)
@@ -174,11 +212,33 @@ async def test_dots_within_budget_and_stacking_limit(client, service, phones):
     assert back.status_code == 200 and "Noch 1 von 3" in back.text
     snap = await service.snapshot((await service.workshop(code)).id)
     top = snap.results.ranking("de")[0]
-    assert (top.option.label, top.dots, top.rank) == ("Preise", 1, 1)
+    assert (top.option.label, top.dots, top.rank) == (
+        "Preise, Rabatte und dazugehörige Strategien",
+        1,
+        1,
+    )
+
+
+async def test_the_phone_explains_each_of_the_eight_ps(client, service, phones):
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")
+    phone = phones[0]
+    await join(phone, code)
+    page = (await phone.get(f"/w/{code}")).text
+    options = re.findall(
+        r'class="dot-option__label">([^<]*)<span class="dot-option__explain">([^<]+)<', page
+    )
+    assert len(options) == 8
+    assert options[0][0] == "Public Values"
+    places = dict(options)["Plätze des Kontakts"]
+    assert "Annäherung, Werbung, Angebote und Verkäufe" in places  # as the source says
+    english = (await phone.get(f"/w/{code}", headers={"Accept-Language": "en"})).text
+    assert "Advertising and sales promotion." in english
 
 
 async def test_the_trainer_changes_the_dot_budget(client, service, phones):
     code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")  # from the goal to the eight Ps
     assert (await trainer(client, code, "dots-budget", budget="5")).status_code == 204
     snap = await service.snapshot((await service.workshop(code)).id)
     assert snap.results.budget() == 5
@@ -302,6 +362,46 @@ async def test_speedmeet_from_joining_to_the_first_round(client, service, phones
     assert "Runde 1 von 3" in board and "Tisch 1" in board
     late = await trainer(client, code, "pairs-timing", round_minutes="1", changeover_seconds="0")
     assert late.status_code == 409
+
+
+async def test_speedmeet_shows_how_long_it_takes_before_the_start(client, service):
+    code = await create_workshop(client, exercises=["speedmeet"])
+    step = await active_step(service, code)
+    for i in range(10):
+        phone = other_device(client)
+        await join(phone, code)
+        await phone.post(f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": f"P{i}"})
+    # 10 people: 9 rounds of 4 minutes, 8 change-overs of 30 seconds: 40 minutes.
+    expected = "Dauer für 10 Personen: insgesamt 40 Minuten (9 × 4 Min. Gespräch"
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert expected in console
+    assert console.count("Dauer für") == 1
+    assert "data-too-many" not in console  # ten fit in one circle
+    board = (await client.get(f"/w/{code}/board")).text
+    assert expected in board
+    await trainer(client, code, "pairs-timing", round_minutes="5", changeover_seconds="60")
+    board = (await client.get(f"/w/{code}/board")).text
+    assert "insgesamt 53 Minuten (9 × 5 Min. Gespräch, dazwischen je 60 s Wechsel)" in board
+    await trainer(client, code, "pairs-start")
+    assert "Dauer für" not in (await client.get(f"/w/{code}/board")).text
+
+
+async def test_speedmeet_says_what_to_do_with_more_than_one_circle_of_people(client, service):
+    code = await create_workshop(client, exercises=["speedmeet"])
+    step = await active_step(service, code)
+    for i in range(MAX_CIRCLE + 1):
+        phone = other_device(client)
+        await join(phone, code)
+        await phone.post(f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": f"P{i}"})
+    console = (await client.get(f"/w/{code}/trainer")).text
+    warning = re.search(r"<p [^>]*data-too-many>([^<]*)</p>", console)
+    assert warning is not None
+    assert f"{MAX_CIRCLE + 1} Personen sind dabei" in warning.group(1)
+    assert f"höchstens {MAX_CIRCLE}" in warning.group(1)
+    assert "auszusteigen" in warning.group(1)  # what to do: the others leave for a second round
+    assert "data-too-many" not in (await client.get(f"/w/{code}/board")).text  # the room's screen
+    # 11 people: 11 rounds (one has a break each).
+    assert "Dauer für 11 Personen: insgesamt 49 Minuten (11 × 4 Min." in console
 
 
 async def test_the_timer_runs_in_server_time(client, service, phones):

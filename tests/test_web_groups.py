@@ -204,6 +204,7 @@ async def test_the_themenspeicher_by_group_has_a_column_of_dots_per_group(client
     code = CODE_IN_LOCATION.search(response.headers["location"]).group(1)  # type: ignore[union-attr]
     workshop = await service.workshop(code)
     ids = {group.name: group.id for group in workshop.groups}
+    await trainer(client, code, "step-next")  # the 8 Ps ask for the goal first, then dot
     step = (await service.snapshot(workshop.id)).step
     assert step.kind == "dots"
     for group, option in (("Führung", "0"), ("Team", "1")):

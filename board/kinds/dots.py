@@ -40,6 +40,9 @@ def set_budget(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     return [] if changed == snap.step else [changed]
 
 
+MAX_OPTIONS = 30  # options an exercise file may give a dots step
+
+
 class DotResults:
     """A dots step's options (from the file, or the clusters of the card step it
     follows), the budget, what one person spent, and the ranking."""
@@ -60,6 +63,14 @@ class DotResults:
             votes.Option(str(i), text_in(o, lang))
             for i, o in enumerate(step.config.get("options", []))
         ]
+
+    def explanation(self, option_id: str, lang: str) -> str:
+        """What an option of the file means, as the phone shows it under the option
+        (an exercise's ``explanations``, one per option); "" for none."""
+        explanations = self.snap.step.config.get("explanations", [])
+        if not option_id.isdecimal() or int(option_id) >= len(explanations):
+            return ""
+        return text_in(explanations[int(option_id)], lang)
 
     def budget(self) -> int:
         return votes.dot_budget(self.snap.step, len(self.options("de")))
@@ -91,7 +102,8 @@ class Dots(Kind):
     hideable = True
     splits = True
     settings = {
-        "options": texts(2, 30),
+        "options": texts(2, MAX_OPTIONS),
+        "explanations": texts(2, MAX_OPTIONS),
         "options_from": one_of(["clusters"]),
         "budget": integer(1, votes.MAX_BUDGET),
         "max_per_option": integer(1, votes.MAX_BUDGET),
@@ -137,6 +149,9 @@ class Dots(Kind):
     def complete(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         if ("options" in config) == ("options_from" in config):
             raise Invalid(f"{where}.options", 'give either options or options_from = "clusters"')
+        explained = len(config.get("explanations", config.get("options", [])))
+        if explained != len(config.get("options", [])):
+            raise Invalid(f"{where}.explanations", "expected one explanation per option")
         return config
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,29 @@ class SpeedMeetView:
     rounds: list[pairs.Round]
     names: dict[str, str]
     present: list[str]
+    timing: tuple[float, float]  # talk and change-over, in seconds
+
+    @property
+    def round_count(self) -> int:
+        """The rounds planned, or before the start those the people here would need."""
+        return len(self.rounds) if self.rounds else pairs.rounds_needed(len(self.present))
+
+    @property
+    def total_minutes(self) -> int:
+        """How long all rounds take, in whole minutes (rounded up): what a trainer plans."""
+        return math.ceil(pairs.duration(self.round_count, *self.timing) / 60)
+
+    @property
+    def round_minutes(self) -> float:
+        minutes = self.timing[0] / 60
+        return int(minutes) if minutes.is_integer() else round(minutes, 2)
+
+    max_circle: ClassVar[int] = pairs.MAX_CIRCLE
+
+    @property
+    def too_many(self) -> bool:
+        """More people here than one circle takes."""
+        return len(self.present) > self.max_circle
 
     @property
     def started(self) -> bool:
@@ -97,6 +121,7 @@ class Pairs(Kind):
             rounds=pairs.planned(snap.step),
             names={p.participant_id: p.nickname for p in snap.people},
             present=[p.participant_id for p in snap.people if p.present],
+            timing=pairs.timing(snap.step),
         )
 
     sections = frozenset({"clusters", "people"})

@@ -82,11 +82,18 @@ def test_the_agenda_runs_and_phones_follow(server: ServerProcess, new_context) -
     trainer.get_by_role("button", name="Aufdecken").click()
     expect(board.locator("[data-n]")).to_have_text("2")
     expect(board.locator(".chart__count")).to_have_text(["1", "1", "0", "0", "0"])
+    # The distribution first: median and mean only once the trainer asks for them.
+    expect(board.locator("[data-figures]")).to_have_count(0)
+    expect(trainer.locator("[data-figures]")).to_contain_text("Median 1,5")  # the console: always
     shoot("scale", board, ben)
+    trainer.get_by_role("button", name="Median und Mittelwert zeigen").click()
+    expect(board.locator("[data-figures]")).to_contain_text("Median 1,5 · Mittelwert 1,5")
+    trainer.get_by_role("button", name="Median und Mittelwert ausblenden").click()
+    expect(board.locator("[data-figures]")).to_have_count(0)
 
     # The next three steps of "Ist der Kunde König?", then the OK-Corral.
     next_step(trainer, "cards", anna, ben)
-    for kind in ("scale", "scale", "grid"):
+    for kind in ("scale", "cards", "grid"):
         next_step(trainer, kind, anna, ben)
     tap(anna, 0, 0.8, 0.2)  # ich bin ok, du bist ok: top right
     expect(anna.locator(".grid-input").nth(0).locator(".grid__dot--mine")).to_have_count(1)
@@ -103,8 +110,16 @@ def test_the_agenda_runs_and_phones_follow(server: ServerProcess, new_context) -
     expect(second.locator("[data-quadrant=top_left]")).to_have_text("1")
     shoot("grid", board, anna)
 
-    # Mehr-Punkt-Abfrage: three dots each, at most two per option.
+    # "Was bringt mich nach oben rechts?", then the 8 Ps: the goal first, then the
+    # instruments, each explained on the phone.
+    next_step(trainer, "cards", anna, ben)
+    next_step(trainer, "cards", anna, ben)
+    expect(anna.locator("#phone-step")).to_contain_text("2 bis 5 Jahren")
     next_step(trainer, "dots", anna, ben)
+    places = anna.locator(".dot-option", has_text="Plätze des Kontakts")
+    expect(places.locator(".dot-option__explain")).to_contain_text("Werbung, Angebote")
+    expect(anna.locator(".dot-option__explain")).to_have_count(8)
+    anna.screenshot(path=SCREENSHOTS / "eight-ps-phone-390x844.png")
     preise = anna.locator(".dot-option", has_text="Preise")
     preise.get_by_role("button", name=re.compile("Punkt setzen")).click()
     expect(anna.locator(".dots-left")).to_contain_text("Noch 2 von 3")
@@ -114,11 +129,12 @@ def test_the_agenda_runs_and_phones_follow(server: ServerProcess, new_context) -
         "button", name=re.compile("Punkt setzen")
     ).click()
     expect(board.locator("tr[data-option='2'] [data-dots]")).to_have_text("2")
-    expect(board.locator(".ranking__option").first).to_have_text("Preise")
+    expect(board.locator(".ranking__option").first).to_have_text(
+        "Preise, Rabatte und dazugehörige Strategien"
+    )
     shoot("dots", board, anna)
 
-    # Cards in between, then the Stimmungsbarometer.
-    next_step(trainer, "cards", anna, ben)
+    # Our Wanderung: the weather first, then stations, the next stage, support.
     next_step(trainer, "mood", anna, ben)
     anna.locator(".mood", has_text="Sonnenschein").click()
     anna.fill("#mood-word", "sonnig")
@@ -130,8 +146,8 @@ def test_the_agenda_runs_and_phones_follow(server: ServerProcess, new_context) -
     shoot("mood", board, anna)
 
     # Maßnahmenplan.
-    next_step(trainer, "cards", anna, ben)
-    next_step(trainer, "actions", anna, ben)
+    for kind in ("cards", "cards", "cards", "actions"):
+        next_step(trainer, kind, anna, ben)
     anna.fill("#action-what", "Rückrufe innerhalb von 24 Stunden")
     anna.fill("#action-who", "Team Service")
     anna.fill("#action-due", "Ende März")
@@ -174,6 +190,11 @@ def test_speedmeet_with_five_phones_walks_through_its_rounds(
         expect(phone.locator(".meet__status")).to_contain_text(name)
         phones.append(phone)
     expect(board.locator(".pairs__people [data-n]")).to_have_text("5")
+    # Before the start, board and console say how long it takes: 5 rounds of 4 minutes
+    # (odd: one break each) and 4 change-overs of 30 seconds.
+    duration = "Dauer für 5 Personen: insgesamt 22 Minuten (5 × 4 Min. Gespräch"
+    expect(board.locator(".pairs__duration")).to_contain_text(duration)
+    expect(trainer.locator(".pairs__duration")).to_contain_text(duration)
 
     trainer.fill("#round-minutes", "0.1")  # 6 seconds a round
     trainer.fill("#changeover", "1")
@@ -183,7 +204,11 @@ def test_speedmeet_with_five_phones_walks_through_its_rounds(
         trainer.locator("form:has(#round-minutes)").get_by_role("button", name="Speichern").click()
     assert saved.value.status == 204
     expect(trainer.locator("#round-minutes")).to_have_value("0.1")
+    expect(board.locator(".pairs__duration")).to_contain_text(
+        "insgesamt 1 Minute (5 × 0,1 Min. Gespräch, dazwischen je 1 s Wechsel)"
+    )
     trainer.locator("[data-action=pairs-start]").click()
+    expect(board.locator(".pairs__duration")).to_have_count(0)
 
     met: list[frozenset[str]] = []
     breaks: list[str] = []

@@ -162,7 +162,7 @@ def send_button_on_screen(phone: Page) -> dict[str, float]:
 def test_the_phone_s_send_button_stays_on_screen_upright_and_in_landscape(
     server: ServerProcess, new_context
 ) -> None:
-    """The longest card question (Auftragsklärung: named colours, two sentences) at
+    """A long card question (Auftragsklärung's first, to the client: two sentences) at
     390×844 and turned to 844×390: the Send button is inside the screen, not below it."""
     SCREENSHOTS.mkdir(exist_ok=True)
     trainer = new_context(LAPTOP).new_page()

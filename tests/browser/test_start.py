@@ -32,9 +32,9 @@ def test_the_trainer_plans_two_exercises_and_a_scale_then_reorders_by_keyboard(
     page = new_context(DESKTOP).new_page()
     page.goto(f"{server.url}/")
     page.fill("#title", "Klausurtag Vertrieb")
-    tick(page, "ok-corral", 1, 15)  # a grid: 15 minutes
-    tick(page, "kundenbegeisterung", 2, 15 + 30)  # cards 20 and dots 10
-    tick(page, "step:scale", 3, 15 + 30 + 5)
+    tick(page, "ok-corral", 1, 35)  # a grid 15 and cards 20: 35 minutes
+    tick(page, "kundenbegeisterung", 2, 35 + 30)  # cards 20 and dots 10
+    tick(page, "step:scale", 3, 35 + 30 + 5)
     assert planned(page) == ["ok-corral", "kundenbegeisterung", "step:scale"]
     assert page.input_value("#title") == "Klausurtag Vertrieb"  # the swap kept the form
 
@@ -47,7 +47,7 @@ def test_the_trainer_plans_two_exercises_and_a_scale_then_reorders_by_keyboard(
     page.keyboard.press("Enter")
     expect(page.locator("#plan .plan__item").first).to_have_attribute("data-key", "step:scale")
     assert planned(page) == ["step:scale", "ok-corral", "kundenbegeisterung"]
-    expect(page.locator("#plan .plan__total")).to_have_text("Geplante Dauer: etwa 50 Minuten")
+    expect(page.locator("#plan .plan__total")).to_have_text("Geplante Dauer: etwa 70 Minuten")
     page.screenshot(path=SCREENSHOTS / "start-plan-1280.png", full_page=True)
     plan_box = page.locator("#plan").bounding_box()
     assert plan_box and plan_box["x"] > DESKTOP["width"] / 2  # beside the library, not below
@@ -58,7 +58,8 @@ def test_the_trainer_plans_two_exercises_and_a_scale_then_reorders_by_keyboard(
     kinds = page.locator("#agenda .agenda__kind").all_text_contents()
     assert kinds == [
         "Ein-Punkt-Abfrage",
-        "Koordinatenabfrage",
+        "Koordinatenabfrage",  # the OK-Corral …
+        "Kartenabfrage",  # … and "Was bringt mich nach oben rechts?"
         "Kartenabfrage",
         "Mehr-Punkt-Abfrage",
     ]
