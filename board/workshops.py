@@ -35,6 +35,9 @@ class Workshop:
     # The trainer's choice of JOIN_DISPLAYS; None: the slide on an empty first step,
     # else the box (Snapshot.join_display).
     join_display: str | None = None
+    # The Themenspeicher (board.topics): phones may propose topics; the board shows it.
+    topic_proposals: bool = False
+    topics_shown: bool = False
 
 
 @dataclass(frozen=True)

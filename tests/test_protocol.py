@@ -265,7 +265,7 @@ async def test_markdown_lists_clusters_and_tables(service, finished):
     assert "### Haltung – Überzeugung" in text
     assert "- Freundlichkeit am Telefon — Gelb" in text
     assert "\\<script\\>" in text and "<script>" not in text
-    assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
+    assert "| Rückrufe in 24 h | Team Süd |  | Ende März | offen |" in text
 
 
 def _section(markdown: str, heading_start: str) -> list[str]:
@@ -329,10 +329,12 @@ def berlin(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 GERMAN_HEADER = (
-    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit"
+    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Mit wem;Bis wann;Status;"
+    "Thema;Rang;Person;Zeit"
 )
 ENGLISH_HEADER = (
-    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time"
+    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;With whom;By when;Status;"
+    "Topic;Rank;Participant;Time"
 )
 
 
