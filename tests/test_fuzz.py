@@ -343,6 +343,12 @@ class Room:
             "round_minutes": ["2.5", "0,5"],
             "changeover_seconds": ["30"],
             "title": ["Kundenbegeisterung"],
+            "topic_id": [t.id for t in snap.topics],
+            "with_whom": ["Vertrieb"],
+            "status": ["open", "doing", "done"],
+            "n": ["3", "1"],
+            "allowed": ["on", "off"],
+            "shown": ["on", "off"],
         }
 
     async def assert_still_works(self) -> None:
@@ -415,7 +421,8 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
         "/w/{code}/vote",
         ["step_id", "value", "situation", "x", "y", "delta", "option", "word"],
     ),
-    "actions": ("/w/{code}/actions", ["step_id", "what", "who", "due"]),
+    "actions": ("/w/{code}/actions", ["step_id", "what", "who", "with_whom", "due"]),
+    "topics": ("/w/{code}/topics", ["title"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
     "pairs-leave": ("/w/{code}/pairs/leave", ["step_id"]),
 }
@@ -510,9 +517,23 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "pairs-timing": ["round_minutes", "changeover_seconds"],
     "pairs-start": [],
     "pairs-reset": [],
-    "action-add": ["what", "who", "due"],
-    "action-edit": ["item_id", "what", "who", "due"],
+    "action-add": ["what", "who", "with_whom", "due"],
+    "action-edit": ["item_id", "what", "who", "with_whom", "due", "status"],
+    "action-status": ["item_id", "status"],
     "action-delete": ["item_id"],
+    "dots-from-topics": [],
+    "dots-keep-ranking": [],
+    "dots-top-actions": ["n"],
+    "topic-add": ["title"],
+    "topic-rename": ["topic_id", "title"],
+    "topic-remove": ["topic_id"],
+    "topic-move": ["topic_id", "index"],
+    "topic-accept": ["topic_id"],
+    "topic-reject": ["topic_id"],
+    "topic-park-card": ["card_id"],
+    "topic-park-cluster": ["cluster_id"],
+    "topic-proposals": ["allowed"],
+    "topics-show": ["shown"],
     "trainer-link": [],
 }
 
