@@ -3,8 +3,9 @@
 Three phones join (one with a nickname at the door, one who sets it later, one
 anonymous), vote on the hidden scale of "Ist der Kunde König?", then write
 cards the trainer has hidden; the trainer parks one of them in the Themenspeicher
-(shown on the board) and a phone proposes a topic nobody has accepted yet. Every board socket, every phone socket, every
-page a board or a phone fetched and every answer a phone got is kept; then
+(shown on the board) and a phone proposes a topic nobody has accepted yet. Every
+board socket, every phone socket, every page a board or a phone fetched and every
+answer a phone got is kept; then
 none of them may hold a hidden card, a scale result before the reveal,
 another participant's nickname, id or cookie, or anything of the trainer's.
 """

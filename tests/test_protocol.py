@@ -23,7 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from board import action_plan, cards, documents, pairs, protocol, votes
+from board import action_plan, cards, documents, pairs, protocol, topics, votes
 from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
@@ -1091,7 +1091,9 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "what": defs["actions"]["items"]["properties"]["what"],
         "who": defs["actions"]["items"]["properties"]["who"],
         "due": defs["actions"]["items"]["properties"]["due"],
+        "with_whom": defs["actions"]["items"]["properties"]["with_whom"],
         "people": defs["people"]["items"]["properties"]["nickname"],
+        "topic": top["topics"]["items"]["properties"]["title"],
     }
     assert {name: rule["maxLength"] for name, rule in length.items()} == {
         "title": MAX_TITLE_LENGTH,
@@ -1102,13 +1104,18 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "what": action_plan.MAX_WHAT,
         "who": action_plan.MAX_WHO,
         "due": action_plan.MAX_DUE,
+        "with_whom": action_plan.MAX_WITH,
         "people": MAX_NICKNAME_LENGTH,
+        "topic": topics.MAX_TITLE_LENGTH,
     }
+    actions = defs["actions"]["items"]["properties"]
+    assert actions["status"]["enum"] == list(action_plan.STATUSES)
     assert defs["cards"]["items"]["properties"]["colour"]["enum"] == list(cards.COLOURS)
     assert defs["kind"]["enum"] == list(KINDS)  # the built-in kinds, in their order
     for prefix, pattern in (
         ("p", SCHEMA["$defs"]["participant"]["pattern"]),
         ("k", defs["clusters"]["items"]["properties"]["id"]["pattern"]),
         ("c", defs["cards"]["items"]["properties"]["id"]["pattern"]),
+        ("t", SCHEMA["$defs"]["topic"]["pattern"]),
     ):
         assert pattern == f"^{protocol.ID[prefix].pattern}$"
