@@ -81,7 +81,7 @@ def test_a_parked_cluster_goes_through_dots_into_the_plan(
     expect(topics.locator(".topic input[name=title]")).to_have_value("Erreichbarkeit")
     expect(topics).to_contain_text("geparkter Cluster")
     console.fill("#topic-new", "Parkplätze für Kunden")
-    console.locator(".topics-add").get_by_role("button", name="Anlegen").click()
+    console.get_by_role("button", name="Aufnehmen").click()
     expect(topics.locator(".topic input[name=title]")).to_have_count(2)
 
     # Phones may propose; the proposal waits in the console until she accepts it.
