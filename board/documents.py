@@ -18,11 +18,13 @@ from typing import Any
 import jinja2
 
 from board import groups, i18n, protocol
+from board import topics as topic_rules
 from board.errors import Refused
 from board.i18n import language_context
 from board.markup import md_escape
 from board.settings import STATIC_DIR
 from board.snapshot import Snapshot
+from board.topics import Topic
 
 FORMATS = {
     "json": "application/json",
@@ -45,7 +47,11 @@ CSV_COLUMNS = [
     "y",
     "word",
     "who",
+    "with_whom",
     "due",
+    "status",
+    "topic",
+    "rank",
     "participant",
     "time",
     "group",  # only where the group's own result may be shown (board.groups)
@@ -88,6 +94,20 @@ class Document:
     @property
     def participants(self) -> int:
         return len(self.record["participants"])
+
+    @property
+    def topics(self) -> list[Topic]:
+        """The Themenspeicher as the protocol records it: accepted topics in order, then
+        proposals nobody accepted (marked as such)."""
+        every = self.steps[0].topics if self.steps else ()
+        return topic_rules.accepted(every) + topic_rules.waiting(every)
+
+    def step_number(self, step_id: str | None) -> int | None:
+        """A step's number in the agenda (1, 2, …), or None."""
+        return next((i for i, s in enumerate(self.steps, 1) if s.step.id == step_id), None)
+
+    def topic_title(self, topic_id: str | None) -> str | None:
+        return next((t.title for t in self.topics if t.id == topic_id), None)
 
     @property
     def names_included(self) -> bool:
@@ -145,7 +165,30 @@ def markdown(record: dict[str, Any], lang: str) -> str:
             "",
         ]
         out += list(_md_step(snap, lang, t))
+    out += list(_md_topics(doc, t))
     return "\n".join(out) + "\n"
+
+
+def _md_topics(doc: Document, t: Any) -> Iterator[str]:
+    """The Themenspeicher's own section: each topic, its dots and where it came from."""
+    yield from ["", f"## {t('themenspeicher')}", ""]
+    if not doc.topics:
+        yield t("topics_empty")
+        return
+    for place, topic in enumerate(doc.topics, 1):
+        notes = [_topic_note(doc, topic, t)] if topic.origin or topic.proposed else []
+        if topic.dots:
+            notes.insert(0, t("dots_count", n=topic.dots))
+        extra = f" — {'; '.join(md_escape(n) for n in notes)}" if notes else ""
+        yield f"{place}. {md_escape(topic.title)}{extra}"
+
+
+def _topic_note(doc: Document, topic: Topic, t: Any) -> str:
+    if topic.proposed:
+        return str(t("topic_proposed_note"))
+    number = doc.step_number(topic.origin_step_id)
+    where = f" ({t('csv_step')} {number})" if number else ""
+    return f"{t('parked_' + (topic.origin or 'card'))}{where}: {topic.origin_text}"
 
 
 def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
@@ -198,10 +241,30 @@ def csv_text(record: dict[str, Any], lang: str) -> str:
     write(i18n.translate(lang, f"csv_{column}") for column in CSV_COLUMNS)
     for number, snap in enumerate(doc.steps, 1):
         step = {"step": number, "kind": snap.kind.label(lang), "prompt": snap.step.prompt(lang)}
-        for row in _csv_rows(snap, lang):
+        for row in _csv_rows(snap, lang, doc):
             full = step | row
             write(full.get(column) for column in CSV_COLUMNS)
+    for row in _csv_topics(doc, lang):
+        write(row.get(column) for column in CSV_COLUMNS)
     return buffer.getvalue()
+
+
+def _csv_topics(doc: Document, lang: str) -> Iterator[dict[str, object]]:
+    """A row per Themenspeicher topic: its title, dots and rank, and where it came from."""
+    t = i18n.translator(lang)
+    for topic in doc.topics:
+        yield {
+            "step": doc.step_number(topic.origin_step_id),
+            "kind": t("themenspeicher"),
+            "record": t("csv_topic_record"),
+            "text": topic.title,
+            "cluster": topic.origin_text or None,
+            "value": topic.dots,
+            "rank": topic.rank,
+            "status": t("topic_proposed_note") if topic.proposed else None,
+            "participant": topic.participant_id,
+            "time": local_time(topic.created_at),
+        }
 
 
 def csv_writer(buffer: io.StringIO, lang: str = "en") -> Callable[[Iterable[object]], None]:
@@ -231,7 +294,7 @@ def local_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).astimezone().isoformat(" ", "seconds")
 
 
-def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
+def _csv_rows(snap: Snapshot, lang: str, doc: Document) -> Iterator[dict[str, object]]:
     t = i18n.translator(lang)
     wall = snap.wall
     headings = {c.id: c.heading for c in wall.clusters}
@@ -274,7 +337,10 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
             "record": t("csv_action"),
             "text": action.what,
             "who": action.who,
+            "with_whom": action.with_whom,
             "due": action.due,
+            "status": t(f"action_status_{action.status}"),
+            "topic": doc.topic_title(action.topic_id),
             "participant": action.participant_id,
             "time": local_time(action.created_at),
         }

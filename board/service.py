@@ -19,7 +19,19 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from board import action_plan, agenda, cards, groups, kinds, pairs, protocol, snapshot, undo, votes
+from board import (
+    action_plan,
+    agenda,
+    cards,
+    groups,
+    kinds,
+    pairs,
+    protocol,
+    snapshot,
+    topics,
+    undo,
+    votes,
+)
 from board.action_plan import ActionItem
 from board.cards import Card, Cluster
 from board.changes import Deleted
@@ -42,6 +54,7 @@ from board.store import repository
 from board.store.database import Database
 from board.store.repository import Change
 from board.tokens import Tokens, load_or_create_key, participant_max_age
+from board.topics import Topic
 from board.votes import Vote
 from board.workshops import (
     JOIN_DISPLAYS,
@@ -84,6 +97,8 @@ LIMITS = {
     "what": action_plan.MAX_WHAT,
     "who": action_plan.MAX_WHO,
     "due": action_plan.MAX_DUE,
+    "with_whom": action_plan.MAX_WITH,
+    "topic": topics.MAX_TITLE_LENGTH,
     "word": votes.MAX_WORD_LENGTH,
     "statement": flash.MAX_STATEMENT_LENGTH,
     "budget": votes.MAX_BUDGET,
@@ -112,6 +127,8 @@ def make_templates() -> jinja2.Environment:
     env.globals["card_colours"] = cards.COLOURS
     env.globals["bar_colours"] = bar_colours  # every bar chart's neutral palette
     env.globals["join_displays"] = JOIN_DISPLAYS
+    env.globals["action_statuses"] = action_plan.STATUSES
+    env.globals["top_default"] = topics.TOP_DEFAULT
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 
@@ -392,6 +409,18 @@ class Service:
         command = kinds.participant_command(step, name, form, participant_id)
         return await self.execute(workshop, command, participant_id)
 
+    async def propose_topic(self, workshop: Workshop, participant_id: str, title: str) -> Outcome:
+        """A participant's proposal for the Themenspeicher (while the trainer allows it)."""
+
+        def command(snap: Snapshot) -> list[Change]:
+            return [
+                *topics.propose(
+                    snap.topics, snap.workshop, participant_id, title, new_id(), time.time()
+                )
+            ]
+
+        return await self.execute(workshop, command, participant_id)
+
     async def add_card(
         self,
         workshop: Workshop,
@@ -499,6 +528,9 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
     owners = {card.id: card.participant_id for card in snap.wall.cards}
     owners |= {vote.id: vote.participant_id for vote in snap.votes}
     owners |= {item.id: item.participant_id for item in snap.actions}
+    owners |= {topic.id: topic.participant_id for topic in snap.topics}
+    # Dots on the topics: a change of the Themenspeicher changes the step's options.
+    on_topics = snap.step.config.get("options_from") == "topics"
     if _may_end_opening(snap, changes):
         regions.add(render.JOIN)
     for change in changes:
@@ -519,18 +551,38 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(render.JOIN)
             if change.groups != snap.workshop.groups:
                 regions |= {render.STEP, *GROUP_REGIONS}
+            if change.topics_shown != snap.workshop.topics_shown:
+                regions.add(render.TOPICS)
+            if change.topic_proposals != snap.workshop.topic_proposals:
+                regions.add(render.TOPICS)
+                people.add(render.EVERYONE)  # every phone's proposal form comes or goes
         elif isinstance(change, Step):
-            regions |= {render.STEP, render.WALL, render.AGENDA}
+            # A reveal may show topics parked from the step's hidden cards.
+            regions |= {render.STEP, render.WALL, render.AGENDA, render.TOPICS}
             if change.id == snap.step.id:
+                people.add(render.EVERYONE)
+        elif isinstance(change, Topic):
+            regions.add(render.TOPICS)
+            people.add(change.participant_id or "")
+            if on_topics:
+                regions.add(render.WALL)
                 people.add(render.EVERYONE)
         elif isinstance(change, Card | Vote | ActionItem | Person):
             regions.add(render.WALL)
             people.add(change.participant_id or "")
+            if isinstance(change, ActionItem) and change.topic_id:
+                regions.add(render.TOPICS)  # the console marks topics now in a plan
         elif isinstance(change, Cluster):
             regions.add(render.WALL)
         elif isinstance(change, Deleted):
             if change.kind is Step:
                 regions.add(render.AGENDA)
+            elif change.kind is Topic:
+                regions.add(render.TOPICS)
+                people.add(owners.get(change.id) or "")
+                if on_topics:
+                    regions.add(render.WALL)
+                    people.add(render.EVERYONE)
             else:
                 regions.add(render.WALL)
                 people.add(owners.get(change.id) or "")

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from board import groups, kinds, pairs, undo
+from board import groups, kinds, pairs, topics, undo
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Wall
 from board.steps import Step
 from board.store import repository
+from board.topics import Topic
 from board.workshops import Participant, Workshop
 
 
@@ -62,6 +63,10 @@ class Snapshot:
     split: groups.Split | None = field(default=None, compare=False, hash=False)
     # Everyone who joined, with their group: for the console's group list only.
     roster: tuple[Participant, ...] = field(default=(), compare=False, hash=False)
+    # The Themenspeicher, proposals included (a cut keeps what its audience may see), and
+    # every Maßnahmenplan row of the workshop (the console's alone: where topics went).
+    topics: tuple[Topic, ...] = ()
+    plans: tuple[ActionItem, ...] = ()
 
     @property
     def step(self) -> Step:
@@ -118,6 +123,8 @@ class Snapshot:
             undoable=None,
             source=replace(self.source, cards=()) if self.source else None,
             people=alias.each(self.people),
+            topics=self._topics_for(participant_id),
+            plans=(),
         )
         cut = replace(cut, group_of={}, roster=())  # who is in which group stays here
         if participant_id is not None:  # a phone's own part: only its own (its own id)
@@ -147,6 +154,22 @@ class Snapshot:
             votes=alias.each(self.votes),
             actions=alias.each(self.actions),
         )
+
+    def _topics_for(self, participant_id: str | None) -> tuple[Topic, ...]:
+        """The Themenspeicher as the room may see it (no proposer named), and for a phone
+        its own proposals besides: nobody else's wait is shown, nor a parked card whose
+        step still hides its cards."""
+        shown = [
+            replace(t, participant_id=None) for t in topics.for_the_room(self.topics, self.steps)
+        ]
+        if participant_id is not None:
+            own = [t for t in self.topics if t.proposed and t.participant_id == participant_id]
+            mine = {t.id for t in self.topics if t.participant_id == participant_id}
+            shown = [
+                replace(t, participant_id=participant_id) if t.id in mine else t for t in shown
+            ]
+            shown += own
+        return tuple(shown)
 
     @cached_property
     def _aliases(self) -> dict[str, str]:
@@ -183,6 +206,7 @@ class Snapshot:
             + [v.participant_id for v in self.votes]
             + [a.participant_id for a in self.actions]
             + [p.participant_id for p in self.people]
+            + [t.participant_id for t in self.topics]
         )
 
     def next_change_at(self) -> float | None:
@@ -228,6 +252,10 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         participants=repository.count_participants(conn, workshop_id),
         nicknames=nicknames,
         undoable=repository.last_undo_action(conn, step.id),
+        topics=tuple(repository.topics(conn, workshop_id)),
+        # A phone's command decides on its own things only; a render or the trainer's
+        # command may need where topics went (the console's topic list, top N).
+        plans=() if participant_id else tuple(repository.plans(conn, workshop_id)),
     )
     if participant_id is None and workshop.groups:
         roster = tuple(repository.participants(conn, workshop_id))

@@ -40,6 +40,9 @@ class Workshop:
     # group must have answered before its own result is shown.
     groups: tuple[Group, ...] = ()
     group_minimum: int = MINIMUM
+    # The Themenspeicher (board.topics): phones may propose topics; the board shows it.
+    topic_proposals: bool = False
+    topics_shown: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,13 +12,18 @@ from board.action_plan import (
     MAX_DUE,
     MAX_WHAT,
     MAX_WHO,
+    MAX_WITH,
+    STATUSES,
     ActionItem,
     edit,
+    from_topics,
     propose,
     remove,
+    set_status,
 )
 from board.changes import Deleted
 from board.errors import Refused
+from board.i18n import translate
 from board.steps import Step
 
 # -- factories ----------------------------------------------------------------
@@ -154,3 +160,55 @@ def test_editing_or_removing_an_unknown_action_is_refused() -> None:
 def test_removing_an_action_deletes_its_row() -> None:
     items = [an_item("a"), an_item("b", position=1)]
     assert remove(items, "b") == [Deleted(ActionItem, "b")]
+
+
+# -- Mit wem, Status, and rows from the Themenspeicher -------------------------------
+def test_mit_wem_and_status_are_set_and_kept_when_a_form_leaves_them_out() -> None:
+    item = an_item("a")
+    (changed,) = edit([item], "a", item.what, item.who, item.due, "Vertrieb", "doing")
+    assert (changed.with_whom, changed.status) == ("Vertrieb", "doing")
+    (again,) = edit([changed], "a", "Neu", changed.who, changed.due)
+    assert (again.what, again.with_whom, again.status) == ("Neu", "Vertrieb", "doing")
+
+
+def test_a_proposal_from_a_phone_may_name_with_whom() -> None:
+    (item,) = propose(
+        a_step(), [], "anna", "Leitfaden", "Anna", "Mai", "x", 1.0, with_whom="  Team   Süd "
+    )
+    assert (item.with_whom, item.status, item.topic_id) == ("Team Süd", "open", None)
+    with pytest.raises(Refused) as refused:
+        propose(a_step(), [], "anna", "L", "", "", "y", 1.0, with_whom="x" * (MAX_WITH + 1))
+    assert refused.value.key == "with_too_long"
+
+
+@pytest.mark.parametrize("status", ["erledigt", "closed", "", "DONE"])
+def test_an_unknown_status_is_refused_with_a_clear_message_in_both_languages(status: str) -> None:
+    with pytest.raises(Refused) as refused:
+        set_status([an_item("a")], "a", status)
+    assert refused.value.key == "action_status_unknown"
+    german = translate("de", refused.value.key, **refused.value.params)
+    english = translate("en", refused.value.key, **refused.value.params)
+    assert "offen, in Arbeit, erledigt" in german and f"„{status}“" in german
+    assert "open, in progress, done" in english
+
+
+def test_each_known_status_is_taken() -> None:
+    item = an_item("a")
+    for status in STATUSES:
+        changed = set_status([item], "a", status)
+        assert changed == ([] if status == item.status else [replace(item, status=status)])
+
+
+def test_top_topics_become_rows_linked_to_them_once() -> None:
+    existing = [an_item("a", position=0, topic_id="t1")]
+    rows = from_topics(
+        a_step(),
+        existing,
+        [("t1", "Erreichbarkeit"), ("t2", "Rückrufe"), ("t3", "Ton")],
+        iter(["n1", "n2"]),
+        5.0,
+    )
+    assert [(r.id, r.what, r.topic_id, r.position, r.participant_id) for r in rows] == [
+        ("n1", "Rückrufe", "t2", 1, None),
+        ("n2", "Ton", "t3", 2, None),
+    ]

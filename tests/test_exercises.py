@@ -347,7 +347,7 @@ def test_a_label_without_english_names_its_place(tmp_path: Path) -> None:
 def test_dots_take_either_options_or_the_clusters(tmp_path: Path, settings: str) -> None:
     error = error_in(tmp_path, an_exercise_file(steps=a_step("dots", settings)))
     assert error.field == "steps[0].options"
-    assert error.problem == 'give either options or options_from = "clusters"'
+    assert error.problem == 'give either options or options_from = "clusters" or "topics"'
 
 
 @pytest.mark.parametrize(
@@ -372,7 +372,7 @@ def test_dots_take_either_options_or_the_clusters(tmp_path: Path, settings: str)
         (
             a_step("dots", 'options_from = "cards"'),
             "steps[0].options_from",
-            "expected one of clusters",
+            "expected one of clusters, topics",
         ),
         (
             a_step("mood", 'options = [{ icon = "hail", label = { de = "H", en = "H" } }] '),

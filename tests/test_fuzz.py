@@ -350,6 +350,12 @@ class Room:
             "split": ["on", "off"],
             "participant_id": [p.id for p in snap.roster],
             "group_id": [g.id for g in snap.workshop.groups] + [""],
+            "topic_id": [t.id for t in snap.topics],
+            "with_whom": ["Vertrieb"],
+            "status": ["open", "doing", "done"],
+            "n": ["3", "1"],
+            "allowed": ["on", "off"],
+            "shown": ["on", "off"],
         }
 
     async def assert_still_works(self) -> None:
@@ -423,7 +429,8 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
         ["step_id", "value", "situation", "x", "y", "delta", "option", "word"]
         + ["criterion", "distance", "text"],
     ),
-    "actions": ("/w/{code}/actions", ["step_id", "what", "who", "due"]),
+    "actions": ("/w/{code}/actions", ["step_id", "what", "who", "with_whom", "due"]),
+    "topics": ("/w/{code}/topics", ["title"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
     "pairs-leave": ("/w/{code}/pairs/leave", ["step_id"]),
 }
@@ -526,9 +533,23 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "flash-prev": [],
     "pairs-start": [],
     "pairs-reset": [],
-    "action-add": ["what", "who", "due"],
-    "action-edit": ["item_id", "what", "who", "due"],
+    "action-add": ["what", "who", "with_whom", "due"],
+    "action-edit": ["item_id", "what", "who", "with_whom", "due", "status"],
+    "action-status": ["item_id", "status"],
     "action-delete": ["item_id"],
+    "dots-from-topics": [],
+    "dots-keep-ranking": [],
+    "dots-top-actions": ["n"],
+    "topic-add": ["title"],
+    "topic-rename": ["topic_id", "title"],
+    "topic-remove": ["topic_id"],
+    "topic-move": ["topic_id", "index"],
+    "topic-accept": ["topic_id"],
+    "topic-reject": ["topic_id"],
+    "topic-park-card": ["card_id"],
+    "topic-park-cluster": ["cluster_id"],
+    "topic-proposals": ["allowed"],
+    "topics-show": ["shown"],
     "trainer-link": [],
 }
 

@@ -2,8 +2,10 @@
 
 Three phones join (one with a nickname at the door, one who sets it later, one
 anonymous), vote on the hidden scale of "Ist der Kunde König?", then write
-cards the trainer has hidden. Every board socket, every phone socket, every
-page a board or a phone fetched and every answer a phone got is kept; then
+cards the trainer has hidden; the trainer parks one of them in the Themenspeicher
+(shown on the board) and a phone proposes a topic nobody has accepted yet. Every
+board socket, every phone socket, every page a board or a phone fetched and every
+answer a phone got is kept; then
 none of them may hold a hidden card, a scale result before the reveal,
 another participant's nickname, id or cookie, or anything of the trainer's.
 """
@@ -106,6 +108,7 @@ class Run:
     cards_hidden: bool = False
     scale_hidden: bool = True
     trainer_cards: list[str] = field(default_factory=list)  # written at the console
+    proposals: dict[str, list[str]] = field(default_factory=dict)  # by phone, not accepted
 
     def page(self, owner: str | None, role: str, response: httpx.Response) -> httpx.Response:
         assert response.status_code < 400, (response.request.url, response.status_code)
@@ -249,6 +252,23 @@ async def write_hidden_cards(run: Run) -> None:
         await recorder.settle()
 
 
+async def park_a_hidden_card_and_propose_a_topic(run: Run) -> None:
+    """The board shows the Themenspeicher; a hidden card goes there, and a phone proposes
+    a topic: neither may reach the room (nor another phone) before it may."""
+    await run.trainer_does("topics-show", shown="on")
+    await run.trainer_does("topic-proposals", allowed="on")
+    snapshot = await run.server.service.snapshot((await run.server.service.workshop(run.code)).id)
+    hidden = next(c for c in snapshot.wall.cards if c.text == run.phones[2].cards[0])
+    await run.trainer_does("topic-park-card", card_id=hidden.id)
+    phone = run.phones[1]
+    text = f"Vorschlag-{phone.name}-{phone.participant_id[:4]}"
+    response = await phone.device.http.post(f"/w/{run.code}/topics", data={"title": text})
+    assert text in run.page(phone.name, "phone", response).text  # its own, waiting
+    run.proposals[phone.name] = [text]
+    for recorder in run.recorders:
+        await recorder.settle()
+
+
 async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: Run) -> None:
     await join_the_room(run)
     await open_every_socket(run)
@@ -270,6 +290,7 @@ async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: 
     await run.trainer_does("hide")
     run.cards_hidden = True
     await write_hidden_cards(run)
+    await park_a_hidden_card_and_propose_a_topic(run)
     await run.every_page()
     cards_hidden_until = await run.seq()
     since = run.marks()
@@ -330,8 +351,11 @@ async def forbidden_in(run: Run, view: View) -> list[tuple[str, str]]:
             forbidden.append((f"{phone.name}'s nickname", phone.nickname))
         if view.role == "phone":
             forbidden += [(f"{phone.name}'s card", text) for text in phone.cards]
+        forbidden += [(f"{phone.name}'s proposal", t) for t in run.proposals.get(phone.name, [])]
     if view.role == "phone":  # nobody's own: never in a phone's own part
         forbidden += [("the trainer's card", text) for text in run.trainer_cards]
+    if view.role == "board":  # a proposal waits for the trainer, even its author's wall
+        forbidden += [("a proposal", t) for texts in run.proposals.values() for t in texts]
     if view.role == "board" and view.cards_hidden:
         forbidden += [
             (f"{phone.name}'s hidden card", text) for phone in run.phones for text in phone.cards

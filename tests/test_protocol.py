@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from board import action_plan, cards, documents, pairs, protocol, votes
+from board import action_plan, cards, documents, pairs, protocol, topics, votes
 from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
@@ -287,7 +287,7 @@ async def test_markdown_lists_clusters_and_tables(service, finished):
     assert "### Haltung – Überzeugung" in text
     assert "- Freundlichkeit am Telefon — Gelb" in text
     assert "\\<script\\>" in text and "<script>" not in text
-    assert "| Rückrufe in 24 h | Team Süd | Ende März |" in text
+    assert "| Rückrufe in 24 h | Team Süd |  | Ende März | offen |" in text
 
 
 def _section(markdown: str, heading_start: str) -> list[str]:
@@ -351,10 +351,12 @@ def berlin(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 GERMAN_HEADER = (
-    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Bis wann;Person;Zeit;Gruppe"
+    "Schritt;Art;Frage;Eintrag;Cluster;Farbe;Text;Wert;x;y;Wort;Wer;Mit wem;Bis wann;Status;"
+    "Thema;Rang;Person;Zeit;Gruppe"
 )
 ENGLISH_HEADER = (
-    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;By when;Participant;Time;Group"
+    "Step;Kind;Question;Entry;Cluster;Colour;Text;Value;x;y;Word;Who;With whom;By when;Status;"
+    "Topic;Rank;Participant;Time;Group"
 )
 
 
@@ -1124,7 +1126,9 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "what": defs["actions"]["items"]["properties"]["what"],
         "who": defs["actions"]["items"]["properties"]["who"],
         "due": defs["actions"]["items"]["properties"]["due"],
+        "with_whom": defs["actions"]["items"]["properties"]["with_whom"],
         "people": defs["people"]["items"]["properties"]["nickname"],
+        "topic": top["topics"]["items"]["properties"]["title"],
     }
     assert {name: rule["maxLength"] for name, rule in length.items()} == {
         "title": MAX_TITLE_LENGTH,
@@ -1135,14 +1139,19 @@ def test_the_schema_states_the_limits_the_import_keeps():
         "what": action_plan.MAX_WHAT,
         "who": action_plan.MAX_WHO,
         "due": action_plan.MAX_DUE,
+        "with_whom": action_plan.MAX_WITH,
         "people": MAX_NICKNAME_LENGTH,
+        "topic": topics.MAX_TITLE_LENGTH,
     }
+    actions = defs["actions"]["items"]["properties"]
+    assert actions["status"]["enum"] == list(action_plan.STATUSES)
     assert defs["cards"]["items"]["properties"]["colour"]["enum"] == list(cards.COLOURS)
     assert defs["kind"]["enum"] == list(KINDS)  # the built-in kinds, in their order
     for prefix, pattern in (
         ("p", SCHEMA["$defs"]["participant"]["pattern"]),
         ("k", defs["clusters"]["items"]["properties"]["id"]["pattern"]),
         ("c", defs["cards"]["items"]["properties"]["id"]["pattern"]),
+        ("t", SCHEMA["$defs"]["topic"]["pattern"]),
     ):
         assert pattern == f"^{protocol.ID[prefix].pattern}$"
 

@@ -140,6 +140,17 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
             f"/w/{code}/vote", data={"step_id": ids["step10"], "text": said}
         )
         assert answered.status_code == 200, answered.text
+    # The Themenspeicher: two topics of the trainer's, one proposal waiting from a phone.
+    for title in ("Erreichbarkeit", "Rückrufe"):
+        added = await client.post(f"/w/{code}/t/topic-add", data={"title": title})
+        assert added.status_code == 204
+    assert (await client.post(f"/w/{code}/t/topic-proposals", data={"allowed": "on"})).is_success
+    proposed = await room.phone.post(f"/w/{code}/topics", data={"title": "Vorschlag"})
+    assert proposed.status_code == 200, proposed.text
+    assert (await client.post(f"/w/{code}/t/topic-proposals", data={"allowed": "off"})).is_success
+    by_title = {t.title: t.id for t in (await service.snapshot(workshop.id)).topics}
+    ids |= {"t1": by_title["Erreichbarkeit"], "t2": by_title["Rückrufe"]}
+    ids["proposal"] = by_title["Vorschlag"]
     await room.go(0)
     snap = await service.snapshot(workshop.id)
     by_text = {card.text: card.id for card in snap.wall.cards}
@@ -150,8 +161,9 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
         await phone.aclose()
 
 
-# Each trainer action with the step it needs, what the genuine trainer does first, and a
-# form that changes the workshop when the genuine trainer sends it.
+# Each trainer action with the step it needs, what the genuine trainer does first (or a
+# phone, for "phone:<route>"), and a form that changes the workshop when the genuine
+# trainer sends it.
 Prep = list[tuple[str, dict[str, str]]]
 SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "question": (0, [], {"question": "Gehackt?"}),
@@ -206,6 +218,27 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "action-add": (4, [], {"what": "Gehackt"}),
     "action-edit": (4, [], {"item_id": "{item}", "what": "Gehackt"}),
     "action-delete": (4, [], {"item_id": "{item}"}),
+    "action-status": (4, [], {"item_id": "{item}", "status": "done"}),
+    "dots-from-topics": (2, [], {}),
+    "dots-keep-ranking": (2, [("dots-from-topics", {})], {}),
+    "dots-top-actions": (
+        2,
+        [
+            ("dots-from-topics", {}),
+            ("phone:vote", {"step_id": "{step2}", "option": "{t2}", "delta": "1"}),
+        ],
+        {"n": "3"},
+    ),
+    "topic-add": (0, [], {"title": "Gehackt"}),
+    "topic-rename": (0, [], {"topic_id": "{t1}", "title": "Gehackt"}),
+    "topic-remove": (0, [], {"topic_id": "{t1}"}),
+    "topic-move": (0, [], {"topic_id": "{t2}", "index": "0"}),
+    "topic-accept": (0, [], {"topic_id": "{proposal}"}),
+    "topic-reject": (0, [], {"topic_id": "{proposal}"}),
+    "topic-park-card": (0, [], {"card_id": "{c1}"}),
+    "topic-park-cluster": (0, [], {"cluster_id": "{k1}"}),
+    "topic-proposals": (0, [], {"allowed": "on"}),
+    "topics-show": (0, [], {"shown": "on"}),
     "trainer-link": (0, [], {}),
 }
 
@@ -218,6 +251,12 @@ async def prepare(room: Room, action: str) -> dict[str, str]:
     step, prep, form = SCENARIOS[action]
     await room.go(step)
     for name, prep_form in prep:
+        if name.startswith("phone:"):
+            sent = await room.phone.post(
+                f"/w/{room.code}/{name.removeprefix('phone:')}", data=room.fill(prep_form)
+            )
+            assert sent.status_code == 200, (name, sent.text)
+            continue
         done = await room.trainer.post(f"/w/{room.code}/t/{name}", data=room.fill(prep_form))
         assert done.status_code == 204, (name, done.text)
     return room.fill(form)

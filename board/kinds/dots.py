@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from board import votes
+from board import action_plan, kinds, steps, topics, votes
+from board.errors import Refused
 from board.exercise_fields import Invalid, boolean, integer, one_of, texts
 from board.forms import Form
 from board.i18n import text_in
 from board.kinds import Decide, Kind, Translate, VoteChecker
 from board.markup import md_escape
 from board.workshops import new_id
+
+TOPICS = "topics"  # options_from: the Themenspeicher's topics
 
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
@@ -43,6 +47,65 @@ def set_budget(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
 MAX_OPTIONS = 30  # options an exercise file may give a dots step
 
 
+def from_topics(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
+    """ "Themen aus dem Themenspeicher übernehmen": the step's options become the topics
+    (live: a topic added or renamed meanwhile follows, as clusters do). Not once dots
+    are placed: they were placed on other options."""
+    if snap.step.config.get("options_from") == TOPICS:
+        return []
+    if snap.votes:
+        raise Refused("dots_already_placed", 409)
+    if not topics.for_the_room(snap.topics, snap.steps):
+        raise Refused("topics_none", 409)
+    config = {k: v for k, v in snap.step.config.items() if k not in ("options", "options_from")}
+    return [replace(snap.step, config=config | {"options_from": TOPICS})]
+
+
+def _on_topics(snap: Snapshot) -> None:
+    if snap.step.config.get("options_from") != TOPICS:
+        raise Refused("dots_not_on_topics", 409)
+
+
+def keep_ranking(snap: Snapshot, ctx: TrainerInput | None = None) -> list[Change]:
+    """Store the ranking on the topics (their dots and rank by this step)."""
+    _on_topics(snap)
+    ranked = [(e.option.id, e.dots, e.rank) for e in snap.results.ranking("de")]
+    return [*topics.keep_ranking(snap.topics, ranked, snap.step.id)]
+
+
+def top_to_plan(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
+    """ "Top 3 in den Maßnahmenplan": the ranking is kept, and the topics ranked 1 to n
+    become rows of the Maßnahmenplan after this step (a new one at the end if there is
+    none), each linked to its topic; a topic already in that plan is not added twice."""
+    kept = keep_ranking(snap)
+    now_topics = {t.id: t for t in snap.topics} | {
+        t.id: t for t in kept if isinstance(t, topics.Topic)
+    }
+    best = topics.top(
+        list(now_topics.values()), snap.step.id, ctx.integer("n", str(topics.TOP_DEFAULT))
+    )
+    if not best:
+        raise Refused("dots_none_yet", 409)
+    plan, made = _plan_step(snap)
+    items = [item for item in snap.plans if item.step_id == plan.id]
+    ids = iter(lambda: new_id(), None)
+    rows = action_plan.from_topics(plan, items, [(t.id, t.title) for t in best], ids, ctx.now)
+    return [*kept, *made, *rows]
+
+
+def _plan_step(snap: Snapshot) -> tuple[steps.Step, list[Change]]:
+    """The Maßnahmenplan the top topics go to: the next after this step, else the first
+    on the agenda, else a new one at its end."""
+    plans = sorted((s for s in snap.steps if s.kind == "actions"), key=lambda s: s.position)
+    after = [s for s in plans if s.position > snap.step.position]
+    if after or plans:
+        return (after or plans)[0], []
+    alone = kinds.of("actions").alone or {}
+    position = max(s.position for s in snap.steps) + 1
+    made = steps.new_step(new_id(), snap.workshop.id, position, "actions", dict(alone))
+    return made, [made]
+
+
 class DotResults:
     """A dots step's options (from the file, or the clusters of the card step it
     follows), the budget, what one person spent, and the ranking."""
@@ -52,6 +115,9 @@ class DotResults:
 
     def options(self, lang: str) -> list[votes.Option]:
         step = self.snap.step
+        if step.config.get("options_from") == TOPICS:
+            shown = topics.for_the_room(self.snap.topics, self.snap.steps)
+            return [votes.Option(t.id, t.title) for t in shown]
         if step.config.get("options_from") == "clusters":
             source = self.snap.source
             return (
@@ -104,14 +170,19 @@ class Dots(Kind):
     settings = {
         "options": texts(2, MAX_OPTIONS),
         "explanations": texts(2, MAX_OPTIONS),
-        "options_from": one_of(["clusters"]),
+        "options_from": one_of(["clusters", TOPICS]),
         "budget": integer(1, votes.MAX_BUDGET),
         "max_per_option": integer(1, votes.MAX_BUDGET),
         "hidden": boolean,
     }
     defaults: ClassVar[dict[str, Any]] = {"hidden": False}
     inputs = {"vote": read_dot}
-    trainer_actions = {"dots-budget": set_budget}
+    trainer_actions = {
+        "dots-budget": set_budget,
+        "dots-from-topics": from_topics,
+        "dots-keep-ranking": keep_ranking,
+        "dots-top-actions": top_to_plan,
+    }
     results_link = "show_results"
 
     vote_fields = ("value",)
@@ -124,7 +195,8 @@ class Dots(Kind):
         the board."""
         options = snap.results.options("de")
         offered = {option.id for option in options}
-        on_clusters = snap.step.config.get("options_from") == "clusters"
+        # Dots on clusters or topics: their ids (or ones since gone), not positions.
+        on_clusters = snap.step.config.get("options_from") in ("clusters", TOPICS)
         most = max(votes.MAX_BUDGET, snap.results.budget())
         per_option = (
             snap.results.per_option_limit() if "max_per_option" in snap.step.config else most
@@ -148,7 +220,9 @@ class Dots(Kind):
 
     def complete(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         if ("options" in config) == ("options_from" in config):
-            raise Invalid(f"{where}.options", 'give either options or options_from = "clusters"')
+            raise Invalid(
+                f"{where}.options", 'give either options or options_from = "clusters" or "topics"'
+            )
         explained = len(config.get("explanations", config.get("options", [])))
         if explained != len(config.get("options", [])):
             raise Invalid(f"{where}.explanations", "expected one explanation per option")

@@ -46,7 +46,8 @@ UNDO = "undo"  # the console's undo button: the step's undo history changed
 WRITE = "write"
 JOIN = "join"  # how the board shows the way in (slide, box, strip)
 GROUPS = "groups"  # the console's participant groups and who is in which
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN, GROUPS})
+TOPICS = "topics"  # the Themenspeicher (board.topics), on every step
+ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN, GROUPS, TOPICS})
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -66,6 +67,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         PRESENCE: "_presence.html",
         TIMER: "_timer.html",
         JOIN: "board/_join_mode.html",
+        TOPICS: "board/_topics.html",
     },
     "trainer": {
         STEP: "console/_step.html",
@@ -77,6 +79,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         WRITE: "console/_write.html",
         JOIN: "console/_join.html",
         GROUPS: "console/_groups.html",
+        TOPICS: "console/_topics.html",
     },
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
 }

@@ -19,6 +19,7 @@ from board.cards import Wall
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
 from board.store import repository
+from board.topics import Topic
 from board.workshops import Participant, Workshop
 
 
@@ -45,6 +46,7 @@ class _Ids:
     participant: _ShortIds = field(default_factory=lambda: _ShortIds("p"))
     cluster: _ShortIds = field(default_factory=lambda: _ShortIds("k"))
     card: _ShortIds = field(default_factory=lambda: _ShortIds("c"))
+    topic: _ShortIds = field(default_factory=lambda: _ShortIds("t"))
     gone: _ShortIds = field(default_factory=lambda: _ShortIds(GONE))
 
 
@@ -72,9 +74,13 @@ def export_record(
             ids.cluster(heading.id)
         for written in walls[step.id].cards:
             ids.card(written.id)
+    topics = repository.topics(conn, workshop_id)
+    for topic in topics:
+        ids.topic(topic.id)
     exported = []
     for step in steps:
         exported.append(_export_step(conn, step, walls[step.id], ids, names))
+    places = {step.id: i for i, step in enumerate(steps)}
     active = next((i for i, s in enumerate(steps) if s.id == workshop.active_step_id), 0)
     return {
         "format": FORMAT,
@@ -90,6 +96,7 @@ def export_record(
         },
         "participants": participants,
         "steps": exported,
+        "topics": [_export_topic(topic, ids, places) for topic in topics],
     }
 
 
@@ -113,6 +120,38 @@ def _groups_kept(
     return group_of
 
 
+def _export_topic(topic: Topic, ids: _Ids, places: dict[str, int]) -> dict[str, Any]:
+    """A Themenspeicher topic: where it was parked from names the step by its place on
+    the agenda and the card or cluster by its record id (None once they are gone)."""
+    origin = None
+    if topic.origin is not None:
+        short = ids.card if topic.origin == "card" else ids.cluster
+        origin = {
+            "kind": topic.origin,
+            "step": places.get(topic.origin_step_id or ""),
+            "ref": short.ids.get(topic.origin_id or ""),
+            "text": topic.origin_text,
+        }
+    return {
+        "id": ids.topic(topic.id),
+        "title": topic.title,
+        "position": topic.position,
+        "proposed": topic.proposed,
+        "participant": ids.participant(topic.participant_id),
+        "origin": origin,
+        "dots": topic.dots,
+        "rank": topic.rank,
+        "ranked_step": places.get(topic.ranked_step_id or ""),
+        "created_at": iso(topic.created_at),
+    }
+
+
+def _vote_key(key: str, ids: _Ids, on_clusters: bool, on_topics: bool) -> str | None:
+    if on_topics:
+        return ids.topic.ids.get(key) or ids.gone(key)
+    return ids.cluster.ids.get(key) or (ids.gone(key) if on_clusters else key)
+
+
 def _export_step(
     conn: sqlite3.Connection,
     step: Step,
@@ -123,6 +162,7 @@ def _export_step(
     config = dict(step.config)
     people = repository.people(conn, step.id)
     on_clusters = config.get("options_from") == "clusters"  # a setting only dots take
+    on_topics = config.get("options_from") == "topics"
     if "rounds" in config:
         config["rounds"] = [
             [[ids.participant(a), ids.participant(b)] for a, b in round_]
@@ -163,7 +203,7 @@ def _export_step(
                 "participant": ids.participant(v.participant_id),
                 # A dot on a cluster names the cluster (or, once merged or dissolved,
                 # a vanished one); other keys are positions.
-                "key": ids.cluster.ids.get(v.key) or (ids.gone(v.key) if on_clusters else v.key),
+                "key": _vote_key(v.key, ids, on_clusters, on_topics),
                 "value": v.value,
                 "x": v.x,
                 "y": v.y,
@@ -178,6 +218,9 @@ def _export_step(
                 "what": a.what,
                 "who": a.who,
                 "due": a.due,
+                "with_whom": a.with_whom,
+                "status": a.status,
+                "topic": ids.topic.ids.get(a.topic_id or ""),
                 "position": a.position,
                 "created_at": iso(a.created_at),
             }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from board import kinds
@@ -28,6 +28,7 @@ from board.protocol.record import (
 )
 from board.snapshot import Snapshot, source_step, with_split
 from board.steps import Step
+from board.topics import Topic
 from board.votes import (
     Vote,
 )
@@ -48,6 +49,8 @@ class Restored:
     votes: list[Vote]
     actions: list[ActionItem]
     people: list[Person]
+    # The Themenspeicher (none in a protocol made before it existed).
+    topics: list[Topic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
     steps = [_step(raw, i, workshop_id, ids) for i, raw in enumerate(raw_steps)]
     clusters, cards, votes, actions, people = [], [], [], [], []
     dots_on_clusters: list[tuple[str, str, str]] = []  # our key, where, the record's key
+    dots_on_topics: list[tuple[str, str, str]] = []
+    raw_topics = record.get("topics", [])  # absent in protocols made before it existed
     for step, raw in zip(steps, raw_steps, strict=True):
         where = f"steps[{step.position}]"
         _check_sections(raw, step.kind, where)
@@ -89,7 +94,7 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
         ]
         cards += [_card(c, step, ids, f"{where}.cards[{j}]") for j, c in _each(raw, "cards")]
         votes += [
-            _vote(v, step, ids, f"{where}.votes[{j}]", dots_on_clusters)
+            _vote(v, step, ids, f"{where}.votes[{j}]", dots_on_clusters, dots_on_topics)
             for j, v in _each(raw, "votes")
         ]
         actions += [
@@ -100,9 +105,63 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
     _check_dots_on_clusters(dots_on_clusters, clusters)
     _check_unique_people(people, steps)
     workshop = _workshop(record["workshop"], workshop_id, code, steps)
+    topics = [_topic(t, workshop_id, steps, ids, f"topics[{j}]") for j, t in enumerate(raw_topics)]
+    _check_topic_references(topics, actions, dots_on_topics, clusters, cards)
     return Restored(
-        workshop, participants, steps, clusters, _flat_stacks(cards), votes, actions, people
+        workshop, participants, steps, clusters, _flat_stacks(cards), votes, actions, people, topics
     )
+
+
+def _topic(t: dict[str, Any], workshop_id: str, steps: list[Step], ids: _Ids, where: str) -> Topic:
+    origin = t["origin"] or {}
+    return Topic(
+        ids.make_id(t["id"]),
+        workshop_id,
+        t["title"],
+        _position(t, where),
+        epoch(t["created_at"], f"{where}.created_at"),
+        proposed=t["proposed"],
+        participant_id=ids.who(t["participant"], f"{where}.participant"),
+        origin_step_id=_step_at(steps, origin.get("step"), f"{where}.origin.step"),
+        origin=origin.get("kind"),
+        origin_id=ids.of(origin.get("ref")),
+        origin_text=origin.get("text", ""),
+        dots=t["dots"],
+        rank=t["rank"],
+        ranked_step_id=_step_at(steps, t["ranked_step"], f"{where}.ranked_step"),
+    )
+
+
+def _step_at(steps: list[Step], index: int | None, where: str) -> str | None:
+    if index is None:
+        return None
+    if index >= len(steps):
+        raise ProtocolError(f"{where}: {index} is not a step (0–{len(steps) - 1})")
+    return steps[index].id
+
+
+def _check_topic_references(
+    topics: list[Topic],
+    actions: list[ActionItem],
+    dots_on_topics: list[tuple[str, str, str]],
+    clusters: list[Cluster],
+    cards: list[Card],
+) -> None:
+    """Each topic once; what names a topic (a dot, a row of a plan) names one that is
+    there; a parked card or cluster is one of the record's (or gone: None)."""
+    there = {t.id for t in topics}
+    if len(there) != len(topics):
+        raise ProtocolError("topics: the same topic id twice")
+    for ours, where, theirs in dots_on_topics:
+        if ID["t"].fullmatch(theirs) and ours not in there:
+            raise ProtocolError(f"{where}: unknown topic {theirs!r}")
+    for action in actions:
+        if action.topic_id is not None and action.topic_id not in there:
+            raise ProtocolError("actions: a row names a topic that is not there")
+    parked = {c.id for c in cards} | {c.id for c in clusters}
+    for topic in topics:
+        if topic.origin_id is not None and topic.origin_id not in parked:
+            raise ProtocolError("topics: a topic names a card or cluster that is not there")
 
 
 def _each(raw: dict[str, Any], section: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -203,10 +262,13 @@ def _vote(
     ids: _Ids,
     where: str,
     dots_on_clusters: list[tuple[str, str, str]],
+    dots_on_topics: list[tuple[str, str, str]],
 ) -> Vote:
     key = v["key"]
     if step.config.get("options_from") == "clusters":  # dots on a cards step's clusters
         key = _dots_cluster_key(key, ids, f"{where}.key", dots_on_clusters)
+    elif step.config.get("options_from") == "topics":  # dots on the Themenspeicher
+        key = _dots_topic_key(key, ids, f"{where}.key", dots_on_topics)
     return Vote(
         new_id(),
         step.id,
@@ -230,6 +292,16 @@ def _dots_cluster_key(
     return ids.make_id(key)
 
 
+def _dots_topic_key(
+    key: str, ids: _Ids, where: str, dots_on_topics: list[tuple[str, str, str]]
+) -> str:
+    """A dot on a topic names it (t…), or one since removed (gone…)."""
+    if not (ID["t"].fullmatch(key) or ID[GONE].fullmatch(key)):
+        raise ProtocolError(f"{where}: expected a topic (t…) or {GONE}…, not {key!r}")
+    dots_on_topics.append((ids.make_id(key), where, key))
+    return ids.make_id(key)
+
+
 def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -244,6 +316,10 @@ def _action(a: dict[str, Any], step: Step, ids: _Ids, where: str) -> ActionItem:
         a["due"],
         _position(a, where),
         epoch(a["created_at"], f"{where}.created_at"),
+        # Absent in protocols made before the Maßnahmenplan had them.
+        a.get("with_whom", ""),
+        a.get("status", "open"),
+        ids.of(a.get("topic")),
     )
 
 
@@ -390,5 +466,7 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
             group_of=group_of,
             # Present only in a record exported with names (a Blitzlicht's protocol shows them).
             nicknames={pid: name for pid, name, _, _ in restored.participants if name},
+            topics=tuple(restored.topics),
+            plans=tuple(restored.actions),
         )
     )

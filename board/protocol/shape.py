@@ -46,7 +46,9 @@ def check_format(record: Any) -> dict[str, Any]:
 def check_size(record: dict[str, Any]) -> None:
     """Counted before the schema is: a file far beyond any workshop is refused at once."""
     raw_steps = _list(record.get("steps"))
-    size = len(raw_steps) + len(_list(record.get("participants")))
+    size = (
+        len(raw_steps) + len(_list(record.get("participants"))) + len(_list(record.get("topics")))
+    )
     for raw in raw_steps:
         if isinstance(raw, dict):
             size += sum(len(_list(raw.get(section))) for section in SECTIONS)

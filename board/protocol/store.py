@@ -47,7 +47,14 @@ def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
     repository.apply(
         conn,
         workshop.id,
-        [*restored.clusters, *restored.cards, *restored.votes, *restored.actions, *restored.people],
+        [
+            *restored.clusters,
+            *restored.cards,
+            *restored.votes,
+            *restored.actions,
+            *restored.people,
+            *restored.topics,
+        ],
     )
     return workshop
 

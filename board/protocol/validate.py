@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from board import kinds
-from board.action_plan import ActionItem, clean_fields
+from board import topics as topic_rules
+from board.action_plan import ActionItem, check_status, clean_fields, clean_with
 from board.cards import check_colour, clean_heading, clean_text
 from board.groups import check_choice, check_minimum, define
 from board.pairs import speedmeet_name
@@ -90,12 +91,18 @@ def check(restored: Restored, card_max_length: int) -> Restored:
             replace(p, nickname=_obey(f"{where}.nickname", speedmeet_name, p.nickname))
             for where, p in _places(restored.people, steps, "people")
         ],
+        topics=[
+            replace(t, title=_obey(f"topics[{i}].title", topic_rules.clean_title, t.title))
+            for i, t in enumerate(restored.topics)
+        ],
     )
 
 
 def _checked_action(item: ActionItem, where: str) -> ActionItem:
     what, who, due = _obey(where, clean_fields, item.what, item.who, item.due)
-    return replace(item, what=what, who=who, due=due)
+    with_whom = _obey(f"{where}.with_whom", clean_with, item.with_whom)
+    status = _obey(f"{where}.status", check_status, item.status)
+    return replace(item, what=what, who=who, due=due, with_whom=with_whom, status=status)
 
 
 def _checked_step(step: Step, where: str) -> Step:

@@ -203,6 +203,39 @@ def _m007_groups(db: sqlite_utils.Database) -> None:
     db.table("participants").add_column("group_id", str)
 
 
+def _m008_topics(db: sqlite_utils.Database) -> None:
+    # The Themenspeicher across the workshop (board.topics), its two settings, and the
+    # Maßnahmenplan's columns Mit wem / Status and the topic a row came from.
+    db.table("topics").create(
+        {
+            "id": str,
+            "workshop_id": str,
+            "title": str,
+            "position": int,
+            "created_at": float,
+            "proposed": int,
+            "participant_id": str,
+            "origin_step_id": str,
+            "origin": str,
+            "origin_id": str,
+            "origin_text": str,
+            "dots": int,
+            "rank": int,
+            "ranked_step_id": str,
+        },
+        pk="id",
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"workshop_id", "title", "position", "created_at", "proposed", "origin_text"},
+        defaults={"proposed": 0, "origin_text": ""},
+    )
+    db.table("topics").create_index(["workshop_id"])
+    db.table("workshops").add_column("topic_proposals", int, not_null_default=0)
+    db.table("workshops").add_column("topics_shown", int, not_null_default=0)
+    db.table("action_items").add_column("with_whom", str, not_null_default="")
+    db.table("action_items").add_column("status", str, not_null_default="open")
+    db.table("action_items").add_column("topic_id", str)
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
 MIGRATIONS: tuple[Migration, ...] = (
@@ -213,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m005_gong,
     _m006_join_display,
     _m007_groups,
+    _m008_topics,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

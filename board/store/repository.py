@@ -16,12 +16,14 @@ from board.groups import Group
 from board.pairs import Person
 from board.steps import Step
 from board.store.database import utils
+from board.topics import Topic
 from board.undo import Entry, Image
 from board.votes import Vote
 from board.workshops import Participant, Workshop
 
-Change = Card | Cluster | Step | Vote | ActionItem | Person | Workshop | Deleted
+Change = Card | Cluster | Step | Vote | ActionItem | Person | Workshop | Topic | Deleted
 _TABLES: dict[type, tuple[str, str | tuple[str, str]]] = {
+    Topic: ("topics", "id"),
     Card: ("cards", "id"),
     Cluster: ("clusters", "id"),
     Vote: ("votes", "id"),
@@ -35,6 +37,7 @@ _DELETABLE: dict[type, str] = {
     Vote: "votes",
     ActionItem: "action_items",
     Step: "steps",
+    Topic: "topics",
 }
 # What belongs to a step and goes with it when the step is removed.
 _ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people", "undo_log")
@@ -44,8 +47,9 @@ def _workshop(row: sqlite3.Row | None) -> Workshop:
     if row is None:
         raise Refused("workshop_not_found", 404)
     fields = dict(row)
-    fields["gong"] = bool(fields["gong"])  # SQLite keeps booleans as 0/1
     fields["groups"] = tuple(Group(**group) for group in json.loads(fields["groups"]))
+    for flag in ("gong", "topic_proposals", "topics_shown"):  # SQLite keeps 0/1
+        fields[flag] = bool(fields[flag])
     return Workshop(**fields)
 
 
@@ -178,8 +182,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             # Only what commands change; the sequence is bumped below.
             conn.execute(
                 "UPDATE workshops SET active_step_id = ?, timer_ends_at = ?, timer_seconds = ?,"
-                " gong = ?, title = ?, trainer_secret = ?, join_display = ?, groups = ?"
-                " WHERE id = ?",
+                " gong = ?, title = ?, trainer_secret = ?, join_display = ?, groups = ?,"
+                " topic_proposals = ?, topics_shown = ? WHERE id = ?",
                 (
                     change.active_step_id,
                     change.timer_ends_at,
@@ -189,6 +193,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
                     change.trainer_secret,
                     change.join_display,
                     _groups_json(change),
+                    int(change.topic_proposals),
+                    int(change.topics_shown),
                     change.id,
                 ),
             )
@@ -196,6 +202,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
             row = asdict(change)
             if isinstance(change, Card):
                 row["edited"] = int(change.edited)
+            elif isinstance(change, Topic):
+                row["proposed"] = int(change.proposed)
             table, pk = _TABLES[type(change)]
             _upsert(conn, table, row, (pk,) if isinstance(pk, str) else pk)
     return bump_seq(conn, workshop_id) if changes else current_seq(conn, workshop_id)
@@ -241,6 +249,26 @@ _VOTE_COLUMNS = "id, step_id, participant_id, key, value, x, y, word, created_at
 def action_items(conn: sqlite3.Connection, step_id: str) -> list[ActionItem]:
     sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at, rowid"
     return [ActionItem(**dict(row)) for row in conn.execute(sql, (step_id,))]
+
+
+def plans(conn: sqlite3.Connection, workshop_id: str) -> list[ActionItem]:
+    """Every Maßnahmenplan row of the workshop, on whatever step (few: tens, not thousands)."""
+    sql = (
+        "SELECT a.* FROM action_items a JOIN steps s ON s.id = a.step_id"
+        " WHERE s.workshop_id = ? ORDER BY s.position, a.position, a.created_at, a.rowid"
+    )
+    return [ActionItem(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
+
+
+def topics(conn: sqlite3.Connection, workshop_id: str) -> list[Topic]:
+    """The workshop's Themenspeicher, proposals included, in order."""
+    sql = "SELECT * FROM topics WHERE workshop_id = ? ORDER BY position, created_at, rowid"
+    found = []
+    for row in conn.execute(sql, (workshop_id,)):
+        data = dict(row)
+        data["proposed"] = bool(data["proposed"])
+        found.append(Topic(**data))
+    return found
 
 
 def people(conn: sqlite3.Connection, step_id: str) -> list[Person]:
@@ -372,6 +400,7 @@ def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
     for step_id in step_ids:
         _delete(conn, Deleted(Step, step_id))
     conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
+    conn.execute("DELETE FROM topics WHERE workshop_id = ?", (workshop_id,))
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 
 

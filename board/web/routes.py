@@ -491,6 +491,17 @@ async def _choose_group(
     await service.choose_group(workshop, participant.id, field(form, "group_id", ""))
 
 
+async def _propose_topic(
+    request: Request,
+    service: Service,
+    workshop: Workshop,
+    participant: Participant,
+    form: FormData,
+) -> None:
+    _card_budget(service, participant)  # a text for the board, like a card
+    await service.propose_topic(workshop, participant.id, field(form, "title", ""))
+
+
 def step_input(name: str) -> Handler:
     """A participant's input to the active step, named by the route; its kind reads it."""
 
@@ -587,6 +598,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         ),
         Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
         Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
+        Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
         # What the kinds take from phones (a vote, a proposal…), each under its name.
         *(
             Route(f"{code}/{name}", step_input(name), methods=["POST"])

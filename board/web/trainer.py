@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from board import agenda, cards, groups, kinds, steps, undo
+from board import agenda, cards, groups, kinds, steps, topics, undo
 from board.errors import Refused
 from board.exercises import Library
 from board.forms import Form
@@ -128,6 +128,29 @@ ACTIONS: dict[str, Action] = {
     ),
     # a lost device: a new trainer link, and every earlier one stops working
     "trainer-link": lambda snap, ctx: [renew_trainer_link(snap.workshop)],
+}
+# The Themenspeicher, on every step (board.topics).
+ACTIONS |= {
+    "topic-add": lambda snap, ctx: topics.add(
+        snap.topics, snap.workshop.id, ctx.text("title"), new_id(), ctx.now
+    ),
+    "topic-rename": lambda snap, ctx: topics.rename(
+        snap.topics, ctx.text("topic_id"), ctx.text("title")
+    ),
+    "topic-remove": lambda snap, ctx: topics.remove(snap.topics, ctx.text("topic_id")),
+    "topic-move": lambda snap, ctx: topics.move(snap.topics, ctx.text("topic_id"), ctx.index()),
+    "topic-accept": lambda snap, ctx: topics.accept(snap.topics, ctx.text("topic_id")),
+    "topic-reject": lambda snap, ctx: topics.reject(snap.topics, ctx.text("topic_id")),
+    "topic-park-card": lambda snap, ctx: topics.park_card(
+        snap.topics, snap.wall, ctx.text("card_id"), new_id(), ctx.now
+    ),
+    "topic-park-cluster": lambda snap, ctx: topics.park_cluster(
+        snap.topics, snap.wall, ctx.text("cluster_id"), new_id(), ctx.now
+    ),
+    "topic-proposals": lambda snap, ctx: topics.set_proposals(
+        snap.workshop, ctx.text("allowed") == "on"
+    ),
+    "topics-show": lambda snap, ctx: topics.show_on_board(snap.workshop, ctx.text("shown") == "on"),
 }
 
 

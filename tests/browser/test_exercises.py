@@ -150,12 +150,13 @@ def test_the_agenda_runs_and_phones_follow(server: ServerProcess, new_context) -
         next_step(trainer, kind, anna, ben)
     anna.fill("#action-what", "Rückrufe innerhalb von 24 Stunden")
     anna.fill("#action-who", "Team Service")
+    anna.fill("#action-with", "Vertrieb")
     anna.fill("#action-due", "Ende März")
-    anna.get_by_role("button", name="Vorschlagen").click()
+    anna.locator(".mine").get_by_role("button", name="Vorschlagen").click()
     row = board.locator(".actions-table tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator("td")).to_have_text(
-        ["Rückrufe innerhalb von 24 Stunden", "Team Service", "Ende März"]
+        ["Rückrufe innerhalb von 24 Stunden", "Team Service", "Vertrieb", "Ende März", "offen"]
     )
     shoot("actions", board, anna)
     trainer.screenshot(path=SCREENSHOTS / "kind-actions-console-1280.png", full_page=True)
