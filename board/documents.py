@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from board import i18n, protocol
+from board import cards, i18n, protocol
 from board.errors import Refused
 from board.i18n import language_context
 from board.markup import md_escape
@@ -202,6 +202,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
     t = i18n.translator(lang)
     wall = snap.wall
     headings = {c.id: c.heading for c in wall.clusters}
+    named = cards.colour_names(snap.step, lang, t)
     for card in sorted(wall.cards, key=lambda c: c.created_at):
         top = card
         while top.stacked_on is not None:
@@ -211,7 +212,7 @@ def _csv_rows(snap: Snapshot, lang: str) -> Iterator[dict[str, object]]:
         yield {
             "record": t("csv_card"),
             "cluster": headings.get(top.cluster_id or ""),
-            "colour": t(f"colour_{card.colour}"),
+            "colour": named[card.colour],
             "text": card.text,
             "participant": card.participant_id,
             "time": local_time(card.created_at),

@@ -21,6 +21,7 @@ import jinja2
 
 from board import action_plan, agenda, cards, kinds, pairs, protocol, snapshot, undo, votes
 from board.action_plan import ActionItem
+from board.card_lines import COLUMN_EMS, as_data
 from board.cards import Card, Cluster
 from board.changes import Deleted
 from board.errors import Refused
@@ -76,6 +77,7 @@ LIMITS = {
     "nickname": MAX_NICKNAME_LENGTH,
     "question": MAX_QUESTION_LENGTH,
     "heading": cards.MAX_HEADING_LENGTH,
+    "meaning": cards.MAX_MEANING_LENGTH,
     "what": action_plan.MAX_WHAT,
     "who": action_plan.MAX_WHO,
     "due": action_plan.MAX_DUE,
@@ -102,6 +104,9 @@ def make_templates() -> jinja2.Environment:
     env.filters["text_in"] = text_in
     env.globals["limits"] = LIMITS
     env.globals["card_colours"] = cards.COLOURS
+    env.globals["card_meanings"] = cards.meanings  # a step's colours and what they mean
+    env.globals["card_lines"] = as_data()  # the three-line rule's measure, for drafts.js
+    env.globals["card_column"] = COLUMN_EMS  # fit.js's narrowest card column (em)
     env.globals["join_displays"] = JOIN_DISPLAYS
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
@@ -475,6 +480,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(render.JOIN)
         elif isinstance(change, Step):
             regions |= {render.STEP, render.WALL, render.AGENDA}
+            if change.config.get("colours") != snap.step.config.get("colours"):
+                regions.add(render.WRITE)  # the console's own card form offers them
             if change.id == snap.step.id:
                 people.add(render.EVERYONE)
         elif isinstance(change, Card | Vote | ActionItem | Person):

@@ -25,6 +25,7 @@ BUILTIN_KINDS = {
     "unsere-wanderung": ["mood", "cards"],
     "auftragsklaerung": ["cards"],
     "massnahmenplan": ["actions"],
+    "erwartungen-befuerchtungen": ["cards"],
 }
 
 HEADER = """\
@@ -76,7 +77,7 @@ def error_in(tmp_path: Path, body: str, name: str = "mine.toml") -> ExerciseErro
 
 def test_every_builtin_file_loads_without_an_error() -> None:
     files = sorted(BUILTIN_DIR.glob("*.toml"))
-    assert len(files) == 8
+    assert len(files) == 9
     for path in files:
         assert load_file(path).path == path
     assert load_library(BUILTIN_DIR).errors == []
@@ -139,6 +140,15 @@ def test_the_ok_corral_reads_as_ernst_drew_it() -> None:
 def test_speedmeet_has_four_minute_rounds() -> None:
     [pairs] = builtin("speedmeet").steps
     assert (pairs.config["round_minutes"], pairs.config["changeover_seconds"]) == (4, 30)
+
+
+def test_erwartungen_und_befuerchtungen_are_two_colours_with_meanings_revealed_later() -> None:
+    [cards] = load_library(BUILTIN_DIR).exercises["erwartungen-befuerchtungen"].steps
+    assert cards.config["hidden"] is True  # nobody writes a worry for all to watch
+    assert [(c["colour"], c["label"]["de"], c["label"]["en"]) for c in cards.config["colours"]] == [
+        ("yellow", "Erwartung", "Expectation"),
+        ("orange", "Befürchtung", "Concern"),
+    ]
 
 
 def test_the_eight_ps_are_the_options_to_spend_dots_on() -> None:
