@@ -1217,12 +1217,12 @@ async def test_participants_cards_lock_at_the_reveal(client, room, service):
     await send_card(phone, code, "Erst so")
     card = await only_card(service, code)
     before = await phone.post(
-        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "yellow"}
     )
     assert before.status_code == 200
     assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
 
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"})
     delete = await phone.post(f"/w/{code}/cards/{card.id}/delete")
     english = await phone.post(
         f"/w/{code}/cards/{card.id}/delete", headers={"accept-language": "en"}
@@ -1242,7 +1242,7 @@ async def test_an_open_wall_locks_participants_cards_once_clustering_starts(clie
     await send_card(phone, code, "Erst so")
     card = await only_card(service, code)
     await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"})
     assert edit.status_code == 409 and "schon sortiert" in edit.text
     assert (await send_card(phone, code, "Noch eine")).status_code == 200  # new ones: yes
 
@@ -1258,7 +1258,7 @@ async def test_with_the_lock_turned_off_participants_edit_after_the_reveal(clien
     await client.post(f"/w/{code}/t/reveal")
 
     edit = await phone.post(
-        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "yellow"}
     )
 
     assert edit.status_code == 200
@@ -1268,11 +1268,11 @@ async def test_with_the_lock_turned_off_participants_edit_after_the_reveal(clien
 
 async def test_the_trainer_writes_a_card_that_looks_like_every_other(client, room, service):
     code, phone = room
-    await send_card(phone, code, "Von der Gruppe", colour="green")
+    await send_card(phone, code, "Von der Gruppe", colour="yellow")
     workshop = await service.workshop(code)
     present = (await service.snapshot(workshop.id)).participants
     written = await client.post(
-        f"/w/{code}/t/card-write", data={"text": "Zuruf aus der Runde", "colour": "green"}
+        f"/w/{code}/t/card-write", data={"text": "Zuruf aus der Runde", "colour": "yellow"}
     )
     assert written.status_code == 204
 
@@ -1283,7 +1283,7 @@ async def test_the_trainer_writes_a_card_that_looks_like_every_other(client, roo
     own = (await phone.get(f"/w/{code}")).text
 
     assert mine.participant_id is None and snap.participants == present
-    card_html = re.compile(r'<article class="card card--green"[^>]*>\s*<p class="card__text">')
+    card_html = re.compile(r'<article class="card card--yellow"[^>]*>\s*<p class="card__text">')
     assert len(card_html.findall(board)) == 2  # the same markup, no author mark
     assert "Zuruf aus der Runde" in board and "Zuruf aus der Runde" not in own
     assert theirs.participant_id is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PROJECTOR, SCREENSHOTS, ServerProcess, phone_options
@@ -35,9 +36,22 @@ def online(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("data-connection", "open")
 
 
+ALL_COLOURS = {f"colour_{c}": "on" for c in ("yellow", "white", "orange", "green", "blue", "pink")}
+
+
+def offer_all_colours(trainer: Page, server: ServerProcess, code: str) -> None:
+    """The trainer offers every card colour on the step (a plain one offers one)."""
+    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
+    headers = {"origin": server.url}
+    with httpx.Client(base_url=server.url, headers=headers, cookies=cookies) as client:
+        assert client.post(f"/w/{code}/t/card-colours", data=ALL_COLOURS).status_code == 204
+
+
 def write_card(phone: Page, text: str, colour_index: int = 0) -> None:
     phone.fill("#card-text", text)
-    phone.locator(".colour").nth(colour_index).click()
+    colours = phone.locator(".colour")
+    if colour_index or colours.count():  # a step with one colour offers no choice
+        colours.nth(colour_index).click()
     phone.get_by_role("button", name="Senden").click()
     expect(phone.locator("#my-cards .card__text", has_text=text)).to_have_count(1)
 
@@ -60,6 +74,7 @@ def test_the_room(server: ServerProcess, new_context) -> None:  # noqa: PLR0915
     trainer = new_context().new_page()
     code = create_workshop(trainer, server)
     online(trainer)
+    offer_all_colours(trainer, server, code)
 
     boards = [new_context(PROJECTOR).new_page() for _ in range(2)]
     for board in boards:
