@@ -1222,7 +1222,9 @@ async def test_participants_cards_lock_at_the_reveal(client, room, service):
     assert before.status_code == 200
     assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
 
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"})
+    edit = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"}
+    )
     delete = await phone.post(f"/w/{code}/cards/{card.id}/delete")
     english = await phone.post(
         f"/w/{code}/cards/{card.id}/delete", headers={"accept-language": "en"}
@@ -1242,7 +1244,9 @@ async def test_an_open_wall_locks_participants_cards_once_clustering_starts(clie
     await send_card(phone, code, "Erst so")
     card = await only_card(service, code)
     await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"})
+    edit = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"}
+    )
     assert edit.status_code == 409 and "schon sortiert" in edit.text
     assert (await send_card(phone, code, "Noch eine")).status_code == 200  # new ones: yes
 

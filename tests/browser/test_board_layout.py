@@ -125,7 +125,7 @@ def fill(server: ServerProcess, name: str) -> Wall:
         assert done.status_code == 204
     console = trainer.get(f"/w/{code}/trainer").text
     ids = re.findall(r'<article class="card[^"]*" data-card="([^"]+)"', console)
-    clusters = re.findall(r'<div class="cluster" data-cluster="([^"]+)"', console)
+    clusters = re.findall(r'<div class="cluster cluster--target" data-cluster="([^"]+)"', console)
     assert len(ids) == total and len(clusters) == len(sizes)
     at = 0
     for cluster, size in zip(clusters, sizes, strict=True):
