@@ -92,6 +92,7 @@ def test_colours_with_meanings_then_one_card_at_a_time(server: ServerProcess, ne
     assert first in everything
     expect(board.locator("#board-wall .card")).to_have_count(1)  # no other card yet
     expect(board.locator(".reveal-left")).to_contain_text(f"Noch {len(everything) - 1} Karten")
+    stage.evaluate("e => Promise.all(e.getAnimations().map(a => a.finished))")  # grown
     box = stage.bounding_box()
     assert box is not None and box["width"] > PROJECTOR["width"] / 2  # large …
     middle = box["x"] + box["width"] / 2
