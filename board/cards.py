@@ -10,21 +10,31 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from board import card_lines
 from board.changes import Deleted
 from board.errors import Refused
+from board.exercise_fields import CARD_COLOURS
+from board.i18n import text_in
 from board.steps import Step
 
 # Metaplan card colours, in the order the phone offers them.
-COLOURS: tuple[str, ...] = ("yellow", "white", "orange", "green", "blue", "pink")
-MAX_LINES = 3
+COLOURS: tuple[str, ...] = CARD_COLOURS
+# Metaplan: one colour per question. A step offers this one unless its exercise or the
+# trainer gives it others (its "colours" setting, each with what it means).
+DEFAULT_COLOUR = COLOURS[0]
+MAX_MEANING_LENGTH = 30
+MAX_LINES = card_lines.MAX_LINES
 MAX_HEADING_LENGTH = 60
 # A step's setting (in its config), on unless the trainer turns it off: participants'
 # cards lock once the room has them (see edit_lock).
 LOCK_EDITS = "lock_edits"
 LOCK_EDITS_DEFAULT = True
+# A step's runtime setting while its hidden cards are revealed one by one: the ids of
+# those the room has seen, in the order shown (see board.reveal).
+REVEALED_CARDS = "revealed_cards"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # What shows nothing on its own: format characters (zero-width space, joiners, word
 # joiner, byte order mark, soft hyphen…), spaces and separators of every kind, controls,
@@ -105,6 +115,55 @@ class Wall:
         mine = [c for c in self.cards if c.participant_id == participant_id]
         return sorted(mine, key=lambda c: c.created_at)
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Card]:
+        return {card.id: card for card in self.cards}
+
+    @property
+    def shown_one_by_one(self) -> tuple[str, ...]:
+        """The cards revealed one by one so far, in the order shown (none: no such reveal)."""
+        return tuple(self.step.config.get(REVEALED_CARDS, ()))
+
+    def is_revealed(self, card: Card) -> bool:
+        """Whether the room has seen this card in a reveal one by one (a stacked card
+        with the card it lies under)."""
+        shown = set(self.shown_one_by_one)
+        seen: set[str] = set()
+        while card.id not in shown:
+            under = self._by_id.get(card.stacked_on or "")
+            if under is None or under.id in seen:
+                return False
+            seen.add(card.id)
+            card = under
+        return True
+
+    @property
+    def revealing(self) -> bool:
+        """Whether a hidden step is being revealed one card at a time right now."""
+        return self.step.hidden and not self.step.revealed and bool(self.shown_one_by_one)
+
+    def waiting(self) -> list[Card]:
+        """The cards still to reveal one by one, in the order they come: the unsorted in
+        their (shuffled) order, then any the trainer sorted into a cluster unseen."""
+        unsorted = self.in_cluster(None)
+        clustered = [c for k in self.ordered_clusters() for c in self.in_cluster(k.id)]
+        return [c for c in unsorted + clustered if not self.is_revealed(c)]
+
+    def seen_by_room(self) -> tuple[Card, ...]:
+        """The cards the room has seen in a reveal one by one, those under them too."""
+        return tuple(c for c in self.cards if self.is_revealed(c))
+
+    @property
+    def current(self) -> Card | None:
+        """The card just revealed, which the board shows large until it lands: the next
+        card comes, the reveal ends, or the trainer sorts it into a cluster."""
+        if not self.revealing:
+            return None
+        card = self._by_id.get(self.shown_one_by_one[-1])
+        if card is None or card.cluster_id is not None or card.stacked_on is not None:
+            return None
+        return card
+
     @property
     def visible_to_room(self) -> bool:
         """Whether boards and phones may see the card texts."""
@@ -170,6 +229,16 @@ def clean_text(raw: str, max_length: int) -> str:
     return text
 
 
+def check_fits(text: str) -> str:
+    """The Metaplan rule for what a person writes now: at most three lines at the
+    card's width on the board (card_lines), within the character cap of clean_text.
+    An imported protocol keeps its cards as they were written (clean_text only)."""
+    lines = card_lines.lines_of(text)
+    if lines > MAX_LINES:
+        raise Refused("card_too_wide", n=lines, max=MAX_LINES)
+    return text
+
+
 def clean_heading(raw: str) -> str:
     heading = " ".join(_CONTROL.sub("", raw).split())
     if not has_visible(heading):
@@ -179,10 +248,80 @@ def clean_heading(raw: str) -> str:
     return heading
 
 
-def check_colour(colour: str) -> str:
+def check_colour(colour: str, offered: Iterable[str] = COLOURS) -> str:
+    """A colour of the palette, and one the step offers (a step's colours mean something:
+    a card in another would say nothing, or the wrong thing)."""
     if colour not in COLOURS:
         raise Refused("colour_unknown")
+    if colour not in offered:
+        raise Refused("colour_not_offered")
     return colour
+
+
+def offered_colours(step: Step) -> tuple[str, ...]:
+    """The colours a step's cards may have: its setting's, else the one default."""
+    chosen = step.config.get("colours")
+    return tuple(c["colour"] for c in chosen) if chosen else (DEFAULT_COLOUR,)
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A colour the step offers and what a card in it says (None: nothing set)."""
+
+    colour: str
+    label: dict[str, str] | None
+
+    def text(self, lang: str) -> str:
+        return text_in(self.label, lang) if self.label else ""
+
+
+def meanings(step: Step) -> list[Meaning]:
+    """The step's colours in order, each with its meaning (the phone's choice, the
+    board's legend)."""
+    chosen = step.config.get("colours")
+    if not chosen:
+        return [Meaning(DEFAULT_COLOUR, None)]
+    return [Meaning(c["colour"], c.get("label")) for c in chosen]
+
+
+def has_legend(step: Step) -> bool:
+    return any(m.label for m in meanings(step))
+
+
+def colour_names(step: Step, lang: str, t: Callable[..., str]) -> dict[str, str]:
+    """Each colour as a protocol names it: with its meaning on this step, if it has one
+    ("Gelb: Erwartung")."""
+    names = {colour: t("colour_" + colour) for colour in COLOURS}
+    for meaning in meanings(step):
+        if meaning.label:
+            names[meaning.colour] += f": {meaning.text(lang)}"
+    return names
+
+
+def set_colours(step: Step, chosen: Iterable[tuple[str, str]]) -> Step:
+    """The trainer's colours for a step, in the palette's order: (colour, meaning) each,
+    the meaning as typed (in the room's language, so both languages show it); an
+    empty one means the colour is offered without a meaning."""
+    picked = dict(chosen)
+    if not picked:
+        raise Refused("colours_none")
+    for colour in picked:
+        check_colour(colour)
+    colours: list[dict[str, object]] = []
+    for colour in COLOURS:
+        if colour not in picked:
+            continue
+        meaning = " ".join(_CONTROL.sub("", picked[colour]).split())
+        if len(meaning) > MAX_MEANING_LENGTH:
+            raise Refused("meaning_too_long", max=MAX_MEANING_LENGTH)
+        entry: dict[str, object] = {"colour": colour}
+        if has_visible(meaning):
+            entry["label"] = {"de": meaning, "en": meaning}
+        colours.append(entry)
+    plain = [c for c in colours if "label" not in c] == colours and len(colours) == 1
+    unset = plain and colours[0]["colour"] == DEFAULT_COLOUR
+    config = {k: v for k, v in step.config.items() if k != "colours"}
+    return replace(step, config=config if unset else config | {"colours": colours})
 
 
 def _require_open(wall: Wall) -> None:
@@ -191,8 +330,11 @@ def _require_open(wall: Wall) -> None:
         raise Refused("step_closed", 409)
 
 
-def _require_unlocked(wall: Wall) -> None:
+def _require_unlocked(wall: Wall, card: Card) -> None:
     lock = wall.edits_lock
+    if lock is None and wall.step.config.get(LOCK_EDITS, LOCK_EDITS_DEFAULT):
+        # One by one: a card the room has seen stays as it was shown.
+        lock = "cards_locked_revealed" if wall.is_revealed(card) else None
     if lock is not None:
         raise Refused(lock, 409)
 
@@ -234,8 +376,8 @@ def add_card(
         step_id=wall.step.id,
         participant_id=participant_id,
         client_id=client_id,
-        text=clean_text(text, max_length),
-        colour=check_colour(colour),
+        text=check_fits(clean_text(text, max_length)),
+        colour=check_colour(colour, offered_colours(wall.step)),
         cluster_id=None,
         stacked_on=None,
         position=_next_position(wall.in_cluster(None)),
@@ -250,15 +392,19 @@ def edit_own_card(
 ) -> list[Change]:
     card = _own(wall, participant_id, card_id)
     _require_open(wall)
-    _require_unlocked(wall)
-    changed = replace(card, text=clean_text(text, max_length), colour=check_colour(colour))
-    return [] if changed == card else [changed]
+    _require_unlocked(wall, card)
+    offered = (*offered_colours(wall.step), card.colour)  # an older colour may stay
+    new_text = clean_text(text, max_length)
+    changed = replace(card, text=new_text, colour=check_colour(colour, offered))
+    if changed == card:
+        return []
+    return [changed if new_text == card.text else replace(changed, text=check_fits(new_text))]
 
 
 def delete_own_card(wall: Wall, participant_id: str, card_id: str) -> list[Change]:
     card = _own(wall, participant_id, card_id)
     _require_open(wall)
-    _require_unlocked(wall)
+    _require_unlocked(wall, card)
     return _delete(wall, card)
 
 
@@ -315,7 +461,7 @@ def fix_wording(wall: Wall, card_id: str, text: str, max_length: int) -> list[Ch
     new_text = clean_text(text, max_length)
     if new_text == card.text:
         return []
-    return [replace(card, text=new_text, edited=True)]
+    return [replace(card, text=check_fits(new_text), edited=True)]
 
 
 def stack(wall: Wall, card_id: str, onto_id: str) -> list[Change]:

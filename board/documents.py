@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from board import groups, i18n, protocol
+from board import cards, groups, i18n, protocol
 from board import topics as topic_rules
 from board.errors import Refused
 from board.i18n import language_context
@@ -298,6 +298,7 @@ def _csv_rows(snap: Snapshot, lang: str, doc: Document) -> Iterator[dict[str, ob
     t = i18n.translator(lang)
     wall = snap.wall
     headings = {c.id: c.heading for c in wall.clusters}
+    named = cards.colour_names(snap.step, lang, t)
     for card in sorted(wall.cards, key=lambda c: c.created_at):
         top = card
         while top.stacked_on is not None:
@@ -307,7 +308,7 @@ def _csv_rows(snap: Snapshot, lang: str, doc: Document) -> Iterator[dict[str, ob
         yield {
             "record": t("csv_card"),
             "cluster": headings.get(top.cluster_id or ""),
-            "colour": t(f"colour_{card.colour}"),
+            "colour": named[card.colour],
             "text": card.text,
             "participant": card.participant_id,
             "time": local_time(card.created_at),

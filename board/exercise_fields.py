@@ -109,4 +109,15 @@ def check_fields(
 AXIS = table({"low": text, "high": text})
 QUADRANTS = table({"top_right": text, "top_left": text, "bottom_left": text, "bottom_right": text})
 MOOD_OPTION = table({"icon": one_of(WEATHER), "label": text})
-CARD_COLOUR = table({"colour": one_of(CARD_COLOURS), "label": text})
+
+
+def card_colour(value: Any, where: str) -> dict[str, Any]:
+    """A colour a cards step offers, with what it means (``label``, optional: a step
+    limited to one colour needs no meaning)."""
+    if not isinstance(value, dict):
+        raise Invalid(where, "expected a table")
+    spec = {"colour": one_of(CARD_COLOURS), "label": text}
+    return check_fields(value, where, spec, required={"colour"})
+
+
+CARD_COLOUR = card_colour

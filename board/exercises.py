@@ -105,7 +105,14 @@ RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "rounds": lambda value, where: _rounds(value, where),
     "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
     "split": boolean,  # results split by participant group on the screens (board.groups)
+    "revealed_cards": lambda value, where: _names(value, where),  # board.reveal
 }
+
+
+def _names(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise _Invalid(where, "expected a list of ids")
+    return value
 
 
 def _number(value: Any, where: str, low: float = 0, high: float = 1e12) -> float:

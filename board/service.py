@@ -33,6 +33,7 @@ from board import (
     votes,
 )
 from board.action_plan import ActionItem
+from board.card_lines import COLUMN_EMS, as_data
 from board.cards import Card, Cluster
 from board.changes import Deleted
 from board.errors import Refused
@@ -94,6 +95,7 @@ LIMITS = {
     "nickname": MAX_NICKNAME_LENGTH,
     "question": MAX_QUESTION_LENGTH,
     "heading": cards.MAX_HEADING_LENGTH,
+    "meaning": cards.MAX_MEANING_LENGTH,
     "what": action_plan.MAX_WHAT,
     "who": action_plan.MAX_WHO,
     "due": action_plan.MAX_DUE,
@@ -126,6 +128,9 @@ def make_templates() -> jinja2.Environment:
     env.globals["limits"] = LIMITS
     env.globals["card_colours"] = cards.COLOURS
     env.globals["bar_colours"] = bar_colours  # every bar chart's neutral palette
+    env.globals["card_meanings"] = cards.meanings  # a step's colours and what they mean
+    env.globals["card_lines"] = as_data()  # the three-line rule's measure, for drafts.js
+    env.globals["card_column"] = COLUMN_EMS  # fit.js's narrowest card column (em)
     env.globals["join_displays"] = JOIN_DISPLAYS
     env.globals["action_statuses"] = action_plan.STATUSES
     env.globals["top_default"] = topics.TOP_DEFAULT
@@ -559,6 +564,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
         elif isinstance(change, Step):
             # A reveal may show topics parked from the step's hidden cards.
             regions |= {render.STEP, render.WALL, render.AGENDA, render.TOPICS}
+            if change.config.get("colours") != snap.step.config.get("colours"):
+                regions.add(render.WRITE)  # the console's own card form offers them
             if change.id == snap.step.id:
                 people.add(render.EVERYONE)
         elif isinstance(change, Topic):

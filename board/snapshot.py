@@ -140,9 +140,11 @@ class Snapshot:
             )
         cut = replace(cut, nicknames={})
         if not self.step.results_visible:
+            # Revealed one by one: the cards the room has seen so far, no other.
+            seen = alias.each(self.wall.seen_by_room())
             return replace(
                 cut,
-                wall=replace(self.wall, step=step, cards=()),
+                wall=replace(self.wall, step=step, cards=seen),
                 votes=(),
                 actions=(),
                 split=None,

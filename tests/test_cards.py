@@ -17,9 +17,11 @@ import pytest
 
 from board.cards import (
     COLOURS,
+    DEFAULT_COLOUR,
     LOCK_EDITS,
     MAX_HEADING_LENGTH,
     MAX_LINES,
+    MAX_MEANING_LENGTH,
     Card,
     Change,
     Cluster,
@@ -31,10 +33,14 @@ from board.cards import (
     dissolve_cluster,
     edit_own_card,
     fix_wording,
+    has_legend,
+    meanings,
     merge_clusters,
     move_card,
     move_cluster,
+    offered_colours,
     rename_cluster,
+    set_colours,
     stack,
     start_cluster,
     unstack,
@@ -302,10 +308,86 @@ def test_c1_control_characters_are_stripped_too() -> None:
     assert card.text == "Mehr Pausen"
 
 
+def colourful(*colours: str) -> Step:
+    """A step offering ``colours`` (all of them by default), none with a meaning."""
+    return a_step(config={"colours": [{"colour": c} for c in colours or COLOURS]})
+
+
 @pytest.mark.parametrize("colour", COLOURS)
-def test_every_metaplan_colour_is_accepted(colour: str) -> None:
-    card, _ = write(a_wall(), colour=colour)
+def test_every_metaplan_colour_is_accepted_where_the_step_offers_it(colour: str) -> None:
+    card, _ = write(a_wall(step=colourful()), colour=colour)
     assert card.colour == colour
+
+
+def test_a_plain_card_step_offers_one_colour() -> None:
+    # Metaplan: one colour per question, unless the colours mean something.
+    assert offered_colours(a_step()) == (DEFAULT_COLOUR,)
+    assert write(a_wall(), colour=DEFAULT_COLOUR)[0].colour == DEFAULT_COLOUR
+    error = refusal(lambda: write(a_wall(), colour="orange"))
+    assert (error.key, error.status) == ("colour_not_offered", 422)
+
+
+def test_a_colour_the_step_does_not_offer_is_refused() -> None:
+    step = colourful("yellow", "orange")
+    assert write(a_wall(step=step), colour="orange")[0].colour == "orange"
+    assert refusal(lambda: write(a_wall(step=step), colour="green")).key == "colour_not_offered"
+
+
+def test_a_card_in_a_colour_no_longer_offered_keeps_it_when_its_text_is_fixed() -> None:
+    wall = a_wall(a_card("c1", colour="green"))  # written before the step was limited
+    changes = edit_own_card(wall, "anna", "c1", "Better idea", "green", MAX_LENGTH)
+    assert [(c.text, c.colour) for c in changes if isinstance(c, Card)] == [
+        ("Better idea", "green")
+    ]
+    error = refusal(lambda: edit_own_card(wall, "anna", "c1", "Better idea", "blue", MAX_LENGTH))
+    assert error.key == "colour_not_offered"
+
+
+def test_the_trainer_gives_colours_meanings_in_the_palette_s_order() -> None:
+    step = set_colours(a_step(), [("orange", " Befürchtung "), ("yellow", "Erwartung")])
+    assert [(m.colour, m.text("de"), m.text("en")) for m in meanings(step)] == [
+        ("yellow", "Erwartung", "Erwartung"),
+        ("orange", "Befürchtung", "Befürchtung"),
+    ]
+    assert offered_colours(step) == ("yellow", "orange")
+    assert has_legend(step)
+
+
+def test_the_trainer_limits_a_step_to_one_colour_without_a_meaning() -> None:
+    step = set_colours(colourful(), [("green", "")])
+    assert offered_colours(step) == ("green",)
+    assert not has_legend(step)
+    # Back to the default colour alone: the step is plain again.
+    assert "colours" not in set_colours(step, [("yellow", "")]).config
+
+
+@pytest.mark.parametrize(
+    ("chosen", "key"),
+    [
+        ([], "colours_none"),
+        ([("purple", "x")], "colour_unknown"),
+        ([("yellow", "x" * (MAX_MEANING_LENGTH + 1))], "meaning_too_long"),
+    ],
+)
+def test_colours_the_trainer_cannot_set(chosen: list[tuple[str, str]], key: str) -> None:
+    assert refusal(lambda: set_colours(a_step(), chosen)).key == key
+
+
+# -- the three-line rule --------------------------------------------------------
+
+
+def test_a_card_longer_than_three_lines_on_the_board_is_refused() -> None:
+    text = "Kundenorientierung " * 6  # 114 characters: within the cap, but 6 lines
+    assert len(text.strip()) <= MAX_LENGTH
+    error = refusal(lambda: write(a_wall(), text))
+    assert error.key == "card_too_wide"
+    assert error.params["max"] == MAX_LINES and error.params["n"] > MAX_LINES
+
+
+def test_the_trainer_s_wording_fix_keeps_the_three_line_rule_too() -> None:
+    wall = a_wall(a_card("c1"))
+    error = refusal(lambda: fix_wording(wall, "c1", "Kundenorientierung " * 6, MAX_LENGTH))
+    assert error.key == "card_too_wide"
 
 
 @pytest.mark.parametrize("colour", ["purple", "Yellow", ""])
@@ -354,7 +436,10 @@ def test_the_same_draft_id_from_another_phone_is_another_card() -> None:
 def test_a_participant_rewrites_their_own_card() -> None:
     mine = a_card("c1", by="anna", text="Mor time", cluster="k", position=3, at=5.0)
     # Sorted already: only with the lock turned off (see the lock's own tests below).
-    wall = a_wall(mine, a_cluster("k"), step=a_step(config={LOCK_EDITS: False}))
+    step = colourful("yellow", "green")
+    wall = a_wall(
+        mine, a_cluster("k"), step=replace(step, config=step.config | {LOCK_EDITS: False})
+    )
 
     changes = edit_own_card(wall, "anna", "c1", "More time", "green", MAX_LENGTH)
 
@@ -841,7 +926,7 @@ def test_with_the_lock_turned_off_participants_keep_editing() -> None:
 
 
 def test_the_trainer_writes_a_card_straight_into_a_cluster() -> None:
-    wall = a_wall(a_card("c1", cluster="k", position=0), a_cluster("k"))
+    wall = a_wall(a_card("c1", cluster="k", position=0), a_cluster("k"), step=colourful())
 
     [card] = write_card(
         wall,

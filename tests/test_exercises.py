@@ -26,6 +26,7 @@ BUILTIN_KINDS = {
     "unsere-wanderung": ["mood", "cards", "cards", "cards"],
     "auftragsklaerung": ["cards", "cards", "cards", "cards", "scale"],
     "massnahmenplan": ["actions"],
+    "erwartungen-befuerchtungen": ["cards"],
 }
 
 HEADER = """\
@@ -77,7 +78,7 @@ def error_in(tmp_path: Path, body: str, name: str = "mine.toml") -> ExerciseErro
 
 def test_every_builtin_file_loads_without_an_error() -> None:
     files = sorted(BUILTIN_DIR.glob("*.toml"))
-    assert len(files) == 8
+    assert len(files) == 9
     for path in files:
         assert load_file(path).path == path
     assert load_library(BUILTIN_DIR).errors == []
@@ -183,6 +184,15 @@ def test_the_eight_ps_ask_for_the_goal_first_then_weigh_the_instruments() -> Non
     assert goal.kind == "cards"
     assert "Was wollen Sie in 2 bis 5 Jahren erreichen?" in german(goal)
     assert instruments.kind == "dots"
+
+
+def test_erwartungen_und_befuerchtungen_are_two_colours_with_meanings_revealed_later() -> None:
+    [cards] = load_library(BUILTIN_DIR).exercises["erwartungen-befuerchtungen"].steps
+    assert cards.config["hidden"] is True  # nobody writes a worry for all to watch
+    assert [(c["colour"], c["label"]["de"], c["label"]["en"]) for c in cards.config["colours"]] == [
+        ("yellow", "Erwartung", "Expectation"),
+        ("orange", "Befürchtung", "Concern"),
+    ]
 
 
 def test_the_eight_ps_carry_their_full_names_from_the_source() -> None:

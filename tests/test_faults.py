@@ -109,7 +109,8 @@ async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, se
     for i in range(300):
         response = await phone.post(
             f"/w/{code}/cards",
-            data={"text": f"Karte {i} " + "x" * 100, "colour": "yellow", "client_id": f"k{i}"},
+            # Bulky (three bytes a character) yet within a card's three lines on the board.
+            data={"text": f"Karte {i} " + "’" * 40, "colour": "yellow", "client_id": f"k{i}"},
         )
         (acked if response.status_code == 200 else refused).append((i, response))
         if refused:
@@ -232,7 +233,7 @@ def test_kill_in_a_card_storm_loses_no_acknowledged_card(server: ServerProcess) 
             try:
                 answer = phone.post(
                     f"/w/{code}/cards",
-                    data={"text": f"Karte {client_id}", "colour": "blue", "client_id": client_id},
+                    data={"text": f"Karte {client_id}", "colour": "yellow", "client_id": client_id},
                 )
             except httpx.HTTPError:
                 return  # the server is gone: this phone keeps its draft
@@ -260,7 +261,7 @@ def test_kill_in_a_card_storm_loses_no_acknowledged_card(server: ServerProcess) 
         if client_id not in acked or client_id.endswith("-0"):
             answer = phones[index].post(
                 f"/w/{code}/cards",
-                data={"text": f"Karte {client_id}", "colour": "blue", "client_id": client_id},
+                data={"text": f"Karte {client_id}", "colour": "yellow", "client_id": client_id},
             )
             assert answer.status_code == 200
     for phone in phones:

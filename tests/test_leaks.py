@@ -24,6 +24,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from board import cards
 from board.i18n import MESSAGES
 from tests.conftest import LiveServer, create_workshop, other_device
 from tests.test_sockets import Device, frames_until, frames_until_pong
@@ -226,7 +227,7 @@ async def write_hidden_cards(run: Run) -> None:
             phone.cards.append(text)
     # The trainer writes one herself (Zurufabfrage): hidden like every other card.
     zuruf = "Geheimnis-Zuruf-der-Trainerin"
-    await run.trainer_does("card-write", text=zuruf, colour="green")
+    await run.trainer_does("card-write", text=zuruf, colour="yellow")  # the one colour
     run.trainer_cards.append(zuruf)
     await run.on_every_board("data-count>6<", since)
     snapshot = await run.server.service.snapshot((await run.server.service.workshop(run.code)).id)
@@ -239,7 +240,7 @@ async def write_hidden_cards(run: Run) -> None:
     b_card = by_text[run.phones[1].cards[0]]
     edited = f"Geheimnis-bearbeitet-{run.phones[1].participant_id[:4]}"
     response = await run.phones[1].device.http.post(
-        f"/w/{run.code}/cards/{b_card.id}", data={"text": edited, "colour": "blue"}
+        f"/w/{run.code}/cards/{b_card.id}", data={"text": edited, "colour": "yellow"}
     )
     run.page("B", "phone", response)
     run.phones[1].cards.append(edited)
@@ -324,6 +325,69 @@ async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: 
     assert not leaks, "\n".join(leaks)
 
 
+async def test_cards_revealed_one_by_one_reach_the_room_one_at_a_time(run: Run) -> None:
+    """ "Nächste Karte" twice: boards and phones get the two cards shown, never the others,
+    until "Alle aufdecken"."""
+    await join_the_room(run)
+    await open_every_socket(run)
+    await run.trainer_does("step-next")
+    await run.trainer_does("hide")
+    run.cards_hidden = True
+    await write_hidden_cards(run)
+    service = run.server.service
+    workshop_id = (await service.workshop(run.code)).id
+    texts = {card.id: card.text for card in (await service.snapshot(workshop_id)).wall.cards}
+    assert len(texts) == 6
+    hidden_until = await run.seq()
+
+    shown: list[str] = []
+    for _ in range(2):
+        since = run.marks()
+        await run.trainer_does("reveal-next")
+        shown = list((await service.snapshot(workshop_id)).step.config["revealed_cards"])
+        await run.on_every_board(texts[shown[-1]], since)  # large on every board
+        await run.every_page()
+    for recorder in run.recorders:
+        await recorder.settle()
+    unseen = [text for card_id, text in texts.items() if card_id not in shown]
+    one_by_one_until = await run.seq()
+    frames = [
+        (recorder, frame)
+        for recorder in run.recorders
+        if recorder.role != "trainer"
+        for frame in recorder.frames
+    ]
+    pages = [(view.owner, view.source, view.text) for view in run.pages]
+
+    since = run.marks()
+    await run.trainer_does("reveal")  # Alle aufdecken
+    for text in unseen:
+        await run.on_every_board(text, since)
+
+    def own(owner: str | None, text: str) -> bool:
+        phone = next((p for p in run.phones if p.name == owner), None)
+        return phone is not None and text in phone.cards
+
+    leaks = []
+    for recorder, frame in frames:
+        found = SEQ.search(frame)
+        seq = int(found.group(1)) if found else -1
+        if seq > one_by_one_until:
+            continue
+        secrets = unseen if seq > hidden_until else list(texts.values())
+        leaks += [
+            f"{recorder.name}: {text}"
+            for text in secrets
+            if text in frame and not own(recorder.owner, text)
+        ]
+    for owner, source, text in pages:
+        leaks += [f"{source} of {owner}: {t}" for t in unseen if t in text and not own(owner, t)]
+    assert not leaks, "\n".join(leaks)
+    assert all(any(texts[shown[0]] in frame for frame in r.frames) for r in run.boards()), (
+        "the first card shown reached every board"
+    )
+
+
 async def leaks_in(run: Run, views: list[View]) -> list[str]:
     return [
         f"{view.source} (of {view.owner or 'the room'}): {what}"
@@ -366,8 +430,10 @@ async def forbidden_in(run: Run, view: View) -> list[tuple[str, str]]:
     return forbidden
 
 
-async def test_the_scan_finds_a_planted_leak(run: Run) -> None:
+async def test_the_scan_finds_a_planted_leak(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     """The scan itself: a trainer token pasted into a card is found in a board frame."""
+    # The token is one long word, far more than a card's three lines: let it through.
+    monkeypatch.setattr(cards, "check_fits", lambda text: text)
     await join_the_room(run)
     await open_every_socket(run)
     await run.trainer_does("step-next")  # the cards step, not hidden

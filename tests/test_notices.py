@@ -84,7 +84,7 @@ async def test_each_write_is_logged_with_its_seq_and_what_it_changed(service: Se
     service.live.notices.listen(heard.append)
     workshop = await service.create_workshop("Kundenbegeisterung")
     await service.add_card(workshop, None, None, "Freundlich am Telefon", "yellow")
-    await service.add_card(workshop, None, None, "Schnelle Antworten", "blue")
+    await service.add_card(workshop, None, None, "Schnelle Antworten", "yellow")
 
     logged = await service.db.read(lambda conn: repository.changes_since(conn, workshop.id, 0))
     # The first card on the empty first step also ends the join slide shown by itself.

@@ -8,6 +8,7 @@ import html
 import io
 import itertools
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from board import action_plan, cards, documents, pairs, protocol, topics, votes
+from board import action_plan, cards, documents, pairs, protocol, reveal, topics, votes
 from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import KINDS
@@ -89,6 +90,8 @@ async def finished(service: Service):  # type: ignore[no-untyped-def]
     from board import agenda
 
     await service.execute(workshop, lambda s: agenda.activate(s.workshop, s.steps, cards_step.id))
+    offered = [(c, "") for c in cards.COLOURS]  # every colour, none with a meaning
+    await service.execute(workshop, lambda s: [cards.set_colours(s.step, offered)])
     for i, text in enumerate(CARD_TEXTS + ["<script>alert('x')</script>"]):
         await service.add_card(workshop, people[i % 4].id, f"c{i}", text, cards.COLOURS[i])
     for heading in HEADINGS:
@@ -218,7 +221,7 @@ async def test_a_trainer_s_card_and_the_edit_lock_come_back_from_an_import(servi
             w,
             card_id=new_id(),
             text=zuruf,
-            colour="blue",
+            colour="yellow",
             cluster_id=None,
             now=time.time(),
             max_length=120,
@@ -232,13 +235,68 @@ async def test_a_trainer_s_card_and_the_edit_lock_come_back_from_an_import(servi
     step = next(s for s in again["steps"] if any(c["text"] == zuruf for c in s["cards"]))
     card = next(c for c in step["cards"] if c["text"] == zuruf)
 
-    assert (card["participant"], card["colour"]) == (None, "blue")
+    assert (card["participant"], card["colour"]) == (None, "yellow")
     assert step["config"][cards.LOCK_EDITS] is False
     assert len(again["participants"]) == len(first["participants"]) == 4
     for record in (first, again):
         record.pop("exported_at")
         record["workshop"].pop("code")
     assert again == first
+
+
+@pytest.fixture
+async def revealing(service: Service):  # type: ignore[no-untyped-def]
+    """Erwartungen und Befürchtungen, two of five hidden cards shown one by one."""
+    workshop = await service.create_workshop("Auftakt", "", ["erwartungen-befuerchtungen"])
+    people = [await service.join(workshop, "") for _ in range(3)]
+    for i, text in enumerate(["Klare Ziele", "Zu viel Theorie", "Neue Ideen", "Zeitdruck", "Mut"]):
+        colour = "orange" if "Theorie" in text or "Zeit" in text else "yellow"
+        await service.add_card(workshop, people[i % 3].id, f"c{i}", text, colour)
+    for _ in range(2):
+        await service.execute(workshop, lambda s: reveal.reveal_next(s.wall, random.Random(4)))
+    return workshop
+
+
+async def test_colour_meanings_and_the_reveal_order_come_back_from_an_import(service, revealing):
+    snap = await service.snapshot(revealing.id)
+    shown = [c.text for c in snap.wall.cards if c.id in snap.step.config[cards.REVEALED_CARDS]]
+    first = await service.export(revealing)
+    jsonschema.Draft202012Validator(SCHEMA).validate(first)
+    [step] = first["steps"]
+    texts = {c["id"]: c["text"] for c in step["cards"]}
+    assert sorted(texts[i] for i in step["config"][cards.REVEALED_CARDS]) == sorted(shown)
+    assert [(c["colour"], c["label"]["de"]) for c in step["config"]["colours"]] == [
+        ("yellow", "Erwartung"),
+        ("orange", "Befürchtung"),
+    ]
+    positions = {texts[c["id"]]: c["position"] for c in step["cards"]}
+
+    imported = await service.import_protocol(first)
+    again = await service.export(imported)
+
+    restored = await service.snapshot(imported.id)
+    assert sorted(c.text for c in restored.wall.seen_by_room()) == sorted(shown)
+    assert restored.wall.revealing and restored.wall.current is not None
+    assert {c.text: c.position for c in restored.wall.cards} == positions  # the dealt order
+    for record in (first, again):
+        record.pop("exported_at")
+        record["workshop"].pop("code")
+    assert again == first
+
+
+async def test_a_revealed_card_that_is_not_a_card_of_the_step_is_refused(service, revealing):
+    record = await service.export(revealing)
+    record["steps"][0]["config"][cards.REVEALED_CARDS].append("c999")
+    with pytest.raises(protocol.ProtocolError, match=r"steps\[0\]\.config\.revealed_cards\[2\]"):
+        protocol.prepare(record, service.settings.card_max_length)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "csv"])
+async def test_every_protocol_shows_what_the_colours_meant(service, revealing, fmt):
+    record = await service.export(revealing)
+    text = documents.render(record, fmt, "de", service.templates).decode("utf-8-sig")
+    assert "Gelb: Erwartung" in text
+    assert "Orange: Befürchtung" in text
 
 
 async def test_the_pdf_holds_every_card_and_heading(service, finished, tmp_path):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from board import undo
-from board.cards import Card, Cluster
+from board.cards import COLOURS, Card, Cluster
 from board.changes import Deleted
 from board.errors import Refused
 from board.i18n import MESSAGES
@@ -64,11 +64,12 @@ async def room(service: Service) -> Room:
     workshop = await service.create_workshop("Kundenbegeisterung")
     anna = await service.join(workshop, "Anna")
     ben = await service.join(workshop, "Ben")
+    room = Room(service, workshop, anna, ben)
+    await room.act("card-colours", **{f"colour_{c}": "on" for c in COLOURS})  # any colour
     for who, text in ((anna, "Freundlich"), (anna, "Schnell"), (ben, "Zuverlässig")):
         await service.add_card(workshop, who.id, text, text, "yellow")
     for who, text in ((ben, "Ehrlich"), (anna, "Pünktlich")):
         await service.add_card(workshop, who.id, text, text, "green")
-    room = Room(service, workshop, anna, ben)
     await room.act(LOCK_OFF[0], **LOCK_OFF[1])  # the phones edit below (lock: own tests)
     await room.act("cluster-new", heading="Haltung")
     await room.act("cluster-new", heading="Tempo")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import re
 import threading
 
 import httpx
 import pytest
 
+from board import card_lines
 from board.ratelimit import JoinGuard
 from board.service import Service
 from board.settings import Settings
@@ -529,7 +532,7 @@ async def room(client):
 
 async def test_a_card_is_stored_and_shown_escaped_in_my_list(room, service):
     code, phone = room
-    response = await send_card(phone, code, "<b>Freundlich</b> & schnell", "blue", "c1")
+    response = await send_card(phone, code, "<b>Freundlich</b> & schnell", "yellow", "c1")
     assert response.status_code == 200
     assert "&lt;b&gt;Freundlich&lt;/b&gt; &amp; schnell" in response.text
     assert "<b>Freundlich</b>" not in response.text
@@ -588,6 +591,10 @@ async def test_a_draft_resent_after_the_trainer_moved_on_is_answered_like_the_fi
         ("x" * 121, "yellow", 422, "höchstens 120 Zeichen"),
         ("a\nb\nc\nd", "yellow", 422, "höchstens 3 Zeilen"),
         ("Gute Idee", "purple", 422, "Diese Kartenfarbe gibt es nicht."),
+        # A plain step offers one colour (Metaplan: one colour per question).
+        ("Gute Idee", "orange", 422, "Diese Farbe gehört nicht zu dieser Frage."),
+        # 114 characters, within the cap, but six lines on the board's card.
+        ("Kundenorientierung " * 6, "yellow", 422, "Zeilen – höchstens 3. Bitte kürzer"),
     ],
 )
 async def test_bad_cards_are_refused_with_a_message_and_nothing_stored(
@@ -599,6 +606,71 @@ async def test_bad_cards_are_refused_with_a_message_and_nothing_stored(
     assert message in response.text
     assert response.headers["hx-retarget"] == "#flash"
     assert await stored_texts(service, code) == []
+
+
+async def test_the_trainer_s_colours_with_meanings_reach_phone_and_board(client, room, service):
+    code, phone = room
+    form = {"colour_yellow": "on", "meaning_yellow": "Erwartung", "colour_orange": "on"}
+    form["meaning_orange"] = "Befürchtung"
+    assert (await client.post(f"/w/{code}/t/card-colours", data=form)).status_code == 204
+
+    page = (await phone.get(f"/w/{code}")).text
+    assert re.findall(r'name="colour" value="(\w+)"', page) == ["yellow", "orange"]
+    assert "Erwartung</span>" in page and "Befürchtung</span>" in page
+    board = (await client.get(f"/w/{code}/board")).text
+    assert 'class="legend"' in board and "Befürchtung" in board
+    assert (await send_card(phone, code, "Neue Ideen", "orange")).status_code == 200
+    refused = await send_card(phone, code, "Gute Idee", "green")
+    assert refused.status_code == 422 and "angebotenen Farben" in refused.text
+    assert await stored_texts(service, code) == ["Neue Ideen"]
+
+
+async def test_a_plain_step_offers_one_colour_and_no_legend(client, room):
+    code, phone = room
+    page = (await phone.get(f"/w/{code}")).text
+    assert re.findall(r'name="colour"[^>]*value="(\w+)"', page) == ["yellow"]
+    assert 'type="radio"' not in page  # nothing to choose
+    assert 'class="legend"' not in (await client.get(f"/w/{code}/board")).text
+
+
+async def test_the_phone_gets_the_three_line_rule_as_data(room):
+    code, phone = room
+    page = (await phone.get(f"/w/{code}")).text
+    found = re.search(r'data-lines="([^"]+)"', page)
+    assert found is not None
+    rule = json.loads(html.unescape(found.group(1)))
+    assert (rule["lines"], rule["line"]) == (card_lines.MAX_LINES, card_lines.LINE_EMS)
+
+
+async def test_nachste_karte_shows_one_hidden_card_large_then_all(client, room, service):
+    code, phone = room
+    assert (await client.post(f"/w/{code}/t/hide")).status_code == 204
+    for i, text in enumerate(["Geheim-eins", "Geheim-zwei", "Geheim-drei"]):
+        assert (await send_card(phone, code, text, client_id=f"d{i}")).status_code == 200
+    board = (await client.get(f"/w/{code}/board")).text
+    assert "Geheim-" not in board
+
+    assert (await client.post(f"/w/{code}/t/reveal-next")).status_code == 204
+
+    workshop = await service.workshop(code)
+    snap = await service.snapshot(workshop.id)
+    current = snap.wall.current
+    assert current is not None
+    board = (await client.get(f"/w/{code}/board")).text
+    assert f'data-revealed="{current.id}"' in board and current.text in board
+    assert board.count("Geheim-") == 1  # the others stay hidden
+    console = (await client.get(f"/w/{code}/trainer")).text
+    assert f'data-current="{current.id}"' in console  # selected there, for keys 1-9 and N
+
+    assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204  # Alle aufdecken
+    board = (await client.get(f"/w/{code}/board")).text
+    assert board.count("Geheim-") == 3 and "data-revealed" not in board
+
+
+async def test_nachste_karte_on_an_open_step_is_refused(client, room):
+    code, _ = room
+    response = await client.post(f"/w/{code}/t/reveal-next")
+    assert response.status_code == 409
 
 
 async def test_cards_for_a_closed_step_are_refused(client, room, service):
@@ -633,7 +705,7 @@ async def test_editing_and_deleting_my_own_card(room, service):
     workshop = await service.workshop(code)
     card = (await service.snapshot(workshop.id)).wall.cards[0]
     edited = await phone.post(
-        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "green"}
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "yellow"}
     )
     assert edited.status_code == 200 and "Dann so" in edited.text
     assert await stored_texts(service, code) == ["Dann so"]
@@ -1145,12 +1217,14 @@ async def test_participants_cards_lock_at_the_reveal(client, room, service):
     await send_card(phone, code, "Erst so")
     card = await only_card(service, code)
     before = await phone.post(
-        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "yellow"}
     )
     assert before.status_code == 200
     assert (await client.post(f"/w/{code}/t/reveal")).status_code == 204
 
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    edit = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"}
+    )
     delete = await phone.post(f"/w/{code}/cards/{card.id}/delete")
     english = await phone.post(
         f"/w/{code}/cards/{card.id}/delete", headers={"accept-language": "en"}
@@ -1170,7 +1244,9 @@ async def test_an_open_wall_locks_participants_cards_once_clustering_starts(clie
     await send_card(phone, code, "Erst so")
     card = await only_card(service, code)
     await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
-    edit = await phone.post(f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "blue"})
+    edit = await phone.post(
+        f"/w/{code}/cards/{card.id}", data={"text": "Später", "colour": "yellow"}
+    )
     assert edit.status_code == 409 and "schon sortiert" in edit.text
     assert (await send_card(phone, code, "Noch eine")).status_code == 200  # new ones: yes
 
@@ -1186,7 +1262,7 @@ async def test_with_the_lock_turned_off_participants_edit_after_the_reveal(clien
     await client.post(f"/w/{code}/t/reveal")
 
     edit = await phone.post(
-        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "blue"}
+        f"/w/{code}/cards/{card.id}", data={"text": "Dann so", "colour": "yellow"}
     )
 
     assert edit.status_code == 200
@@ -1196,11 +1272,11 @@ async def test_with_the_lock_turned_off_participants_edit_after_the_reveal(clien
 
 async def test_the_trainer_writes_a_card_that_looks_like_every_other(client, room, service):
     code, phone = room
-    await send_card(phone, code, "Von der Gruppe", colour="green")
+    await send_card(phone, code, "Von der Gruppe", colour="yellow")
     workshop = await service.workshop(code)
     present = (await service.snapshot(workshop.id)).participants
     written = await client.post(
-        f"/w/{code}/t/card-write", data={"text": "Zuruf aus der Runde", "colour": "green"}
+        f"/w/{code}/t/card-write", data={"text": "Zuruf aus der Runde", "colour": "yellow"}
     )
     assert written.status_code == 204
 
@@ -1211,7 +1287,7 @@ async def test_the_trainer_writes_a_card_that_looks_like_every_other(client, roo
     own = (await phone.get(f"/w/{code}")).text
 
     assert mine.participant_id is None and snap.participants == present
-    card_html = re.compile(r'<article class="card card--green"[^>]*>\s*<p class="card__text">')
+    card_html = re.compile(r'<article class="card card--yellow"[^>]*>\s*<p class="card__text">')
     assert len(card_html.findall(board)) == 2  # the same markup, no author mark
     assert "Zuruf aus der Runde" in board and "Zuruf aus der Runde" not in own
     assert theirs.participant_id is not None

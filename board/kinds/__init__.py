@@ -82,6 +82,7 @@ class Kind:
     closed_note: ClassVar[str] = "voting_closed_note"
     hidden_note: ClassVar[str] = "results_hidden_note"
     hide_label: ClassVar[str] = "hide_results"
+    reveal_label: ClassVar[str] = "reveal"
     results_link: ClassVar[str | None] = None  # a link from the phone to the results
     # Its label per language, for a kind not in the catalogs (see label()).
     labels: ClassVar[Mapping[str, str]] = {}
@@ -144,6 +145,11 @@ class Kind:
             raise ValueError(f"{where}: a {self.name} step takes no votes")
 
         return refuse
+
+    def reveal(self, snap: Snapshot) -> Sequence[Change]:
+        """The trainer reveals the step's hidden results (a kind may deal them anew)."""
+        step = steps.reveal(snap.step)
+        return [] if step == snap.step else [step]
 
     def wall_class(self, snap: Snapshot) -> str:
         """Extra classes of the board's wall (a leading space each)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from board.cards import Wall
+from board.cards import REVEALED_CARDS, Wall
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
 from board.store import repository
@@ -163,6 +163,9 @@ def _export_step(
     people = repository.people(conn, step.id)
     on_clusters = config.get("options_from") == "clusters"  # a setting only dots take
     on_topics = config.get("options_from") == "topics"
+    if REVEALED_CARDS in config:  # the cards shown one by one, by their record ids
+        written = {c.id for c in wall.cards}
+        config[REVEALED_CARDS] = [ids.card(i) for i in config[REVEALED_CARDS] if i in written]
     if "rounds" in config:
         config["rounds"] = [
             [[ids.participant(a), ids.participant(b)] for a, b in round_]

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from board import kinds
 from board.action_plan import ActionItem
-from board.cards import Card, Cluster, Wall
+from board.cards import REVEALED_CARDS, Card, Cluster, Wall
 from board.exercises import step_config
 from board.groups import MINIMUM, Group
 from board.pairs import Person
@@ -93,6 +93,7 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
             _cluster(c, step, ids, f"{where}.clusters[{j}]") for j, c in _each(raw, "clusters")
         ]
         cards += [_card(c, step, ids, f"{where}.cards[{j}]") for j, c in _each(raw, "cards")]
+        _check_revealed(step, cards, where)
         votes += [
             _vote(v, step, ids, f"{where}.votes[{j}]", dots_on_clusters, dots_on_topics)
             for j, v in _each(raw, "votes")
@@ -164,6 +165,14 @@ def _check_topic_references(
             raise ProtocolError("topics: a topic names a card or cluster that is not there")
 
 
+def _check_revealed(step: Step, cards: list[Card], where: str) -> None:
+    """The cards a step showed one by one are cards of that step."""
+    own = {c.id for c in cards if c.step_id == step.id}
+    for i, card_id in enumerate(step.config.get(REVEALED_CARDS, ())):
+        if card_id not in own:
+            raise ProtocolError(f"{where}.config.{REVEALED_CARDS}[{i}]: not a card of this step")
+
+
 def _each(raw: dict[str, Any], section: str) -> Iterator[tuple[int, dict[str, Any]]]:
     return enumerate(raw[section])
 
@@ -210,6 +219,8 @@ def _step(raw: dict[str, Any], position: int, workshop_id: str, ids: _Ids) -> St
         raise ProtocolError(str(error)) from None
     if "rounds" in config:
         config["rounds"] = _rounds(config["rounds"], ids.who, f"{where}.config.rounds")
+    if REVEALED_CARDS in config:  # checked against the step's cards in _check_revealed
+        config[REVEALED_CARDS] = [ids.make_id(card) for card in config[REVEALED_CARDS]]
     return Step(
         ids.make_id(f"step{position}"),
         workshop_id,

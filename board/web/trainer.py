@@ -83,7 +83,7 @@ ACTIONS: dict[str, Action] = {
     "close": step_action(lambda step, ctx: steps.close_step(step)),
     "hide": step_action(lambda step, ctx: steps.set_hidden(step, True)),
     "unhide": step_action(lambda step, ctx: steps.set_hidden(step, False)),
-    "reveal": step_action(lambda step, ctx: steps.reveal(step)),
+    "reveal": lambda snap, ctx: snap.kind.reveal(snap),
     # the agenda and the timer
     "step-go": lambda snap, ctx: agenda.activate(snap.workshop, snap.steps, ctx.text("step_id")),
     "step-next": lambda snap, ctx: agenda.next_step(snap.workshop, snap.steps, 1),

@@ -507,7 +507,22 @@
   document.addEventListener('htmx:wsAfterMessage', () => {
     refresh();
     if (beforeSwap) { restore(beforeSwap); beforeSwap = null; }
+    followReveal();
   });
+
+  // A card revealed one by one ("Nächste Karte") becomes the selected card, so a
+  // number key or N sorts it at once, while the board still shows it large.
+  let revealed = '';
+  function followReveal() {
+    const sorter = one('[data-sorter]');
+    const current = sorter ? sorter.getAttribute('data-current') || '' : '';
+    if (current === revealed) { return; }
+    revealed = current;
+    const card = cardElement(current);
+    if (!card) { return; }
+    selectCard(current);
+    focusItem(card);
+  }
   document.addEventListener('DOMContentLoaded', refresh);
   window.addEventListener('resize', fit);
   document.addEventListener('htmx:afterSwap', fit);

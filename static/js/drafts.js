@@ -43,9 +43,68 @@
     return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
+  // The step's colour: the one picked, or the only one it offers (a hidden field).
   function colour() {
-    var checked = document.querySelector('#card-form input[name=colour]:checked');
-    return checked ? checked.value : 'yellow';
+    var chosen = document.querySelector('#card-form input[name=colour]:checked') ||
+      document.querySelector('#card-form input[name=colour][type=hidden]');
+    return chosen ? chosen.value : 'yellow';
+  }
+
+  // The three-line rule, measured as the server does (board/card_lines.py) with the
+  // numbers it hands over in the form's data-lines: each word's width from the card
+  // font's character widths, wrapped at the card's line width.
+  var rule = null;
+  var ruleSource = '';
+  function lineRule() {
+    var form = $('card-form');
+    var source = form ? form.getAttribute('data-lines') || '' : '';
+    if (source !== ruleSource) {
+      ruleSource = source;
+      rule = null;
+      try { rule = source ? JSON.parse(source) : null; } catch (e) { rule = null; }
+      if (rule) {
+        rule.ems = {};
+        Object.keys(rule.widths).forEach(function (width) {
+          Array.from(rule.widths[width]).forEach(function (ch) { rule.ems[ch] = parseFloat(width); });
+        });
+      }
+    }
+    return rule;
+  }
+  function charEm(r, ch) {
+    if (Object.prototype.hasOwnProperty.call(r.ems, ch)) { return r.ems[ch]; }
+    return ch.codePointAt(0) >= r.wideFrom ? r.wide : r.other;
+  }
+  function pieces(r, word) {
+    var widths = [], used = 0;
+    Array.from(word).forEach(function (ch) {
+      var size = charEm(r, ch);
+      if (used && used + size > r.line) { widths.push(used); used = 0; }
+      used += size;
+    });
+    widths.push(used);
+    return widths;
+  }
+  function wrapped(r, line) {
+    var count = 0, used = 0;
+    line.split(/\s+/).filter(Boolean).forEach(function (word) {
+      var size = Array.from(word).reduce(function (sum, ch) { return sum + charEm(r, ch); }, 0);
+      if (count && used + r.space + size <= r.line) { used += r.space + size; return; }
+      var parts = pieces(r, word);
+      count += parts.length;
+      used = parts[parts.length - 1];
+    });
+    return Math.max(count, 1);
+  }
+  function linesOf(text) {
+    var r = lineRule();
+    if (!r) { return 0; }
+    return text.split('\n').map(function (l) { return l.trim(); }).filter(Boolean)
+      .reduce(function (sum, line) { return sum + wrapped(r, line); }, 0);
+  }
+  function tooLong(text) {
+    var r = lineRule();
+    return Boolean(r) && linesOf(text) > r.lines;
   }
 
   function showFlash(html) {
@@ -99,6 +158,13 @@
     var length = textarea.value.length;
     counter.textContent = length + ' / ' + maxLength();
     counter.classList.toggle('counter--full', length >= maxLength());
+    var hint = $('card-lines');
+    if (hint) {
+      var over = tooLong(textarea.value);
+      hint.textContent = over ? hint.getAttribute('data-too-long') : '';
+      hint.classList.toggle('counter--full', over);
+      textarea.setAttribute('aria-invalid', over ? 'true' : 'false');
+    }
     localStorage.setItem(draftKey, textarea.value);
   }
 
@@ -215,6 +281,7 @@
     var textarea = $('card-text');
     var text = textarea.value.trim();
     if (!text) { textarea.focus(); return; }
+    if (tooLong(text)) { updateCounter(); textarea.focus(); return; }  // the hint says why
     var items = load();
     items.push({ id: newClientId(), text: text.slice(0, maxLength()), colour: colour(), at: Date.now() });
     save(items);

@@ -12,7 +12,7 @@
   'use strict';
   var MAX_TEXT = 0.04;       // the largest card text: 4 % of the screen's height
   var MIN_TEXT = 7;          // px: below this nothing is readable anyway
-  var COLUMN_EMS = [6.5, 7.5, 8.5, 9.5, 11, 12.5, 14.5];  // column widths tried, in em of the card text
+  var COLUMN_EMS = [6.5, 7.5, 8.5, 9.5, 11, 12.5, 14.5];  // column widths tried, in em of the card text (a card wall: see columnEms)
   var GAP = 0.55;             // em between columns and between clusters (board.css: --gap)
   var MAX_STRETCH = 1.6;     // columns may widen this much to use the wall's width
   var PROBE = 20;            // px: the font size the card heights are measured at
@@ -203,12 +203,22 @@
     return found;
   }
 
+  // The columns tried: none narrower than the card the three-line rule measures at
+  // (board/card_lines.py, handed over as data-card-column), so an accepted card never
+  // needs a fourth line on the wall.
+  function columnEms(wall) {
+    var least = parseFloat(wall.getAttribute('data-card-column')) || 0;
+    var wide = COLUMN_EMS.filter(function (colEm) { return colEm >= least; });
+    return wide.length ? wide : [least];
+  }
+
   function fitClusters(wall, groups) {
     var width = wall.clientWidth, height = wall.clientHeight;
     var maxFont = Math.max(MIN_TEXT, window.innerHeight * MAX_TEXT);
     var best = null, whole = null;
+    var widths = columnEms(wall);
     wall.classList.add('wall--measuring');
-    COLUMN_EMS.forEach(function (colEm) {
+    widths.forEach(function (colEm) {
       var measured = measure(wall, groups, colEm);
       var found = search(measured, colEm, width, height, maxFont);
       if (!found) { return; }
@@ -220,10 +230,10 @@
     wall.classList.remove('wall--measuring');
     best = whole || best;
     if (!best) {
-      var columns = Math.max(1, Math.floor((width / MIN_TEXT + GAP) / (COLUMN_EMS[0] + GAP)));
+      var columns = Math.max(1, Math.floor((width / MIN_TEXT + GAP) / (widths[0] + GAP)));
       best = {
-        font: MIN_TEXT, cols: groups.map(function () { return 1; }), colEm: COLUMN_EMS[0],
-        columns: columns, measured: measure(wall, groups, COLUMN_EMS[0])
+        font: MIN_TEXT, cols: groups.map(function () { return 1; }), colEm: widths[0],
+        columns: columns, measured: measure(wall, groups, widths[0])
       };
     }
     // The model leaves out rounding and column balancing's quirks: shrink until it fits.

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LAPTOP, SCREENSHOTS, ServerProcess
-from tests.browser.test_room import online
+from tests.browser.test_room import ALL_COLOURS, online
 
 expect.set_options(timeout=15_000)
 
@@ -111,6 +111,7 @@ def fill(server: ServerProcess, name: str) -> Wall:
     """A workshop whose wall holds ``WALLS[name]``: phones write, the trainer sorts."""
     total, sizes = WALLS[name]
     trainer, code = new_workshop(server)
+    assert trainer.post(f"/w/{code}/t/card-colours", data=ALL_COLOURS).status_code == 204
     phones = [httpx.Client(base_url=server.url, headers={"origin": server.url}) for _ in range(8)]
     for phone in phones:
         assert phone.get(f"/join/{code}").status_code == 303

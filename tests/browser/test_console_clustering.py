@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import DEADLINE, SCREENSHOTS, ServerProcess, phone_options
-from tests.browser.test_room import create_workshop, online
+from tests.browser.test_room import ALL_COLOURS, create_workshop, online
 from tests.browser.test_screens import COLOURS, IDEAS
 
 expect.set_options(timeout=15_000)
@@ -83,6 +83,8 @@ def clusters_with_cards(
 
 def room_with_cards(page: Page, server: ServerProcess, cards: int) -> str:
     code = create_workshop(page, server)
+    with trainer_client(page, server) as trainer:
+        assert trainer.post(f"/w/{code}/t/card-colours", data=ALL_COLOURS).status_code == 204
     write_cards(server, code, cards)
     page.reload()
     online(page)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PROJECTOR, SCREENSHOTS, ServerProcess, phone_options
@@ -35,9 +36,22 @@ def online(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("data-connection", "open")
 
 
+ALL_COLOURS = {f"colour_{c}": "on" for c in ("yellow", "white", "orange", "green", "blue", "pink")}
+
+
+def offer_all_colours(trainer: Page, server: ServerProcess, code: str) -> None:
+    """The trainer offers every card colour on the step (a plain one offers one)."""
+    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
+    headers = {"origin": server.url}
+    with httpx.Client(base_url=server.url, headers=headers, cookies=cookies) as client:
+        assert client.post(f"/w/{code}/t/card-colours", data=ALL_COLOURS).status_code == 204
+
+
 def write_card(phone: Page, text: str, colour_index: int = 0) -> None:
     phone.fill("#card-text", text)
-    phone.locator(".colour").nth(colour_index).click()
+    colours = phone.locator(".colour")
+    if colour_index or colours.count():  # a step with one colour offers no choice
+        colours.nth(colour_index).click()
     phone.get_by_role("button", name="Senden").click()
     expect(phone.locator("#my-cards .card__text", has_text=text)).to_have_count(1)
 
@@ -60,6 +74,7 @@ def test_the_room(server: ServerProcess, new_context) -> None:  # noqa: PLR0915
     trainer = new_context().new_page()
     code = create_workshop(trainer, server)
     online(trainer)
+    offer_all_colours(trainer, server, code)
 
     boards = [new_context(PROJECTOR).new_page() for _ in range(2)]
     for board in boards:
@@ -143,11 +158,15 @@ def test_the_room(server: ServerProcess, new_context) -> None:  # noqa: PLR0915
     expected = [
         ["Haltung", ["Freundlichkeit am Telefon"]],
         ["Tempo & Verlässlichkeit", ["Schnelle Antworten"]],
-        ["Unsortiert", ["Mitdenken statt abwimmeln", "Ehrlich bei Fehlern"]],
+        ["Unsortiert", sorted(["Mitdenken statt abwimmeln", "Ehrlich bei Fehlern"])],
     ]
+    # The reveal dealt the cards anew (board.reveal): the same order on both, whichever.
+    walls = [board.evaluate(WALL_STRUCTURE) for board in boards]
+    assert walls[0] == walls[1]
     for board in boards:
         expect(board.locator("#board-wall .cluster")).to_have_count(3)
-        assert board.evaluate(WALL_STRUCTURE) == expected
+        assert [[h, c if h != "Unsortiert" else sorted(c)] for h, c in walls[0]] == expected
+    expected = walls[0]
 
     # After the reveal the phones may look at the wall, read-only.
     anna.get_by_role("link", name=re.compile("Wand ansehen")).click()
@@ -237,25 +256,42 @@ def test_a_refused_draft_is_shown_as_not_sent_and_the_next_one_still_goes_out(
     phone.goto(f"{server.url}/join/{code}")
     online(phone)
 
-    # Two drafts queue up in a dead spot; the first is one idea too many for a card.
+    # One idea too many for a card: the phone says so and keeps it, nothing goes out.
+    phone.fill("#card-text", "eins\nzwei\ndrei\nvier")
+    phone.get_by_role("button", name="Senden").click()
+    expect(phone.locator("#card-lines")).to_contain_text("Zu lang für drei Zeilen")
+    expect(phone.locator("#card-text")).to_have_value("eins\nzwei\ndrei\nvier")
+    expect(phone.locator("#pending .my-card")).to_have_count(0)
+
+    # Two drafts queue up in a dead spot; meanwhile the trainer takes orange off the step.
+    offer = {"colour_yellow": "on", "meaning_yellow": "Erwartung", "colour_orange": "on"}
+    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
+    console = httpx.Client(base_url=server.url, headers={"origin": server.url}, cookies=cookies)
+    assert console.post(f"/w/{code}/t/card-colours", data=offer).status_code == 204
+    expect(phone.locator(".colour")).to_have_count(2)
     context.set_offline(True)
-    for text in ("eins\nzwei\ndrei\nvier", "Zweite Karte"):
+    for text, colour in (("Sorge in Orange", 1), ("Zweite Karte", 0)):
         phone.fill("#card-text", text)
+        phone.locator(".colour").nth(colour).click()
         phone.get_by_role("button", name="Senden").click()
     expect(phone.locator("#pending .my-card--pending")).to_have_count(2)
+    assert (
+        console.post(f"/w/{code}/t/card-colours", data={"colour_yellow": "on"}).status_code == 204
+    )
+    console.close()
     context.set_offline(False)
 
     refused = phone.locator("#pending .my-card--refused")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("nicht gesendet")
-    expect(refused.locator(".my-card__reason")).to_contain_text("höchstens 3 Zeilen")
-    expect(refused.locator(".card__text")).to_have_text("eins\nzwei\ndrei\nvier")
+    expect(refused.locator(".my-card__reason")).to_contain_text("Diese Farbe gehört nicht")
+    expect(refused.locator(".card__text")).to_have_text("Sorge in Orange")
     expect(phone.locator("#my-cards .card__text", has_text="Zweite Karte")).to_have_count(1)
     expect(phone.locator("#pending .my-card--pending")).to_have_count(0)
     assert stored_count(server, "Zweite Karte") == 1
 
     phone.reload()  # the text of the refused card is not lost on a reload either
-    expect(refused.locator(".card__text")).to_have_text("eins\nzwei\ndrei\nvier")
+    expect(refused.locator(".card__text")).to_have_text("Sorge in Orange")
     refused.get_by_role("button", name="Verwerfen").click()
     expect(refused).to_have_count(0)
     phone.reload()

@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     ServerProcess,
     phone_options,
 )
-from tests.browser.test_room import create_workshop, online
+from tests.browser.test_room import ALL_COLOURS, create_workshop, online
 
 IDEAS = [
     "Freundlichkeit am Telefon",
@@ -51,6 +51,7 @@ def fill_wall(
     rng = random.Random(7)
     headers = {"origin": server.url}
     with httpx.Client(base_url=server.url, headers=headers, cookies=trainer_cookies) as trainer:
+        assert trainer.post(f"/w/{code}/t/card-colours", data=ALL_COLOURS).status_code == 204
         phones = []
         for _ in range(16):
             phone = httpx.Client(base_url=server.url, headers=headers)
