@@ -416,7 +416,8 @@ def test_after_stacking_the_panel_shows_the_stack_not_an_empty_card(
     # The panel now shows the card the stack lies under, never an empty card.
     expect(page.locator("#card-tools [data-selected-text]")).to_have_text(second)
     expect(page.locator("#fix-text")).to_have_value(second)
-    page.get_by_role("button", name="Speichern").click()
+    # Scoped to the card panel: the groups box in the side column has "Gruppen speichern".
+    page.locator("#card-tools").get_by_role("button", name="Speichern").click()
     expect(page.locator("#flash")).not_to_contain_text("leer")
 
     # Merging the selected cluster away closes its panel.

@@ -245,7 +245,9 @@ def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, roo
         expect(field).to_have_value(re.compile(r"^Inhalte\nMethoden\nAtmosphäre\nNutzen für mich"))
         snap(console, "target-console-criteria-1366x768.png")
         field.fill("Inhalte\nMethoden\nTempo")
-        console.get_by_role("button", name="Speichern").click()
+        # Scoped to the criteria form: the groups box beside it has "Gruppen speichern".
+        criteria = console.locator("form:has(#target-criteria)")
+        criteria.get_by_role("button", name="Speichern").click()
         expect(console.locator("#console-wall .target__label")).to_have_count(3)
         expect(console.locator("#console-wall .target__label").nth(2)).to_contain_text("Tempo")
     finally:
