@@ -38,7 +38,7 @@ def test_the_builtin_exercises_check_out(
     assert err == ""
     listed = [line.split()[1].rstrip(":") for line in out.splitlines()]
     assert listed == sorted(p.name for p in BUILTIN_DIR.glob("*.toml"))
-    assert len(listed) == 9
+    assert len(listed) == 10
     assert all(line.startswith("ok  ") for line in out.splitlines())
     assert "ok  4-speedmeet.toml: speedmeet (pairs)" in out.splitlines()
     assert "ok  1-kundenbegeisterung.toml: kundenbegeisterung (cards → dots)" in out.splitlines()

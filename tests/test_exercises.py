@@ -1,4 +1,4 @@
-"""Exercise files: the eight built-ins load, and every mistake names file, field and problem."""
+"""Exercise files: the built-ins load, and every mistake names file, field and problem."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ BUILTIN_KINDS = {
     "auftragsklaerung": ["cards", "cards", "cards", "cards", "scale"],
     "massnahmenplan": ["actions"],
     "erwartungen-befuerchtungen": ["cards"],
+    "feedback": ["target", "flash"],
 }
 
 HEADER = """\
@@ -78,7 +79,7 @@ def error_in(tmp_path: Path, body: str, name: str = "mine.toml") -> ExerciseErro
 
 def test_every_builtin_file_loads_without_an_error() -> None:
     files = sorted(BUILTIN_DIR.glob("*.toml"))
-    assert len(files) == 9
+    assert len(files) == 10
     for path in files:
         assert load_file(path).path == path
     assert load_library(BUILTIN_DIR).errors == []
@@ -193,6 +194,23 @@ def test_erwartungen_und_befuerchtungen_are_two_colours_with_meanings_revealed_l
         ("yellow", "Erwartung", "Expectation"),
         ("orange", "Befürchtung", "Concern"),
     ]
+
+
+def test_the_closing_feedback_is_a_target_on_four_criteria_then_a_blitzlicht() -> None:
+    target, flash = builtin("feedback").steps
+    assert target.kind == "target"
+    assert [c["de"] for c in target.config["criteria"]] == [
+        "Inhalte",
+        "Methoden",
+        "Atmosphäre",
+        "Nutzen für mich",
+    ]
+    assert all(c["en"] for c in target.config["criteria"])
+    assert "Mitte" in german(target)  # the phone says which way round the target reads
+    assert flash.kind == "flash"
+    assert german(flash).startswith("Was nehme ich mit?")
+    # Both hidden: nobody rates or sums up the day after watching the others do it.
+    assert target.config["hidden"] is True and flash.config["hidden"] is True
 
 
 def test_the_eight_ps_carry_their_full_names_from_the_source() -> None:
