@@ -85,6 +85,19 @@ def test_every_builtin_file_loads_without_an_error() -> None:
     assert load_library(BUILTIN_DIR).errors == []
 
 
+def test_the_library_lists_the_files_by_their_number_and_the_feedback_last() -> None:
+    listed = [e.path.name for e in load_library(BUILTIN_DIR).in_order()]
+    assert listed[0] == "1-kundenbegeisterung.toml"
+    assert listed[-2:] == ["9-erwartungen.toml", "10-feedback.toml"]  # not after "1-…"
+
+
+def test_a_file_without_a_number_comes_after_the_numbered_ones(tmp_path: Path) -> None:
+    write(tmp_path, "retro.toml", an_exercise_file("retro"))
+    write(tmp_path, "12-abschluss.toml", an_exercise_file("abschluss"))
+    write(tmp_path, "2-auftakt.toml", an_exercise_file("auftakt"))
+    assert [e.key for e in load_library(tmp_path).in_order()] == ["auftakt", "abschluss", "retro"]
+
+
 def test_the_eight_exercises_of_the_seed_material_with_their_kinds() -> None:
     library = load_library(BUILTIN_DIR)
     assert {key: [s.kind for s in e.steps] for key, e in library.exercises.items()} == (

@@ -75,7 +75,7 @@ def plan_the_day(console: Page, server: ServerProcess) -> str:
 
 
 def next_step(console: Page, kind: str, *screens: Page) -> None:
-    """"Weiter →" in the console; the board and phones follow with the next question."""
+    """The trainer taps "Weiter →"; the board and phones follow with the next question."""
     before = [screen.locator("h1").first.inner_text() for screen in screens]
     console.get_by_role("button", name="Weiter →").click()
     expect(console.locator(f'#console-step[data-kind="{kind}"]')).to_be_visible()
