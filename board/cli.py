@@ -66,7 +66,7 @@ def check_exercises(folder: Path) -> int:
     library = load_library(folder)
     for error in library.errors:
         print(f"{folder / error.path.name}: {error.field}: {error.problem}", file=sys.stderr)
-    for exercise in sorted(library.exercises.values(), key=lambda e: e.path.name):
+    for exercise in library.in_order():
         kinds = " → ".join(step.kind for step in exercise.steps)
         print(f"ok  {exercise.path.name}: {exercise.key} ({kinds})")
     return 1 if library.errors else 0

@@ -208,6 +208,16 @@ class Library:
             return single_step(key.removeprefix(STEP_PREFIX))
         return self.exercises.get(key)
 
+    def in_order(self) -> list[Exercise]:
+        """As the trainer sees them: by their files' numbers, so "10-…" follows "9-…"."""
+        return sorted(self.exercises.values(), key=lambda e: file_order(e.path))
+
+
+def file_order(path: Path) -> tuple[bool, int, str]:
+    """Numbered files first, by their leading number, then the others by name."""
+    number = re.match(r"\d+", path.name)
+    return (number is None, int(number.group()) if number else 0, path.name)
+
 
 def load_library(*folders: Path | None) -> Library:
     """Load the folders in order; a later folder's exercise replaces one with the same key."""

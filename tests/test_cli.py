@@ -37,8 +37,9 @@ def test_the_builtin_exercises_check_out(
     out, err = capsys.readouterr()
     assert err == ""
     listed = [line.split()[1].rstrip(":") for line in out.splitlines()]
-    assert listed == sorted(p.name for p in BUILTIN_DIR.glob("*.toml"))
-    assert len(listed) == 9
+    assert sorted(listed) == sorted(p.name for p in BUILTIN_DIR.glob("*.toml"))
+    assert len(listed) == 10
+    assert listed[-1] == "10-feedback.toml"  # by number: the closing one last, not second
     assert all(line.startswith("ok  ") for line in out.splitlines())
     assert "ok  4-speedmeet.toml: speedmeet (pairs)" in out.splitlines()
     assert "ok  1-kundenbegeisterung.toml: kundenbegeisterung (cards → dots)" in out.splitlines()

@@ -1,4 +1,4 @@
-"""Exercise files: the eight built-ins load, and every mistake names file, field and problem."""
+"""Exercise files: the built-ins load, and every mistake names file, field and problem."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ BUILTIN_KINDS = {
     "auftragsklaerung": ["cards", "cards", "cards", "cards", "scale"],
     "massnahmenplan": ["actions"],
     "erwartungen-befuerchtungen": ["cards"],
+    "feedback": ["target", "flash"],
 }
 
 HEADER = """\
@@ -78,10 +79,23 @@ def error_in(tmp_path: Path, body: str, name: str = "mine.toml") -> ExerciseErro
 
 def test_every_builtin_file_loads_without_an_error() -> None:
     files = sorted(BUILTIN_DIR.glob("*.toml"))
-    assert len(files) == 9
+    assert len(files) == 10
     for path in files:
         assert load_file(path).path == path
     assert load_library(BUILTIN_DIR).errors == []
+
+
+def test_the_library_lists_the_files_by_their_number_and_the_feedback_last() -> None:
+    listed = [e.path.name for e in load_library(BUILTIN_DIR).in_order()]
+    assert listed[0] == "1-kundenbegeisterung.toml"
+    assert listed[-2:] == ["9-erwartungen.toml", "10-feedback.toml"]  # not after "1-…"
+
+
+def test_a_file_without_a_number_comes_after_the_numbered_ones(tmp_path: Path) -> None:
+    write(tmp_path, "retro.toml", an_exercise_file("retro"))
+    write(tmp_path, "12-abschluss.toml", an_exercise_file("abschluss"))
+    write(tmp_path, "2-auftakt.toml", an_exercise_file("auftakt"))
+    assert [e.key for e in load_library(tmp_path).in_order()] == ["auftakt", "abschluss", "retro"]
 
 
 def test_the_eight_exercises_of_the_seed_material_with_their_kinds() -> None:
@@ -193,6 +207,23 @@ def test_erwartungen_und_befuerchtungen_are_two_colours_with_meanings_revealed_l
         ("yellow", "Erwartung", "Expectation"),
         ("orange", "Befürchtung", "Concern"),
     ]
+
+
+def test_the_closing_feedback_is_a_target_on_four_criteria_then_a_blitzlicht() -> None:
+    target, flash = builtin("feedback").steps
+    assert target.kind == "target"
+    assert [c["de"] for c in target.config["criteria"]] == [
+        "Inhalte",
+        "Methoden",
+        "Atmosphäre",
+        "Nutzen für mich",
+    ]
+    assert all(c["en"] for c in target.config["criteria"])
+    assert "Mitte" in german(target)  # the phone says which way round the target reads
+    assert flash.kind == "flash"
+    assert german(flash).startswith("Was nehme ich mit?")
+    # Both hidden: nobody rates or sums up the day after watching the others do it.
+    assert target.config["hidden"] is True and flash.config["hidden"] is True
 
 
 def test_the_eight_ps_carry_their_full_names_from_the_source() -> None:

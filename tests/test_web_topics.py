@@ -8,6 +8,7 @@ Status.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -271,3 +272,18 @@ async def test_a_phone_proposes_an_action_with_whom(client, service, day) -> Non
     assert sent.status_code == 200, sent.text
     (item,) = (await now(service, code)).actions
     assert (item.with_whom, item.status) == ("IT", "open")
+
+
+async def test_top_to_plan_offers_no_more_than_the_topics_there_are(client, service, day) -> None:
+    # Two topics: a "Top 3" preset above the field's maximum of 2 would make the browser
+    # refuse to send the form, and the trainer's click would do nothing.
+    code, _ = day
+    for title in ("Erreichbarkeit", "Wartezeiten"):
+        await trainer(client, code, "topic-add", title=title)
+    await trainer(client, code, "step-next")
+    await trainer(client, code, "dots-from-topics")
+    console = (await client.get(f"/w/{code}/trainer")).text
+    field = re.search(r'<input id="top-n"[^>]*>', console)
+    assert field is not None
+    attributes = dict(re.findall(r'(\w+)="([^"]*)"', field.group(0)))
+    assert 1 <= int(attributes["value"]) <= int(attributes["max"]) == 2

@@ -274,7 +274,7 @@ def _trainer_link(request: Request, workshop: Workshop) -> Response:
 
 
 def _library(service: Service) -> list[Exercise]:
-    return sorted(service.library.exercises.values(), key=lambda e: e.path.name)
+    return service.library.in_order()
 
 
 def _view(
