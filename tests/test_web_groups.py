@@ -303,3 +303,14 @@ async def test_the_protocol_gives_each_shown_groups_target(client, service):
     page = (await client.get(f"/w/{code}/protocol.html")).text
     assert page.count('<svg class="target"') == 3  # the total's and each group's
     assert workshop.groups[0].name in page
+
+
+async def test_a_split_target_comes_back_split_from_its_json_record(client, service):
+    code = await target_room(client, service, leaders=3, team=3)
+    await trainer(client, code, "group-split", split="on")
+    record = await service.export(await service.workshop(code))
+    imported = await service.import_protocol(record)
+    snap = await service.snapshot(imported.id)
+    assert snap.split_view is not None
+    assert [part.group.name for part in snap.split_view.groups if part.group] == ["Führung", "Team"]
+    assert [r.median for r in snap.split_view.groups[1].result] == [5.0] * 4
