@@ -504,3 +504,21 @@ async def test_the_console_edits_the_criteria_until_the_first_dot(client) -> Non
     assert translate("de", "target_criteria_locked") in again.text
     console = (await client.get(f"/w/{code}/trainer")).text
     assert 'name="criteria"' not in console and translate("de", "target_criteria_locked") in console
+
+
+def test_split_dots_sit_where_the_total_would_and_only_their_colour_says_the_group() -> None:
+    sector = target.drawing(["Inhalte", "Methoden", "Atmosphäre"]).sectors[0]
+    leaders, team, rest = (2, 1, 0, 0, 0), (0, 1, 0, 0, 3), (1, 0, 0, 0, 0)
+    parts = [("g0", leaders), ("g1", team), ("rest", rest)]
+    coloured = target.coloured_places(sector, parts)
+    assert [(x, y) for x, y, _ in coloured] == target.dot_places(sector, (3, 2, 0, 0, 3))
+    assert [name for _, _, name in coloured] == ["g0", "g0", "rest", "g0", "g1", "g1", "g1", "g1"]
+
+
+def test_a_split_target_makes_room_for_a_figures_line_per_group() -> None:
+    names = ["Inhalte", "Methoden", "Atmosphäre", "Nutzen"]
+    plain = target.drawing(names)
+    split = target.drawing(names, groups=["Führung", "Mitarbeitende im Außendienst"])
+    height = lambda d: float(d.view_box.split()[3])  # noqa: E731
+    width = lambda d: float(d.view_box.split()[2])  # noqa: E731
+    assert height(split) > height(plain) and width(split) > width(plain)

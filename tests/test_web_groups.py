@@ -223,3 +223,94 @@ async def test_the_themenspeicher_by_group_has_a_column_of_dots_per_group(client
     ]
     first = re.search(r'<tr data-option="0">(.*?)</tr>', board, re.S)
     assert first and [int(n) for n in re.findall(r"<b[^>]*>(\d+)</b>", first.group(1))] == [3, 3, 0]
+
+
+# -- the Zielscheibe split: the closing feedback of a team, the leaders glad, the team not
+async def target_room(
+    client: httpx.AsyncClient, service: Service, leaders: int, team: int, skip: int = 0
+) -> str:
+    """Leaders put every dot in the centre, the team at the edge; ``skip`` of the team
+    leave the last criterion empty."""
+    response = await client.post(
+        "/workshops",
+        data={"title": "Abschluss", "exercise": "step:target", "groups": "Führung\nTeam"},
+    )
+    code = CODE_IN_LOCATION.search(response.headers["location"]).group(1)  # type: ignore[union-attr]
+    ids = {group.name: group.id for group in (await service.workshop(code)).groups}
+    snap = await service.snapshot((await service.workshop(code)).id)
+    criteria = len(snap.step.config["criteria"])
+    for group, ring, count in (("Führung", 0, leaders), ("Team", 4, team)):
+        for i in range(count):
+            phone = other_device(client)
+            await join(phone, code)
+            await phone.post(f"/w/{code}/group", data={"group_id": ids[group]})
+            rated = criteria - 1 if group == "Team" and i < skip else criteria
+            for criterion in range(rated):
+                dot = {"step_id": snap.step.id, "criterion": str(criterion), "distance": str(ring)}
+                assert (await phone.post(f"/w/{code}/vote", data=dot)).status_code == 200
+    return code
+
+
+async def test_the_target_split_shows_each_groups_dots_and_median(client, service):
+    code = await target_room(client, service, leaders=3, team=3)
+    assert "target__group" not in (await client.get(f"/w/{code}/board")).text
+    assert (await trainer(client, code, "group-split", split="on")).status_code == 204
+    board = (await client.get(f"/w/{code}/board")).text
+    assert "result--target-split" in board
+    # A figures line per group under each of the four criteria, in its colour.
+    lines = re.findall(
+        r'<tspan class="target__group (split-part--g\d)"[^>]*>([^<]+)</tspan>', board
+    )
+    assert (
+        lines == [("split-part--g0", "Führung: Median 1"), ("split-part--g1", "Team: Median 5")] * 4
+    )
+    assert board.count('class="target__dot split-dot--g0"') == 3 * 4
+    assert board.count('class="target__dot split-dot--g1"') == 3 * 4
+    assert "split-dot--rest" not in board
+    assert "nur in der Gesamtansicht" not in board
+    # The console's wall shows the split too, and the switch turns it off again.
+    assert "target__group" in (await client.get(f"/w/{code}/trainer")).text
+    assert (await trainer(client, code, "group-split", split="off")).status_code == 204
+    assert "target__group" not in (await client.get(f"/w/{code}/board")).text
+
+
+async def test_the_target_split_folds_a_group_of_two(client, service):
+    code = await target_room(client, service, leaders=4, team=2)
+    await trainer(client, code, "group-split", split="on")
+    board = (await client.get(f"/w/{code}/board")).text
+    # Total minus the leaders would be the two's dots: no group, no colour, only the total.
+    assert "target__group" not in board and "split-dot--g" not in board
+    assert board.count('class="target__dot split-dot--rest"') == 6 * 4
+    assert "Gruppen unter 3 Personen sind nur in der Gesamtansicht enthalten." in board
+
+
+async def test_the_target_split_counts_each_criterion_on_its_own(client, service):
+    # Three in the team, but one left the last criterion empty: its team median there
+    # would be two people's, so the team folds (and with it the leaders: see the rule).
+    code = await target_room(client, service, leaders=3, team=3, skip=1)
+    await trainer(client, code, "group-split", split="on")
+    board = (await client.get(f"/w/{code}/board")).text
+    assert "target__group" not in board and "split-dot--g" not in board
+    assert "nur in der Gesamtansicht" in board
+
+
+async def test_the_protocol_gives_each_shown_groups_target(client, service):
+    code = await target_room(client, service, leaders=3, team=3)
+    workshop = await service.workshop(code)
+    markdown = (await client.get(f"/w/{code}/protocol.md")).text
+    section = markdown.split("Führung", 1)[1]
+    assert "(n = 3)" in section and "| Inhalte | 3 | 0 | 0 | 0 | 0 | 3 | 1 |" in section
+    page = (await client.get(f"/w/{code}/protocol.html")).text
+    assert page.count('<svg class="target"') == 3  # the total's and each group's
+    assert workshop.groups[0].name in page
+
+
+async def test_a_split_target_comes_back_split_from_its_json_record(client, service):
+    code = await target_room(client, service, leaders=3, team=3)
+    await trainer(client, code, "group-split", split="on")
+    record = await service.export(await service.workshop(code))
+    imported = await service.import_protocol(record)
+    snap = await service.snapshot(imported.id)
+    assert snap.split_view is not None
+    assert [part.group.name for part in snap.split_view.groups if part.group] == ["Führung", "Team"]
+    assert [r.median for r in snap.split_view.groups[1].result] == [5.0] * 4

@@ -20,6 +20,7 @@ from board import votes
 from board.errors import Refused
 from board.exercise_fields import LANGS, Invalid, boolean, texts
 from board.forms import Form
+from board.groups import Part, Split
 from board.i18n import decimal, number, text_in
 from board.kinds import Decide, Kind, Translate, VoteChecker, obey
 from board.markup import label_at, md_table
@@ -177,6 +178,7 @@ LINE = 1.2  # line height, in font sizes
 CHAR_WIDTH = 0.6  # an average character's width, in font sizes (bold sans-serif)
 WRAP = 15  # characters on a name's line before it wraps (at most two lines)
 STATS_CHARS = 20  # "n = 120 · Median 2,5", the longest figures line
+GROUP_FIGURES_CHARS = 12  # ": Median 2,5" after a group's name
 
 
 @dataclass(frozen=True)
@@ -225,9 +227,10 @@ def _wedge(start: float, end: float) -> str:
     return f"M0 0 L{x0:.4f} {y0:.4f} A1 1 0 {large} 1 {x1:.4f} {y1:.4f} Z"
 
 
-def drawing(names: Sequence[str], stats: bool = True) -> Drawing:
+def drawing(names: Sequence[str], stats: bool = True, groups: Sequence[str] = ()) -> Drawing:
     """The target with a sector per name (the first from the top, clockwise), each name
-    outside its sector's edge, and a view box just large enough for the names."""
+    outside its sector's edge, and a view box just large enough for the names (and,
+    split by group, a figures line per group under each: "Name: Median 2,5")."""
     count = len(names)
     step = 2 * math.pi / count
     sectors = []
@@ -237,10 +240,12 @@ def drawing(names: Sequence[str], stats: bool = True) -> Drawing:
         middle = (start + end) / 2
         sx, sy = math.sin(middle), -math.cos(middle)
         lines = wrapped(name)
-        height = len(lines) * LABEL_SIZE * LINE + (STATS_SIZE * LINE if stats else 0)
+        figures = (1 + len(groups)) if stats else 0
+        height = len(lines) * LABEL_SIZE * LINE + figures * STATS_SIZE * LINE
         width = max(len(line) for line in lines) * LABEL_SIZE * CHAR_WIDTH
         if stats:
-            width = max(width, STATS_CHARS * STATS_SIZE * CHAR_WIDTH)
+            chars = max([STATS_CHARS, *(len(g) + GROUP_FIGURES_CHARS for g in groups)])
+            width = max(width, chars * STATS_SIZE * CHAR_WIDTH)
         x, y = (1 + LABEL_GAP) * sx, (1 + LABEL_GAP) * sy
         anchor = "middle" if abs(sx) < 0.35 else "start" if sx > 0 else "end"
         box_left = x - width / 2 if anchor == "middle" else x if anchor == "start" else x - width
@@ -264,6 +269,23 @@ def dot_places(sector: Sector, counts: Sequence[int]) -> list[tuple[float, float
     for ring, count in enumerate(counts):
         if count:
             placed += _ring_places(sector, ring / RINGS, (ring + 1) / RINGS, count)
+    return placed
+
+
+def coloured_places(
+    sector: Sector, parts: Sequence[tuple[str, Sequence[int]]]
+) -> list[tuple[float, float, str]]:
+    """A sector's dots split by group: the places of all dots together (as
+    :func:`dot_places`), each ring's handed out to the parts in order, so a dot's colour
+    says its group and its place still nothing more. ``parts`` are (class, counts)."""
+    placed: list[tuple[float, float, str]] = []
+    for ring in range(RINGS):
+        count = sum(counts[ring] for _, counts in parts)
+        if not count:
+            continue
+        places = iter(_ring_places(sector, ring / RINGS, (ring + 1) / RINGS, count))
+        for name, counts in parts:
+            placed += [(*next(places), name) for _ in range(counts[ring])]
     return placed
 
 
@@ -309,6 +331,7 @@ class Target(Kind):
     name = "target"
     minutes = 10
     hideable = True
+    splits = True
     # For the templates: the limits and the drawing's sizes, one source.
     RINGS = RINGS
     MIN_CRITERIA = MIN_CRITERIA
@@ -336,8 +359,11 @@ class Target(Kind):
     def results(self, snap: Snapshot) -> list[CriterionResult]:
         return target_result(len(criteria(snap.step)), points(snap.votes))
 
-    def drawing(self, step: Step, lang: str, stats: bool = True) -> Drawing:
-        return drawing([text_in(c, lang) for c in criteria(step)], stats)
+    def drawing(
+        self, step: Step, lang: str, stats: bool = True, split: Split | None = None
+    ) -> Drawing:
+        names = [p.group.name for p in split.groups if p.group] if split else []
+        return drawing([text_in(c, lang) for c in criteria(step)], stats, names)
 
     def drawing_numbers(self, step: Step) -> Drawing:
         """A phone's target: its sectors numbered (the names stand in the list below it)."""
@@ -345,6 +371,28 @@ class Target(Kind):
 
     def dot_places(self, sector: Sector, result: CriterionResult) -> list[tuple[float, float]]:
         return dot_places(sector, result.counts)
+
+    def split_scopes(self, cast: Sequence[votes.Vote]) -> list[list[votes.Vote]]:
+        """Each criterion on its own: a person may leave a sector empty, and a group's
+        median there must not be fewer people's than the minimum."""
+        by_criterion: dict[str, list[votes.Vote]] = {}
+        for vote in cast:
+            by_criterion.setdefault(vote.key, []).append(vote)
+        return list(by_criterion.values())
+
+    def split_dots(self, sector: Sector, split: Split) -> list[tuple[float, float, str]]:
+        """A sector's dots in their groups' colours; grey for everyone in no shown group
+        (the rest, which the anonymity rule keeps empty or large enough)."""
+        c = sector.criterion
+        parts = [(f"split-dot--g{p.colour}", p.result[c].counts) for p in split.groups]
+        return coloured_places(sector, [*parts, ("split-dot--rest", split.rest.result[c].counts)])
+
+    def group_figures(self, part: Part, criterion: int, lang: str, t: Translate) -> str:
+        """A group's figures line in a sector: its name and median."""
+        assert part.group is not None
+        result: CriterionResult = part.result[criterion]
+        median = decimal(result.median, lang) if result.n else "–"
+        return f"{part.group.name}: {t('median')} {median}"
 
     def my_dots(self, step: Step, mine: Iterable[votes.Vote]) -> dict[int, int]:
         """A phone's own dots: criterion → ring."""

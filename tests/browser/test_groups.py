@@ -194,3 +194,52 @@ def test_the_ok_corral_by_group_colours_each_dot(room: Room, new_context) -> Non
         board.set_viewport_size({"width": width, "height": height})
         wait_fits(board)
         board.screenshot(path=str(SCREENSHOTS / f"groups-board-grid-{width}x{height}.png"))
+
+
+def test_the_zielscheibe_by_group_colours_each_dot_and_gives_each_median(  # type: ignore[no-untyped-def]
+    server: ServerProcess, new_context
+) -> None:
+    """A closing Zielscheibe: the leaders fairly content, the team less so, three without a
+    group (grey; three, so total minus the groups shows no one alone). On the projector
+    each group's dots in its colour, its median per criterion under the total's figures."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as trainer:
+        form = {"title": "Abschluss", "exercise": "step:target", "groups": "Führung\nTeam"}
+        created = trainer.post("/workshops", data=form)
+        code = re.search(r"/w/([A-Z0-9]{6})/", created.headers["location"]).group(1)  # type: ignore[union-attr]
+        with sqlite3.connect(server.data_dir / "board.sqlite3") as db:
+            (step_id,) = db.execute("SELECT id FROM steps WHERE kind = 'target'").fetchone()
+            (raw,) = db.execute("SELECT groups FROM workshops WHERE code = ?", (code,)).fetchone()
+        groups = {g["name"]: g["id"] for g in json.loads(raw)}
+        rings = {"Führung": [0, 1, 1, 2], "Team": [2, 3, 4, 3], "": [1, 3, 2]}
+        for group, theirs in rings.items():
+            for i, ring in enumerate(theirs):
+                with httpx.Client(base_url=server.url, headers={"origin": server.url}) as phone:
+                    assert phone.get(f"/join/{code}").status_code == 303
+                    phone.post(f"/w/{code}/group", data={"group_id": groups.get(group, "")})
+                    for criterion in range(4):
+                        distance = (ring + criterion * (i % 2)) % 5
+                        dot = {
+                            "step_id": step_id,
+                            "criterion": str(criterion),
+                            "distance": str(distance),
+                        }
+                        assert phone.post(f"/w/{code}/vote", data=dot).status_code == 200
+        assert trainer.post(f"/w/{code}/t/group-split", data={"split": "on"}).status_code == 204
+    board = new_context(viewport=PROJECTOR).new_page()
+    board.goto(f"{server.url}/w/{code}/board")
+    expect(board.locator(".split-legend__item")).to_have_count(4)
+    expect(board.locator("circle.split-dot--g0")).to_have_count(4 * 4)
+    expect(board.locator("circle.split-dot--g1")).to_have_count(4 * 4)
+    expect(board.locator("circle.split-dot--rest")).to_have_count(3 * 4)
+    expect(board.locator("tspan.target__group")).to_have_count(2 * 4)
+    expect(board.locator("tspan.target__group").first).to_have_text("Führung: Median 2")
+    for width, height in ((1920, 1080), (1024, 768)):
+        board.set_viewport_size({"width": width, "height": height})
+        wait_fits(board)
+        # A group's median line readable from the back row: at least 1/60 of the screen.
+        size = board.locator("tspan.target__group").first.evaluate(
+            "e => e.getBoundingClientRect().height"
+        )
+        assert size >= height / 60, (size, height)
+        board.screenshot(path=str(SCREENSHOTS / f"groups-board-target-{width}x{height}.png"))
