@@ -364,8 +364,21 @@ def test_twenty_cards_into_four_clusters_by_keyboard(server: ServerProcess, new_
     expect(page.locator(":focus")).to_have_text("Zu den Karten")
     press("Enter")
     for i, text in enumerate(texts):
-        assert selected(page) == text and focused(page) == text
+        # The console moves on once the server has the move: wait (with a deadline) as a
+        # trainer's eyes do; no key is pressed while waiting.
+        page.wait_for_function(
+            """text => {
+              const c = document.querySelector('#console-wall .card[aria-pressed="true"]');
+              const f = document.activeElement.closest('.card[data-card]');
+              const of = e => e && e.querySelector('.card__text').textContent;
+              return of(c) === text && of(f) === text;
+            }""",
+            arg=text,
+            timeout=DEADLINE * 1000,
+        )
         press("n" if i < 4 else str(i % 4 + 1))
+        if i < 4:  # the new cluster must be there before its number key means anything
+            expect(page.locator(".cluster[data-target]")).to_have_count(i + 1)
 
     settled(page, server, mapping(texts))
     assert presses == 22
