@@ -33,6 +33,7 @@ from board import (
     votes,
 )
 from board.action_plan import ActionItem
+from board.assets import shipped as shipped_assets
 from board.card_lines import COLUMN_EMS, as_data
 from board.cards import Card, Cluster
 from board.changes import Deleted
@@ -126,6 +127,7 @@ def make_templates() -> jinja2.Environment:
     env.filters["number"] = number
     env.filters["text_in"] = text_in
     env.globals["limits"] = LIMITS
+    env.globals["asset"] = shipped_assets().url  # /static/… under its content hash
     env.globals["card_colours"] = cards.COLOURS
     env.globals["bar_colours"] = bar_colours  # every bar chart's neutral palette
     env.globals["card_meanings"] = cards.meanings  # a step's colours and what they mean

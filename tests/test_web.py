@@ -1297,3 +1297,86 @@ async def test_the_trainer_writes_only_on_a_card_step(client, service):
     code = await create_workshop(client, "Skala", ["kunde-koenig"])  # starts with a scale
     refused = await client.post(f"/w/{code}/t/card-write", data={"text": "Hi", "colour": "yellow"})
     assert refused.status_code == 409
+
+
+# -- compressed, cached pages --------------------------------------------------------
+
+STATIC_URL = re.compile(r"""/static/[^"'\s)<>]+""")
+VERSIONED = re.compile(r"^/static/[\w./-]+\?v=[0-9a-f]{12}$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def every_page(code: str) -> list[str]:
+    """Start, join, phone, wall, board, console and the HTML protocol."""
+    return [
+        "/",
+        "/join",
+        f"/w/{code}",
+        f"/w/{code}/wall",
+        f"/w/{code}/board",
+        f"/w/{code}/trainer",
+        f"/w/{code}/protocol.html",
+    ]
+
+
+async def test_a_page_goes_out_gzipped_when_the_browser_accepts_it(client, room):
+    code, phone = room
+    response = await phone.get(f"/w/{code}", headers={"accept-encoding": "gzip, br"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert int(response.headers["content-length"]) < len(response.content) / 2
+    assert "</html>" in response.text  # httpx unpacked it: it is real gzip
+    # The guard's headers are on the compressed answer too.
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_a_page_goes_out_plain_to_a_client_that_does_not_accept_gzip(client, room):
+    code, phone = room
+    response = await phone.get(f"/w/{code}", headers={"accept-encoding": "identity"})
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers
+    # A shared cache must still keep the two versions apart.
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_scripts_and_stylesheets_go_out_gzipped(client):
+    response = await client.get(
+        "/static/vendor/htmx-2.0.11.min.js", headers={"accept-encoding": "gzip"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert "nosniff" == response.headers["x-content-type-options"]
+
+
+async def test_every_static_url_of_every_page_is_versioned_and_cached_for_good(client, room):
+    code, phone = room
+    seen: set[str] = set()
+    for path in every_page(code):
+        viewer = phone if path == f"/w/{code}" or path.endswith("/wall") else client
+        response = await viewer.get(path)
+        assert response.status_code == 200, path
+        # An HTML page changes with the workshop: never kept for long.
+        assert "max-age=31536000" not in response.headers.get("cache-control", ""), path
+        for url in STATIC_URL.findall(response.text):
+            assert VERSIONED.match(html.unescape(url)), (path, url)
+            seen.add(html.unescape(url))
+    assert any("htmx" in url for url in seen) and any("phone.css" in url for url in seen)
+    for url in seen:
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == IMMUTABLE, url
+
+
+async def test_an_unversioned_or_stale_static_url_is_revalidated_not_kept(client):
+    plain = await client.get("/static/js/live.js")
+    assert plain.status_code == 200
+    assert plain.headers["cache-control"] == "no-cache"
+    again = await client.get("/static/js/live.js", headers={"if-none-match": plain.headers["etag"]})
+    assert again.status_code == 304
+    stale = await client.get("/static/js/live.js?v=000000000000")
+    assert stale.status_code == 200
+    assert stale.headers["cache-control"] == "no-cache"
