@@ -226,6 +226,9 @@ async def set_up_room(base: str, phones: int) -> tuple[str, list[str]]:
         trainer = {"Cookie": f"mb_t_{code}={cookie_of(created, f'mb_t_{code}')}"}
         for action in ("open", "unhide"):  # the defaults already, made explicit
             expect(await client.post(f"/w/{code}/t/{action}", headers=trainer), 204)
+        # A plain card step offers one colour; the bench's cards come in all six.
+        every = {f"colour_{colour}": "on" for colour in COLOURS}
+        expect(await client.post(f"/w/{code}/t/card-colours", data=every, headers=trainer), 204)
         tokens = await join_phones(client, code, phones)
     return code, tokens
 

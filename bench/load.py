@@ -435,7 +435,7 @@ def vote_times(votes: list[tuple[int, str, float, float, int]]) -> str:
 
 # -- agenda switch ------------------------------------------------------------------------
 SWITCH_PHONES = 1000
-AGENDA = ["kunde-koenig", "8ps-beziehungsmarketing"] * 4  # 24 steps of four kinds
+AGENDA = ["kunde-koenig", "8ps-beziehungsmarketing"] * 4  # 24 steps: scales, cards, dots
 
 
 async def open_agenda(base: str, phones: int) -> tuple[str, str, list[str], list[str]]:

@@ -39,7 +39,13 @@ SEED = 30
 CONSOLE_CARD = re.compile(
     r'data-card="([^"]+)"[^>]*>\s*<p class="card__text">bench(?:edit)?-(\d+)\b'
 )
-CONSOLE_CLUSTER = re.compile(r'data-select-cluster="([^"]+)" aria-pressed="false">([^<]*)</button>')
+# A cluster of the console's sorter (templates/kinds/cards/console.html): its id, then
+# the name on its heading button.
+CONSOLE_CLUSTER = re.compile(
+    r'class="cluster cluster--target" data-cluster="([^"]+)"'
+    r'.*?<span class="cluster__name">([^<]*)</span>',
+    re.S,
+)
 AGENDA_STEP = re.compile(r'<li class="agenda__step[^"]*" data-step="([^"]+)"')
 
 
@@ -244,6 +250,11 @@ async def play(base: str, code: str, trainer: str, tokens: list[str]) -> dict[st
     try:
         async with http_client(base) as client:
             room = Room(client, code, trainer, tokens)
+            # A plain card step offers one colour; the bench's cards come in all six.
+            every = {f"colour_{colour}": "on" for colour in COLOURS}
+            offered = await room.trainer("colours", "card-colours", every)
+            if not offered.ok:
+                raise RuntimeError(f"the trainer could not offer every colour: {offered.status}")
             actions = await cards_and_edits(room, console)
             edited = {a.expect[1][1] for a in actions if a.kind == "edit" and a.expect}
             visible = sum(1 for a in actions if a.kind == "card" and a.ok)
@@ -251,8 +262,9 @@ async def play(base: str, code: str, trainer: str, tokens: list[str]) -> dict[st
             actions += await clustering(room, console, edited)
             actions += await go_to(room, console, "kunde-koenig", 1, "scale")
             actions += await scale_vote(room, console.steps[1])
-            actions += await go_to(room, console, "8ps-beziehungsmarketing", 5, "dots")
-            actions += await dot_vote(room, console.steps[5])
+            # The 8 Ps ask for the goal first (step 5), then weigh the instruments (6).
+            actions += await go_to(room, console, "8ps-beziehungsmarketing", 6, "dots")
+            actions += await dot_vote(room, console.steps[6])
             await asyncio.sleep(PAUSE)
     finally:
         reader.cancel()
