@@ -4,9 +4,9 @@
     python bench/burst.py --phones 200 --boards 2 --dots 5 --window 0.5
 
 One server (``python -m board serve``) on 127.0.0.1 with a fresh data folder runs a
-workshop made from the built-in exercise ``8ps-beziehungsmarketing``: its first step
-is a dot vote on 8 options, at most 2 dots on one option, results visible. The
-trainer sets the budget to ``--dots``. The phones join over HTTP and hold their
+workshop made from the built-in exercise ``8ps-beziehungsmarketing``: after the goal
+question, its second step is a dot vote on 8 options, at most 2 dots on one option,
+results visible. The trainer sets the budget to ``--dots``. The phones join over HTTP and hold their
 sockets from separate processes (as in ``fanout.py``); each board records every
 frame and the total of the dots in its ranking. Then ``SENDERS`` processes post
 every phone's dots (``POST /w/{code}/vote``, ``delta=1``) in random order, spread
@@ -114,12 +114,14 @@ class Room:
 
 
 async def set_up_room(base: str, phones: int, dots: int) -> Room:
-    """The 8 Ps workshop with a budget of ``dots``, the phones joined; its dots step."""
+    """The 8 Ps workshop on its dots step with a budget of ``dots``, the phones joined."""
     async with http_client(base) as client:
         form = {"title": "Dot-vote burst", "exercise": EXERCISE}
         created = expect(await client.post("/workshops", data=form), 303)
         code = created.headers["location"].split("/")[2]
         trainer = {"Cookie": f"mb_t_{code}={cookie_of(created, f'mb_t_{code}')}"}
+        # The 8 Ps ask for the goal first; the dots on the instruments come next.
+        expect(await client.post(f"/w/{code}/t/step-next", headers=trainer), 204)
         budget = {"budget": str(dots)}
         expect(await client.post(f"/w/{code}/t/dots-budget", data=budget, headers=trainer), 204)
         tokens = await join_phones(client, code, phones)
