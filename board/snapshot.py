@@ -236,10 +236,12 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     wall = repository.wall(conn, workshop.active_step_id)
     step = wall.step
     source = None
-    nicknames: dict[str, str] = {}
-    if kinds.of(step.kind).uses_nicknames:
-        everyone = repository.participants(conn, workshop_id)
-        nicknames = {person.id: person.nickname for person in everyone if person.nickname}
+    # Everyone who joined, read once: for the nicknames a kind asks for, and for the
+    # groups of a snapshot that may split its results (not a phone's own).
+    uses_nicknames = kinds.of(step.kind).uses_nicknames
+    splits = participant_id is None and bool(workshop.groups)
+    everyone = tuple(repository.participants(conn, workshop_id)) if uses_nicknames or splits else ()
+    nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
     if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
         source = repository.wall(conn, found.id) if found else None
@@ -259,10 +261,9 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         # command may need where topics went (the console's topic list, top N).
         plans=() if participant_id else tuple(repository.plans(conn, workshop_id)),
     )
-    if participant_id is None and workshop.groups:
-        roster = tuple(repository.participants(conn, workshop_id))
-        group_of = {person.id: person.group_id for person in roster if person.group_id}
-        snap = with_split(replace(snap, roster=roster, group_of=group_of))
+    if splits:
+        group_of = {person.id: person.group_id for person in everyone if person.group_id}
+        snap = with_split(replace(snap, roster=everyone, group_of=group_of))
     first = min(steps, key=lambda s: s.position).id == step.id if steps else False
     # A phone's snapshot holds only its own votes: it may think a voted-on step empty,
     # which costs the boards one needless render of the join display, nothing more.
