@@ -182,7 +182,7 @@
     var holder = document.createElement('div');
     holder.innerHTML = html;
     var fresh = holder.querySelector('#mine');
-    if (fresh) {
+    if (fresh && !(window.boardLive && window.boardLive.older(fresh, current))) {
       current.replaceWith(fresh);
       htmx.process(fresh);
     }

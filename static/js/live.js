@@ -47,6 +47,28 @@
       flash.appendChild(p);
     }
   });
+  // A phone's own section (#mine) carries the seq it was rendered at. An HTTP answer and
+  // a frame can overtake each other: the answer to a card sent while the frame of the
+  // trainer's change just before is still on its way arrives first, then that frame,
+  // rendered before the card existed. An older section never replaces a newer one.
+  // (An answer swapped by htmx into #mine needs no check: a newer frame has replaced the
+  // element it targets, so it lands nowhere.)
+  function seqOf(element) {
+    var seq = element && element.getAttribute ? parseInt(element.getAttribute('data-seq'), 10) : NaN;
+    return isNaN(seq) ? null : seq;
+  }
+  function older(fresh, current) {
+    var freshSeq = seqOf(fresh), currentSeq = seqOf(current);
+    return freshSeq !== null && currentSeq !== null && freshSeq < currentSeq;
+  }
+  window.boardLive = { older: older };
+  document.addEventListener('htmx:oobBeforeSwap', function (event) {
+    var fragment = event.detail.fragment;
+    var fresh = fragment && fragment.nodeType === 11 ? fragment.firstElementChild : fragment;
+    if (event.detail.target.id === 'mine' && older(fresh, event.detail.target)) {
+      event.detail.shouldSwap = false;
+    }
+  });
   // A successful action clears an old error message.
   document.addEventListener('htmx:afterRequest', function (event) {
     var flash = document.getElementById('flash');
