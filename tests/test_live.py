@@ -183,3 +183,32 @@ async def test_nobody_here_watching_means_no_render_and_nothing_followed(service
     await service.live.settled()
     assert renders == []
     assert service.live._seen == {}  # noqa: SLF001 - the memory a quiet room costs
+
+
+# -- frames per phone ------------------------------------------------------------------
+
+
+def phone_socket(service: Service, workshop_id: str, seq: int, person: str) -> Subscription:
+    audiences = frozenset({"phone/de", f"mine/{person}/de"})
+    subscription = service.hub.subscribe(workshop_id, audiences)
+    service.live.watch(workshop_id, seq)
+    return subscription
+
+
+async def test_when_every_phone_changes_each_gets_one_frame_with_the_step_and_its_section(service):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    anna = await service.join(workshop)
+    ben = await service.join(workshop)
+    await service.add_card(workshop, anna.id, "a1", "Annas Karte", "yellow")
+    workshop = await service.workshop(workshop.code)
+    sockets = {p.id: phone_socket(service, workshop.id, workshop.seq, p.id) for p in (anna, ben)}
+
+    # Collecting hidden from now on: the step and every phone's own section change.
+    await service.execute(workshop, lambda snap: [replace(snap.step, hidden=True)])
+    await service.live.settled()
+
+    for person, socket in sockets.items():
+        (frame,) = drain(socket)  # one frame, not the step and then the section
+        assert 'id="phone-step"' in frame.text and 'id="mine"' in frame.text
+        assert frame.text.count('id="seq"') == 1
+        assert ("Annas Karte" in frame.text) == (person == anna.id)

@@ -244,32 +244,39 @@ class Live:
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
         own = sorted(name for name in wanted if name.startswith("mine/"))
-        # The shared frames first (the new step for a thousand phones), then each
-        # person's own section.
-        everyone = EVERYONE in people
+        # When every phone's own section changed too (a new step), each phone gets the
+        # step and its section in one frame: the shared part is rendered once per
+        # language and only the sections are rendered per person. Otherwise the shared
+        # frames go first, then the sections of the people named.
+        everyone = EVERYONE in people and bool(own)
+        phone_step: dict[str, str] = {}  # by language, for the one-frame way
         for name in sorted(set(wanted).difference(own)):
             role, _, lang = name.partition("/")
-            # When every phone also gets its own section, the seq marker travels with that:
-            # a phone that drops in between must not claim to have seen the change.
-            seq = not (everyone and role == "phone")
-            text = self.render(snap, role, lang, regions, seq=seq)
+            if everyone and role == "phone":
+                phone_step[lang] = self.render(snap, role, lang, regions, seq=False)
+                continue
+            text = self.render(snap, role, lang, regions)
             if text:
                 await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
         if not people or not own:
             return
         await asyncio.sleep(0)  # let the sockets send those before rendering the rest
-        empty: dict[str, str] = {}  # by language: the section of everyone with nothing yet
+        # By language: the frame of everyone with nothing of their own yet, one object
+        # (so it is encoded once) for all of them.
+        empty: dict[str, Frame] = {}
         for count, name in enumerate(own, 1):
             participant_id, _, lang = name.removeprefix("mine/").rpartition("/")
             if not everyone and participant_id not in people:
                 continue
             if snap.owns_nothing(participant_id):
                 if lang not in empty:
-                    empty[lang] = self.render_mine(snap, lang, participant_id)
-                text = empty[lang]
+                    text = self.render_mine(snap, lang, participant_id)
+                    empty[lang] = Frame(snap.workshop.seq, phone_step.get(lang, "") + text)
+                frame = empty[lang]
             else:
                 text = self.render_mine(snap, lang, participant_id)
-            await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
+                frame = Frame(snap.workshop.seq, phone_step.get(lang, "") + text)
+            await self.hub.publish(workshop_id, name, frame)
             if count % 100 == 0:
                 await asyncio.sleep(0)
 
