@@ -139,6 +139,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.trusted_proxies,
+        # The implementation whose transport board/web/wire.py writes frames straight to.
+        "ws": "websockets-sansio",
         "ws_per_message_deflate": False,  # broadcast sockets: about 4x memory, 2x CPU with it
         "ws_max_size": 64 * 1024,
         "log_level": "info",

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from board.live.hub import QUEUE_SIZE, Frame, MemoryHub
 from board.web.sockets import TRY_AGAIN, _Connection
@@ -25,6 +26,7 @@ class FrozenSocket:
 
     def __init__(self) -> None:
         self.app = SimpleNamespace(state=SimpleNamespace(service=None))
+        self.scope: dict[str, Any] = {}  # no transport to write to: frames go by send_text
         self.sent: list[str] = []
         self.closed: list[int] = []
         self.stuck = asyncio.Event()
@@ -98,6 +100,73 @@ async def test_a_socket_that_overflowed_before_it_listened_is_dropped() -> None:
 
 
 # -- the disk is full ---------------------------------------------------------------
+async def test_a_frozen_phone_on_a_real_server_is_dropped_while_the_room_gets_every_frame(
+    live_server,
+) -> None:
+    """On uvicorn, frames are written straight to each socket's transport (board/web/wire.py):
+    a client that stops reading makes its transport pause, its frames queue, and it is
+    dropped, while a reading board gets every frame."""
+    service = live_server.service
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers={"origin": live_server.url}
+    ) as trainer:
+        code = await create_workshop(trainer, "Kundenbegeisterung")
+    workshop = await service.workshop(code)
+    url = f"{live_server.ws_url}/w/{code}/ws?role=board&seq={workshop.seq}"
+    # max_queue=1: the client library stops reading the socket after one frame it was not
+    # asked for, so the TCP window closes as for a phone whose browser froze.
+    audience = "board/de"
+    german = {"accept-language": "de"}
+    frozen = await connect(
+        url, origin=live_server.url, compression=None, max_queue=1, additional_headers=german
+    )
+    reading = await connect(
+        url, origin=live_server.url, compression=None, additional_headers=german
+    )
+    server_loop = service.live.notices._listeners[0][1]  # type: ignore[attr-defined]  # noqa: SLF001
+
+    def board_sockets() -> list[Any]:
+        channel = service.hub._channels.get(workshop.id, {})  # type: ignore[attr-defined]  # noqa: SLF001
+        return list(channel.get(audience, ()))
+
+    async def until(condition: Any, what: str) -> None:
+        async with asyncio.timeout(10):
+            while not condition():
+                await asyncio.sleep(0.02)
+        assert condition(), what
+
+    await until(lambda: len(board_sockets()) == 2, "both boards subscribed")
+    assert all(sub.write_now.__self__.wire is not None for sub in board_sockets())
+
+    big = "x" * 200_000
+    last = QUEUE_SIZE * 3
+
+    async def publish_all() -> None:
+        for n in range(1, last + 1):
+            text = f'<div id="n{n}">{big}</div>'
+            await service.hub.publish(workshop.id, audience, Frame(workshop.seq + n, text))
+            if n % 8 == 0:
+                await asyncio.sleep(0)  # the reading board's transport drains meanwhile
+
+    received = 0
+
+    async def read_all() -> None:
+        nonlocal received
+        async with asyncio.timeout(30):
+            while received < last:
+                frame = await reading.recv()
+                if 'id="n' in frame:
+                    received += 1
+
+    reader = asyncio.create_task(read_all())
+    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(publish_all(), server_loop))
+    await until(lambda: len(board_sockets()) == 1, "the frozen board dropped")
+    await reader
+    assert received == last  # nothing lost for the board that reads
+    await reading.close()
+    frozen.transport.abort()
+
+
 async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, service):
     code = await create_workshop(client)
     phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")

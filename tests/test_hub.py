@@ -137,3 +137,20 @@ def test_the_memory_hub_is_the_default_backend(url: str) -> None:
 def test_an_unknown_hub_backend_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="redis://"):
         create_hub("redis://localhost")
+
+
+def test_a_frame_is_encoded_once_as_an_unmasked_text_frame_a_client_reads_back() -> None:
+    from websockets.frames import Frame as WireFrame
+    from websockets.frames import Opcode
+    from websockets.streams import StreamReader
+
+    text = "<div id=wall>Rückruf binnen 24 Stunden " + "x" * 70_000 + "</div>"  # 64-bit length
+    reader = StreamReader()
+    reader.feed_data(Frame(3, text).wire)
+    parser = WireFrame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        parsed = done.value
+    assert parsed.opcode is Opcode.TEXT and parsed.fin
+    assert parsed.data.decode() == text

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from websockets.frames import Frame as WireFrame
+from websockets.frames import Opcode
+
 QUEUE_SIZE = 64
 
 
@@ -29,6 +32,14 @@ class Frame:
     # The last frame a socket gets: it is closed after sending it, for good (its
     # trainer link was revoked, or the workshop deleted).
     final: bool = False
+    # The WebSocket text frame as it goes on the wire (a server's frames are not masked,
+    # and the board negotiates no compression): encoded once, however many sockets
+    # it is written to (board/web/sockets.py writes it straight to their transports).
+    wire: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        payload = self.text.encode()
+        object.__setattr__(self, "wire", WireFrame(Opcode.TEXT, payload).serialize(mask=False))
 
 
 @dataclass(eq=False, slots=True)
@@ -39,6 +50,9 @@ class Subscription:
     # subscription should cost little; an asyncio.Queue is four deques and an Event).
     frames: list[Frame] = field(default_factory=list)
     overflowed: bool = False
+    # Called on each frame offered when nothing waits before it: writes it at once if
+    # the socket can take it now (True), else it waits in ``frames``.
+    write_now: Callable[[Frame], bool] | None = None
     # Called on each frame offered: the connection sends what waits.
     on_frame: Callable[[], None] | None = None
     # Called once when the queue overflows: the connection drops the socket.
@@ -55,6 +69,8 @@ class Subscription:
             self.frames.clear()
             if self.on_overflow is not None:
                 self.on_overflow()
+            return
+        if not self.frames and self.write_now is not None and self.write_now(frame):
             return
         self.frames.append(frame)
         if self.on_frame is not None:

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from board.i18n import choose_language, translate
+from board.web.wire import SCOPE_KEY, wire_of
 
 MAX_BODY_BYTES = 64 * 1024
 CSP = (
@@ -144,7 +145,9 @@ class GuardMiddleware:
         if self.sockets is not None:
             match, child = self.sockets.matches(scope)
             if match is Match.FULL:
-                await self.sockets.endpoint(WebSocket({**scope, **child}, receive, send))
+                # The transport too, to write frames straight to it (board/web/wire.py).
+                wire = {SCOPE_KEY: wire_of(send)}
+                await self.sockets.endpoint(WebSocket({**scope, **child, **wire}, receive, send))
                 return
         await self.app(scope, receive, send)
 

@@ -33,6 +33,7 @@ from board.web.requests import (
     service_of,
     workshop_of,
 )
+from board.web.wire import SCOPE_KEY, Wire
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +122,12 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 class _Connection:
-    __slots__ = ("service", "ws", "subscription", "lang", "sent_seq", "_sender", "_closing")
+    __slots__ = ("service", "ws", "wire", "subscription", "lang", "sent_seq", "_sender", "_closing")
 
     def __init__(self, ws: WebSocket, subscription: Subscription, lang: str) -> None:
         self.service = service_of(ws)
         self.ws = ws
+        self.wire: Wire | None = ws.scope.get(SCOPE_KEY)
         self.subscription = subscription
         self.lang = lang
         self.sent_seq = -1
@@ -135,7 +137,7 @@ class _Connection:
 
     async def push(self, frame: Frame) -> None:
         if frame.final:
-            self.subscription.on_frame = None
+            self._quiet()
             await self.ws.send_text(frame.text)
             await self.ws.close(POLICY, "closed for good")
             return
@@ -145,11 +147,28 @@ class _Connection:
         self.sent_seq = frame.seq
         await self.ws.send_text(frame.text)
 
+    def write_now(self, frame: Frame) -> bool:
+        """Write ``frame``'s bytes straight to the transport, if the socket can take them
+        now and nothing waits before them; False leaves it to the queue and the sender."""
+        wire = self.wire
+        if (
+            wire is None
+            or frame.final  # the socket closes after it: that goes the long way
+            or (self._sender is not None and not self._sender.done())
+            or not wire.open()
+        ):
+            return False
+        if frame.seq >= self.sent_seq:  # else stale: a newer full render went out
+            self.sent_seq = frame.seq
+            wire.write(frame.wire)
+        return True
+
     def listen(self) -> None:
         """Send the subscription's frames from now on (and drop the socket if it lags)."""
         if self.subscription.overflowed:  # it fell behind during the first full render
             self.drop()
             return
+        self.subscription.write_now = self.write_now
         self.subscription.on_frame = self._wake
         self.subscription.on_overflow = self.drop
         self._wake()
@@ -163,10 +182,15 @@ class _Connection:
             while (frame := self.subscription.next_frame()) is not None:
                 await self.push(frame)
         except Exception:  # the client is gone: its receive loop ends the connection
-            self.subscription.on_frame = None
+            self._quiet()
+
+    def _quiet(self) -> None:
+        """No more frames to this socket."""
+        self.subscription.write_now = None
+        self.subscription.on_frame = None
 
     async def stop(self) -> None:
-        self.subscription.on_frame = None
+        self._quiet()
         if self._sender is not None:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -175,7 +199,7 @@ class _Connection:
     def drop(self) -> None:
         """Too slow to keep up: stop sending and close; it reconnects for a full render."""
         log.info("dropped a socket %d frames behind (its client stopped reading)", QUEUE_SIZE)
-        self.subscription.on_frame = None
+        self._quiet()
         if self._sender is not None:
             self._sender.cancel()
         self._closing = asyncio.ensure_future(self._close_slow())
