@@ -208,8 +208,9 @@ def switch_frames(sample: list[Sample], targets: list[str]) -> list[list[int]]:
 
 
 def switch_plan(sample: list[Sample], targets: list[str], phones: int) -> FloorPlan:
+    """The cheapest way to deliver what a phone got for each switch: one frame per socket
+    carrying all of it (however many frames the board sent), timed when it arrives."""
     events: list[tuple[float, Frames]] = [
-        (0.0, [("phone", size, i == len(sizes) - 1) for i, size in enumerate(sizes)])
-        for sizes in switch_frames(sample, targets)
+        (0.0, [("phone", sum(sizes), True)]) for sizes in switch_frames(sample, targets)
     ]
     return FloorPlan(0, phones, events, paced=True)

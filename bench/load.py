@@ -12,7 +12,7 @@ their sockets from separate processes (``bench/screens.py``):
   (cards, edits, a hidden round, clusters, a scale vote, a dot vote; ``bench/room.py``);
 - card storm: 500 phones and 2 boards, 10 cards/s for 60 s;
 - dot burst: 1000 phones spend 3 dots each within 2 s;
-- agenda switch: 1000 phones, the trainer goes to the next step again and again;
+- agenda switch: 1000 phones (--switch-phones), the trainer goes to the next step again and again;
 - idle room: 5000 phone sockets, opened in batches, doing nothing.
 
 Latency is *acknowledgement → arrival on every board (or every phone)*: from the moment
@@ -100,6 +100,7 @@ GO_LEAD = 0.3  # dot burst: from arming the senders to the first vote
 class Options:
     quick: bool
     profile: Path | None
+    switch_phones: int = 1000
 
 
 # -- servers -----------------------------------------------------------------------------
@@ -434,7 +435,6 @@ def vote_times(votes: list[tuple[int, str, float, float, int]]) -> str:
 
 
 # -- agenda switch ------------------------------------------------------------------------
-SWITCH_PHONES = 1000
 AGENDA = ["kunde-koenig", "8ps-beziehungsmarketing"] * 4  # 24 steps: scales, cards, dots
 
 
@@ -480,7 +480,7 @@ def reached(crowd: Crowd, role: str, count: int) -> bool:
 def agenda_switch(options: Options) -> list[Result]:
     name, switches = "agenda switch", 8 if options.quick else 20
     with our_server(name) as server:
-        code, trainer, tokens, steps = asyncio.run(open_agenda(server.base, SWITCH_PHONES))
+        code, trainer, tokens, steps = asyncio.run(open_agenda(server.base, options.switch_phones))
         crowd = Crowd(our_watches(server, code, 0, tokens, ("card", "step")))
         try:
             crowd.open(name)
@@ -681,12 +681,15 @@ def parse_args(argv: list[str] | None) -> tuple[Options, list[str]]:
         "--only", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}"
     )
     parser.add_argument("--profile", type=Path, help="py-spy the server into this folder")
+    parser.add_argument(
+        "--switch-phones", type=int, default=1000, help="phones in the agenda switch (1000)"
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}")
-    return Options(args.quick, args.profile), chosen
+    return Options(args.quick, args.profile, args.switch_phones), chosen
 
 
 def main(argv: list[str] | None = None) -> int:
