@@ -50,6 +50,12 @@ class Wire:
         self._protocol.transport.write(data)
 
 
+# What Wire reads of uvicorn's connection: a uvicorn that renamed any of it gets no Wire.
+_NEEDED = ("handshake_complete", "close_sent", "disconnected", "writable", "conn", "transport")
+
+
 def wire_of(send: Send) -> Wire | None:
     owner: Any = getattr(send, "__self__", None)
-    return Wire(owner) if isinstance(owner, WebSocketsSansIOProtocol) else None
+    if not isinstance(owner, WebSocketsSansIOProtocol):
+        return None
+    return Wire(owner) if all(hasattr(owner, name) for name in _NEEDED) else None
