@@ -144,3 +144,33 @@ def test_an_answer_older_than_a_frame_does_not_bring_back_an_open_step(
     assert phone.locator("#my-cards .my-card__tools").count() == 0, (
         "an answer older than the frame showed the closed step's cards as editable"
     )
+
+
+def test_typing_a_card_goes_on_while_a_frame_redraws_the_step(
+    server: ServerProcess, new_context
+) -> None:  # type: ignore[no-untyped-def]
+    """The trainer collects hidden while a participant types: the phone's keyboard stays,
+    and so do the letters and the cursor (a redrawn text field would close the keyboard)."""
+    trainer = new_context().new_page()
+    code = create_workshop(trainer, server)
+    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
+    phone = new_context(**phone_options()).new_page()
+    phone.add_init_script(
+        "document.addEventListener('htmx:wsAfterMessage', () => {"
+        " window.__framesApplied = (window.__framesApplied || 0) + 1; });"
+    )
+    phone.goto(f"{server.url}/join/{code}")
+    online(phone)
+    phone.locator("#card-text").click()
+    phone.keyboard.type("Schnel")
+
+    before = frames_applied(phone)
+    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as client:
+        client.cookies.update(cookies)
+        assert client.post(f"/w/{code}/t/hide").status_code == 204
+    wait_until(phone, lambda: frames_applied(phone) > before, "the frame of the change")
+    expect(phone.locator(".phone__step .note")).to_be_visible()  # the step was redrawn
+
+    phone.keyboard.type("le Antwort")
+    assert phone.evaluate("document.activeElement.id") == "card-text"
+    expect(phone.locator("#card-text")).to_have_value("Schnelle Antwort")
