@@ -24,11 +24,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from board import agenda, documents, kinds
-from board.assets import PREFIX, VersionedStatic
+from board.assets import PREFIX
 from board.assets import shipped as shipped_assets
 from board.errors import Refused
 from board.exercises import Exercise, single_steps
@@ -36,7 +36,7 @@ from board.forms import Form
 from board.i18n import LANGUAGES, translate
 from board.ratelimit import Limit
 from board.service import Service
-from board.settings import STATIC_DIR, Settings
+from board.settings import Settings
 from board.snapshot import Snapshot
 from board.web import sockets, trainer
 from board.web.guards import BodyTooLarge, GuardMiddleware
@@ -73,7 +73,7 @@ MAX_IMPORT_BYTES = 8 * 1024 * 1024
 # Answers smaller than this go out as they are: gzip's header and the CPU are not worth it.
 GZIP_MINIMUM = 500
 # 6 (zlib's default) is within a few per cent of 9 in size at a third of the CPU;
-# every page and first-load asset is compressed per request.
+# every page is compressed per request (static files are gzipped once, at startup).
 GZIP_LEVEL = 6
 
 
@@ -616,7 +616,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),
-        Mount(PREFIX, VersionedStatic(shipped_assets(), STATIC_DIR), name="static"),
+        # Bundled, versioned and gzipped once (board/assets.py): the compression below
+        # leaves an answer alone that is already encoded.
+        Route(f"{PREFIX}/{{name:path}}", shipped_assets().endpoint, name="static"),
     ]
     app = GuardedStarlette(
         functools.partial(
