@@ -25,7 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from board import agenda, documents, kinds
 from board.assets import PREFIX
@@ -631,9 +631,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         # Inside the guard (which adds its headers to the compressed answer too) and
         # outside the exception layer, so error pages are compressed as well. The live
         # socket never reaches it: the guard hands it straight to its endpoint.
-        middleware=[
-            Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
-        ],
+        middleware=[Middleware(PageGZip, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)],
         lifespan=lifespan,
         exception_handlers={
             Refused: refused_page,
@@ -644,6 +642,17 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     )
     app.state.service = service
     return app
+
+
+class PageGZip(GZipMiddleware):
+    """gzip per request for pages; a static file comes encoded already, and its plain
+    answer names Vary itself (the middleware would add it a second time)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/"):
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 class GuardedStarlette(Starlette):
