@@ -188,7 +188,7 @@ class Assets:
         return self.assets[name].sources
 
     async def endpoint(self, request: Request) -> Response:
-        asset = self.assets.get(request.path_params["name"])
+        asset = self.assets.get(request.path_params["file"])
         if asset is None:
             raise HTTPException(404)
         encoding, body = _encoded(asset, accepted_encodings(request.headers))

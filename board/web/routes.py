@@ -618,7 +618,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route("/healthz", healthz),
         # Bundled, versioned and gzipped once (board/assets.py): the compression below
         # leaves an answer alone that is already encoded.
-        Route(f"{PREFIX}/{{name:path}}", shipped_assets().endpoint, name="static"),
+        Route(f"{PREFIX}/{{file:path}}", shipped_assets().endpoint, name="static"),
     ]
     app = GuardedStarlette(
         functools.partial(
