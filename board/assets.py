@@ -63,10 +63,12 @@ _SCRIPTS = ("vendor/htmx-2.0.11.min.js", "vendor/htmx-ext-ws-2.0.4.js", "js/live
 _STYLES = ("css/base.css", "css/board.css", "css/phone.css", "css/results.css")
 # What each screen loads, in link order (later rules win, scripts run in turn). The
 # phone page uses base, phone and results only (no class of board, console or start
-# is in its templates or scripts). The board and the console share rules across
-# their stylesheets (.dropzone, .note, .plan…), so they and the small pages keep all six.
+# is in its templates or scripts). The board, the wall and the console share rules
+# across their stylesheets (.dropzone, .note…) but none of start.css, which only the
+# start page uses; it and the small pages (join, errors) keep all six.
 BUNDLES: dict[str, tuple[str, ...]] = {
     "phone.css": ("css/base.css", "css/phone.css", "css/results.css"),
+    "room.css": (*_STYLES, "css/console.css"),
     "all.css": (*_STYLES, "css/console.css", "css/start.css"),
     "page.js": _SCRIPTS,
     "phone.js": (
