@@ -616,8 +616,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),
-        # Bundled, versioned and gzipped once (board/assets.py): the compression below
-        # leaves an answer alone that is already encoded.
+        # Bundled, versioned and compressed once (board/assets.py); PageGZip below
+        # leaves them alone.
         Route(f"{PREFIX}/{{file:path}}", shipped_assets().endpoint, name="static"),
     ]
     app = GuardedStarlette(
