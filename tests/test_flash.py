@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from board import documents
+from board.assets import shipped
 from board.cli import main as cli
 from board.errors import Refused
 from board.exercises import load_file
@@ -264,7 +265,8 @@ async def test_the_phone_offers_one_line_with_the_limit_and_its_counter(
     page = (await phones["Anna"].get(f"/w/{code}")).text
     assert f'maxlength="{MAX_STATEMENT_LENGTH}"' in page
     assert f"0 / {MAX_STATEMENT_LENGTH}" in page and 'data-counter="blitz-counter"' in page
-    assert "/static/js/counter.js" in page
+    assert shipped().url("bundle/phone.js") in page
+    assert "js/counter.js" in shipped().sources("bundle/phone.js")
 
 
 async def test_a_closed_step_takes_no_statement(client, service, room) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from board import card_lines
+from board.assets import shipped
 from board.ratelimit import JoinGuard
 from board.service import Service
 from board.settings import Settings
@@ -1306,6 +1307,11 @@ VERSIONED = re.compile(r"^/static/[\w./-]+\?v=[0-9a-f]{12}$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+def asset_name(url: str) -> str:
+    """``/static/bundle/phone.js?v=…`` → ``bundle/phone.js``."""
+    return url.removeprefix("/static/").partition("?")[0]
+
+
 def every_page(code: str) -> list[str]:
     """Start, join, phone, wall, board, console and the HTML protocol."""
     return [
@@ -1364,7 +1370,9 @@ async def test_every_static_url_of_every_page_is_versioned_and_cached_for_good(c
         for url in STATIC_URL.findall(response.text):
             assert VERSIONED.match(html.unescape(url)), (path, url)
             seen.add(html.unescape(url))
-    assert any("htmx" in url for url in seen) and any("phone.css" in url for url in seen)
+    # The bundles carry htmx and the phone's stylesheet (board/assets.py).
+    loaded = {source for url in seen for source in shipped().sources(asset_name(url))}
+    assert {"vendor/htmx-2.0.11.min.js", "css/phone.css"} <= loaded
     for url in seen:
         response = await client.get(url)
         assert response.status_code == 200, url

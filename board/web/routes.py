@@ -24,11 +24,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from board import agenda, documents, kinds
-from board.assets import PREFIX, VersionedStatic
+from board.assets import PREFIX
 from board.assets import shipped as shipped_assets
 from board.errors import Refused
 from board.exercises import Exercise, single_steps
@@ -36,7 +36,7 @@ from board.forms import Form
 from board.i18n import LANGUAGES, translate
 from board.ratelimit import Limit
 from board.service import Service
-from board.settings import STATIC_DIR, Settings
+from board.settings import Settings
 from board.snapshot import Snapshot
 from board.web import sockets, trainer
 from board.web.guards import BodyTooLarge, GuardMiddleware
@@ -73,7 +73,7 @@ MAX_IMPORT_BYTES = 8 * 1024 * 1024
 # Answers smaller than this go out as they are: gzip's header and the CPU are not worth it.
 GZIP_MINIMUM = 500
 # 6 (zlib's default) is within a few per cent of 9 in size at a third of the CPU;
-# every page and first-load asset is compressed per request.
+# every page is compressed per request (static files are gzipped once, at startup).
 GZIP_LEVEL = 6
 
 
@@ -616,7 +616,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),
-        Mount(PREFIX, VersionedStatic(shipped_assets(), STATIC_DIR), name="static"),
+        # Bundled, versioned and compressed once (board/assets.py); PageGZip below
+        # leaves them alone.
+        Route(f"{PREFIX}/{{file:path}}", shipped_assets().endpoint, name="static"),
     ]
     app = GuardedStarlette(
         functools.partial(
@@ -629,9 +631,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         # Inside the guard (which adds its headers to the compressed answer too) and
         # outside the exception layer, so error pages are compressed as well. The live
         # socket never reaches it: the guard hands it straight to its endpoint.
-        middleware=[
-            Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
-        ],
+        middleware=[Middleware(PageGZip, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)],
         lifespan=lifespan,
         exception_handlers={
             Refused: refused_page,
@@ -642,6 +642,17 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     )
     app.state.service = service
     return app
+
+
+class PageGZip(GZipMiddleware):
+    """gzip per request for pages; a static file comes encoded already, and its plain
+    answer names Vary itself (the middleware would add it a second time)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/"):
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 class GuardedStarlette(Starlette):
