@@ -129,25 +129,31 @@ async def wrong_code(conn: HTTPConnection, error: Refused) -> Refused:
     return Refused("join_backoff", 429, seconds=wait) if wait else error
 
 
-async def workshop_of(conn: HTTPConnection) -> Workshop:
+async def workshop_of(conn: HTTPConnection, *, known: bool = False) -> Workshop:
     """The workshop of the code in the URL. Every URL with a code comes here, so every
-    wrong code counts as a guess; a valid code answers at once, never slowed."""
+    wrong code counts as a guess; a valid code answers at once, never slowed. ``known``:
+    as this process read it a moment ago, for who it is only (Service.known_workshop)."""
     code = normalise_code(conn.path_params["code"])
     try:
         if code is None:
             raise Refused("workshop_not_found", 404)
-        return await service_of(conn).workshop(code)
+        service = service_of(conn)
+        return await (service.known_workshop(code) if known else service.workshop(code))
     except Refused as error:
         raise await wrong_code(conn, error) from None
 
 
-async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participant | None:
+async def participant_of(
+    conn: HTTPConnection, workshop: Workshop, *, known: bool = False
+) -> Participant | None:
+    """The participant of the workshop's cookie; ``known``: as read a moment ago."""
     service = service_of(conn)
     token = conn.cookies.get(PARTICIPANT_COOKIE.format(code=workshop.code))
     identity = service.tokens.read_participant(token, workshop.id)
     if identity is None:
         return None
-    found = await service.participant(identity.participant_id)
+    pid = identity.participant_id
+    found = await (service.known_participant(pid) if known else service.participant(pid))
     return found if found is not None and found.workshop_id == workshop.id else None
 
 
