@@ -466,10 +466,14 @@ class Service:
         return await self.execute(workshop, lambda snap: command(snap.wall))
 
     async def on_cards(
-        self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
+        self,
+        workshop: Workshop,
+        command: Callable[[cards.Wall], Sequence[Change]],
+        participant_id: str | None = None,
     ) -> Outcome:
-        """A participant's command on the cards of the active step, if it takes cards."""
-        return await self.execute(workshop, lambda snap: command(_card_wall(snap)))
+        """A participant's command on the cards of the active step, if it takes cards
+        (with their id: their phone's answer shows what it changed, see _run)."""
+        return await self.execute(workshop, lambda snap: command(_card_wall(snap)), participant_id)
 
     async def edit_card(
         self, workshop: Workshop, participant_id: str, card_id: str, text: str, colour: str
@@ -478,11 +482,14 @@ class Service:
         return await self.on_cards(
             workshop,
             lambda wall: cards.edit_own_card(wall, participant_id, card_id, text, colour, limit),
+            participant_id,
         )
 
     async def delete_card(self, workshop: Workshop, participant_id: str, card_id: str) -> Outcome:
         return await self.on_cards(
-            workshop, lambda wall: cards.delete_own_card(wall, participant_id, card_id)
+            workshop,
+            lambda wall: cards.delete_own_card(wall, participant_id, card_id),
+            participant_id,
         )
 
     async def step_input(

@@ -39,7 +39,7 @@ class Snapshot:
     workshop: Workshop
     steps: tuple[Step, ...]
     wall: Wall
-    source: Wall | None  # the cards step whose clusters a dots step votes on
+    source: Wall | None  # the cards step whose clusters a dots step votes on, no cards
     votes: tuple[voting.Vote, ...]
     actions: tuple[ActionItem, ...]
     people: tuple[pairs.Person, ...]
@@ -245,7 +245,9 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
     if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
-        source = repository.wall(conn, found.id) if found else None
+        # Its clusters are the options; its cards no screen shows here (a cut drops
+        # them): a vote on a wall of 300 cards must not read them.
+        source = repository.wall(conn, found.id, with_cards=False) if found else None
     snap = Snapshot(
         workshop=workshop,
         steps=steps,

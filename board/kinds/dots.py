@@ -112,8 +112,16 @@ class DotResults:
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
+        # Per language, once per snapshot: the budget, the limits and every row of a
+        # phone's list ask for them again.
+        self._options: dict[str, list[votes.Option]] = {}
 
     def options(self, lang: str) -> list[votes.Option]:
+        if lang not in self._options:
+            self._options[lang] = self._read_options(lang)
+        return list(self._options[lang])
+
+    def _read_options(self, lang: str) -> list[votes.Option]:
         step = self.snap.step
         if step.config.get("options_from") == TOPICS:
             shown = topics.for_the_room(self.snap.topics, self.snap.steps)

@@ -150,11 +150,16 @@ def card_of_draft(conn: sqlite3.Connection, participant_id: str, client_id: str)
     return None if row is None else _card(row)
 
 
-def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
+def wall(conn: sqlite3.Connection, step_id: str | None, with_cards: bool = True) -> Wall:
+    """The step with its clusters and (unless not ``with_cards``) its cards."""
     the_step = step(conn, step_id)
     # rowid breaks ties: rows stored together keep the order they were stored in.
-    cards = conn.execute(
-        "SELECT * FROM cards WHERE step_id = ? ORDER BY created_at, rowid", (the_step.id,)
+    cards = (
+        conn.execute(
+            "SELECT * FROM cards WHERE step_id = ? ORDER BY created_at, rowid", (the_step.id,)
+        )
+        if with_cards
+        else ()
     )
     clusters = conn.execute(
         "SELECT * FROM clusters WHERE step_id = ? ORDER BY position, created_at, rowid",
