@@ -80,6 +80,7 @@ async def post(app: App, path: str, cookie: str, form: dict[str, str]) -> int:
             (b"content-type", b"application/x-www-form-urlencoded"),
             (b"content-length", str(len(body)).encode()),
             (b"hx-request", b"true"),
+            (b"accept-encoding", b"gzip, deflate, br"),  # as every phone's browser asks
         ],
         "state": {},
     }
