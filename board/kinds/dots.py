@@ -152,6 +152,10 @@ class DotResults:
     def spent(self, participant_id: str) -> int:
         return votes.dots_spent(self.options("de"), self.snap.mine(participant_id))
 
+    def placed(self, participant_id: str) -> dict[str, int]:
+        """This person's dots on each option they placed some on."""
+        return {v.key: v.value or 0 for v in self.snap.mine(participant_id)}
+
     def per_option_limit(self) -> int:
         return votes.per_option_limit(self.snap.step, len(self.options("de")))
 
