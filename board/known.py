@@ -97,7 +97,9 @@ class Recent:
     def wrote(self, workshop_id: str, seq: int, people: Iterable[str]) -> None:
         with self._lock:
             writes = self._writes.setdefault(workshop_id, {})
-            writes.setdefault(seq, frozenset(people))
+            # Told twice (by the writer, then by its notice), or by a write whose commit
+            # failed and then by the one that took its number: whoever either names.
+            writes[seq] = writes.get(seq, frozenset()) | frozenset(people)
             if len(writes) > RECENT_WRITES:
                 del writes[min(writes)]
 

@@ -80,9 +80,10 @@ def test_a_write_not_heard_of_yet_makes_the_view_uncertain() -> None:
     assert not recent.untouched("w1", 6, "anna")  # a write never heard of at all
 
 
-def test_the_notice_of_a_write_already_told_changes_nothing() -> None:
+def test_a_write_told_twice_is_one_write_naming_whom_either_named() -> None:
     recent = Recent()
     recent.wrote("w1", 7, [])
-    recent.wrote("w1", 7, ["anna"])  # its own notice, without the writer's discard
-    recent.wrote("w1", 8, [])
-    assert recent.untouched("w1", 7, "anna")
+    recent.wrote("w1", 8, [])  # a write whose commit then failed
+    recent.wrote("w1", 8, ["anna"])  # the write that took its number, by its notice
+    assert recent.untouched("w1", 8, "anna")
+    assert not recent.untouched("w1", 7, "anna")
