@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from board.action_plan import ActionItem
@@ -224,7 +224,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
                 ),
             )
         else:
-            row = asdict(change)
+            # Flat rows of scalars: asdict would deep-copy every value of every dot.
+            row = {f.name: getattr(change, f.name) for f in fields(change)}
             if isinstance(change, Card):
                 row["edited"] = int(change.edited)
             elif isinstance(change, Topic):
