@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import jinja2
@@ -43,6 +43,7 @@ from board.forms import Form
 from board.i18n import decimal, number, text_in
 from board.kinds import flash
 from board.kinds.scale import bar_colours
+from board.known import Identities, Recent
 from board.live import render
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
@@ -81,10 +82,16 @@ Command = Callable[[Snapshot], Sequence[Change]]
 class Outcome:
     seq: int
     changes: Sequence[Change]
+    # A participant's write: their snapshot as it left it, where that is plain (see
+    # snapshot.after), for the answer to their phone.
+    after: Snapshot | None = field(default=None, compare=False)
 
 
 # What a participant's group changes: the split results and the console's list.
 GROUP_REGIONS = frozenset({render.WALL, render.GROUPS})
+
+# Participants' views kept for their answers, at most (see Service.own_view).
+MAX_KEPT_VIEWS = 10_000
 
 # A write's outcome, the screen regions it changed, and whose own phone view.
 _Written = tuple[Outcome, set[str], set[str]]
@@ -174,11 +181,18 @@ class Service:
         self.resync_limit: Limit = RateLimit(settings.resyncs_per_minute)
         self.workshop_limit: Limit = RateLimit.per_hour(settings.workshops_per_hour)
         self.import_limit: Limit = RateLimit.per_hour(settings.imports_per_hour)
+        self.identities = Identities()
+        self.recent = Recent()
+        self._stop_listening: Callable[[], None] | None = None
+        # Each participant's view as their latest write left it, until their answer.
+        self._views: dict[tuple[str, str], Outcome] = {}
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)
 
     def close(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
         self.live.close()
         self.db.close()
 
@@ -244,6 +258,40 @@ class Service:
     async def workshop(self, code: str) -> Workshop:
         return await self.db.read(lambda conn: repository.workshop_by_code(conn, code))
 
+    async def known_workshop(self, code: str) -> Workshop:
+        """The workshop of ``code`` as this process read it a moment ago (board.known): for
+        who it is (its id, code and trainer link), never for its state."""
+        self._listen()
+        found = self.identities.workshop(code)
+        if found is None:
+            found = await self.workshop(code)
+            self.identities.remember_workshop(found)
+        return found
+
+    async def known_participant(self, participant_id: str) -> Participant | None:
+        """The participant as this process read them a moment ago (board.known)."""
+        found = self.identities.participant(participant_id)
+        if found is None:
+            found = await self.participant(participant_id)
+            if found is not None:
+                self.identities.remember_participant(found)
+        return found
+
+    def _listen(self) -> None:
+        """Hear every process's notices: the end of a workshop or of its trainer link
+        forgets what was known of it, and their writes tell whether an answer is the
+        newest (once is enough; on the running event loop)."""
+        if self._stop_listening is None:
+            self._stop_listening = self.live.notices.listen(self._heard)
+
+    def _heard(self, notice: Notice) -> None:
+        if render.ENDED in notice.regions or render.TRAINER_LINK in notice.regions:
+            self.identities.forget_workshop(notice.workshop_id)
+        if render.ENDED in notice.regions:
+            self.recent.forget(notice.workshop_id)
+        elif notice.seq is not None:
+            self.recent.wrote(notice.workshop_id, notice.seq, notice.people)
+
     def workshop_now(self, code: str) -> Workshop:
         """Blocking variant of :meth:`workshop`, for the command line."""
         return self.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
@@ -260,6 +308,7 @@ class Service:
     async def set_nickname(self, participant: Participant, nickname: str) -> None:
         renamed = replace(participant, nickname=clean_nickname(nickname))
         await self._write(lambda conn: repository.rename_participant(conn, renamed))
+        self.identities.forget_participant(participant.id)
 
     async def choose_group(self, workshop: Workshop, participant_id: str, group_id: str) -> None:
         """Put a participant in one of the workshop's groups (or none): their own
@@ -276,15 +325,26 @@ class Service:
             repository.set_participant_group(conn, chosen)
             seq = repository.bump_seq(conn, workshop.id)
             repository.log_change(conn, workshop.id, seq, GROUP_REGIONS, [], time.time())
+            self.recent.wrote(workshop.id, seq, ())
             return seq
 
         seq = await self._write(run)
+        self.identities.forget_participant(participant_id)
         if seq is not None:
             self.live.announce(Notice(workshop.id, seq, GROUP_REGIONS))
 
     async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
         """The active step; with a participant, only their own votes (see snapshot.read)."""
         return await self.db.read(lambda conn: snapshot.read(conn, workshop_id, participant_id))
+
+    async def own_view(self, workshop_id: str, participant_id: str) -> Snapshot:
+        """A participant's snapshot for the answer to their write: as their latest write
+        left it while no write since changed their view (board.known.Recent), else read."""
+        kept = self._views.pop((workshop_id, participant_id), None)
+        if kept is not None and kept.after is not None:
+            if self.recent.untouched(workshop_id, kept.seq, participant_id):
+                return kept.after
+        return await self.snapshot(workshop_id, participant_id)
 
     # -- the protocol ------------------------------------------------------------
     async def export(self, workshop: Workshop, names: bool = False) -> dict[str, Any]:
@@ -314,6 +374,8 @@ class Service:
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
+        self.identities.forget_workshop(workshop.id)
+        self.recent.forget(workshop.id)
         # Every open screen, in every process, says so at once and closes for good.
         self.live.announce(Notice(workshop.id, None, frozenset({render.ENDED})))
 
@@ -338,9 +400,19 @@ class Service:
         transaction.
         """
 
-        return await self._commit(
+        outcome = await self._commit(
             workshop, lambda conn: _run(conn, workshop, command, participant_id, undo_as)
         )
+        self._keep_view(workshop, participant_id, outcome)
+        return outcome
+
+    def _keep_view(self, workshop: Workshop, participant_id: str | None, outcome: Outcome) -> None:
+        """Keep what a participant's write left for their answer (see own_view)."""
+        if participant_id is None or outcome.after is None:
+            return
+        if len(self._views) >= MAX_KEPT_VIEWS:  # answers nobody asked for (a test, a socket)
+            self._views.clear()
+        self._views[(workshop.id, participant_id)] = outcome
 
     async def undo(self, workshop: Workshop) -> undo.Reverted:
         """Take back the trainer's latest undoable action on the active step, on every
@@ -364,6 +436,7 @@ class Service:
             regions, people = _affected(snap, changes)
             regions.add(render.UNDO)
             repository.log_change(conn, workshop.id, seq, regions, people, time.time())
+            self.recent.wrote(workshop.id, seq, people)
             return Outcome(seq, changes), regions, people
 
         outcome, regions, people = await self._write(run)
@@ -373,7 +446,14 @@ class Service:
     async def _commit(
         self, workshop: Workshop, run: Callable[[sqlite3.Connection], _Written]
     ) -> Outcome:
-        outcome, regions, people = await self._write(run)
+        def recorded(conn: sqlite3.Connection) -> _Written:
+            written = run(conn)
+            # On the writer, in commit order: before any caller hears of its result.
+            if written[0].changes:
+                self.recent.wrote(workshop.id, written[0].seq, written[2])
+            return written
+
+        outcome, regions, people = await self._write(recorded)
         if outcome.changes:
             notice = Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people))
             self.live.announce(notice)
@@ -386,10 +466,14 @@ class Service:
         return await self.execute(workshop, lambda snap: command(snap.wall))
 
     async def on_cards(
-        self, workshop: Workshop, command: Callable[[cards.Wall], Sequence[Change]]
+        self,
+        workshop: Workshop,
+        command: Callable[[cards.Wall], Sequence[Change]],
+        participant_id: str | None = None,
     ) -> Outcome:
-        """A participant's command on the cards of the active step, if it takes cards."""
-        return await self.execute(workshop, lambda snap: command(_card_wall(snap)))
+        """A participant's command on the cards of the active step, if it takes cards
+        (with their id: their phone's answer shows what it changed, see _run)."""
+        return await self.execute(workshop, lambda snap: command(_card_wall(snap)), participant_id)
 
     async def edit_card(
         self, workshop: Workshop, participant_id: str, card_id: str, text: str, colour: str
@@ -398,22 +482,26 @@ class Service:
         return await self.on_cards(
             workshop,
             lambda wall: cards.edit_own_card(wall, participant_id, card_id, text, colour, limit),
+            participant_id,
         )
 
     async def delete_card(self, workshop: Workshop, participant_id: str, card_id: str) -> Outcome:
         return await self.on_cards(
-            workshop, lambda wall: cards.delete_own_card(wall, participant_id, card_id)
+            workshop,
+            lambda wall: cards.delete_own_card(wall, participant_id, card_id),
+            participant_id,
         )
 
     async def step_input(
         self, workshop: Workshop, participant_id: str, name: str, form: Form
     ) -> Outcome:
         """A participant's input to the active step (a vote, a proposal, joining a
-        SpeedMeet): read and checked by the step's kind first, then run in the writer."""
-        # One row: the kind that reads the input (the writer checks again it is active).
-        active = workshop.active_step_id
-        step = await self.db.read(lambda conn: repository.step(conn, active))
-        command = kinds.participant_command(step, name, form, participant_id)
+        SpeedMeet): read and checked by the step's kind, in the writer, on the step as it
+        is then (no read before: ``workshop`` may be as known a moment ago)."""
+
+        def command(snap: Snapshot) -> Sequence[Change]:
+            return kinds.participant_command(snap.step, name, form, participant_id)(snap)
+
         return await self.execute(workshop, command, participant_id)
 
     async def propose_topic(self, workshop: Workshop, participant_id: str, title: str) -> Outcome:
@@ -462,7 +550,7 @@ class Service:
                     return Outcome(repository.current_seq(conn, workshop.id), []), set(), set()
             return _run(conn, workshop, lambda snap: command(_card_wall(snap)), participant_id)
 
-        await self._commit(workshop, run)
+        self._keep_view(workshop, participant_id, await self._commit(workshop, run))
         return added[0]
 
 
@@ -516,7 +604,9 @@ def _run(
     people.discard(participant_id or "")
     if changes:  # what a process that missed the notice reads to catch up
         repository.log_change(conn, workshop.id, seq, regions, people, time.time())
-    return Outcome(seq, changes), regions, people
+    # The acting phone's answer is rendered from what it left (Service.own_view).
+    after = snapshot.after(snap, changes) if participant_id is not None else None
+    return Outcome(seq, changes, after), regions, people
 
 
 def _may_end_opening(snap: Snapshot, changes: Sequence[Change]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
@@ -18,7 +18,8 @@ from typing import Any, Protocol, TypeVar
 from board import groups, kinds, pairs, topics, undo
 from board import votes as voting
 from board.action_plan import ActionItem
-from board.cards import Wall
+from board.cards import Card, Wall
+from board.changes import Deleted
 from board.steps import Step
 from board.store import repository
 from board.topics import Topic
@@ -38,7 +39,7 @@ class Snapshot:
     workshop: Workshop
     steps: tuple[Step, ...]
     wall: Wall
-    source: Wall | None  # the cards step whose clusters a dots step votes on
+    source: Wall | None  # the cards step whose clusters a dots step votes on, no cards
     votes: tuple[voting.Vote, ...]
     actions: tuple[ActionItem, ...]
     people: tuple[pairs.Person, ...]
@@ -244,7 +245,9 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
     if step.config.get("options_from") == "clusters":  # a setting only dots take
         found = source_step(steps, step)
-        source = repository.wall(conn, found.id) if found else None
+        # Its clusters are the options; its cards no screen shows here (a cut drops
+        # them): a vote on a wall of 300 cards must not read them.
+        source = repository.wall(conn, found.id, with_cards=False) if found else None
     snap = Snapshot(
         workshop=workshop,
         steps=steps,
@@ -269,6 +272,44 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     # which costs the boards one needless render of the join display, nothing more.
     empty = not (snap.wall.cards or snap.votes or snap.actions)
     return replace(snap, first_step=first, opening=first and empty and not snap.people)
+
+
+def after(snap: Snapshot, changes: Sequence[object]) -> Snapshot | None:
+    """The snapshot as a write of ``changes`` on it left the database, where that is plain:
+    cards and votes of the active step stored or deleted, each row as the repository
+    stores it (in the order it reads them: by creation). None where a read must tell (the
+    workshop, a step, a cluster, anything else changed): the answer to a phone's write is
+    rendered from this instead of a second read (see Service.own_view)."""
+    step_id = snap.step.id
+    cards, votes = snap.wall.cards, snap.votes
+    for change in changes:
+        if isinstance(change, Deleted) and change.kind is Card:
+            cards = tuple(c for c in cards if c.id != change.id)
+        elif isinstance(change, Deleted) and change.kind is voting.Vote:
+            votes = tuple(v for v in votes if v.id != change.id)
+        elif isinstance(change, Card) and change.step_id == step_id:
+            cards = _upserted(cards, change)
+        elif isinstance(change, voting.Vote) and change.step_id == step_id:
+            votes = _upserted(votes, change)
+        else:
+            return None
+    empty = not (cards or votes or snap.actions)
+    return replace(
+        snap,
+        wall=replace(snap.wall, cards=cards),
+        votes=votes,
+        opening=snap.first_step and empty and not snap.people,
+    )
+
+
+R = TypeVar("R", Card, voting.Vote)
+
+
+def _upserted(rows: tuple[R, ...], row: R) -> tuple[R, ...]:
+    """``rows`` with ``row`` in place of the one with its id, else after them (the newest)."""
+    if any(r.id == row.id for r in rows):
+        return tuple(row if r.id == row.id else r for r in rows)
+    return rows + (row,)
 
 
 def with_split(snap: Snapshot) -> Snapshot:

@@ -9,6 +9,7 @@ The console's context holds it all (so the search below can find what it looks f
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,11 +17,16 @@ import httpx
 import jinja2
 import pytest
 
-from board import kinds
+from board import cards, kinds, snapshot
+from board.cards import Cluster, Wall
+from board.changes import Deleted
+from board.forms import Form
 from board.live.render import PARTIALS
 from board.service import Service
 from board.snapshot import Snapshot
+from board.steps import new_cards_step
 from board.votes import Vote
+from board.workshops import Workshop
 from tests.conftest import create_workshop, join, other_device
 
 # One step of every kind, and what a phone plants on it (the route, the form).
@@ -185,3 +191,86 @@ async def test_who_is_in_which_group_never_reaches_a_board_or_a_phone(client, se
     await client.post(f"/w/{code}/t/hide", data={})
     hidden = (await service.snapshot(workshop.id)).for_audience("board")
     assert hidden.split is None  # a hidden step's split waits for the reveal too
+
+
+# -- what a write left, and what a vote on clusters reads ----------------------------------
+def seen_by_its_phone(snap: Snapshot) -> tuple[object, ...]:
+    """What a phone's answer is rendered from (its cut holds its own of these)."""
+    return (snap.step, snap.wall.cards, snap.wall.clusters, snap.votes, snap.opening)
+
+
+async def test_the_state_a_phone_s_write_left_is_the_state_read_after_it(client, service):
+    code = await create_workshop(client, "Nachher", ["kundenbegeisterung"])
+    anna = other_device(client)
+    await join(anna, code)
+    workshop = await service.workshop(code)
+    me = service.db.read_now(lambda c: c.execute("SELECT id FROM participants").fetchone()[0])
+
+    def add(text: str):  # type: ignore[no-untyped-def]
+        return lambda wall: cards.add_card(
+            wall,
+            card_id=text,
+            participant_id=me,
+            client_id=None,
+            text=text,
+            colour="yellow",
+            now=time.time(),
+            max_length=200,
+        )[1]
+
+    writes = [
+        lambda: service.on_cards(workshop, add("Freundlich"), me),  # ends the opening
+        lambda: service.on_cards(workshop, add("Schnell"), me),
+        lambda: service.edit_card(workshop, me, "Freundlich", "Sehr freundlich", "yellow"),
+        lambda: service.delete_card(workshop, me, "Schnell"),
+    ]
+    for write in writes:
+        outcome = await write()
+        assert outcome.after is not None
+        fresh = await service.snapshot(workshop.id, me)
+        assert seen_by_its_phone(outcome.after) == seen_by_its_phone(fresh)
+    await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
+    assert (await client.post(f"/w/{code}/t/step-next")).status_code == 204
+    step = (await service.snapshot(workshop.id)).step
+    for delta in ("1", "-1"):  # a dot placed, and taken back (the row deleted)
+        options = (await service.snapshot(workshop.id)).results.options("de")
+        dot = Form({"step_id": step.id, "option": options[0].id, "delta": delta})
+        outcome = await service.step_input(workshop, me, "vote", dot)
+        assert outcome.after is not None
+        fresh = await service.snapshot(workshop.id, me)
+        assert seen_by_its_phone(outcome.after) == seen_by_its_phone(fresh)
+
+
+def test_what_is_not_plain_from_the_changes_is_left_to_a_read() -> None:
+    wall = Wall(new_cards_step("s1", "w1", 0, "Frage"), (), ())
+    snap = Snapshot(
+        workshop=Workshop("w1", "ABC234", "T", "secret", "s1", 0, 0.0),
+        steps=(wall.step,),
+        wall=wall,
+        source=None,
+        votes=(),
+        actions=(),
+        people=(),
+        participants=1,
+    )
+    heading = Cluster("c1", "s1", "Haltung", 0, 0.0)
+    assert snapshot.after(snap, [heading]) is None
+    assert snapshot.after(snap, [Deleted(Cluster, "c1")]) is None
+    assert snapshot.after(snap, [dataclasses.replace(wall.step, state="closed")]) is None
+    assert snapshot.after(snap, [snap.workshop]) is None
+
+
+async def test_a_dot_vote_on_clusters_reads_their_headings_not_the_cards_under_them(
+    client, service
+):
+    code = await create_workshop(client, "Punkte", ["kundenbegeisterung"])
+    anna = other_device(client)
+    await join(anna, code)
+    await anna.post(f"/w/{code}/cards", data={"text": "Freundlich", "colour": "yellow"})
+    await client.post(f"/w/{code}/t/cluster-new", data={"heading": "Haltung"})
+    assert (await client.post(f"/w/{code}/t/step-next")).status_code == 204
+    workshop = await service.workshop(code)
+    snap = await service.snapshot(workshop.id)
+    assert snap.source is not None
+    assert [c.heading for c in snap.source.clusters] == ["Haltung"]
+    assert snap.source.cards == ()

@@ -10,9 +10,13 @@ import threading
 
 import httpx
 import pytest
+from starlette.requests import Request
 
-from board import card_lines
+from board import card_lines, snapshot
 from board.assets import shipped
+from board.forms import Form
+from board.live import render
+from board.live.notices import Notice
 from board.ratelimit import JoinGuard
 from board.service import Service
 from board.settings import Settings
@@ -1388,3 +1392,111 @@ async def test_an_unversioned_or_stale_static_url_is_revalidated_not_kept(client
     stale = await client.get("/static/js/live.js?v=000000000000")
     assert stale.status_code == 200
     assert stale.headers["cache-control"] == "no-cache"
+
+
+# -- a phone's tap: what it reads ---------------------------------------------------------
+EIGHT_PS = "8ps-beziehungsmarketing"  # after the goal question, a dot vote on 8 options
+STEP_ID = re.compile(r'name="step_id" value="([^"]+)"')
+
+
+@pytest.fixture
+async def dots_room(client):
+    """A phone on the 8 Ps' dot vote: the workshop's code, the phone, the step's id."""
+    code = await create_workshop(client, exercises=[EIGHT_PS])
+    assert (await client.post(f"/w/{code}/t/step-next")).status_code == 204
+    phone = phone_client(client)
+    await join(phone, code)
+    found = STEP_ID.search((await phone.get(f"/w/{code}")).text)
+    assert found
+    return code, phone, found[1]
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch, service: Service) -> dict[str, int]:
+    """From now on: the service's reads outside a write, and the snapshots read anywhere."""
+    counts = {"reads": 0, "snapshots": 0}
+    read, snapshot_read = service.db.read, snapshot.read
+
+    async def counted_read(fn):  # type: ignore[no-untyped-def]
+        counts["reads"] += 1
+        return await read(fn)
+
+    def counted_snapshot(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts["snapshots"] += 1
+        return snapshot_read(*args, **kwargs)
+
+    monkeypatch.setattr(service.db, "read", counted_read)
+    monkeypatch.setattr(snapshot, "read", counted_snapshot)
+    return counts
+
+
+async def test_after_its_first_tap_a_phone_s_dot_reads_nothing_beside_its_write(
+    dots_room, service, monkeypatch
+):
+    code, phone, step_id = dots_room
+    dot = {"step_id": step_id, "option": "2", "delta": "1"}
+    assert (await phone.post(f"/w/{code}/vote", data=dot)).status_code == 200
+    counts = count_reads(monkeypatch, service)
+    second = await phone.post(f"/w/{code}/vote", data=dot)
+    assert second.status_code == 200
+    # Neither the workshop nor the phone's participant, nor the step, nor a snapshot
+    # for the answer: the one snapshot is the write's own.
+    assert counts == {"reads": 0, "snapshots": 1}
+    assert "Noch 1 von 3" in second.text  # the answer shows the dot just placed
+
+
+async def test_a_card_s_answer_shows_it_without_reading_the_wall_again(room, service, monkeypatch):
+    code, phone = room
+    assert (await send_card(phone, code, "Freundlich")).status_code == 200
+    counts = count_reads(monkeypatch, service)
+    response = await send_card(phone, code, "Schnell")
+    assert response.status_code == 200
+    assert counts == {"reads": 0, "snapshots": 1}
+    assert "Freundlich" in response.text and "Schnell" in response.text
+
+
+async def test_an_answer_is_read_anew_when_a_later_write_changed_the_phone_s_view(
+    client, dots_room, service
+):
+    code, phone, step_id = dots_room
+    workshop = await service.workshop(code)
+    anna = service.db.read_now(lambda c: c.execute("SELECT id FROM participants").fetchone()[0])
+    form = Form({"step_id": step_id, "option": "2", "delta": "1"})
+    placed = await service.step_input(workshop, anna, "vote", form)
+    # Before her answer is rendered, the trainer closes the step: her phone must say so.
+    assert (await client.post(f"/w/{code}/t/close")).status_code == 204
+    view = await service.own_view(workshop.id, anna)
+    assert view.step.state == "closed"
+    assert [vote.id for vote in view.votes] == [vote.id for vote in placed.changes]
+
+
+async def test_a_deleted_workshop_refuses_a_phone_it_knew_a_moment_ago(client, room, service):
+    code, phone = room
+    assert (await send_card(phone, code, "Freundlich")).status_code == 200
+    deleted = await client.post(f"/w/{code}/delete", data={"confirm": code})
+    assert deleted.status_code == 303
+    assert (await send_card(phone, code, "Zu spät")).status_code == 404
+
+
+@pytest.mark.parametrize("region", [render.ENDED, render.TRAINER_LINK])
+async def test_another_process_s_notice_of_an_end_or_a_new_link_forgets_the_workshop(
+    room, service, region
+):
+    code, phone = room
+    assert (await send_card(phone, code, "Freundlich")).status_code == 200
+    workshop = await service.workshop(code)
+    known = service.identities.workshop(code)
+    assert known is not None and known.id == workshop.id
+    service.live.notices.publish(Notice(workshop.id, None, frozenset({region})))
+    assert service.identities.workshop(code) is None
+
+
+async def test_a_phone_s_form_is_read_without_starlette_s_form_parser(room, service, monkeypatch):
+    code, phone = room
+
+    async def no_parser(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a url-encoded form went to Starlette's parser")
+
+    monkeypatch.setattr(Request, "form", no_parser)
+    text = "Grüße & Dank + 100 % Kulanz; sofort"
+    assert (await send_card(phone, code, text)).status_code == 200
+    assert await stored_texts(service, code) == [text]

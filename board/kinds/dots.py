@@ -112,8 +112,16 @@ class DotResults:
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
+        # Per language, once per snapshot: the budget, the limits and every row of a
+        # phone's list ask for them again.
+        self._options: dict[str, list[votes.Option]] = {}
 
     def options(self, lang: str) -> list[votes.Option]:
+        if lang not in self._options:
+            self._options[lang] = self._read_options(lang)
+        return list(self._options[lang])
+
+    def _read_options(self, lang: str) -> list[votes.Option]:
         step = self.snap.step
         if step.config.get("options_from") == TOPICS:
             shown = topics.for_the_room(self.snap.topics, self.snap.steps)
@@ -143,6 +151,10 @@ class DotResults:
 
     def spent(self, participant_id: str) -> int:
         return votes.dots_spent(self.options("de"), self.snap.mine(participant_id))
+
+    def placed(self, participant_id: str) -> dict[str, int]:
+        """This person's dots on each option they placed some on."""
+        return {v.key: v.value or 0 for v in self.snap.mine(participant_id)}
 
     def per_option_limit(self) -> int:
         return votes.per_option_limit(self.snap.step, len(self.options("de")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from board.action_plan import ActionItem
@@ -135,26 +135,51 @@ def steps(conn: sqlite3.Connection, workshop_id: str) -> list[Step]:
     return [_step(row) for row in conn.execute(sql, (workshop_id,))]
 
 
+# Card's fields in order: a wall of 300 cards is read for every board's render, and a
+# row taken by position costs half of one made into a dict first.
+_CARD_COLUMNS = (
+    "id, step_id, participant_id, client_id, text, colour, cluster_id, stacked_on,"
+    " position, edited, created_at"
+)
+
+
 def _card(row: sqlite3.Row) -> Card:
-    data = dict(row)
-    data["edited"] = bool(data["edited"])
-    if data["colour"] not in COLOURS:  # a colour dropped from the palette
-        data["colour"] = COLOURS[0]
-    return Card(**data)
+    (id_, step_id, participant_id, client_id, text, colour, cluster_id, stacked_on) = row[:8]
+    if colour not in COLOURS:  # a colour dropped from the palette
+        colour = COLOURS[0]
+    return Card(
+        id_,
+        step_id,
+        participant_id,
+        client_id,
+        text,
+        colour,
+        cluster_id,
+        stacked_on,
+        row[8],
+        bool(row[9]),
+        row[10],
+    )
 
 
 def card_of_draft(conn: sqlite3.Connection, participant_id: str, client_id: str) -> Card | None:
     """The card a phone's draft became, on whatever step (served by the unique index)."""
-    sql = "SELECT * FROM cards WHERE participant_id = ? AND client_id = ?"
+    sql = f"SELECT {_CARD_COLUMNS} FROM cards WHERE participant_id = ? AND client_id = ?"
     row = conn.execute(sql, (participant_id, client_id)).fetchone()
     return None if row is None else _card(row)
 
 
-def wall(conn: sqlite3.Connection, step_id: str | None) -> Wall:
+def wall(conn: sqlite3.Connection, step_id: str | None, with_cards: bool = True) -> Wall:
+    """The step with its clusters and (unless not ``with_cards``) its cards."""
     the_step = step(conn, step_id)
     # rowid breaks ties: rows stored together keep the order they were stored in.
-    cards = conn.execute(
-        "SELECT * FROM cards WHERE step_id = ? ORDER BY created_at, rowid", (the_step.id,)
+    cards = (
+        conn.execute(
+            f"SELECT {_CARD_COLUMNS} FROM cards WHERE step_id = ? ORDER BY created_at, rowid",
+            (the_step.id,),
+        )
+        if with_cards
+        else ()
     )
     clusters = conn.execute(
         "SELECT * FROM clusters WHERE step_id = ? ORDER BY position, created_at, rowid",
@@ -199,7 +224,8 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
                 ),
             )
         else:
-            row = asdict(change)
+            # Flat rows of scalars: asdict would deep-copy every value of every dot.
+            row = {f.name: getattr(change, f.name) for f in fields(change)}
             if isinstance(change, Card):
                 row["edited"] = int(change.edited)
             elif isinstance(change, Topic):

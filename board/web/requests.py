@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
@@ -129,25 +129,31 @@ async def wrong_code(conn: HTTPConnection, error: Refused) -> Refused:
     return Refused("join_backoff", 429, seconds=wait) if wait else error
 
 
-async def workshop_of(conn: HTTPConnection) -> Workshop:
+async def workshop_of(conn: HTTPConnection, *, known: bool = False) -> Workshop:
     """The workshop of the code in the URL. Every URL with a code comes here, so every
-    wrong code counts as a guess; a valid code answers at once, never slowed."""
+    wrong code counts as a guess; a valid code answers at once, never slowed. ``known``:
+    as this process read it a moment ago, for who it is only (Service.known_workshop)."""
     code = normalise_code(conn.path_params["code"])
     try:
         if code is None:
             raise Refused("workshop_not_found", 404)
-        return await service_of(conn).workshop(code)
+        service = service_of(conn)
+        return await (service.known_workshop(code) if known else service.workshop(code))
     except Refused as error:
         raise await wrong_code(conn, error) from None
 
 
-async def participant_of(conn: HTTPConnection, workshop: Workshop) -> Participant | None:
+async def participant_of(
+    conn: HTTPConnection, workshop: Workshop, *, known: bool = False
+) -> Participant | None:
+    """The participant of the workshop's cookie; ``known``: as read a moment ago."""
     service = service_of(conn)
     token = conn.cookies.get(PARTICIPANT_COOKIE.format(code=workshop.code))
     identity = service.tokens.read_participant(token, workshop.id)
     if identity is None:
         return None
-    found = await service.participant(identity.participant_id)
+    pid = identity.participant_id
+    found = await (service.known_participant(pid) if known else service.participant(pid))
     return found if found is not None and found.workshop_id == workshop.id else None
 
 
@@ -162,6 +168,20 @@ def is_trainer(conn: HTTPConnection, workshop: Workshop, token: str | None = Non
 async def form_of(request: Request, *, files: bool = False) -> FormData:
     """The request's form fields. Files sent where none is expected are closed at once
     (their fields read as refused); with files=True the caller closes the form."""
+    if not files and _urlencoded(request):
+        # Every tap of a phone: the body (the guard keeps it small) parsed as it is, as
+        # Starlette's parser would (Latin-1 bytes, %-escapes as UTF-8), without its
+        # streaming machinery.
+        try:
+            body = await request.body()
+        except BodyTooLarge:
+            raise
+        except Exception as error:  # the phone went away mid-body
+            raise Refused("bad_request", 400) from error
+        fields: list[tuple[str, str | UploadFile]] = [
+            *parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        ]
+        return FormData(fields)
     try:
         form = await request.form()
     except BodyTooLarge:
@@ -171,6 +191,11 @@ async def form_of(request: Request, *, files: bool = False) -> FormData:
     if not files:
         await form.close()
     return form
+
+
+def _urlencoded(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").partition(";")[0]
+    return media_type.strip().lower() == "application/x-www-form-urlencoded"
 
 
 def field(form: FormData, name: str, default: str | None = None) -> str:

@@ -413,8 +413,10 @@ def participant_action(
     async def handler(request: Request) -> Response:
         service = service_of(request)
         try:
-            workshop = await workshop_of(request)
-            participant = await participant_of(request, workshop)
+            # Who they are from memory after the first tap (board.known): every write
+            # reads the workshop's state again itself.
+            workshop = await workshop_of(request, known=True)
+            participant = await participant_of(request, workshop, known=True)
             if participant is None:
                 raise Refused("not_joined", 403)
             if not service.request_limit.allow(participant.id):
@@ -423,7 +425,7 @@ def participant_action(
             await action(request, service, workshop, participant, form)
         except Refused as error:
             return refusal(request, error)
-        snap = await service.snapshot(workshop.id, participant.id)
+        snap = await service.own_view(workshop.id, participant.id)
         # "Sie sind: …" sits outside #mine: after a rename it follows out of band.
         renamed = await service.participant(participant.id) if renames else None
         return page(
