@@ -205,8 +205,13 @@ class _Connection:
         self._closing = asyncio.ensure_future(self._close_slow())
 
     async def _close_slow(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(self.ws.close(TRY_AGAIN, "too slow"), CLOSE_TIMEOUT)
+        except Exception:
+            # Its client reads nothing, not even the close frame: cut the connection, so
+            # the socket is gone now rather than when the server's pings give up on it.
+            if self.wire is not None:
+                self.wire.abort()
 
     async def receive_loop(
         self,

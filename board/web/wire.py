@@ -49,6 +49,10 @@ class Wire:
     def write(self, data: bytes) -> None:
         self._protocol.transport.write(data)
 
+    def abort(self) -> None:
+        """Close the connection at once, dropping what its transport still holds."""
+        self._protocol.transport.abort()
+
 
 # What Wire reads of uvicorn's connection: a uvicorn that renamed any of it gets no Wire.
 _NEEDED = ("handshake_complete", "close_sent", "disconnected", "writable", "conn", "transport")
