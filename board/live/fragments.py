@@ -136,8 +136,16 @@ def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
 
 def _tops(wall: Wall) -> dict[str | None, list[str]]:
     """The top cards of each cluster and of the unsorted, in the wall's order."""
-    keys: list[str | None] = [None, *(c.id for c in wall.ordered_clusters())]
-    return {key: [card.id for card in wall.in_cluster(key)] for key in keys}
+    groups: dict[str | None, list[Card]] = {None: []}
+    groups |= {cluster.id: [] for cluster in wall.ordered_clusters()}
+    for card in wall.cards:  # one pass, where Wall.in_cluster would take one per cluster
+        if card.stacked_on is None and card.cluster_id in groups:
+            groups[card.cluster_id].append(card)
+    # In Wall.in_cluster's order.
+    return {
+        key: [c.id for c in sorted(cards, key=lambda c: (c.position, c.created_at))]
+        for key, cards in groups.items()
+    }
 
 
 def _looks(wall: Wall) -> dict[str, tuple[object, ...]]:

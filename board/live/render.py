@@ -390,10 +390,9 @@ class Live:
             for region in sorted(regions)
             if region in partials
         ]
-        parts = [part for part in parts if part]
         if not parts:
             return ""
-        if seq:
+        if seq:  # a card frame with no card in it still tells the seq, as the wall did
             parts.append(self.templates.get_template("_seq.html").render(context))
         return "".join(parts)
 
