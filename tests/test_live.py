@@ -264,3 +264,30 @@ async def test_the_phone_that_writes_a_card_hears_nothing_of_it_on_its_socket(se
     frames = drain(socket)
     assert [f for f in frames if 'id="mine"' in f.text] == []
     assert len(frames) == 1 and "Mehr Personal am Empfang" in frames[0].text  # the wall's
+
+
+async def test_a_catch_up_sends_the_whole_wall(service, elsewhere):
+    """Notices were lost: the wall is rendered whole, not made from what was sent before."""
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+    await elsewhere.add_card(workshop, None, None, "Verlorene Nachricht", "yellow")
+
+    await service.execute(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert 'id="board-wall"' in frame.text and "Verlorene Nachricht" in frame.text
+
+
+async def test_a_wall_notice_that_changed_no_card_still_tells_the_seq(service):
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+
+    service.live.changed(workshop.id, {"wall"})
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert (
+        frame.text.strip()
+        == f'<span id="seq" data-seq="{workshop.seq}" hidden hx-swap-oob="true"></span>'
+    )
