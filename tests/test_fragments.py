@@ -242,3 +242,16 @@ def test_a_room_sorting_its_wall_sees_what_a_full_render_shows(seed: int) -> Non
         assert screen.version == fragments.version(new)
         wall = new
     assert incremental > 200, "the room's changes went out as card frames"
+
+
+def test_the_card_shown_large_landing_in_a_cluster_changes_the_current_card() -> None:
+    """One by one: the console's sorter names the card the board shows large."""
+    step = a_step(hidden=True, config={cards.REVEALED_CARDS: ["c1"]})
+    wall = a_wall(a_cluster("k1"), *unsorted(3), step=step)
+    assert wall.current is not None and wall.current.id == "c1"
+
+    landed = fragments.delta(wall, after(wall, cards.move_card(wall, "c1", "k1", 0)))
+    written = fragments.delta(wall, after(wall, cards.fix_wording(wall, "c2", "Neu", 140)))
+
+    assert landed is not None and landed.current_changed
+    assert written is not None and not written.current_changed

@@ -291,3 +291,19 @@ async def test_a_wall_notice_that_changed_no_card_still_tells_the_seq(service):
         frame.text.strip()
         == f'<span id="seq" data-seq="{workshop.seq}" hidden hx-swap-oob="true"></span>'
     )
+
+
+async def test_a_hidden_card_reaches_the_console_as_a_card_frame_with_the_reveals_count(service):
+    workshop = await a_wall_of(service, 2)
+    await service.execute(workshop, lambda snap: [replace(snap.step, hidden=True)])
+    workshop = await service.workshop(workshop.code)
+    console = service.hub.subscribe(workshop.id, frozenset({"trainer/de"}))
+    service.live.watch(workshop.id, workshop.seq)
+    await service.live.full_frame(workshop.id, "trainer", "de", None)
+
+    await service.add_card(workshop, None, None, "Geheime Idee", "yellow")
+    await service.live.settled()
+
+    (frame,) = drain(console)
+    assert "Geheime Idee" in frame.text and 'id="console-wall"' not in frame.text
+    assert 'id="reveal-controls"' in frame.text and 'data-waiting="3"' in frame.text

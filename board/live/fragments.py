@@ -86,6 +86,9 @@ class WallDelta:
     total_changed: bool
     # The board's wall must be laid out anew (its density class, the unsorted column).
     board_layout: bool
+    # The card a reveal one by one shows large came or went: the console's sorter says
+    # which it is (and a hidden wall's board is rendered whole anyway).
+    current_changed: bool
 
     @property
     def empty(self) -> bool:
@@ -131,7 +134,13 @@ def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
             cards_kind.density(len(old.cards)) != cards_kind.density(len(new.cards))
             or bool(before[None]) != bool(after[None])
         ),
+        current_changed=_current(old) != _current(new),
     )
+
+
+def _current(wall: Wall) -> str | None:
+    card = wall.current
+    return card.id if card is not None else None
 
 
 def _tops(wall: Wall) -> dict[str | None, list[str]]:

@@ -411,13 +411,15 @@ class Live:
         """The card frame for ``role`` from its cut of the snapshot (``context``), "" for
         no change, or None: this audience needs the whole wall.
 
-        Only where the audience sees every card as it comes: while a step's cards are
-        hidden, a board's wall is the counter (and the cards shown one by one) and the
-        console's has the reveal's controls, both rendered whole."""
+        While a step's cards are hidden, a board's wall is the counter (and the cards
+        shown one by one), always rendered whole: no card of it goes anywhere as a card
+        frame. The console's gets the reveal's controls besides its cards."""
         cut: Snapshot = context["snap"]
-        if role not in ("board", "trainer") or not cut.wall.visible_to_room or cut.split_view:
+        if role not in ("board", "trainer") or cut.split_view:
             return None
-        if role == "board" and delta.board_layout:
+        if role == "board" and (delta.board_layout or not cut.wall.visible_to_room):
+            return None
+        if role == "trainer" and delta.current_changed:
             return None
         if delta.base == delta.version:
             return ""

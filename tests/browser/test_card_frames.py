@@ -188,3 +188,35 @@ def test_a_board_showing_another_wall_applies_no_card_frame_and_asks_for_everyth
     assert board.evaluate("window.firstWall !== document.getElementById('board-wall')")
     expect(board.locator("#board-wall .card")).to_have_count(4)
     expect(board.locator("#board-wall .card__text", has_text="Falsch")).to_have_count(0)
+
+
+def test_the_console_follows_hidden_cards_as_a_reload_shows_them(
+    server: ServerProcess, new_context
+) -> None:  # type: ignore[no-untyped-def]
+    """Cards collected hidden: the console gets them one by one with the reveal's count,
+    and shows what a reload shows."""
+    console = new_context(PROJECTOR).new_page()
+    code = create_workshop(console, server)
+    offer_all_colours(console, server, code)
+    write_cards(server, code, 4)
+    with trainer_client(console, server) as trainer:
+        assert trainer.post(f"/w/{code}/t/hide").status_code == 204
+        online(console)
+        until(lambda: showing(console, fragments.version(stored_wall(server, code))), "the wall")
+        console.evaluate("window.firstWall = document.getElementById('console-wall')")
+        write_cards(server, code, 3)
+        first = stored_wall(server, code).in_cluster(None)[0]
+        form = {"card_id": first.id, "text": "Verdeckt korrigiert"}
+        assert trainer.post(f"/w/{code}/t/card-text", data=form).status_code == 204
+        form = {"card_id": first.id, "cluster_id": "", "index": "3"}
+        assert trainer.post(f"/w/{code}/t/card-move", data=form).status_code == 204
+    version = fragments.version(stored_wall(server, code))
+    until(lambda: showing(console, version), "the hidden cards")
+    assert console.evaluate("window.firstWall === document.getElementById('console-wall')")
+    expect(console.locator(".reveal-controls__left")).to_have_attribute("data-waiting", "7")
+    before = console.locator("#console-wall").evaluate(STRUCTURE)
+
+    console.reload()
+    online(console)
+    until(lambda: showing(console, version), "the reloaded wall")
+    assert console.locator("#console-wall").evaluate(STRUCTURE) == before
