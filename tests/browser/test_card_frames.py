@@ -220,3 +220,31 @@ def test_the_console_follows_hidden_cards_as_a_reload_shows_them(
     online(console)
     until(lambda: showing(console, version), "the reloaded wall")
     assert console.locator("#console-wall").evaluate(STRUCTURE) == before
+
+
+def test_a_board_missing_the_card_a_frame_puts_one_after_asks_for_everything(
+    server: ServerProcess, new_context
+) -> None:  # type: ignore[no-untyped-def]
+    """The safety net: a card frame that finds no place for a card gets the wall whole."""
+    console = new_context(PROJECTOR).new_page()
+    code = create_workshop(console, server)
+    offer_all_colours(console, server, code)
+    write_cards(server, code, 3)
+    board = new_context(PROJECTOR).new_page()
+    board.goto(f"{server.url}/w/{code}/board")
+    online(board)
+    until(lambda: showing(board, fragments.version(stored_wall(server, code))), "the wall")
+    first, second, _ = stored_wall(server, code).in_cluster(None)
+    board.evaluate(
+        f"window.firstWall = document.getElementById('board-wall');"
+        f"document.getElementById('card-{first.id}').remove();"
+    )
+
+    with trainer_client(console, server) as trainer:  # goes after the card taken away
+        form = {"card_id": second.id, "text": "Korrigiert"}
+        assert trainer.post(f"/w/{code}/t/card-text", data=form).status_code == 204
+
+    expect(board.locator("#board-wall .card")).to_have_count(3)
+    expect(board.locator(f"#card-{first.id}")).to_have_count(1)
+    expect(board.locator(f"#card-{second.id} .card__text")).to_have_text("Korrigiert")
+    assert board.evaluate("window.firstWall !== document.getElementById('board-wall')")
