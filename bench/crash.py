@@ -127,6 +127,9 @@ async def hold(
                 async for frame in ws:
                     if isinstance(frame, str) and looking_for in frame:
                         screen.shows = frozenset(int(n) for n in MARKER.findall(frame))
+                    elif isinstance(frame, str) and 'id="wall-version" data-base=' in frame:
+                        # A card frame (board/live/fragments.py): the cards it adds.
+                        screen.shows |= {int(n) for n in MARKER.findall(frame)}
                 screen.closes.append(ws.close_code)
         except ConnectionClosed as closed:
             screen.closes.append(closed.rcvd.code if closed.rcvd else None)

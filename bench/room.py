@@ -155,7 +155,7 @@ class Room:
     async def move(self, number: int, card_id: str, heading: str, cluster_id: str) -> Action:
         form = {"card_id": card_id, "cluster_id": cluster_id}
         action = await self.trainer("card move", "card-move", form)
-        action.expect = ("key", ("in", number, heading))
+        action.expect = ("key", ("in", number, cluster_id))
         return action
 
     async def vote(self, who: int, kind: str, form: dict[str, str]) -> Action:

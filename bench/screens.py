@@ -40,6 +40,11 @@ CLUSTER_START = re.compile(r'<div class="cluster(?: cluster--\w+)?" data-cluster
 HEADING = re.compile(r'[^>]*>\s*<h2 class="cluster__heading">([^<]*)</h2>')
 WALL_KIND = re.compile(r'class="wall wall--board wall--(\w+)')
 COUNT = re.compile(r"data-(?:count|n)>(\d+)<")  # hidden counters, n of a scale
+# A card a card frame puts into a cluster (board/live/fragments.py): the cluster's id.
+PLACED = re.compile(
+    r'hx-swap-oob="\w+:#cards-([^">]+)[^"]*"><article[^>]*>\s*'
+    r'<p class="card__text">bench(?:edit)?-(\d+)\b'
+)
 # What a phone shows (templates/phone/_step.html).
 PHONE_STEP = re.compile(r'<section id="phone-step"[^>]*\bdata-step="([^"]+)"')
 PONG = '<template id="pong">'
@@ -52,6 +57,9 @@ def board_keys(text: str) -> list[Key]:
     keys += [("edit", int(n)) for n in EDITED.findall(text)]
     if "cluster__heading" in text:
         keys += cluster_keys(text)
+    keys += [
+        ("in", int(n), cluster) for cluster, n in PLACED.findall(text) if cluster != "unsorted"
+    ]
     kind = WALL_KIND.search(text)
     if kind:
         keys.append(("kind", kind[1]))
@@ -63,14 +71,15 @@ def board_keys(text: str) -> list[Key]:
 
 
 def cluster_keys(text: str) -> list[Key]:
-    """Each named cluster on the wall, and each card in it."""
+    """Each named cluster on the wall, and each card in it (by the cluster's id)."""
     keys: list[Key] = []
     for chunk in CLUSTER_START.split(text)[1:]:
         heading = HEADING.match(chunk)
         if heading is None:  # the unsorted cards
             continue
         keys.append(("cluster", heading[1]))
-        keys += [("in", int(n), heading[1]) for n in CARD.findall(chunk)]
+        cluster = chunk.split('"', 1)[0]
+        keys += [("in", int(n), cluster) for n in CARD.findall(chunk)]
     return keys
 
 

@@ -44,7 +44,7 @@ from board.i18n import decimal, number, text_in
 from board.kinds import flash
 from board.kinds.scale import bar_colours
 from board.known import Identities, Recent
-from board.live import render
+from board.live import fragments, render
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
 from board.live.presence import MemoryPresence, Presence
@@ -141,6 +141,7 @@ def make_templates() -> jinja2.Environment:
     env.globals["card_lines"] = as_data()  # the three-line rule's measure, for drafts.js
     env.globals["card_column"] = COLUMN_EMS  # fit.js's narrowest card column (em)
     env.globals["join_displays"] = JOIN_DISPLAYS
+    env.globals["wall_version"] = fragments.version  # what a card frame applies to
     env.globals["action_statuses"] = action_plan.STATUSES
     env.globals["top_default"] = topics.TOP_DEFAULT
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)

@@ -253,6 +253,22 @@ async def write_hidden_cards(run: Run) -> None:
         await recorder.settle()
 
 
+async def write_on_the_open_wall(run: Run) -> None:
+    """(d) Cards on the open wall: each reaches the boards as a card frame of its own
+    (board/live/fragments.py), which the scan reads like every other frame."""
+    since = run.marks()
+    for phone in run.phones:
+        text = f"Offen-{phone.name}-{phone.participant_id[:4]}"
+        form = {"text": text, "colour": "yellow", "client_id": f"offen-{phone.name}"}
+        response = await phone.device.http.post(f"/w/{run.code}/cards", data=form)
+        run.page(phone.name, "phone", response)
+        phone.cards.append(text)
+        await run.on_every_board(text, since)
+    for recorder in run.boards():
+        frames = recorder.frames[since[recorder.name] :]
+        assert any("data-base=" in frame for frame in frames), "no card frame to scan"
+
+
 async def park_a_hidden_card_and_propose_a_topic(run: Run) -> None:
     """The board shows the Themenspeicher; a hidden card goes there, and a phone proposes
     a topic: neither may reach the room (nor another phone) before it may."""
@@ -300,6 +316,7 @@ async def test_nothing_hidden_or_personal_reaches_a_board_or_another_phone(run: 
     for text in [p.cards[-1] for p in run.phones] + run.trainer_cards:  # the scan sees texts
         await run.on_every_board(text, since)
     await run.every_page()
+    await write_on_the_open_wall(run)
     for recorder in run.recorders:
         await recorder.settle()
 
@@ -347,9 +364,10 @@ async def test_cards_revealed_one_by_one_reach_the_room_one_at_a_time(run: Run) 
         shown = list((await service.snapshot(workshop_id)).step.config["revealed_cards"])
         await run.on_every_board(texts[shown[-1]], since)  # large on every board
         await run.every_page()
+    secrets, off_the_wall = await change_unseen_cards(run, texts, shown)
     for recorder in run.recorders:
         await recorder.settle()
-    unseen = [text for card_id, text in texts.items() if card_id not in shown]
+    unseen = [text for card_id, text in texts.items() if card_id not in shown] + secrets
     one_by_one_until = await run.seq()
     frames = [
         (recorder, frame)
@@ -362,7 +380,8 @@ async def test_cards_revealed_one_by_one_reach_the_room_one_at_a_time(run: Run) 
     since = run.marks()
     await run.trainer_does("reveal")  # Alle aufdecken
     for text in unseen:
-        await run.on_every_board(text, since)
+        if text not in off_the_wall:
+            await run.on_every_board(text, since)
 
     def own(owner: str | None, text: str) -> bool:
         phone = next((p for p in run.phones if p.name == owner), None)
@@ -386,6 +405,28 @@ async def test_cards_revealed_one_by_one_reach_the_room_one_at_a_time(run: Run) 
     assert all(any(texts[shown[0]] in frame for frame in r.frames) for r in run.boards()), (
         "the first card shown reached every board"
     )
+
+
+async def change_unseen_cards(
+    run: Run, texts: dict[str, str], shown: list[str]
+) -> tuple[list[str], list[str]]:
+    """While the cards come one by one, a phone writes one more and the trainer corrects,
+    moves and stacks cards the room has not seen: no board may get them, nor a card
+    frame of them. Returns the new texts, and those no longer on top of the wall."""
+    phone = run.phones[0]
+    late = f"Geheimnis-spaet-{phone.participant_id[:4]}"
+    form = {"text": late, "colour": "yellow", "client_id": "spaet"}
+    run.page(phone.name, "phone", await phone.device.http.post(f"/w/{run.code}/cards", data=form))
+    phone.cards.append(late)
+    unseen = [card_id for card_id in texts if card_id not in shown]
+    corrected = "Geheimnis-korrigiert-beim-Aufdecken"
+    await run.trainer_does("card-text", card_id=unseen[0], text=corrected)
+    for author in run.phones:  # its author's phone is told (their own list)
+        if texts[unseen[0]] in author.cards:
+            author.cards.append(corrected)
+    await run.trainer_does("card-move", card_id=unseen[1], cluster_id="", index="0")
+    await run.trainer_does("card-stack", card_id=unseen[2], onto_id=shown[0])
+    return [late, corrected], [texts[unseen[0]], texts[unseen[2]]]
 
 
 async def leaks_in(run: Run, views: list[View]) -> list[str]:

@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from board import cards
 from board.errors import Refused
+from board.live.fragments import FRAME_BUDGET
 from board.live.hub import Frame, Subscription
 from board.live.notices import Notice
 from board.service import Command, Service
 from board.settings import Settings
+from board.workshops import Workshop
 from tests.test_hub import drain
 
 
@@ -212,3 +215,124 @@ async def test_when_every_phone_changes_each_gets_one_frame_with_the_step_and_it
         assert 'id="phone-step"' in frame.text and 'id="mine"' in frame.text
         assert frame.text.count('id="seq"') == 1
         assert ("Annas Karte" in frame.text) == (person == anna.id)
+
+
+# -- card frames: only the cards that changed -----------------------------------------
+
+
+async def a_wall_of(service: Service, cards: int) -> Workshop:
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    for n in range(cards):
+        await service.add_card(workshop, None, None, f"Idee Nummer {n} für die Kunden", "yellow")
+    return await service.workshop(workshop.code)
+
+
+async def a_board_sees(service: Service, workshop: Workshop) -> Subscription:
+    """A board connects: its full frame, then only what changes."""
+    board = board_socket(service, workshop.id, workshop.seq)
+    await service.live.full_frame(workshop.id, "board", "de", None)
+    return board
+
+
+@pytest.mark.parametrize("cards", [10, 100, 300])
+async def test_a_new_card_costs_a_board_one_small_frame_however_full_the_wall(service, cards):
+    workshop = await a_wall_of(service, cards)
+    board = await a_board_sees(service, workshop)
+
+    await service.add_card(workshop, None, None, "Rückruf am selben Tag", "yellow")
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert "Rückruf am selben Tag" in frame.text and 'id="board-wall"' not in frame.text
+    assert len(frame.text.encode()) <= FRAME_BUDGET
+    assert f'data-seq="{workshop.seq + 1}"' in frame.text  # the seq marker travels as ever
+
+
+async def test_a_new_cluster_sends_the_whole_wall(service):
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+    snap = await service.snapshot(workshop.id)
+    first = snap.wall.cards[0]
+
+    await service.execute_on_cards(
+        workshop, lambda wall: cards.start_cluster(wall, "k1", "Erreichbarkeit", first.id, 9.0)
+    )
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert 'id="board-wall"' in frame.text and "Erreichbarkeit" in frame.text
+
+
+async def test_a_hidden_card_reaches_the_board_as_the_counter_only(service):
+    workshop = await a_wall_of(service, 2)
+    await service.execute(workshop, lambda snap: [replace(snap.step, hidden=True)])
+    board = await a_board_sees(service, await service.workshop(workshop.code))
+
+    await service.add_card(workshop, None, None, "Geheime Idee", "yellow")
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert "Geheime Idee" not in frame.text and "data-base" not in frame.text
+    assert "data-count>3<" in frame.text
+
+
+async def test_the_phone_that_writes_a_card_hears_nothing_of_it_on_its_socket(service):
+    """Its own list comes in the answer to its POST; the socket does not send it again."""
+    workshop = await a_wall_of(service, 1)
+    phone = await service.join(workshop)
+    socket = service.hub.subscribe(
+        workshop.id, frozenset({"phone/de", f"mine/{phone.id}/de", "board/de"})
+    )
+    service.live.watch(workshop.id, workshop.seq)
+    await service.live.settled()
+    drain(socket)
+
+    await service.add_card(workshop, phone.id, "entwurf-1", "Mehr Personal am Empfang", "yellow")
+    await service.live.settled()
+
+    frames = drain(socket)
+    assert [f for f in frames if 'id="mine"' in f.text] == []
+    assert len(frames) == 1 and "Mehr Personal am Empfang" in frames[0].text  # the wall's
+
+
+async def test_a_catch_up_sends_the_whole_wall(service, elsewhere):
+    """Notices were lost: the wall is rendered whole, not made from what was sent before."""
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+    await elsewhere.add_card(workshop, None, None, "Verlorene Nachricht", "yellow")
+
+    await service.execute(workshop, retitled("Kundenbegeisterung 2026"))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert 'id="board-wall"' in frame.text and "Verlorene Nachricht" in frame.text
+
+
+async def test_a_wall_notice_that_changed_no_card_still_tells_the_seq(service):
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+
+    service.live.changed(workshop.id, {"wall"})
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert (
+        frame.text.strip()
+        == f'<span id="seq" data-seq="{workshop.seq}" hidden hx-swap-oob="true"></span>'
+    )
+
+
+async def test_a_hidden_card_reaches_the_console_as_a_card_frame_with_the_reveals_count(service):
+    workshop = await a_wall_of(service, 2)
+    await service.execute(workshop, lambda snap: [replace(snap.step, hidden=True)])
+    workshop = await service.workshop(workshop.code)
+    console = service.hub.subscribe(workshop.id, frozenset({"trainer/de"}))
+    service.live.watch(workshop.id, workshop.seq)
+    await service.live.full_frame(workshop.id, "trainer", "de", None)
+
+    await service.add_card(workshop, None, None, "Geheime Idee", "yellow")
+    await service.live.settled()
+
+    (frame,) = drain(console)
+    assert "Geheime Idee" in frame.text and 'id="console-wall"' not in frame.text
+    assert 'id="reveal-controls"' in frame.text and 'data-waiting="3"' in frame.text

@@ -63,6 +63,11 @@ def set_colours(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     return [] if step == snap.step else [step]
 
 
+def density(total: int) -> str:
+    """The board wall's class for this many cards ("" : the roomiest)."""
+    return next((name for limit, name in DENSITY if total > limit), "")
+
+
 class Cards(Kind):
     name = "cards"
     minutes = 20
@@ -102,9 +107,8 @@ class Cards(Kind):
 
     def wall_class(self, snap: Snapshot) -> str:
         """Denser cards as the wall fills (a hidden wall shows only a counter)."""
-        total = len(snap.wall.cards)
-        density = next((name for limit, name in DENSITY if total > limit), "")
-        return f" {density}" if density else " "
+        found = density(len(snap.wall.cards))
+        return f" {found}" if found else " "
 
     def markdown(self, snap: Snapshot, lang: str, t: Translate) -> Iterator[str]:
         wall = snap.wall

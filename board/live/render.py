@@ -29,7 +29,10 @@ from typing import Any
 import jinja2
 
 from board import snapshot
+from board.cards import Wall
 from board.i18n import language_context, translate
+from board.live import fragments
+from board.live.fragments import WallDelta
 from board.live.hub import Frame, Hub
 from board.live.notices import Notice, NoticeBus
 from board.live.presence import Presence
@@ -143,6 +146,9 @@ class Live:
         self._stop_listening: Callable[[], None] | None = None
         self._wakeups: dict[str, asyncio.TimerHandle] = {}
         self._full: dict[tuple[str, str, str, int], _FullRender] = {}
+        # The card wall each workshop's screens here were last sent, and its version:
+        # what the next card frame is made from (board/live/fragments.py).
+        self._walls: dict[str, tuple[Wall, str]] = {}
 
     # -- notices --------------------------------------------------------
     def listen(self) -> None:
@@ -169,6 +175,7 @@ class Live:
             return
         if not self.hub.audiences(workshop_id):
             self._seen.pop(workshop_id, None)  # nobody here: nothing to render or follow
+            self._walls.pop(workshop_id, None)
             return
         since = None
         if notice.seq is not None:
@@ -243,6 +250,7 @@ class Live:
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
+        delta = self._wall_delta(workshop_id, snap) if WALL in regions else None
         own = sorted(name for name in wanted if name.startswith("mine/"))
         # When every phone's own section changed too (a new step), each phone gets the
         # step and its section in one frame: the shared part is rendered once per
@@ -253,9 +261,9 @@ class Live:
         for name in sorted(set(wanted).difference(own)):
             role, _, lang = name.partition("/")
             if everyone and role == "phone":
-                phone_step[lang] = self.render(snap, role, lang, regions, seq=False)
+                phone_step[lang] = self.render(snap, role, lang, regions, seq=False, delta=delta)
                 continue
-            text = self.render(snap, role, lang, regions)
+            text = self.render(snap, role, lang, regions, delta=delta)
             if text:
                 await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
         if not people or not own:
@@ -286,6 +294,7 @@ class Live:
         """Add what the writes after ``since`` changed, from the change log; when it no
         longer reaches back that far, everything."""
         logged = await self.db.read(lambda conn: repository.changes_since(conn, workshop_id, since))
+        self._walls.pop(workshop_id, None)  # notices were lost: the whole wall, to be sure
         if not logged or logged[0][0] != since + 1:
             log.info(
                 "workshop %s: change log pruned past seq %d, rendering all", workshop_id, since
@@ -303,6 +312,7 @@ class Live:
             pending.regions.clear()
             pending.people.clear()
         self._seen.pop(workshop_id, None)
+        self._walls.pop(workshop_id, None)
         wakeup = self._wakeups.pop(workshop_id, None)
         if wakeup is not None:
             wakeup.cancel()
@@ -368,20 +378,65 @@ class Live:
         }
 
     def render(
-        self, snap: Snapshot, role: str, lang: str, regions: Iterable[str], seq: bool = True
+        self,
+        snap: Snapshot,
+        role: str,
+        lang: str,
+        regions: Iterable[str],
+        seq: bool = True,
+        delta: WallDelta | None = None,
     ) -> str:
+        """These regions for ``role``; the wall as a card frame where ``delta`` serves."""
         partials = PARTIALS.get(role, {})
         context = self.context(snap, lang, role) | {"oob": True}
+        cards = self.card_frame(context, role, delta) if delta is not None else None
         parts = [
-            self.templates.get_template(partials[region]).render(context)
+            cards
+            if region == WALL and cards is not None
+            else self.templates.get_template(partials[region]).render(context)
             for region in sorted(regions)
             if region in partials
         ]
         if not parts:
             return ""
-        if seq:
+        if seq:  # a card frame with no card in it still tells the seq, as the wall did
             parts.append(self.templates.get_template("_seq.html").render(context))
         return "".join(parts)
+
+    def _wall_delta(self, workshop_id: str, snap: Snapshot) -> WallDelta | None:
+        """The card frame from the wall this workshop's screens were last sent to the
+        wall now (None: send the whole wall), which is remembered as sent."""
+        last = self._walls.pop(workshop_id, None)
+        if not snap.kind.takes_cards:
+            return None
+        found = fragments.delta(last[0], snap.wall, last[1]) if last is not None else None
+        sent = found.version if found is not None else fragments.version(snap.wall)
+        self._walls[workshop_id] = (snap.wall, sent)
+        return found
+
+    def card_frame(self, context: dict[str, Any], role: str, delta: WallDelta) -> str | None:
+        """The card frame for ``role`` from its cut of the snapshot (``context``), "" for
+        no change, or None: this audience needs the whole wall.
+
+        While a step's cards are hidden, a board's wall is the counter (and the cards
+        shown one by one), always rendered whole: no card of it goes anywhere as a card
+        frame. The console's gets the reveal's controls besides its cards."""
+        cut: Snapshot = context["snap"]
+        if role not in ("board", "trainer") or cut.split_view:
+            return None
+        if role == "board" and (delta.board_layout or not cut.wall.visible_to_room):
+            return None
+        if role == "trainer" and delta.current_changed:
+            return None
+        if delta.base == delta.version:
+            return ""
+        cards = {card.id: card for card in cut.wall.cards}
+        if not delta.card_ids <= cards.keys():
+            return None  # never a card the cut does not hold
+        template = self.templates.get_template("_wall_delta.html")
+        return template.render(
+            context | {"delta": delta, "cards": cards, "selectable": role == "trainer"}
+        )
 
     def render_mine(self, snap: Snapshot, lang: str, participant_id: str, seq: bool = True) -> str:
         """The phone's own section (with the seq marker: it may be the last frame of a change)."""
@@ -432,6 +487,10 @@ class Live:
             snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         # Without the seq marker for a phone: its own section (rendered after) carries it.
         text = self.render(snap, role, lang, ALL_REGIONS - {PRESENCE}, seq=role != "phone")
+        if snap.kind.takes_cards and workshop_id not in self._walls:
+            # What the next card frame is made from; a screen with another wall asks
+            # for a full render when it comes (static/js/live.js).
+            self._walls[workshop_id] = (snap.wall, fragments.version(snap.wall))
         return Frame(snap.workshop.seq, text), snap.next_change_at()
 
     def _forget_full_renders(self, now: float) -> None:

@@ -4,9 +4,9 @@
    click a cluster or press its number (1–9; 0 sends it back to the tray, N starts a
    new cluster with it). After every move the next unsorted card is selected and
    focused, so a room's cards are sorted with one key or one click each. Cards can
-   also be dragged (SortableJS). The server re-renders the wall after every change;
-   this script keeps the selection, the focus and the panes' scroll positions across
-   those swaps, and the tools panel in step with the selection. */
+   also be dragged (SortableJS). The server sends the cards that changed (the whole wall
+   when its layout changed); this script keeps the selection, the focus and the panes'
+   scroll positions across those swaps, and the tools panel in step with the selection. */
 (() => {
   'use strict';
 
@@ -406,7 +406,9 @@
     const toggle = document.querySelector('[data-compact-toggle]');
     if (!sorter || !toggle) { return; }
     const choice = localStorage.getItem(COMPACT_KEY);
-    const auto = Number(sorter.getAttribute('data-cards')) >= Number(sorter.getAttribute('data-compact-from'));
+    const count = one('#console-count');  // kept up by card frames, unlike the sorter
+    const cards = count ? Number(count.getAttribute('data-count')) : 0;
+    const auto = cards >= Number(sorter.getAttribute('data-compact-from'));
     const compact = choice === null ? auto : choice === 'on';
     sorter.classList.toggle('sorter--compact', compact);
     toggle.setAttribute('aria-pressed', String(compact));

@@ -18,6 +18,9 @@
   var PROBE = 20;            // px: the font size the card heights are measured at
 
   var observer = window.ResizeObserver ? new ResizeObserver(schedule) : null;
+  // A card frame (board/live/fragments.py) changes cards in the wall, not the wall nor
+  // its size: fit again when its cards come or go.
+  var cards = window.MutationObserver ? new MutationObserver(function () { done = ''; schedule(); }) : null;
   var observed = null;
   var queued = false;
   var done = '';  // the wall's size when it was last fitted (a swap brings a new wall)
@@ -36,6 +39,10 @@
       observer.disconnect();
       observer.observe(wall);
       observed = wall;
+      if (cards) {
+        cards.disconnect();
+        cards.observe(wall, { childList: true, subtree: true });
+      }
       done = '';
     }
     // A frame that changed neither the wall nor its size (presence, the timer) costs nothing.

@@ -69,6 +69,35 @@
       event.detail.shouldSwap = false;
     }
   });
+  // A card frame (board/live/fragments.py) holds only the cards that changed, made from
+  // one wall: a screen showing another (it loaded or resynced in between, or missed a
+  // frame) applies none of it and asks for everything. So does one that found a card or
+  // a cluster missing where a card frame put a card.
+  var WALL_FRAME = /<span id="wall-version" data-base="([^"]*)" data-version="([^"]*)"/;
+  var socket = null;
+  function resync() {
+    if (socket) { socket.send(JSON.stringify({ type: 'resync' })); }
+  }
+  function wallVersion() {
+    var marker = document.getElementById('wall-version');
+    return marker ? marker.getAttribute('data-version') : null;
+  }
+  document.addEventListener('htmx:wsOpen', function (event) { socket = event.detail.socketWrapper; });
+  document.addEventListener('htmx:wsBeforeMessage', function (event) {
+    socket = event.detail.socketWrapper;
+    var frame = WALL_FRAME.exec(event.detail.message);
+    if (frame && frame[1] !== wallVersion()) {
+      event.preventDefault();
+      resync();
+    }
+  });
+  document.addEventListener('htmx:wsAfterMessage', function () {
+    var marker = document.getElementById('wall-version');
+    if (marker) { marker.removeAttribute('data-base'); }  // as a full render has it
+  });
+  document.addEventListener('htmx:oobErrorNoTarget', function (event) {
+    if (/^#cards?-/.test(event.detail.target || '')) { resync(); }
+  });
   // A successful action clears an old error message.
   document.addEventListener('htmx:afterRequest', function (event) {
     var flash = document.getElementById('flash');
