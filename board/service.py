@@ -606,7 +606,7 @@ def _run(
     if changes:  # what a process that missed the notice reads to catch up
         repository.log_change(conn, workshop.id, seq, regions, people, time.time())
     # The acting phone's answer is rendered from what it left (Service.own_view).
-    after = snapshot.after(snap, changes) if participant_id is not None else None
+    after = snapshot.after(snap, changes, seq) if participant_id is not None else None
     return Outcome(seq, changes, after), regions, people
 
 

@@ -274,7 +274,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     return replace(snap, first_step=first, opening=first and empty and not snap.people)
 
 
-def after(snap: Snapshot, changes: Sequence[object]) -> Snapshot | None:
+def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | None:
     """The snapshot as a write of ``changes`` on it left the database, where that is plain:
     cards and votes of the active step stored or deleted, each row as the repository
     stores it (in the order it reads them: by creation). None where a read must tell (the
@@ -296,6 +296,9 @@ def after(snap: Snapshot, changes: Sequence[object]) -> Snapshot | None:
     empty = not (cards or votes or snap.actions)
     return replace(
         snap,
+        # At the write's seq: the answer's own section says how new it is (an older
+        # frame arriving after it must not replace it, see static/js/live.js).
+        workshop=replace(snap.workshop, seq=seq),
         wall=replace(snap.wall, cards=cards),
         votes=votes,
         opening=snap.first_step and empty and not snap.people,

@@ -196,7 +196,15 @@ async def test_who_is_in_which_group_never_reaches_a_board_or_a_phone(client, se
 # -- what a write left, and what a vote on clusters reads ----------------------------------
 def seen_by_its_phone(snap: Snapshot) -> tuple[object, ...]:
     """What a phone's answer is rendered from (its cut holds its own of these)."""
-    return (snap.step, snap.wall.cards, snap.wall.clusters, snap.votes, snap.opening)
+    # The seq too: the answer's section tells the phone how new it is.
+    return (
+        snap.workshop.seq,
+        snap.step,
+        snap.wall.cards,
+        snap.wall.clusters,
+        snap.votes,
+        snap.opening,
+    )
 
 
 async def test_the_state_a_phone_s_write_left_is_the_state_read_after_it(client, service):
@@ -254,10 +262,10 @@ def test_what_is_not_plain_from_the_changes_is_left_to_a_read() -> None:
         participants=1,
     )
     heading = Cluster("c1", "s1", "Haltung", 0, 0.0)
-    assert snapshot.after(snap, [heading]) is None
-    assert snapshot.after(snap, [Deleted(Cluster, "c1")]) is None
-    assert snapshot.after(snap, [dataclasses.replace(wall.step, state="closed")]) is None
-    assert snapshot.after(snap, [snap.workshop]) is None
+    assert snapshot.after(snap, [heading], 1) is None
+    assert snapshot.after(snap, [Deleted(Cluster, "c1")], 1) is None
+    assert snapshot.after(snap, [dataclasses.replace(wall.step, state="closed")], 1) is None
+    assert snapshot.after(snap, [snap.workshop], 1) is None
 
 
 async def test_a_dot_vote_on_clusters_reads_their_headings_not_the_cards_under_them(
