@@ -145,9 +145,12 @@ class GuardMiddleware:
         if self.sockets is not None:
             match, child = self.sockets.matches(scope)
             if match is Match.FULL:
-                # The transport too, to write frames straight to it (board/web/wire.py).
-                wire = {SCOPE_KEY: wire_of(send)}
-                await self.sockets.endpoint(WebSocket({**scope, **child, **wire}, receive, send))
+                # Into the scope itself, as Starlette's router does (a copy is a dict per
+                # idle socket): the path's values and the transport, to write frames
+                # straight to it (board/web/wire.py).
+                scope.update(child)
+                scope[SCOPE_KEY] = wire_of(send)
+                await self.sockets.endpoint(WebSocket(scope, receive, send))
                 return
         await self.app(scope, receive, send)
 

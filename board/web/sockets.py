@@ -51,6 +51,9 @@ async def endpoint(ws: WebSocket) -> None:
     # Accept, then close with 1008 when refused: the browser then stops
     # reconnecting (a refused handshake would look like a network error).
     await ws.accept()
+    wire: Wire | None = ws.scope.get(SCOPE_KEY)
+    if wire is not None:
+        wire.forget_handshake()
     admitted = await _admit(ws, role)
     if admitted is None:
         await ws.close(POLICY, "not allowed")

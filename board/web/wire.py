@@ -49,13 +49,31 @@ class Wire:
     def write(self, data: bytes) -> None:
         self._protocol.transport.write(data)
 
+    def forget_handshake(self) -> None:
+        """Let go of the handshake's request and response (their headers, about 4 KiB a
+        socket), which uvicorn keeps for the life of the connection but reads only while
+        accepting it."""
+        protocol: Any = self._protocol
+        if protocol.handshake_complete:
+            protocol.request = None
+            protocol.response = None
+
     def abort(self) -> None:
         """Close the connection at once, dropping what its transport still holds."""
         self._protocol.transport.abort()
 
 
 # What Wire reads of uvicorn's connection: a uvicorn that renamed any of it gets no Wire.
-_NEEDED = ("handshake_complete", "close_sent", "disconnected", "writable", "conn", "transport")
+_NEEDED = (
+    "handshake_complete",
+    "close_sent",
+    "disconnected",
+    "writable",
+    "conn",
+    "transport",
+    "request",
+    "response",
+)
 
 
 def wire_of(send: Send) -> Wire | None:
