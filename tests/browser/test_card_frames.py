@@ -164,10 +164,8 @@ def test_a_board_and_a_console_follow_thirty_card_changes_as_a_reload_shows_them
     board.screenshot(path=str(SCREENSHOTS / "card-frames-board-reloaded.png"))
 
 
-def test_a_board_showing_another_wall_applies_no_card_frame_and_asks_for_everything(
-    server: ServerProcess, new_context
-) -> None:  # type: ignore[no-untyped-def]
-    """As a board that loaded between two frames: the card frame is not for its wall."""
+def board_with_three_cards(server: ServerProcess, new_context) -> tuple[Page, str, Page]:  # type: ignore[no-untyped-def]
+    """A console, its workshop's code, and a board showing the three cards phones wrote."""
     console = new_context(PROJECTOR).new_page()
     code = create_workshop(console, server)
     offer_all_colours(console, server, code)
@@ -176,6 +174,14 @@ def test_a_board_showing_another_wall_applies_no_card_frame_and_asks_for_everyth
     board.goto(f"{server.url}/w/{code}/board")
     online(board)
     until(lambda: showing(board, fragments.version(stored_wall(server, code))), "the wall")
+    return console, code, board
+
+
+def test_a_board_showing_another_wall_applies_no_card_frame_and_asks_for_everything(
+    server: ServerProcess, new_context
+) -> None:  # type: ignore[no-untyped-def]
+    """As a board that loaded between two frames: the card frame is not for its wall."""
+    console, code, board = board_with_three_cards(server, new_context)
     board.evaluate(
         "window.firstWall = document.getElementById('board-wall');"
         "document.getElementById('wall-version').setAttribute('data-version', 'another');"
@@ -226,14 +232,7 @@ def test_a_board_missing_the_card_a_frame_puts_one_after_asks_for_everything(
     server: ServerProcess, new_context
 ) -> None:  # type: ignore[no-untyped-def]
     """The safety net: a card frame that finds no place for a card gets the wall whole."""
-    console = new_context(PROJECTOR).new_page()
-    code = create_workshop(console, server)
-    offer_all_colours(console, server, code)
-    write_cards(server, code, 3)
-    board = new_context(PROJECTOR).new_page()
-    board.goto(f"{server.url}/w/{code}/board")
-    online(board)
-    until(lambda: showing(board, fragments.version(stored_wall(server, code))), "the wall")
+    console, code, board = board_with_three_cards(server, new_context)
     first, second, _ = stored_wall(server, code).in_cluster(None)
     board.evaluate(
         f"window.firstWall = document.getElementById('board-wall');"

@@ -60,27 +60,41 @@ def wait_until(page: Page, condition, what: str, seconds: float = 15) -> None:  
         page.wait_for_timeout(50)  # lets Playwright dispatch the socket's messages
 
 
-def test_a_frame_older_than_the_cards_answer_does_not_take_the_card_away(
-    server: ServerProcess, new_context
-) -> None:  # type: ignore[no-untyped-def]
+def room_with_a_phone(
+    server: ServerProcess, new_context, socket: HeldSocket | None = None
+) -> tuple[str, dict[str, str], Page]:  # type: ignore[no-untyped-def]
+    """A trainer's new workshop (its code and the trainer's cookies) and a phone in it,
+    online, counting the frames it applied (its socket routed through ``socket``)."""
     trainer = new_context().new_page()
     code = create_workshop(trainer, server)
     cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
-    socket = HeldSocket()
     phone = new_context(**phone_options()).new_page()
     phone.add_init_script(
         "document.addEventListener('htmx:wsAfterMessage', () => {"
         " window.__framesApplied = (window.__framesApplied || 0) + 1; });"
     )
-    phone.route_web_socket("**/ws?*", socket.route)
+    if socket is not None:
+        phone.route_web_socket("**/ws?*", socket.route)
     phone.goto(f"{server.url}/join/{code}")
     online(phone)
+    return code, cookies, phone
+
+
+def trainer_does(server: ServerProcess, code: str, cookies: dict[str, str], action: str) -> None:
+    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as client:
+        client.cookies.update(cookies)
+        assert client.post(f"/w/{code}/t/{action}").status_code == 204
+
+
+def test_a_frame_older_than_the_cards_answer_does_not_take_the_card_away(
+    server: ServerProcess, new_context
+) -> None:  # type: ignore[no-untyped-def]
+    socket = HeldSocket()
+    code, cookies, phone = room_with_a_phone(server, new_context, socket)
 
     # The trainer collects hidden; the frame telling the phone so is held on its way.
     socket.holding = True
-    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as client:
-        client.cookies.update(cookies)
-        assert client.post(f"/w/{code}/t/hide").status_code == 204
+    trainer_does(server, code, cookies, "hide")
     wait_until(
         phone,
         lambda: any('id="mine"' in str(frame) for frame in socket.held),
@@ -104,16 +118,7 @@ def test_a_frame_older_than_the_cards_answer_does_not_take_the_card_away(
 def test_an_answer_older_than_a_frame_does_not_bring_back_an_open_step(
     server: ServerProcess, new_context
 ) -> None:  # type: ignore[no-untyped-def]
-    trainer = new_context().new_page()
-    code = create_workshop(trainer, server)
-    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
-    phone = new_context(**phone_options()).new_page()
-    phone.add_init_script(
-        "document.addEventListener('htmx:wsAfterMessage', () => {"
-        " window.__framesApplied = (window.__framesApplied || 0) + 1; });"
-    )
-    phone.goto(f"{server.url}/join/{code}")
-    online(phone)
+    code, cookies, phone = room_with_a_phone(server, new_context)
     for text in ("Erreichbarkeit", "Freundlichkeit"):
         phone.fill("#card-text", text)
         phone.get_by_role("button", name="Senden").click()
@@ -130,9 +135,7 @@ def test_an_answer_older_than_a_frame_does_not_bring_back_an_open_step(
 
     # The trainer closes the step; its frame reaches the phone first.
     before = frames_applied(phone)
-    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as client:
-        client.cookies.update(cookies)
-        assert client.post(f"/w/{code}/t/close").status_code == 204
+    trainer_does(server, code, cookies, "close")
     wait_until(phone, lambda: frames_applied(phone) > before, "the frame of the close")
     expect(phone.locator("#my-cards .my-card__tools")).to_have_count(0)
 
@@ -151,23 +154,12 @@ def test_typing_a_card_goes_on_while_a_frame_redraws_the_step(
 ) -> None:  # type: ignore[no-untyped-def]
     """The trainer collects hidden while a participant types: the phone's keyboard stays,
     and so do the letters and the cursor (a redrawn text field would close the keyboard)."""
-    trainer = new_context().new_page()
-    code = create_workshop(trainer, server)
-    cookies = {c["name"]: c["value"] for c in trainer.context.cookies()}
-    phone = new_context(**phone_options()).new_page()
-    phone.add_init_script(
-        "document.addEventListener('htmx:wsAfterMessage', () => {"
-        " window.__framesApplied = (window.__framesApplied || 0) + 1; });"
-    )
-    phone.goto(f"{server.url}/join/{code}")
-    online(phone)
+    code, cookies, phone = room_with_a_phone(server, new_context)
     phone.locator("#card-text").click()
     phone.keyboard.type("Schnel")
 
     before = frames_applied(phone)
-    with httpx.Client(base_url=server.url, headers={"origin": server.url}) as client:
-        client.cookies.update(cookies)
-        assert client.post(f"/w/{code}/t/hide").status_code == 204
+    trainer_does(server, code, cookies, "hide")
     wait_until(phone, lambda: frames_applied(phone) > before, "the frame of the change")
     expect(phone.locator(".phone__step .note")).to_be_visible()  # the step was redrawn
 
