@@ -172,8 +172,9 @@ class Service:
             self.templates,
             settings.tick_ms / 1000,
             settings.card_max_length,
-            notices or create_notice_bus(),
+            notices or create_notice_bus(settings.hub_url),
             presence or MemoryPresence(),
+            settings.change_poll_seconds,
         )
         self.card_limit: Limit = RateLimit(settings.cards_per_minute)
         self.request_limit: Limit = RateLimit(settings.requests_per_minute)

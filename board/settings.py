@@ -122,6 +122,17 @@ SETTINGS: tuple[Setting, ...] = (
         "3",
         "Fewest answers of a participant group before its own result is shown (anonymity).",
     ),
+    Setting(
+        "BOARD_HUB_URL",
+        "memory://",
+        "Where processes tell each other what changed: `memory://` (this process only) or "
+        "`redis://host:port/db` for several server processes on one data folder.",
+    ),
+    Setting(
+        "BOARD_CHANGE_POLL_SECONDS",
+        "5",
+        "How often a process looks in the change log for writes whose notice it missed.",
+    ),
 )
 
 
@@ -141,6 +152,12 @@ def _int(name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+def _hub_url(url: str) -> str:
+    if url in ("", "memory://") or url.startswith(("redis://", "rediss://", "unix://")):
+        return url or "memory://"
+    raise SettingError(f"BOARD_HUB_URL={url!r} must be memory:// or redis://host:port/db")
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,8 @@ class Settings:
     retention_days: int = 0
     tick_ms: int = 25
     group_minimum: int = MINIMUM  # stored with each new workshop
+    hub_url: str = "memory://"
+    change_poll_seconds: int = 5
     # Not a variable: `serve` finds it when it listens on every interface. The
     # base URL phones use (join link, QR code) when a page is opened at loopback.
     room_url: str = ""
@@ -191,6 +210,8 @@ class Settings:
             retention_days=_int("BOARD_RETENTION_DAYS", 0, 36500),
             tick_ms=_int("BOARD_TICK_MS", 1, 1000),
             group_minimum=_int("BOARD_GROUP_MINIMUM", LOWEST_MINIMUM, HIGHEST_MINIMUM),
+            hub_url=_hub_url(_env("BOARD_HUB_URL")),
+            change_poll_seconds=_int("BOARD_CHANGE_POLL_SECONDS", 1, 3600),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -14,6 +14,7 @@ from websockets.asyncio.client import ClientConnection
 from board import agenda
 from board.live.notices import MemoryNoticeBus, Notice, create_notice_bus
 from board.live.presence import MemoryPresence
+from board.live.redis_bus import RedisNoticeBus
 from board.service import Service
 from board.settings import Settings
 from board.store import repository
@@ -73,10 +74,11 @@ async def test_a_listener_that_stopped_hears_nothing_more() -> None:
     assert heard == []
 
 
-def test_the_memory_bus_is_the_only_backend_so_far() -> None:
+def test_the_backends_are_memory_and_redis() -> None:
     assert isinstance(create_notice_bus("memory://"), MemoryNoticeBus)
+    assert isinstance(create_notice_bus("redis://localhost"), RedisNoticeBus)
     with pytest.raises(ValueError, match="memory://"):
-        create_notice_bus("redis://localhost")
+        create_notice_bus("nats://localhost")
 
 
 async def test_each_write_is_logged_with_its_seq_and_what_it_changed(service: Service) -> None:

@@ -46,6 +46,8 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_RETENTION_DAYS": "90",
         "BOARD_TICK_MS": "50",
         "BOARD_GROUP_MINIMUM": "5",
+        "BOARD_HUB_URL": "redis://cache.internal:6379/2",
+        "BOARD_CHANGE_POLL_SECONDS": "2",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -70,6 +72,8 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         retention_days=90,
         tick_ms=50,
         group_minimum=5,
+        hub_url="redis://cache.internal:6379/2",
+        change_poll_seconds=2,
     )
 
 
@@ -77,6 +81,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
     ("name", "value"),
     [
         ("BOARD_PORT", "eighty"),
+        ("BOARD_HUB_URL", "nats://somewhere"),
         ("BOARD_PORT", "70000"),
         ("BOARD_PORT", "-1"),
         ("BOARD_CARD_MAX_LENGTH", "9"),

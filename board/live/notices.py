@@ -12,7 +12,7 @@ sequence numbers; the listener then reads the change log from the database
 (repository.changes_since) to catch up.
 
 :class:`NoticeBus` is the interface; :class:`MemoryNoticeBus` delivers within
-the process. A shared backend (Redis pub/sub) comes later.
+the process, board/live/redis_bus.py between processes through Redis pub/sub.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ class NoticeBus(Protocol):
         returns the function that stops it."""
         ...
 
+    async def close(self) -> None:
+        """Stop talking to other processes (at shutdown)."""
+        ...
+
 
 class MemoryNoticeBus:
     """Notices within one process. A listener is called on its own event loop: at once
@@ -92,6 +96,9 @@ class MemoryNoticeBus:
 
         return stop
 
+    async def close(self) -> None:
+        self._listeners.clear()
+
     def publish(self, notice: Notice) -> None:
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -110,7 +117,11 @@ class MemoryNoticeBus:
 
 
 def create_notice_bus(url: str = "memory://") -> NoticeBus:
-    """The notice bus backend for ``url``; only ``memory://`` exists so far."""
+    """The notice bus backend for ``url``: ``memory://`` or ``redis://…``."""
     if url in ("", "memory://"):
         return MemoryNoticeBus()
-    raise ValueError(f"unknown notice bus backend {url!r}: use memory://")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from board.live.redis_bus import RedisNoticeBus  # it builds on this module
+
+        return RedisNoticeBus(url)
+    raise ValueError(f"unknown notice bus backend {url!r}: use memory:// or redis://")

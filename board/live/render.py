@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -56,6 +57,8 @@ TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
 ENDED = "ended"
 EVERYONE = "*"  # in ``people``: every participant's own view changed
+# As a notice's workshop: every workshop followed here (board/live/redis_bus.py).
+EVERY_WORKSHOP = "*"
 # A full render serves every socket of its audience asking within this time at the
 # same seq (resyncs, reconnects): a render has no more in it than seq says, except
 # the server's clock for countdowns (data-now, so they may be this much off).
@@ -130,8 +133,12 @@ class Live:
         card_max_length: int,
         notices: NoticeBus,
         presence: Presence,
+        poll_seconds: float = 5.0,
     ) -> None:
         self.db = db
+        # How often the change log is looked at for writes whose notice never came.
+        self.poll_seconds = poll_seconds
+        self._poller: asyncio.Task[None] | None = None
         self.hub = hub
         self.templates = templates
         self.tick = tick_seconds
@@ -155,11 +162,41 @@ class Live:
         """Hear every notice from now on, on the running event loop (once is enough)."""
         if self._stop_listening is None:
             self._stop_listening = self.notices.listen(self.heard)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     def close(self) -> None:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
+
+    async def _poll(self) -> None:
+        """Every ``poll_seconds``: a workshop followed here whose seq moved on without a
+        notice (lost on its way from another process) is caught up from the change log;
+        one deleted meanwhile ends on every screen here."""
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            followed = [w for w in self._seen if self.hub.audiences(w)]
+            if not followed:
+                continue
+            try:
+                now = await self.db.read(partial(repository.current_seqs, workshop_ids=followed))
+            except Exception:  # the next round tries again
+                log.exception("could not poll the change log")
+                continue
+            for workshop_id in followed:
+                seen = self._seen.get(workshop_id)
+                if workshop_id not in now:
+                    self._end(workshop_id)
+                elif seen is not None and now[workshop_id] > seen:
+                    log.info(
+                        "workshop %s: caught up on writes whose notice never came", workshop_id
+                    )
+                    self._seen[workshop_id] = now[workshop_id]
+                    self.changed(workshop_id, (), (), since=seen)
 
     def announce(self, notice: Notice) -> None:
         """Tell every process (this one too, by the same path) what changed."""
@@ -170,6 +207,10 @@ class Live:
     def heard(self, notice: Notice) -> None:
         """A notice from the bus: render what changed for this process's sockets."""
         workshop_id = notice.workshop_id
+        if workshop_id == EVERY_WORKSHOP:  # notices may have been lost: render everything
+            for followed in list(self._seen):
+                self.changed(followed, ALL_REGIONS, {EVERYONE})
+            return
         if ENDED in notice.regions:
             self._end(workshop_id)
             return
@@ -229,7 +270,7 @@ class Live:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, workshop_id: str, pending: _Pending) -> None:
-        while pending.regions or pending.people:
+        while pending.regions or pending.people or pending.since is not None:
             regions, people, since = pending.regions, pending.people, pending.since
             pending.regions, pending.people, pending.since = set(), set(), None
             try:

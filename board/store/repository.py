@@ -311,6 +311,13 @@ def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
     return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])
 
 
+def current_seqs(conn: sqlite3.Connection, workshop_ids: list[str]) -> dict[str, int]:
+    """The seq of each of these workshops that still exists."""
+    marks = ",".join("?" * len(workshop_ids))
+    rows = conn.execute(f"SELECT id, seq FROM workshops WHERE id IN ({marks})", workshop_ids)
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
 # Change-log rows kept per workshop: enough for a process that missed a few notices;
 # one that missed more renders everything afresh. Pruned every CHANGE_LOG_PRUNE_EVERY
 # writes, by the primary key: a few rows' work, not one per write.

@@ -581,6 +581,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         if retention is not None:
             retention.cancel()
         await service.live.settled()
+        service.live.close()
+        await service.live.notices.close()
 
     code = "/w/{code}"
     socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)

@@ -1,0 +1,169 @@
+"""Several server processes on one data folder, told of each other's writes through Redis.
+
+A real ``redis-server`` (scripts/test installs it) on a free port; two buses stand for
+two processes, then two real servers on one SQLite folder: a card written through one
+appears on a board connected to the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from board.live.notices import Notice
+from board.live.redis_bus import RedisNoticeBus
+from board.live.render import EVERY_WORKSHOP
+from board.service import Service
+from board.settings import Settings
+from tests.conftest import create_workshop, join, serve
+
+DEADLINE = 10.0
+
+
+class RedisServer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server not found: run scripts/test, which installs it")
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    try:
+        async with asyncio.timeout(DEADLINE):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+def a_card_notice(seq: int) -> Notice:
+    return Notice("w1", seq, frozenset({"wall"}), frozenset({"p1"}))
+
+
+async def test_a_notice_reaches_the_other_process_once_and_its_own_at_once(redis_server):
+    here, there = RedisNoticeBus(redis_server.url), RedisNoticeBus(redis_server.url)
+    heard_here: list[Notice] = []
+    heard_there: list[Notice] = []
+    here.listen(heard_here.append)
+    there.listen(heard_there.append)
+    await until(lambda: here.subscribed.is_set() and there.subscribed.is_set(), "subscribed")
+
+    here.publish(a_card_notice(7))
+    assert heard_here == [a_card_notice(7)]  # in memory, not waiting for Redis
+    await until(lambda: bool(heard_there), "the other process's notice")
+    assert heard_there == [a_card_notice(7)]
+
+    there.publish(a_card_notice(8))  # and back: nothing more comes of our own
+    await until(lambda: len(heard_here) == 2, "the notice from there")
+    assert heard_here == [a_card_notice(7), a_card_notice(8)]
+    assert heard_there == [a_card_notice(7), a_card_notice(8)]
+    await here.close()
+    await there.close()
+
+
+async def test_after_redis_comes_back_every_workshop_is_rendered_anew(redis_server):
+    here, there = RedisNoticeBus(redis_server.url), RedisNoticeBus(redis_server.url)
+    heard_there: list[Notice] = []
+    here.listen(lambda notice: None)
+    there.listen(heard_there.append)
+    await until(lambda: there.subscribed.is_set(), "subscribed")
+
+    redis_server.stop()  # notices of this time are lost for good
+    await until(lambda: not there.subscribed.is_set(), "the subscription lost")
+    redis_server.start()
+    await until(lambda: any(n.workshop_id == EVERY_WORKSHOP for n in heard_there), "a resync")
+
+    await until(lambda: here.subscribed.is_set(), "the publisher back too")
+    here.publish(a_card_notice(9))
+    await until(lambda: a_card_notice(9) in heard_there, "notices flowing again")
+    await here.close()
+    await there.close()
+
+
+async def two_servers_show_a_card_across(settings: Settings) -> None:
+    """A card written through one server reaches a board connected to the other."""
+    first, second = Service(settings), Service(settings)
+    try:
+        with serve(settings, first) as writer, serve(settings, second) as shower:
+            origin = {"origin": writer.url}
+            async with httpx.AsyncClient(base_url=writer.url, headers=origin) as trainer:
+                code = await create_workshop(trainer, "Zwei Prozesse")
+            board = await connect(
+                f"{shower.ws_url}/w/{code}/ws?role=board",
+                origin=shower.url,  # type: ignore[arg-type]
+                compression=None,
+            )
+            async with httpx.AsyncClient(base_url=writer.url, headers=origin) as phone:
+                await join(phone, code)
+                written = await phone.post(
+                    f"/w/{code}/cards", data={"text": "Über Redis", "colour": "yellow"}
+                )
+                assert written.status_code == 200
+            async with asyncio.timeout(DEADLINE):
+                while "Über Redis" not in await board.recv():
+                    pass
+            await board.close()
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_a_card_written_through_one_process_shows_on_a_board_of_another(
+    settings, redis_server
+):
+    await two_servers_show_a_card_across(
+        settings.with_(hub_url=redis_server.url, change_poll_seconds=3600)  # no poll help
+    )
+
+
+async def test_without_redis_the_change_log_poll_carries_it_across(settings):
+    await two_servers_show_a_card_across(settings.with_(change_poll_seconds=1))
