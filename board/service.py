@@ -47,7 +47,7 @@ from board.known import Identities, Recent
 from board.live import fragments, render
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
-from board.live.presence import MemoryPresence, Presence
+from board.live.presence import Presence, create_presence
 from board.pairs import Person
 from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
 from board.settings import TEMPLATES_DIR, Settings
@@ -173,7 +173,7 @@ class Service:
             settings.tick_ms / 1000,
             settings.card_max_length,
             notices or create_notice_bus(settings.hub_url),
-            presence or MemoryPresence(),
+            presence or create_presence(settings.hub_url),
             settings.change_poll_seconds,
         )
         self.card_limit: Limit = RateLimit(settings.cards_per_minute)

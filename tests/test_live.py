@@ -78,8 +78,8 @@ async def test_the_presence_count_is_always_current_though_it_does_not_change_th
 ):
     workshop = await service.create_workshop("Kundenbegeisterung")
     alone = (await full_frames(service, workshop.id, 1))[0]
-    service.live.arrived(workshop.id, "phone-1")
-    service.live.arrived(workshop.id, "phone-2")
+    await service.live.arrived(workshop.id, "phone-1")
+    await service.live.arrived(workshop.id, "phone-2")
 
     two = (await full_frames(service, workshop.id, 1))[0]
 

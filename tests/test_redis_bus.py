@@ -21,6 +21,7 @@ from websockets.asyncio.client import connect
 
 from board.live.notices import Notice
 from board.live.redis_bus import RedisNoticeBus
+from board.live.redis_presence import RedisPresence
 from board.live.render import EVERY_WORKSHOP
 from board.service import Service
 from board.settings import Settings
@@ -167,3 +168,76 @@ async def test_a_card_written_through_one_process_shows_on_a_board_of_another(
 
 async def test_without_redis_the_change_log_poll_carries_it_across(settings):
     await two_servers_show_a_card_across(settings.with_(change_poll_seconds=1))
+
+
+# -- who is connected, across processes ---------------------------------------------
+
+
+async def test_presence_counts_the_phones_of_every_process_and_forgets_a_dead_one(redis_server):
+    here = RedisPresence(redis_server.url, ttl=1.0)
+    there = RedisPresence(redis_server.url, ttl=1.0)
+    await here.arrived("w1", "anna")
+    await there.arrived("w1", "ben")
+    await there.arrived("w1", "anna")  # one person, a socket on each process
+    await here.refresh("w1")
+    assert here.count("w1") == 2
+
+    await here.left("w1", "anna")  # still there, on the other process
+    await there.refresh("w1")
+    assert there.count("w1") == 2
+
+    # The other process dies without a word: its people drop out within the expiry.
+    for task in there._tasks:  # noqa: SLF001
+        task.cancel()
+    assert there._client is not None  # noqa: SLF001
+    await there._client.aclose()  # noqa: SLF001  # its connection dies with it
+    await here.arrived("w1", "carla")
+
+    def only_here() -> bool:
+        return here.count("w1") == 1
+
+    async with asyncio.timeout(DEADLINE):
+        while True:
+            await here.refresh("w1")
+            if only_here():
+                break
+            await asyncio.sleep(0.1)
+    await here.close()
+
+
+async def test_a_board_counts_the_phones_connected_to_another_process(settings, redis_server):
+    settings = settings.with_(hub_url=redis_server.url)
+    first, second = Service(settings), Service(settings)
+    try:
+        with serve(settings, first) as one, serve(settings, second) as other:
+            origin = {"origin": one.url}
+            async with httpx.AsyncClient(base_url=one.url, headers=origin) as trainer:
+                code = await create_workshop(trainer, "Wer ist da?")
+            board = await connect(
+                f"{other.ws_url}/w/{code}/ws?role=board",
+                origin=other.url,  # type: ignore[arg-type]
+                compression=None,
+            )
+            phones = []
+            for server in (one, other, one):
+                async with httpx.AsyncClient(
+                    base_url=server.url, headers={"origin": server.url}
+                ) as phone:
+                    await join(phone, code)
+                    cookies = "; ".join(f"{k}={v}" for k, v in phone.cookies.items())
+                phones.append(
+                    await connect(
+                        f"{server.ws_url}/w/{code}/ws?role=phone",
+                        origin=server.url,  # type: ignore[arg-type]
+                        additional_headers={"cookie": cookies},
+                        compression=None,
+                    )
+                )
+            async with asyncio.timeout(DEADLINE):  # two phones here, one there: three
+                while "<b data-present>3</b>" not in await board.recv():
+                    pass
+            for ws in (*phones, board):
+                await ws.close()
+    finally:
+        first.close()
+        second.close()

@@ -1,9 +1,9 @@
 """Who is connected: phones with an open socket, counted per workshop.
 
 :class:`Presence` is the interface; :class:`MemoryPresence` counts the sockets
-of this process. A shared backend counts those of every process (the count is
-read on every render, so it answers from its own view, kept current as the
-presence notices of the other processes arrive).
+of this process; board/live/redis_presence.py those of every process (the count is
+read on every render, so it answers from its own view, refreshed before a render of
+the count).
 """
 
 from __future__ import annotations
@@ -13,16 +13,26 @@ from typing import Protocol
 
 
 class Presence(Protocol):
-    def arrived(self, workshop_id: str, participant_id: str) -> None:
-        """A socket of the participant opened (a phone may have several)."""
+    async def arrived(self, workshop_id: str, participant_id: str) -> None:
+        """A socket of the participant opened (a phone may have several); once this
+        returns, every process that refreshes counts them."""
         ...
 
-    def left(self, workshop_id: str, participant_id: str) -> None:
+    async def left(self, workshop_id: str, participant_id: str) -> None:
         """One of the participant's sockets closed."""
         ...
 
     def count(self, workshop_id: str) -> int:
-        """How many participants have at least one socket open."""
+        """How many participants have at least one socket open (as last refreshed)."""
+        ...
+
+    async def refresh(self, workshop_id: str, max_age: float = 0.0) -> None:
+        """Bring the count up to date with the other processes (before it is shown),
+        unless it was read less than ``max_age`` seconds ago."""
+        ...
+
+    async def close(self) -> None:
+        """At shutdown: this process's sockets are no longer counted anywhere."""
         ...
 
 
@@ -32,10 +42,16 @@ class MemoryPresence:
     def __init__(self) -> None:
         self._present: dict[str, Counter[str]] = {}
 
-    def arrived(self, workshop_id: str, participant_id: str) -> None:
+    async def arrived(self, workshop_id: str, participant_id: str) -> None:
+        self.add(workshop_id, participant_id)
+
+    async def left(self, workshop_id: str, participant_id: str) -> None:
+        self.remove(workshop_id, participant_id)
+
+    def add(self, workshop_id: str, participant_id: str) -> None:
         self._present.setdefault(workshop_id, Counter())[participant_id] += 1
 
-    def left(self, workshop_id: str, participant_id: str) -> None:
+    def remove(self, workshop_id: str, participant_id: str) -> None:
         counter = self._present.get(workshop_id)
         if counter is None:
             return
@@ -47,3 +63,21 @@ class MemoryPresence:
 
     def count(self, workshop_id: str) -> int:
         return len(self._present.get(workshop_id, ()))
+
+    def people(self, workshop_id: str) -> set[str]:
+        return set(self._present.get(workshop_id, ()))
+
+    async def refresh(self, workshop_id: str, max_age: float = 0.0) -> None:
+        return None  # this process is all there is
+
+    async def close(self) -> None:
+        self._present.clear()
+
+
+def create_presence(url: str = "memory://") -> Presence:
+    """Who is connected, for the hub at ``url``: this process's, or every process's."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from board.live.redis_presence import RedisPresence  # it builds on this module
+
+        return RedisPresence(url)
+    return MemoryPresence()

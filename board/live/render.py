@@ -236,12 +236,12 @@ class Live:
     def present(self, workshop_id: str) -> int:
         return self.presence.count(workshop_id)
 
-    def arrived(self, workshop_id: str, participant_id: str) -> None:
-        self.presence.arrived(workshop_id, participant_id)
+    async def arrived(self, workshop_id: str, participant_id: str) -> None:
+        await self.presence.arrived(workshop_id, participant_id)
         self.announce(Notice(workshop_id, None, frozenset({PRESENCE})))
 
-    def left(self, workshop_id: str, participant_id: str) -> None:
-        self.presence.left(workshop_id, participant_id)
+    async def left(self, workshop_id: str, participant_id: str) -> None:
+        await self.presence.left(workshop_id, participant_id)
         self.announce(Notice(workshop_id, None, frozenset({PRESENCE})))
 
     # -- changes --------------------------------------------------------
@@ -287,6 +287,8 @@ class Live:
         wanted = self.hub.audiences(workshop_id)
         if not wanted:
             return
+        if PRESENCE in regions:  # the count of every process, not only this one's
+            await self.presence.refresh(workshop_id)
         snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
@@ -505,6 +507,8 @@ class Live:
             snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
             frame = await self._shared_frame(workshop_id, role, lang, snap.workshop.seq, snap)
             frame = Frame(frame.seq, frame.text + self.render_mine(snap, lang, participant_id))
+        # A room reconnecting at once reads the count of the other processes once.
+        await self.presence.refresh(workshop_id, max_age=FULL_FRAME_SECONDS)
         return Frame(frame.seq, frame.text + self._presence(workshop_id, role, lang))
 
     async def _shared_frame(

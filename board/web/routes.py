@@ -583,6 +583,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         await service.live.settled()
         service.live.close()
         await service.live.notices.close()
+        await service.live.presence.close()
 
     code = "/w/{code}"
     socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)

@@ -73,7 +73,7 @@ async def endpoint(ws: WebSocket) -> None:
         await ws.close(POLICY, "not allowed")
         return
     if participant_id is not None:
-        service.live.arrived(workshop_id, participant_id)
+        await service.live.arrived(workshop_id, participant_id)
     connection = _Connection(ws, subscription, lang)
     try:
         seen = _int_or_none(ws.query_params.get("seq"))
@@ -95,7 +95,7 @@ async def endpoint(ws: WebSocket) -> None:
     finally:
         service.hub.unsubscribe(subscription)
         if participant_id is not None:
-            service.live.left(workshop_id, participant_id)
+            await service.live.left(workshop_id, participant_id)
 
 
 async def _admit(ws: WebSocket, role: str) -> tuple[str, int, str | None] | None:

@@ -1,0 +1,151 @@
+"""Who is connected, across server processes, in Redis.
+
+Each process keeps the people with a socket open on it in a Redis hash of its own per
+workshop (``board:presence:<workshop>:<process>``), written as they come and go, and
+lists itself in the workshop's set of processes with the moment its entry expires.
+A heartbeat renews both every third of ``ttl``: when a process dies, its people drop
+out of the count within ``ttl`` seconds, without anyone cleaning up after it.
+
+The count is read on every render, so it is answered from memory: this process's own
+people, and the others' as read by :meth:`RedisPresence.refresh`, which the renderer
+awaits before it renders the count (board/live/render.py). A socket's arrival is
+written before its notice goes out, so the processes that hear it count it; while Redis is
+away the count is this process's own, and the heartbeat writes everyone again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from board.live.presence import MemoryPresence
+
+log = logging.getLogger(__name__)
+
+TTL_SECONDS = 30.0
+
+
+def _people_key(workshop_id: str, process: str) -> str:
+    return f"board:presence:{workshop_id}:{process}"
+
+
+def _processes_key(workshop_id: str) -> str:
+    return f"board:presence:{workshop_id}"
+
+
+class RedisPresence:
+    def __init__(self, url: str, ttl: float = TTL_SECONDS) -> None:
+        self.url = url
+        self.ttl = ttl
+        self.process = secrets.token_hex(8)
+        self._own = MemoryPresence()
+        self._others: dict[str, set[str]] = {}  # by workshop, as last refreshed
+        self._refreshed: dict[str, float] = {}  # by workshop: when, on the monotonic clock
+        self._client: redis.Redis | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- the Presence interface ---------------------------------------------------------
+    async def arrived(self, workshop_id: str, participant_id: str) -> None:
+        first = participant_id not in self._own.people(workshop_id)
+        self._own.add(workshop_id, participant_id)
+        if first:
+            await self._safely(functools.partial(self._add, workshop_id, participant_id))
+
+    async def left(self, workshop_id: str, participant_id: str) -> None:
+        self._own.remove(workshop_id, participant_id)
+        if participant_id not in self._own.people(workshop_id):
+            key = _people_key(workshop_id, self.process)
+            await self._safely(lambda client: client.hdel(key, participant_id))
+
+    def count(self, workshop_id: str) -> int:
+        return len(self._own.people(workshop_id) | self._others.get(workshop_id, set()))
+
+    async def refresh(self, workshop_id: str, max_age: float = 0.0) -> None:
+        now = time.monotonic()
+        if max_age and now - self._refreshed.get(workshop_id, -max_age) < max_age:
+            return  # read a moment ago (a room reconnecting at once reads Redis once)
+        self._refreshed[workshop_id] = now
+        client = self._started()
+        try:
+            now = time.time()
+            processes_key = _processes_key(workshop_id)
+            await client.zremrangebyscore(processes_key, "-inf", now)
+            processes = [str(p) for p in await client.zrange(processes_key, 0, -1)]
+            others: set[str] = set()
+            for process in processes:
+                if process != self.process:
+                    keys = await client.hkeys(_people_key(workshop_id, process))
+                    others.update(str(k) for k in keys)
+        except (RedisError, OSError) as error:
+            log.warning("could not read who is connected elsewhere: %s", error)
+            return
+        if others:
+            self._others[workshop_id] = others
+        else:
+            self._others.pop(workshop_id, None)
+
+    async def close(self) -> None:
+        """Stop, and take this process's people out of Redis (a crash leaves them to expire)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._client is not None:
+            with contextlib.suppress(RedisError, OSError):
+                for workshop_id in list(self._own._present):  # noqa: SLF001
+                    await self._client.delete(_people_key(workshop_id, self.process))
+                    await self._client.zrem(_processes_key(workshop_id), self.process)
+            await self._client.aclose()
+            self._client = None
+
+    # -- Redis ------------------------------------------------------------------------------
+    def _started(self) -> redis.Redis:
+        if self._client is None:
+            self._client = redis.Redis.from_url(
+                self.url, socket_connect_timeout=2, decode_responses=True
+            )
+            self._tasks = [asyncio.create_task(self._heartbeat(), name="redis-presence-beat")]
+        return self._client
+
+    async def _safely(self, write: Callable[[redis.Redis], Awaitable[object]]) -> None:
+        try:
+            await write(self._started())
+        except (RedisError, OSError) as error:  # the heartbeat writes it again later
+            log.warning("could not tell Redis who is connected: %s", error)
+
+    async def _add(self, workshop_id: str, participant_id: str, client: redis.Redis) -> None:
+        await client.hset(_people_key(workshop_id, self.process), participant_id, 1)
+        await self._renew(client, workshop_id)
+
+    async def _renew(self, client: redis.Redis, workshop_id: str) -> None:
+        await client.expire(_people_key(workshop_id, self.process), int(self.ttl) + 1)
+        expires = time.time() + self.ttl
+        await client.zadd(_processes_key(workshop_id), {self.process: expires})
+        await client.expire(_processes_key(workshop_id), int(self.ttl) + 1)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            for workshop_id in list(self._own._present):  # noqa: SLF001
+                people = self._own.people(workshop_id)
+                await self._safely(
+                    functools.partial(self._renew_all, workshop_id=workshop_id, people=people)
+                )
+
+    async def _renew_all(self, client: redis.Redis, *, workshop_id: str, people: set[str]) -> None:
+        """Everyone again, too: what Redis lost while it was away comes back."""
+        if people:
+            await client.hset(
+                _people_key(workshop_id, self.process), mapping=dict.fromkeys(people, 1)
+            )
+        await self._renew(client, workshop_id)
