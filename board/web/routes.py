@@ -586,6 +586,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     code = "/w/{code}"
     socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)
     routes = [
+        # What the kinds take from phones (a vote, a proposal…), each under its name.
+        # First: the router tries routes in order, and a dot burst is a thousand of these
+        # (no other route takes the same path and method: test_web checks).
+        *(
+            Route(f"{code}/{name}", step_input(name), methods=["POST"])
+            for name in kinds.input_names()
+        ),
         Route("/", start),
         Route("/workshops", create_workshop, methods=["POST"]),
         Route("/workshops/import", import_workshop, methods=["POST"]),
@@ -610,11 +617,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
         Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
         Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
-        # What the kinds take from phones (a vote, a proposal…), each under its name.
-        *(
-            Route(f"{code}/{name}", step_input(name), methods=["POST"])
-            for name in kinds.input_names()
-        ),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         socket_route,
         Route("/lang/{lang}", switch_language),
