@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import segno
 from starlette.applications import Starlette
-from starlette.datastructures import FormData, Headers
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -39,7 +39,6 @@ from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
 from board.web import sockets, trainer
-from board.web.compression import SizedGZipResponder
 from board.web.guards import BodyTooLarge, GuardMiddleware
 from board.web.requests import (
     PARTICIPANT_COOKIE,
@@ -656,14 +655,6 @@ class PageGZip(GZipMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/"):
             await self.app(scope, receive, send)
-        elif scope["type"] == "http" and "gzip" in Headers(scope=scope).get("accept-encoding", ""):
-            await SizedGZipResponder(
-                self.app,
-                self.minimum_size,
-                compresslevel=self.compresslevel,
-                thread_minimum_size=self.thread_minimum_size,
-                exclude_content_types=self.exclude_content_types,
-            )(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
