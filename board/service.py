@@ -41,7 +41,7 @@ from board.errors import Refused
 from board.exercises import BUILTIN_DIR, Exercise, Library, load_library
 from board.forms import Form
 from board.i18n import decimal, number, text_in
-from board.kinds import flash
+from board.kinds import dots, flash
 from board.kinds.scale import bar_colours
 from board.known import Identities, Recent
 from board.live import fragments, render
@@ -144,6 +144,7 @@ def make_templates() -> jinja2.Environment:
     env.globals["wall_version"] = fragments.version  # what a card frame applies to
     env.globals["action_statuses"] = action_plan.STATUSES
     env.globals["top_default"] = topics.TOP_DEFAULT
+    env.globals["dot_list"] = dots.PhoneRows(env)  # a phone's dot list, its rows kept
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -57,6 +60,9 @@ def load_or_create_key(data_dir: Path, from_env: str = "") -> str:
     return key
 
 
+TOKENS_KEPT = 16_384  # participant tokens whose signature was checked: a room's phones
+
+
 @dataclass(frozen=True)
 class ParticipantIdentity:
     workshop_id: str
@@ -73,6 +79,9 @@ class Tokens:
         self._participant = URLSafeTimedSerializer(key, salt="participant")
         self._trainer = URLSafeSerializer(key, salt="trainer")
         self.participant_max_age = participant_max_age
+        # A phone sends its cookie with every tap: its signature is checked once and
+        # kept (a bad one is checked again each time), its age on every read.
+        self._genuine = lru_cache(maxsize=TOKENS_KEPT)(self._signed)
 
     def participant(self, workshop_id: str, participant_id: str) -> str:
         return self._participant.dumps([workshop_id, participant_id])
@@ -82,14 +91,22 @@ class Tokens:
         if not token:
             return None
         try:
-            data = self._participant.loads(token, max_age=self.participant_max_age)
-        except BadSignature:  # SignatureExpired included
+            data, signed_at = self._genuine(token)
+        except BadSignature:
+            return None
+        # As itsdangerous's max_age does it: whole seconds, none from the future.
+        if not 0 <= int(time.time()) - signed_at <= self.participant_max_age:
             return None
         if not (isinstance(data, list) and len(data) == 2 and data[0] == workshop_id):
             return None
         if not isinstance(data[1], str):
             return None
         return ParticipantIdentity(workshop_id, data[1])
+
+    def _signed(self, token: str) -> tuple[Any, int]:
+        """What a genuine participant token carries, and when it was signed."""
+        data, signed = self._participant.loads(token, return_timestamp=True)
+        return data, int(signed.timestamp())
 
     def trainer(self, workshop_id: str, trainer_secret: str) -> str:
         return self._trainer.dumps([workshop_id, trainer_secret])

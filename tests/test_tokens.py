@@ -84,6 +84,29 @@ def test_a_participant_token_expires_with_its_cookie(monkeypatch: pytest.MonkeyP
     assert tokens.read_participant(expired, "ws1") is None
 
 
+def test_a_token_read_before_still_expires_when_its_time_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A phone's cookie accepted a moment ago is refused once it is too old: the check
+    of its signature is kept, not the answer."""
+    tokens = Tokens(KEY, participant_max_age=7 * DAY)
+    token = signed_days_ago(monkeypatch, tokens, 6.9)
+    assert tokens.read_participant(token, "ws1") == ParticipantIdentity("ws1", "p1")
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 0.2 * DAY)
+    assert tokens.read_participant(token, "ws1") is None
+    assert tokens.read_participant(token, "ws2") is None
+
+
+def test_a_forged_token_is_refused_every_time() -> None:
+    tokens = Tokens(KEY)
+    genuine = tokens.participant("ws1", "p1")
+    forged = genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")
+    for _ in range(2):
+        assert tokens.read_participant(forged, "ws1") is None
+        assert tokens.read_participant(genuine, "ws1") == ParticipantIdentity("ws1", "p1")
+
+
 def test_a_participant_token_without_a_time_is_refused() -> None:
     # As signed before tokens carried their time: it could never expire.
     timeless = URLSafeSerializer(KEY, salt="participant").dumps(["ws1", "p1"])

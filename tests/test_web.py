@@ -1500,3 +1500,17 @@ async def test_a_phone_s_form_is_read_without_starlette_s_form_parser(room, serv
     text = "Grüße & Dank + 100 % Kulanz; sofort"
     assert (await send_card(phone, code, text)).status_code == 200
     assert await stored_texts(service, code) == [text]
+
+
+def test_every_route_is_reached_by_its_own_paths(settings: Settings, service: Service) -> None:
+    """The router takes the first route that fits a request's path and method: none may
+    stand before another that takes the same requests (the phones' inputs come first)."""
+    from starlette.routing import Match, Route
+
+    routes = [r for r in create_app(settings, service).routes if isinstance(r, Route)]
+    for route in routes:
+        path = re.sub(r"\{([^}:]+)(:[^}]*)?\}", "x1", route.path)
+        for method in sorted(route.methods or {"GET"}):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            first = next(r for r in routes if r.matches(scope)[0] == Match.FULL)
+            assert first is route, f"{method} {path}: {first.path} answers first"

@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from board.i18n import translate
 from board.pairs import MAX_CIRCLE
 from board.service import Service
 from tests.conftest import create_workshop, join, other_device
@@ -290,6 +291,50 @@ async def test_one_dot_each_reads_singular_on_the_phone_in_both_languages(client
     assert "1 teilnehmende Person · 1 Punkt pro Person" in wall
     wall = text_of((await english.get(f"/w/{code}/wall")).text)
     assert "1 participant · 1 dot each" in wall
+
+
+def dot_buttons(page: str, label: str) -> dict[str, bool]:
+    """The row of ``label`` on a phone: its two buttons by what they do, True if they can
+    be pressed."""
+    row = re.search(
+        rf'<li class="dot-option">(?:(?!</li>).)*?>{re.escape(label)}<.*?</li>', page, re.S
+    )
+    assert row, f"no row for {label}"
+    buttons = re.findall(r'<button [^>]*name="delta" value="(-?1)"([^>]*)>', row[0])
+    return {"take" if delta == "-1" else "place": "disabled" not in rest for delta, rest in buttons}
+
+
+async def test_each_phone_sees_its_own_dot_buttons_and_language(client, service, phones):
+    """Phones in different states and languages at the same time: each answer shows that
+    phone's own dots and buttons in its own words, never another phone's rows."""
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    await trainer(client, code, "step-next")
+    snap = await service.snapshot((await service.workshop(code)).id)
+    step, german = snap.step, [o.label for o in snap.results.options("de")]
+    english_labels = [o.label for o in snap.results.options("en")]
+    assert german[2] != english_labels[2]
+    full, fresh, english = phones[0], phones[1], other_device(client, {"lang": "en"})
+    for phone in (full, fresh, english):
+        await join(phone, code)
+    await vote(full, code, step.id, option="2", delta="1")
+    mine = await vote(full, code, step.id, option="2", delta="1")  # the most on one option
+    assert dot_buttons(mine.text, german[2]) == {"take": True, "place": False}
+    assert 'aria-label="2 Punkte"' in mine.text
+    theirs = await vote(fresh, code, step.id, option="5", delta="1")
+    assert dot_buttons(theirs.text, german[2]) == {"take": False, "place": True}
+    assert dot_buttons(theirs.text, german[5]) == {"take": True, "place": True}
+    await vote(english, code, step.id, option="2", delta="1")
+    await vote(english, code, step.id, option="2", delta="1")
+    last = await vote(english, code, step.id, option="0", delta="1")  # the budget is spent
+    take_back = translate("en", "take_back_dot")
+    assert f'aria-label="{take_back}: {english_labels[2]}"' in last.text
+    assert "Punkt" not in last.text
+    assert dot_buttons(last.text, english_labels[2]) == {"take": True, "place": False}
+    assert dot_buttons(last.text, english_labels[0]) == {"take": True, "place": False}
+    assert dot_buttons(last.text, english_labels[1]) == {"take": False, "place": False}
+    assert (await trainer(client, code, "close")).status_code == 204
+    closed = (await full.get(f"/w/{code}")).text
+    assert dot_buttons(closed, german[2]) == {"take": False, "place": False}
 
 
 async def test_mood_with_a_word(client, service, phones):

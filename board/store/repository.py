@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -107,9 +108,19 @@ def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
     return int(conn.execute(sql, (workshop_id,)).fetchone()[0])
 
 
+@functools.lru_cache(maxsize=512)
+def _config(text: str) -> dict[str, Any]:
+    """A step's settings, parsed once per text: every write reads every step of its
+    workshop (and the active one twice), so a dot burst parsed the same JSON thousands
+    of times. One dict for all who read it: step configs are read, never changed in
+    place (a change is ``replace(step, config=step.config | {...})``)."""
+    config: dict[str, Any] = json.loads(text)
+    return config
+
+
 def _step(row: sqlite3.Row) -> Step:
     data = dict(row)
-    data["config"] = json.loads(data["config"] or "{}")
+    data["config"] = _config(data["config"] or "{}")
     data["hidden"] = bool(data["hidden"])
     data["revealed"] = bool(data["revealed"])
     return Step(**data)

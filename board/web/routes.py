@@ -588,6 +588,20 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     code = "/w/{code}"
     socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)
     routes = [
+        # A phone's inputs to the step (a vote, a proposal…, each under its kind's name),
+        # then its cards: first, since the router tries routes in order and a burst is
+        # a thousand of these (no route takes another's path and method: test_web).
+        *(
+            Route(f"{code}/{name}", step_input(name), methods=["POST"])
+            for name in kinds.input_names()
+        ),
+        Route(f"{code}/cards", participant_action(_add_card), methods=["POST"]),
+        Route(f"{code}/cards/{{card_id}}", participant_action(_edit_card), methods=["POST"]),
+        Route(
+            f"{code}/cards/{{card_id}}/delete",
+            participant_action(_delete_card),
+            methods=["POST"],
+        ),
         Route("/", start),
         Route("/workshops", create_workshop, methods=["POST"]),
         Route("/workshops/import", import_workshop, methods=["POST"]),
@@ -602,21 +616,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/protocol.{{fmt}}", protocol_export),
         Route(f"{code}/delete", delete_form),
         Route(f"{code}/delete", delete_workshop, methods=["POST"]),
-        Route(f"{code}/cards", participant_action(_add_card), methods=["POST"]),
-        Route(f"{code}/cards/{{card_id}}", participant_action(_edit_card), methods=["POST"]),
-        Route(
-            f"{code}/cards/{{card_id}}/delete",
-            participant_action(_delete_card),
-            methods=["POST"],
-        ),
         Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
         Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
         Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
-        # What the kinds take from phones (a vote, a proposal…), each under its name.
-        *(
-            Route(f"{code}/{name}", step_input(name), methods=["POST"])
-            for name in kinds.input_names()
-        ),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         socket_route,
         Route("/lang/{lang}", switch_language),
