@@ -54,14 +54,14 @@ def address_key(host: str) -> str:
 class Limit(Protocol):
     """So many actions per key (a participant, an address) in a while.
 
-    :class:`RateLimit` keeps its buckets in this process; a shared backend would keep
-    them where every process of the room counts."""
+    :class:`RateLimit` keeps its buckets in this process; board/ratelimit_redis.py keeps
+    them in Redis, where every process of the room counts."""
 
-    def allow(self, key: str, cost: float = 1.0) -> bool:
+    async def admit(self, key: str, cost: float = 1.0) -> bool:
         """Spend ``cost`` of ``key``'s allowance, or say no (spending nothing)."""
         ...
 
-    def wait_seconds(self, key: str, cost: float = 1.0) -> int:
+    async def retry_after(self, key: str, cost: float = 1.0) -> int:
         """Whole seconds until ``key`` may spend ``cost`` again (0: now)."""
         ...
 
@@ -116,6 +116,12 @@ class RateLimit:
             return False
         bucket.tokens -= cost
         return True
+
+    async def admit(self, key: str, cost: float = 1.0) -> bool:
+        return self.allow(key, cost)
+
+    async def retry_after(self, key: str, cost: float = 1.0) -> int:
+        return self.wait_seconds(key, cost)
 
     def wait_seconds(self, key: str, cost: float = 1.0) -> int:
         """Whole seconds until ``key`` may spend ``cost`` again (0: now)."""

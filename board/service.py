@@ -50,7 +50,8 @@ from board.live.notices import Notice, NoticeBus, create_notice_bus
 from board.live.presence import Presence, create_presence
 from board.pairs import Person
 from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
-from board.settings import TEMPLATES_DIR, Settings
+from board.ratelimit_redis import RedisRateLimit, shared_client
+from board.settings import TEMPLATES_DIR, Settings, is_redis
 from board.snapshot import Snapshot
 from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
 from board.store import repository
@@ -177,13 +178,27 @@ class Service:
             presence or create_presence(settings.hub_url),
             settings.change_poll_seconds,
         )
-        self.card_limit: Limit = RateLimit(settings.cards_per_minute)
-        self.request_limit: Limit = RateLimit(settings.requests_per_minute)
+        limits = {
+            "cards": RateLimit(settings.cards_per_minute),
+            "requests": RateLimit(settings.requests_per_minute),
+            # Expensive anonymous requests, per address.
+            "resyncs": RateLimit(settings.resyncs_per_minute),
+            "workshops": RateLimit.per_hour(settings.workshops_per_hour),
+            "imports": RateLimit.per_hour(settings.imports_per_hour),
+        }
+        self._limits_client = (
+            shared_client(settings.hub_url) if is_redis(settings.hub_url) else None
+        )
+        shared: dict[str, Limit] = dict(limits)
+        if self._limits_client is not None:
+            client = self._limits_client
+            shared = {name: RedisRateLimit(client, name, rule) for name, rule in limits.items()}
+        self.card_limit: Limit = shared["cards"]
+        self.request_limit: Limit = shared["requests"]
+        self.resync_limit: Limit = shared["resyncs"]
+        self.workshop_limit: Limit = shared["workshops"]
+        self.import_limit: Limit = shared["imports"]
         self.join_guard: Guard = JoinGuard(free=settings.join_failures_free)
-        # Expensive anonymous requests, per address.
-        self.resync_limit: Limit = RateLimit(settings.resyncs_per_minute)
-        self.workshop_limit: Limit = RateLimit.per_hour(settings.workshops_per_hour)
-        self.import_limit: Limit = RateLimit.per_hour(settings.imports_per_hour)
         self.identities = Identities()
         self.recent = Recent()
         self._stop_listening: Callable[[], None] | None = None
@@ -192,6 +207,15 @@ class Service:
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)
+
+    async def close_shared(self) -> None:
+        """At shutdown, on the event loop that served: let go of Redis (notices, who is
+        connected, the shared limits)."""
+        await self.live.notices.close()
+        await self.live.presence.close()
+        if self._limits_client is not None:
+            await self._limits_client.aclose()
+            self._limits_client = None
 
     def close(self) -> None:
         if self._stop_listening is not None:

@@ -154,8 +154,13 @@ def _int(name: str, low: int, high: int) -> int:
     return value
 
 
+def is_redis(url: str) -> bool:
+    """Whether a hub URL names Redis (the shared backends), not this process's memory."""
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
 def _hub_url(url: str) -> str:
-    if url in ("", "memory://") or url.startswith(("redis://", "rediss://", "unix://")):
+    if url in ("", "memory://") or is_redis(url):
         return url or "memory://"
     raise SettingError(f"BOARD_HUB_URL={url!r} must be memory:// or redis://host:port/db")
 

@@ -23,6 +23,7 @@ from board.live.notices import Notice
 from board.live.redis_bus import RedisNoticeBus
 from board.live.redis_presence import RedisPresence
 from board.live.render import EVERY_WORKSHOP
+from board.ratelimit_redis import RedisRateLimit
 from board.service import Service
 from board.settings import Settings
 from tests.conftest import create_workshop, join, serve
@@ -241,3 +242,29 @@ async def test_a_board_counts_the_phones_connected_to_another_process(settings, 
     finally:
         first.close()
         second.close()
+
+
+# -- limits every process counts ------------------------------------------------------
+
+
+async def test_a_participant_s_card_budget_is_one_across_processes(settings, redis_server):
+    settings = settings.with_(hub_url=redis_server.url, cards_per_minute=3)
+    here, there = Service(settings), Service(settings)
+    try:
+        assert isinstance(here.card_limit, RedisRateLimit)
+        spent = [
+            await here.card_limit.admit("anna"),
+            await there.card_limit.admit("anna"),
+            await here.card_limit.admit("anna"),
+        ]
+        assert spent == [True, True, True]
+        assert not await there.card_limit.admit("anna")  # the fourth, wherever it lands
+        assert 0 < await there.card_limit.retry_after("anna") <= 20  # a card per 20 s
+        assert await there.card_limit.admit("ben")  # everyone has their own
+
+        redis_server.stop()  # a brake, not a record: each process brakes on its own
+        assert await there.card_limit.admit("carla")
+    finally:
+        for service in (here, there):
+            await service.close_shared()
+            service.close()

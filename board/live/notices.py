@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from board.settings import is_redis
+
 log = logging.getLogger(__name__)
 
 
@@ -120,7 +122,7 @@ def create_notice_bus(url: str = "memory://") -> NoticeBus:
     """The notice bus backend for ``url``: ``memory://`` or ``redis://…``."""
     if url in ("", "memory://"):
         return MemoryNoticeBus()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis(url):
         from board.live.redis_bus import RedisNoticeBus  # it builds on this module
 
         return RedisNoticeBus(url)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Protocol
 
+from board.settings import is_redis
+
 
 class Presence(Protocol):
     async def arrived(self, workshop_id: str, participant_id: str) -> None:
@@ -76,7 +78,7 @@ class MemoryPresence:
 
 def create_presence(url: str = "memory://") -> Presence:
     """Who is connected, for the hub at ``url``: this process's, or every process's."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis(url):
         from board.live.redis_presence import RedisPresence  # it builds on this module
 
         return RedisPresence(url)

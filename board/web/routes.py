@@ -115,11 +115,11 @@ def _start_page(
     return response
 
 
-def _allow(request: Request, limit: Limit, key: str) -> None:
+async def _allow(request: Request, limit: Limit, key: str) -> None:
     """Spend one of the address's tokens of ``limit``, or refuse with the wait."""
     address = address_of(request)
-    if not limit.allow(address):
-        raise Refused(key, 429, seconds=limit.wait_seconds(address))
+    if not await limit.admit(address):
+        raise Refused(key, 429, seconds=await limit.retry_after(address))
 
 
 def _texts(form: FormData, name: str) -> list[str]:
@@ -156,7 +156,7 @@ async def create_workshop(request: Request) -> Response:
         keys, focus = replanned
         return _start_page(request, chosen=keys, focus=focus, typed=typed)
     try:
-        _allow(request, service.workshop_limit, "workshops_limited")
+        await _allow(request, service.workshop_limit, "workshops_limited")
         workshop = await service.create_workshop(
             field(form, "title", ""), field(form, "question", ""), keys, field(form, "groups", "")
         )
@@ -359,7 +359,7 @@ async def protocol_export(request: Request) -> Response:
 async def import_workshop(request: Request) -> Response:
     service = service_of(request)
     try:
-        _allow(request, service.import_limit, "imports_limited")  # before reading the file
+        await _allow(request, service.import_limit, "imports_limited")  # before reading the file
         form = await form_of(request, files=True)
         try:
             upload = form.get("file")
@@ -419,7 +419,7 @@ def participant_action(
             participant = await participant_of(request, workshop, known=True)
             if participant is None:
                 raise Refused("not_joined", 403)
-            if not service.request_limit.allow(participant.id):
+            if not await service.request_limit.admit(participant.id):
                 raise Refused("rate_limited", 429)
             form = await form_of(request)
             await action(request, service, workshop, participant, form)
@@ -439,8 +439,8 @@ def participant_action(
     return handler
 
 
-def _card_budget(service: Service, participant: Participant) -> None:
-    if not service.card_limit.allow(participant.id):
+async def _card_budget(service: Service, participant: Participant) -> None:
+    if not await service.card_limit.admit(participant.id):
         raise Refused("rate_limited", 429)
 
 
@@ -452,7 +452,7 @@ async def _add_card(
     form: FormData,
 ) -> None:
     client_id = field(form, "client_id", "")[:64] or None
-    _card_budget(service, participant)
+    await _card_budget(service, participant)
     await service.add_card(
         workshop, participant.id, client_id, field(form, "text", ""), field(form, "colour", "")
     )
@@ -465,7 +465,7 @@ async def _edit_card(
     participant: Participant,
     form: FormData,
 ) -> None:
-    _card_budget(service, participant)
+    await _card_budget(service, participant)
     card_id = request.path_params["card_id"]
     text, colour = field(form, "text", ""), field(form, "colour", "")
     await service.edit_card(workshop, participant.id, card_id, text, colour)
@@ -508,7 +508,7 @@ async def _propose_topic(
     participant: Participant,
     form: FormData,
 ) -> None:
-    _card_budget(service, participant)  # a text for the board, like a card
+    await _card_budget(service, participant)  # a text for the board, like a card
     await service.propose_topic(workshop, participant.id, field(form, "title", ""))
 
 
@@ -523,7 +523,7 @@ def step_input(name: str) -> Handler:
         form: FormData,
     ) -> None:
         if kinds.spends_card_budget(name):
-            _card_budget(service, participant)
+            await _card_budget(service, participant)
         await service.step_input(workshop, participant.id, name, Form(form))
 
     return participant_action(run)
@@ -582,8 +582,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             retention.cancel()
         await service.live.settled()
         service.live.close()
-        await service.live.notices.close()
-        await service.live.presence.close()
+        await service.close_shared()
 
     code = "/w/{code}"
     socket_route = WebSocketRoute(f"{code}/ws", sockets.endpoint)

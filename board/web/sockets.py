@@ -85,8 +85,8 @@ async def endpoint(ws: WebSocket) -> None:
         try:
             await connection.receive_loop(
                 lambda: service.live.full_frame(workshop_id, role, lang, participant_id),
-                lambda: service.request_limit.allow(participant_id or f"socket:{id(ws)}"),
-                lambda: service.resync_limit.allow(address_of(ws)),
+                lambda: service.request_limit.admit(participant_id or f"socket:{id(ws)}"),
+                lambda: service.resync_limit.admit(address_of(ws)),
             )
         finally:
             await connection.stop()
@@ -219,8 +219,8 @@ class _Connection:
     async def receive_loop(
         self,
         full_frame: Callable[[], Awaitable[Frame]],
-        allow: Callable[[], bool],
-        allow_resync: Callable[[], bool],
+        allow: Callable[[], Awaitable[bool]],
+        allow_resync: Callable[[], Awaitable[bool]],
     ) -> None:
         while True:
             message = await self.ws.receive()
@@ -235,7 +235,7 @@ class _Connection:
             if size > MAX_MESSAGE_BYTES:
                 await self.ws.close(TOO_BIG, "message too big")
                 return
-            if not allow():
+            if not await allow():
                 await self.error("rate_limited")
                 continue
             kind = _message_type(raw)
@@ -244,7 +244,7 @@ class _Connection:
             elif kind == "resync":
                 if self._closing is not None:  # being dropped: it reconnects for a full render
                     continue
-                if not allow_resync():  # many sockets of one address asking for renders
+                if not await allow_resync():  # many sockets of one address asking for renders
                     await self.error("rate_limited")
                     continue
                 frame = await full_frame()
