@@ -1,4 +1,4 @@
-"""Several server processes on one data folder, told of each other's writes through Redis.
+"""Several server processes on one data folder: Redis carries their notices, who is connected and the limits; SQLite stays the one truth.
 
 A real ``redis-server`` (scripts/test installs it) on a free port; two buses stand for
 two processes, then two real servers on one SQLite folder: a card written through one
@@ -268,3 +268,36 @@ async def test_a_participant_s_card_budget_is_one_across_processes(settings, red
         for service in (here, there):
             await service.close_shared()
             service.close()
+
+
+# -- one truth: the database ------------------------------------------------------------
+
+
+async def test_two_processes_writing_at_once_keep_the_seq_gap_free(settings):
+    """Every write takes its seq inside its own transaction (SQLite's write lock orders
+    the processes): no seq twice, none skipped, every change logged under its own."""
+    here, there = Service(settings), Service(settings)
+    try:
+        workshop = await here.create_workshop("Zwei Schreiber")
+        start = workshop.seq
+
+        async def write(service: Service, who: str) -> None:
+            for n in range(40):
+                await service.add_card(workshop, None, None, f"{who} {n}", "yellow")
+
+        await asyncio.gather(write(here, "hier"), write(there, "dort"))
+        logged = [
+            seq
+            for (seq,) in here.db.read_now(
+                lambda conn: conn.execute(
+                    "SELECT seq FROM change_log WHERE workshop_id = ? ORDER BY seq",
+                    (workshop.id,),
+                ).fetchall()
+            )
+        ]
+        now = (await here.workshop(workshop.code)).seq
+        assert now == start + 80
+        assert logged[-80:] == list(range(start + 1, now + 1))
+    finally:
+        here.close()
+        there.close()
