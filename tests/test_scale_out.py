@@ -1,4 +1,5 @@
-"""Several server processes on one data folder: Redis carries their notices, who is connected and the limits; SQLite stays the one truth.
+"""Several server processes on one data folder: Redis carries their notices, who is
+connected and the limits; SQLite stays the one truth.
 
 A real ``redis-server`` (scripts/test installs it) on a free port; two buses stand for
 two processes, then two real servers on one SQLite folder: a card written through one
