@@ -214,10 +214,12 @@ class JoinGuard:
             self.failed(address)
             return self.wait_seconds(address)
         self.failed(address)
-        await self._hold(address)
+        await self.hold(address, self._remaining(address))
         return max(1, self.wait_seconds(address))  # it was waiting: a 429, never "unknown"
 
-    async def _hold(self, address: str) -> None:
+    async def hold(self, address: str, seconds: float) -> None:
+        """Hold a guess of an address in back-off for ``seconds`` (at most ``max_hold``),
+        ``held_per_address`` at a time."""
         if self._held >= self.held_total:
             self._log_overflow()
             return
@@ -228,7 +230,7 @@ class JoinGuard:
         self._held += 1
         try:
             async with slots.semaphore:
-                await self._sleep(min(self.max_hold, self._remaining(address)))
+                await self._sleep(min(self.max_hold, seconds))
         finally:
             self._held -= 1
             slots.users -= 1

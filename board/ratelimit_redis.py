@@ -15,7 +15,7 @@ import math
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from board.ratelimit import RateLimit
+from board.ratelimit import JoinGuard, RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,52 @@ class RedisRateLimit:
             log.warning("rate limit %s from this process only: %s", self.name, error)
             return None
         return bool(int(allowed)), float(tokens)
+
+
+# KEYS[1]: an address's wrong codes; ARGV: free, window, max_wait (seconds).
+# Counts one more and returns {the wait before it, the wait after it} as strings.
+FAILURES = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local free, window, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local entry = redis.call('HMGET', KEYS[1], 'count', 'first', 'until')
+local count = tonumber(entry[1]) or 0
+local first = tonumber(entry[2]) or now
+local blocked = tonumber(entry[3]) or 0
+local before = math.max(0, blocked - now)
+if count == 0 or (now - first > window and now >= blocked) then
+  count, first, blocked = 0, now, 0
+end
+count = count + 1
+if count > free then blocked = now + math.min(max_wait, 2 ^ (count - free - 1)) end
+redis.call('HSET', KEYS[1], 'count', count, 'first', tostring(first), 'until', tostring(blocked))
+redis.call('EXPIRE', KEYS[1], math.ceil(window + max_wait))
+return {tostring(before), tostring(math.max(0, blocked - now))}
+"""
+
+
+class RedisJoinGuard(JoinGuard):
+    """:class:`JoinGuard` with the wrong codes of each address counted in Redis by every
+    process; a guess is still held (the tarpit) by the process it came to."""
+
+    def __init__(self, client: redis.Redis, free: int) -> None:
+        super().__init__(free=free)
+        self._script = client.register_script(FAILURES)
+
+    async def failed_guess(self, address: str) -> int:
+        try:
+            before, after = await self._script(
+                keys=[f"board:join-failures:{address}"],
+                args=[self.free, self.window, self.max_wait],
+            )
+        except (RedisError, OSError) as error:
+            log.warning("wrong join codes counted by this process only: %s", error)
+            return await super().failed_guess(address)
+        wait = float(after)
+        if float(before) <= 0:
+            return math.ceil(wait)
+        await self.hold(address, wait)
+        return max(1, math.ceil(wait))  # it was waiting: a 429, never "unknown"
 
 
 def shared_client(url: str) -> redis.Redis:

@@ -50,7 +50,7 @@ from board.live.notices import Notice, NoticeBus, create_notice_bus
 from board.live.presence import Presence, create_presence
 from board.pairs import Person
 from board.ratelimit import Guard, JoinGuard, Limit, RateLimit
-from board.ratelimit_redis import RedisRateLimit, shared_client
+from board.ratelimit_redis import RedisJoinGuard, RedisRateLimit, shared_client
 from board.settings import TEMPLATES_DIR, Settings, is_redis
 from board.snapshot import Snapshot
 from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
@@ -198,7 +198,11 @@ class Service:
         self.resync_limit: Limit = shared["resyncs"]
         self.workshop_limit: Limit = shared["workshops"]
         self.import_limit: Limit = shared["imports"]
-        self.join_guard: Guard = JoinGuard(free=settings.join_failures_free)
+        self.join_guard: Guard = (
+            JoinGuard(free=settings.join_failures_free)
+            if self._limits_client is None
+            else RedisJoinGuard(self._limits_client, settings.join_failures_free)
+        )
         self.identities = Identities()
         self.recent = Recent()
         self._stop_listening: Callable[[], None] | None = None

@@ -24,7 +24,7 @@ from board.live.notices import Notice
 from board.live.redis_bus import RedisNoticeBus
 from board.live.redis_presence import RedisPresence
 from board.live.render import EVERY_WORKSHOP
-from board.ratelimit_redis import RedisRateLimit
+from board.ratelimit_redis import RedisJoinGuard, RedisRateLimit
 from board.service import Service
 from board.settings import Settings
 from tests.conftest import create_workshop, join, serve
@@ -265,6 +265,22 @@ async def test_a_participant_s_card_budget_is_one_across_processes(settings, red
 
         redis_server.stop()  # a brake, not a record: each process brakes on its own
         assert await there.card_limit.admit("carla")
+    finally:
+        for service in (here, there):
+            await service.close_shared()
+            service.close()
+
+
+async def test_wrong_join_codes_are_counted_across_processes(settings, redis_server):
+    settings = settings.with_(hub_url=redis_server.url, join_failures_free=2)
+    here, there = Service(settings), Service(settings)
+    try:
+        assert isinstance(here.join_guard, RedisJoinGuard)
+        assert await here.join_guard.failed_guess("203.0.113.9") == 0  # people mistype
+        assert await there.join_guard.failed_guess("203.0.113.9") == 0
+        # The third wrong code of the address, on either process: from now on it waits.
+        assert await here.join_guard.failed_guess("203.0.113.9") >= 1
+        assert await there.join_guard.failed_guess("198.51.100.7") == 0  # another address
     finally:
         for service in (here, there):
             await service.close_shared()
