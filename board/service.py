@@ -456,6 +456,8 @@ class Service:
 
         outcome, regions, people = await self._write(recorded)
         if outcome.changes:
+            if outcome.after is not None and outcome.after.whole:
+                self.live.offer(outcome.after)  # before the notice: its render takes it
             notice = Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people))
             self.live.announce(notice)
         return outcome
@@ -594,9 +596,11 @@ def _run(
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)
     regions, people = _affected(snap, changes)
+    undoable = snap.undoable
     if undo_as is not None and changes:
         images = undo.record(snap.wall, changes)
         if images:
+            undoable = undo_as
             now = time.time()
             step_id = snap.step.id
             repository.push_undo(conn, workshop.id, step_id, undo_as, images, now, undo.UNDO_DEPTH)
@@ -605,8 +609,13 @@ def _run(
     people.discard(participant_id or "")
     if changes:  # what a process that missed the notice reads to catch up
         repository.log_change(conn, workshop.id, seq, regions, people, time.time())
-    # The acting phone's answer is rendered from what it left (Service.own_view).
-    after = snapshot.after(snap, changes, seq) if participant_id is not None else None
+    # The acting phone's answer is rendered from what it left (Service.own_view), and
+    # the screens' frames too where it read the whole snapshot (Live.offer).
+    after = None
+    if participant_id is not None or (changes and snap.whole):
+        after = snapshot.after(snap, changes, seq)
+    if after is not None and after.undoable != undoable:
+        after = replace(after, undoable=undoable)  # the step's undo history: the button
     return Outcome(seq, changes, after), regions, people
 
 

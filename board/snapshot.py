@@ -68,6 +68,9 @@ class Snapshot:
     # every Maßnahmenplan row of the workshop (the console's alone: where topics went).
     topics: tuple[Topic, ...] = ()
     plans: tuple[ActionItem, ...] = ()
+    # Read for everyone (not one participant's votes only): what a board's render reads,
+    # so the state a write left may be rendered as it is (see after, Live.offer).
+    whole: bool = field(default=True, compare=False)
 
     @property
     def step(self) -> Step:
@@ -240,6 +243,11 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
     # Everyone who joined, read once: for the nicknames a kind asks for, and for the
     # groups of a snapshot that may split its results (not a phone's own).
     uses_nicknames = kinds.of(step.kind).uses_nicknames
+    if participant_id is not None and kinds.of(step.kind).takes_cards and not workshop.groups:
+        # A card wall has no votes to leave out (and no groups: nobody else to read): a
+        # participant's card is decided on the whole snapshot, which the boards' render
+        # then takes as the write left it instead of reading it again (Live.offer).
+        participant_id = None
     splits = participant_id is None and bool(workshop.groups)
     everyone = tuple(repository.participants(conn, workshop_id)) if uses_nicknames or splits else ()
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
@@ -263,6 +271,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         # A phone's command decides on its own things only; a render or the trainer's
         # command may need where topics went (the console's topic list, top N).
         plans=() if participant_id else tuple(repository.plans(conn, workshop_id)),
+        whole=participant_id is None,
     )
     if splits:
         group_of = {person.id: person.group_id for person in everyone if person.group_id}
@@ -279,7 +288,8 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
     cards and votes of the active step stored or deleted, each row as the repository
     stores it (in the order it reads them: by creation). None where a read must tell (the
     workshop, a step, a cluster, anything else changed): the answer to a phone's write is
-    rendered from this instead of a second read (see Service.own_view)."""
+    rendered from this instead of a second read (see Service.own_view), and so are the
+    screens' frames where ``snap`` is whole (see Live.offer)."""
     step_id = snap.step.id
     cards, votes = snap.wall.cards, snap.votes
     for change in changes:
@@ -294,7 +304,7 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
         else:
             return None
     empty = not (cards or votes or snap.actions)
-    return replace(
+    left = replace(
         snap,
         # At the write's seq: the answer's own section says how new it is (an older
         # frame arriving after it must not replace it, see static/js/live.js).
@@ -303,6 +313,8 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
         votes=votes,
         opening=snap.first_step and empty and not snap.people,
     )
+    # The results split by group follow the votes (computed on the whole, as read does).
+    return with_split(left) if snap.split is not None else left
 
 
 R = TypeVar("R", Card, voting.Vote)
@@ -349,7 +361,26 @@ class _Aliases:
         return self.me is not None and item.participant_id == self.me
 
     def each(self, items: tuple[T, ...]) -> tuple[T, ...]:
-        return tuple(replace(item, participant_id=self.id(item.participant_id)) for item in items)  # type: ignore[type-var]
+        return tuple(_aliased(item, self.id(item.participant_id)) for item in items)
 
     def step(self, step: Step) -> Step:
         return replace(step, config=kinds.of(step.kind).alias_config(step.config, self.id))
+
+
+# The cut's copies of rows, by the row's value and the alias it gets: every render of a
+# wall cuts every card again, and most are the same card with the same alias as the
+# last time. A pure function's memo (the key is the whole row), so the cut stays what
+# it is by construction; cleared when full.
+_CUT_ROWS: dict[tuple[object, str | None], Any] = {}
+MAX_CUT_ROWS = 50_000
+
+
+def _aliased(item: T, alias: str | None) -> T:
+    key = (item, alias)
+    found: T | None = _CUT_ROWS.get(key)
+    if found is None:
+        found = replace(item, participant_id=alias)  # type: ignore[type-var]
+        if len(_CUT_ROWS) >= MAX_CUT_ROWS:
+            _CUT_ROWS.clear()
+        _CUT_ROWS[key] = found
+    return found

@@ -47,19 +47,29 @@ def version(wall: Wall) -> str:
     digest = hashlib.blake2b(wall.step.id.encode(), digest_size=8)
     for cluster in wall.clusters:
         digest.update(f"\x1e{cluster.id}\x1f{cluster.heading}\x1f{cluster.position}".encode())
-    for card in wall.cards:
-        fields = (
-            card.id,
-            card.text,
-            card.colour,
-            card.cluster_id or "",
-            card.stacked_on or "",
-            str(card.position),
-            "e" if card.edited else "",
-            repr(card.created_at),
-        )
-        digest.update(("\x1d" + "\x1f".join(fields)).encode())
+    # One string for all cards, hashed at once (a wall of 300 is digested per change).
+    shown = "".join(
+        f"\x1d{c.id}\x1f{c.text}\x1f{c.colour}\x1f{c.cluster_id or ''}\x1f{c.stacked_on or ''}"
+        f"\x1f{c.position}\x1f{'e' if c.edited else ''}\x1f{c.created_at!r}"
+        for c in wall.cards
+    )
+    digest.update(shown.encode())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A wall as the screens were sent it, with what the next :func:`delta` compares
+    (kept by the live renderer: each wall is taken apart once, not once more per change)."""
+
+    wall: Wall
+    version: str
+    tops: dict[str | None, list[str]]
+    looks: dict[str, tuple[object, ...]]
+
+    @classmethod
+    def of(cls, wall: Wall, version_: str | None = None) -> Sent:
+        return cls(wall, version_ or version(wall), _tops(wall), _looks(wall))
 
 
 def container(cluster_id: str | None) -> str:
@@ -101,12 +111,20 @@ class WallDelta:
 
 def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
     """The swaps from ``old`` to ``new``, or None: render the whole wall."""
+    return delta_from(Sent.of(old, base), new)[0]
+
+
+def delta_from(sent: Sent, new: Wall) -> tuple[WallDelta | None, Sent]:
+    """The swaps from the wall the screens were sent to ``new`` (None: render the whole
+    wall), and ``new`` as sent."""
+    old = sent.wall
     if old.step != new.step or old.clusters != new.clusters:
-        return None
-    before, after = _tops(old), _tops(new)
+        return None, Sent.of(new)
+    now = Sent.of(new)
+    before, after = sent.tops, now.tops
     place_before = {card: key for key, ids in before.items() for card in ids}
     place_after = {card: key for key, ids in after.items() for card in ids}
-    look_before, look_after = _looks(old), _looks(new)
+    look_before, look_after = sent.looks, now.looks
     redrawn = {
         card
         for card, key in place_after.items()
@@ -116,16 +134,16 @@ def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
         redrawn |= _out_of_order([c for c in ids if c not in redrawn], before[key])
     removed = [card for card in place_before if card not in place_after or card in redrawn]
     if len(redrawn | set(removed)) > MAX_CARDS:
-        return None
+        return None, now
     placed = [
         Placed(card, _where(key, ids, i))
         for key, ids in after.items()
         for i, card in enumerate(ids)
         if card in redrawn
     ]
-    return WallDelta(
-        base=base or version(old),
-        version=version(new),
+    found = WallDelta(
+        base=sent.version,
+        version=now.version,
         removed=tuple(removed),
         placed=tuple(placed),
         counted=tuple(key for key in after if len(after[key]) != len(before[key])),
@@ -136,6 +154,7 @@ def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
         ),
         current_changed=_current(old) != _current(new),
     )
+    return found, now
 
 
 def _current(wall: Wall) -> str | None:
