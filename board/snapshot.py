@@ -229,15 +229,25 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None = None) -> Snapshot:
+def read(
+    conn: sqlite3.Connection,
+    workshop_id: str,
+    participant_id: str | None = None,
+    known: tuple[int, Wall] | None = None,
+) -> Snapshot:
     """The workshop's active step; with ``participant_id``, only that person's votes.
 
     A vote command or a phone's own view needs no one else's votes, and reading
     every vote of a step for each of a thousand dots would make a burst quadratic.
+    ``known`` is the active step's wall as it was at a seq (a write of this process
+    left it so, see after): taken instead of reading every card again while the
+    workshop is still at that seq (every write bumps it, in any process).
     """
     workshop = repository.workshop_by_id(conn, workshop_id)
     steps = tuple(repository.steps(conn, workshop_id))
-    wall = repository.wall(conn, workshop.active_step_id)
+    seq, wall = known if known is not None else (None, None)
+    if seq != workshop.seq or wall is None or wall.step.id != workshop.active_step_id:
+        wall = repository.wall(conn, workshop.active_step_id)
     step = wall.step
     source = None
     # Everyone who joined, read once: for the nicknames a kind asks for, and for the
@@ -291,8 +301,11 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
     rendered from this instead of a second read (see Service.own_view), and so are the
     screens' frames where ``snap`` is whole (see Live.offer)."""
     step_id = snap.step.id
-    cards, votes = snap.wall.cards, snap.votes
+    cards: tuple[Card, ...] | None = snap.wall.cards
+    votes: tuple[voting.Vote, ...] | None = snap.votes
     for change in changes:
+        if cards is None or votes is None:
+            return None
         if isinstance(change, Deleted) and change.kind is Card:
             cards = tuple(c for c in cards if c.id != change.id)
         elif isinstance(change, Deleted) and change.kind is voting.Vote:
@@ -303,6 +316,8 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
             votes = _upserted(votes, change)
         else:
             return None
+    if cards is None or votes is None:
+        return None
     empty = not (cards or votes or snap.actions)
     left = replace(
         snap,
@@ -320,11 +335,19 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
 R = TypeVar("R", Card, voting.Vote)
 
 
-def _upserted(rows: tuple[R, ...], row: R) -> tuple[R, ...]:
-    """``rows`` with ``row`` in place of the one with its id, else after them (the newest)."""
-    if any(r.id == row.id for r in rows):
-        return tuple(row if r.id == row.id else r for r in rows)
-    return rows + (row,)
+def _upserted(rows: tuple[R, ...], row: R) -> tuple[R, ...] | None:
+    """``rows`` with ``row`` in place of the one with its id, else where the repository
+    reads it (by creation, then as stored: after every row no newer); None where that is
+    not plain (a stored row's creation time changed)."""
+    for i, r in enumerate(rows):
+        if r.id == row.id:
+            if r.created_at != row.created_at:
+                return None
+            return rows[:i] + (row,) + rows[i + 1 :]
+    at = len(rows)
+    while at and rows[at - 1].created_at > row.created_at:  # a clock that went back
+        at -= 1
+    return rows[:at] + (row,) + rows[at:]
 
 
 def with_split(snap: Snapshot) -> Snapshot:

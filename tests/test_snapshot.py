@@ -25,6 +25,7 @@ from board.live.render import PARTIALS
 from board.service import Service
 from board.snapshot import Snapshot
 from board.steps import new_cards_step
+from board.store import repository
 from board.votes import Vote
 from board.workshops import Workshop
 from tests.conftest import create_workshop, join, other_device
@@ -268,7 +269,7 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
     anna = await service.join(workshop)
     await service.add_card(workshop, None, None, "Erste", "yellow")
 
-    def write(text: str, participant_id: str | None = None) -> Any:
+    def write(text: str, participant_id: str | None = None, at: float | None = None) -> Any:
         return lambda wall: cards.add_card(
             wall,
             card_id=text,
@@ -276,7 +277,7 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
             client_id=None,
             text=text,
             colour="yellow",
-            now=time.time(),
+            now=at or time.time(),
             max_length=200,
         )[1]
 
@@ -289,6 +290,7 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
         lambda: service.on_cards(workshop, write("Noch eine", anna.id), anna.id),
         lambda: service.delete_card(workshop, anna.id, "Noch eine"),
         lambda: service.execute_on_cards(workshop, write("Trainerin")),
+        lambda: service.execute_on_cards(workshop, write("Uhr zurückgestellt", at=1.0)),
         lambda: service.execute(workshop, sort, None, "cluster-new"),
         lambda: service.execute(
             workshop,
@@ -302,11 +304,56 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
     ]
     for n, written in enumerate(writes):
         outcome = await written()
-        if n == 5:  # a cluster: not plain from the changes, left to a read
+        if n == 6:  # a cluster: not plain from the changes, left to a read
             assert outcome.after is None
             continue
         assert outcome.after is not None and outcome.after.whole, n
         assert all_of(outcome.after) == all_of(await service.snapshot(workshop.id)), n
+
+
+@pytest.fixture
+def wall_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The step of every card wall read from the database."""
+    done: list[str] = []
+    read = repository.wall
+
+    def counted(conn: Any, step_id: str | None, with_cards: bool = True) -> Wall:
+        done.append(step_id or "")
+        return read(conn, step_id, with_cards)
+
+    monkeypatch.setattr(repository, "wall", counted)
+    return done
+
+
+async def test_a_write_decides_on_the_wall_the_write_before_it_left_unread(service, wall_reads):
+    workshop = await service.create_workshop("Nachher")
+    await service.add_card(workshop, None, None, "Erste", "yellow")
+    wall_reads.clear()
+
+    second = await service.add_card(workshop, None, None, "Zweite", "yellow")
+    await service.execute_on_cards(
+        workshop, lambda wall: cards.fix_wording(wall, second.id, "2", 9)
+    )
+
+    assert wall_reads == []
+    assert [c.text for c in (await service.snapshot(workshop.id)).wall.cards] == ["Erste", "2"]
+
+
+async def test_a_write_of_another_process_in_between_has_the_wall_read(service, settings):
+    workshop = await service.create_workshop("Nachher")
+    await service.add_card(workshop, None, None, "Erste", "yellow")
+    elsewhere = Service(settings)
+    try:
+        theirs = await elsewhere.add_card(workshop, None, None, "Von nebenan", "yellow")
+    finally:
+        elsewhere.close()
+
+    # Their card is on the wall this write decides on: its wording may be fixed.
+    await service.execute_on_cards(
+        workshop, lambda wall: cards.fix_wording(wall, theirs.id, "3", 9)
+    )
+
+    assert [c.text for c in (await service.snapshot(workshop.id)).wall.cards] == ["Erste", "3"]
 
 
 async def test_a_participant_s_write_on_votes_reads_only_theirs_and_is_not_whole(client, service):
