@@ -390,20 +390,23 @@ class _Aliases:
         return replace(step, config=kinds.of(step.kind).alias_config(step.config, self.id))
 
 
-# The cut's copies of rows, by the row's value and the alias it gets: every render of a
-# wall cuts every card again, and most are the same card with the same alias as the
-# last time. A pure function's memo (the key is the whole row), so the cut stays what
-# it is by construction; cleared when full.
-_CUT_ROWS: dict[tuple[object, str | None], Any] = {}
+# The cut's copies of rows, by the row they copy (the very object, held here so its id
+# is not another's) and the alias they got: every render of a wall cuts every card
+# again, and a write's wall shares the cards it did not change with the wall before
+# (see after), so most are the same card with the same alias as the last time. A
+# memo of a pure function, so the cut stays what it is by construction; cleared
+# when full.
+_CUT_ROWS: dict[int, tuple[object, str | None, Any]] = {}
 MAX_CUT_ROWS = 50_000
 
 
 def _aliased(item: T, alias: str | None) -> T:
-    key = (item, alias)
-    found: T | None = _CUT_ROWS.get(key)
-    if found is None:
-        found = replace(item, participant_id=alias)  # type: ignore[type-var]
-        if len(_CUT_ROWS) >= MAX_CUT_ROWS:
-            _CUT_ROWS.clear()
-        _CUT_ROWS[key] = found
-    return found
+    found = _CUT_ROWS.get(id(item))
+    if found is not None and found[0] is item and found[1] == alias:
+        cut: T = found[2]
+        return cut
+    cut = replace(item, participant_id=alias)  # type: ignore[type-var]
+    if len(_CUT_ROWS) >= MAX_CUT_ROWS:
+        _CUT_ROWS.clear()
+    _CUT_ROWS[id(item)] = (item, alias, cut)
+    return cut

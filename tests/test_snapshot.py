@@ -29,6 +29,7 @@ from board.store import repository
 from board.votes import Vote
 from board.workshops import Workshop
 from tests.conftest import create_workshop, join, other_device
+from tests.test_cards import a_card
 
 # One step of every kind, and what a phone plants on it (the route, the form).
 EXERCISES = ["8ps-beziehungsmarketing", "ok-corral", "kunde-koenig", "speedmeet"]
@@ -367,6 +368,30 @@ async def test_a_participant_s_write_on_votes_reads_only_theirs_and_is_not_whole
 
     assert not (await service.snapshot(workshop.id, me)).whole
     assert (await service.snapshot(workshop.id)).whole
+
+
+def test_the_same_card_cut_again_takes_the_alias_its_writer_has_now() -> None:
+    """Aliases follow everyone in the snapshot: a newcomer may move a writer from p1 to p2
+    while the card itself (the very object) stays."""
+    card = a_card("c1", by="bea")
+    wall = Wall(new_cards_step("s1", "w1", 0, "Frage"), (card,), ())
+    alone = Snapshot(
+        workshop=Workshop("w1", "ABC234", "T", "secret", "s1", 0, 0.0),
+        steps=(wall.step,),
+        wall=wall,
+        source=None,
+        votes=(),
+        actions=(),
+        people=(),
+        participants=2,
+    )
+    with_anna = dataclasses.replace(
+        alone, wall=dataclasses.replace(wall, cards=(card, a_card("c2")))
+    )
+
+    assert alone.for_audience("board").wall.cards[0].participant_id == "p1"
+    assert with_anna.for_audience("board").wall.cards[0].participant_id == "p2"
+    assert alone.for_audience("board").wall.cards[0].participant_id == "p1"
 
 
 def test_what_is_not_plain_from_the_changes_is_left_to_a_read() -> None:

@@ -66,10 +66,34 @@ class Sent:
     version: str
     tops: dict[str | None, list[str]]
     looks: dict[str, tuple[object, ...]]
+    cards: dict[str, Card]  # by id
 
     @classmethod
     def of(cls, wall: Wall, version_: str | None = None) -> Sent:
-        return cls(wall, version_ or version(wall), _tops(wall), _looks(wall))
+        cards = {card.id: card for card in wall.cards}
+        return cls(wall, version_ or version(wall), _tops(wall), _looks(wall), cards)
+
+    def then(self, new: Wall) -> Sent:
+        """``new`` as sent after this wall: the looks of the top cards no change touched
+        are kept. A card that is the same object is the same card (rows are frozen), and
+        a write's wall shares every card it did not change with the wall it was decided
+        on (board.snapshot.after), which the next write decides on again."""
+        cards = {card.id: card for card in new.cards}
+        changed = [card for card in new.cards if self.cards.get(card.id) is not card]
+        if len(changed) * 4 > len(new.cards):  # read anew, or much changed: all over
+            return Sent.of(new)
+        gone = [card for card_id, card in self.cards.items() if card_id not in cards]
+        # A card's look shows the cards stacked under it: a card changed, come or gone
+        # touches the card it lies (or lay) on.
+        was = [self.cards[card.id] for card in changed if card.id in self.cards]
+        touched = {card.id for card in changed}
+        touched |= {card.stacked_on for card in (*changed, *was, *gone) if card.stacked_on}
+        looks = {
+            card.id: _look(new, card) if card.id in touched else self.looks[card.id]
+            for card in new.cards
+            if card.stacked_on is None
+        }
+        return Sent(new, version(new), _tops(new), looks, cards)
 
 
 def container(cluster_id: str | None) -> str:
@@ -120,7 +144,7 @@ def delta_from(sent: Sent, new: Wall) -> tuple[WallDelta | None, Sent]:
     old = sent.wall
     if old.step != new.step or old.clusters != new.clusters:
         return None, Sent.of(new)
-    now = Sent.of(new)
+    now = sent.then(new)
     before, after = sent.tops, now.tops
     place_before = {card: key for key, ids in before.items() for card in ids}
     place_after = {card: key for key, ids in after.items() for card in ids}
@@ -131,7 +155,10 @@ def delta_from(sent: Sent, new: Wall) -> tuple[WallDelta | None, Sent]:
         if place_before.get(card, "-") != key or look_before.get(card) != look_after[card]
     }
     for key, ids in after.items():
-        redrawn |= _out_of_order([c for c in ids if c not in redrawn], before[key])
+        kept = [c for c in ids if c not in redrawn]
+        still = set(kept)
+        if kept != [c for c in before[key] if c in still]:  # else none moved: in order
+            redrawn |= _out_of_order(kept, before[key])
     removed = [card for card in place_before if card not in place_after or card in redrawn]
     if len(redrawn | set(removed)) > MAX_CARDS:
         return None, now
