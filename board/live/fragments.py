@@ -44,16 +44,22 @@ UNSORTED = "unsorted"  # the id suffix of the unsorted cards' container
 def version(wall: Wall) -> str:
     """A digest of everything a card wall shows (not who wrote what: the room's cut
     of a wall it may see has the same version as the trainer's)."""
+    return _digest(wall, [_shown(card) for card in wall.cards])
+
+
+def _shown(c: Card) -> str:
+    """What :func:`version` digests of one card."""
+    return (
+        f"\x1d{c.id}\x1f{c.text}\x1f{c.colour}\x1f{c.cluster_id or ''}\x1f{c.stacked_on or ''}"
+        f"\x1f{c.position}\x1f{'e' if c.edited else ''}\x1f{c.created_at!r}"
+    )
+
+
+def _digest(wall: Wall, shown: list[str]) -> str:
     digest = hashlib.blake2b(wall.step.id.encode(), digest_size=8)
     for cluster in wall.clusters:
         digest.update(f"\x1e{cluster.id}\x1f{cluster.heading}\x1f{cluster.position}".encode())
-    # One string for all cards, hashed at once (a wall of 300 is digested per change).
-    shown = "".join(
-        f"\x1d{c.id}\x1f{c.text}\x1f{c.colour}\x1f{c.cluster_id or ''}\x1f{c.stacked_on or ''}"
-        f"\x1f{c.position}\x1f{'e' if c.edited else ''}\x1f{c.created_at!r}"
-        for c in wall.cards
-    )
-    digest.update(shown.encode())
+    digest.update("".join(shown).encode())  # all cards at once: a wall of 300 per change
     return digest.hexdigest()
 
 
@@ -67,19 +73,30 @@ class Sent:
     tops: dict[str | None, list[str]]
     looks: dict[str, tuple[object, ...]]
     cards: dict[str, Card]  # by id
+    shown: dict[str, str]  # what the version digests of each card, by id
 
     @classmethod
     def of(cls, wall: Wall, version_: str | None = None) -> Sent:
         cards = {card.id: card for card in wall.cards}
-        return cls(wall, version_ or version(wall), _tops(wall), _looks(wall), cards)
+        shown = {card.id: _shown(card) for card in wall.cards}
+        version_ = version_ or _digest(wall, list(shown.values()))
+        return cls(wall, version_, _tops(wall), _looks(wall), cards, shown)
 
     def then(self, new: Wall) -> Sent:
-        """``new`` as sent after this wall: the looks of the top cards no change touched
-        are kept. A card that is the same object is the same card (rows are frozen), and
-        a write's wall shares every card it did not change with the wall it was decided
-        on (board.snapshot.after), which the next write decides on again."""
-        cards = {card.id: card for card in new.cards}
-        changed = [card for card in new.cards if self.cards.get(card.id) is not card]
+        """``new`` as sent after this wall: what no change touched is kept. A card that
+        is the same object is the same card (rows are frozen), and a write's wall shares
+        every card it did not change with the wall it was decided on
+        (board.snapshot.after), which the next write decides on again."""
+        cards: dict[str, Card] = {}
+        shown: dict[str, str] = {}
+        changed: list[Card] = []
+        for card in new.cards:
+            cards[card.id] = card
+            if self.cards.get(card.id) is card:
+                shown[card.id] = self.shown[card.id]
+            else:
+                changed.append(card)
+                shown[card.id] = _shown(card)
         if len(changed) * 4 > len(new.cards):  # read anew, or much changed: all over
             return Sent.of(new)
         gone = [card for card_id, card in self.cards.items() if card_id not in cards]
@@ -93,7 +110,8 @@ class Sent:
             for card in new.cards
             if card.stacked_on is None
         }
-        return Sent(new, version(new), _tops(new), looks, cards)
+        version_ = _digest(new, list(shown.values()))
+        return Sent(new, version_, _tops(new), looks, cards, shown)
 
 
 def container(cluster_id: str | None) -> str:
