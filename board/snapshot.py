@@ -13,7 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Protocol, TypeVar
+from itertools import pairwise
+from typing import Any, Generic, Protocol, TypeVar
 
 from board import groups, kinds, pairs, topics, undo
 from board import votes as voting
@@ -301,23 +302,26 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
     rendered from this instead of a second read (see Service.own_view), and so are the
     screens' frames where ``snap`` is whole (see Live.offer)."""
     step_id = snap.step.id
-    cards: tuple[Card, ...] | None = snap.wall.cards
-    votes: tuple[voting.Vote, ...] | None = snap.votes
+    cards, votes = _Rows(snap.wall.cards), _Rows(snap.votes)
     for change in changes:
-        if cards is None or votes is None:
-            return None
         if isinstance(change, Deleted) and change.kind is Card:
-            cards = tuple(c for c in cards if c.id != change.id)
+            cards.delete(change.id)
         elif isinstance(change, Deleted) and change.kind is voting.Vote:
-            votes = tuple(v for v in votes if v.id != change.id)
+            votes.delete(change.id)
         elif isinstance(change, Card) and change.step_id == step_id:
-            cards = _upserted(cards, change)
+            cards.upsert(change)
         elif isinstance(change, voting.Vote) and change.step_id == step_id:
-            votes = _upserted(votes, change)
+            votes.upsert(change)
         else:
             return None
-    if cards is None or votes is None:
+    if not (cards.plain and votes.plain):
         return None
+    return _left(snap, cards.rows(), votes.rows(), seq)
+
+
+def _left(
+    snap: Snapshot, cards: tuple[Card, ...], votes: tuple[voting.Vote, ...], seq: int
+) -> Snapshot:
     empty = not (cards or votes or snap.actions)
     left = replace(
         snap,
@@ -335,19 +339,42 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
 R = TypeVar("R", Card, voting.Vote)
 
 
-def _upserted(rows: tuple[R, ...], row: R) -> tuple[R, ...] | None:
-    """``rows`` with ``row`` in place of the one with its id, else where the repository
-    reads it (by creation, then as stored: after every row no newer); None where that is
-    not plain (a stored row's creation time changed)."""
-    for i, r in enumerate(rows):
-        if r.id == row.id:
-            if r.created_at != row.created_at:
-                return None
-            return rows[:i] + (row,) + rows[i + 1 :]
-    at = len(rows)
-    while at and rows[at - 1].created_at > row.created_at:  # a clock that went back
-        at -= 1
-    return rows[:at] + (row,) + rows[at:]
+class _Rows(Generic[R]):
+    """Rows as the repository reads them (by creation, then as stored) while a write's
+    changes are applied, each in one step however many (a move renumbers a cluster)."""
+
+    def __init__(self, rows: tuple[R, ...]) -> None:
+        self._rows: list[R | None] = list(rows)
+        self._at = {row.id: i for i, row in enumerate(rows)}
+        self._kept = len(rows)  # the rows stored before: the rest are new, as stored
+        # False where the rows are not plain from the changes: a stored row's creation
+        # time changed (its place is the database's to tell).
+        self.plain = True
+
+    def delete(self, row_id: str) -> None:
+        at = self._at.pop(row_id, None)
+        if at is not None:
+            self._rows[at] = None
+
+    def upsert(self, row: R) -> None:
+        at = self._at.get(row.id)
+        if at is None:
+            self._at[row.id] = len(self._rows)
+            self._rows.append(row)
+            return
+        stored = self._rows[at]
+        if stored is not None and stored.created_at != row.created_at:
+            self.plain = False
+        self._rows[at] = row
+
+    def rows(self) -> tuple[R, ...]:
+        rows = [row for row in self._rows if row is not None]
+        new = sum(1 for row in self._rows[self._kept :] if row is not None)
+        # The new rows are last, after the newest stored one: unless a clock went back.
+        tail = rows[max(0, len(rows) - new - 1) :] if new else []
+        if any(a.created_at > b.created_at for a, b in pairwise(tail)):
+            rows.sort(key=lambda row: row.created_at)  # stable: ties stay as stored
+        return tuple(rows)
 
 
 def with_split(snap: Snapshot) -> Snapshot:

@@ -18,7 +18,7 @@ import jinja2
 import pytest
 
 from board import cards, kinds, snapshot
-from board.cards import Cluster, Wall
+from board.cards import Card, Cluster, Wall
 from board.changes import Deleted
 from board.forms import Form
 from board.live.render import PARTIALS
@@ -282,6 +282,23 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
             max_length=200,
         )[1]
 
+    def several(wall: Wall) -> list[Any]:
+        early, late = (
+            cards.add_card(
+                wall,
+                card_id=text,
+                participant_id=None,
+                client_id=None,
+                text=text,
+                colour="yellow",
+                now=at,
+                max_length=200,
+            )[0]
+            for text, at in (("Früh", 2.0), ("Spät", time.time()))
+        )
+        moved = cards.move_card(wall, "Uhr zurückgestellt", "k1", 0)
+        return [late, early, *moved, Deleted(Card, "Erste"), Deleted(Card, "Spät")]
+
     def sort(snap: Snapshot) -> Any:  # the first cluster: participants' cards lock
         return cards.start_cluster(snap.wall, "k1", "Haltung", snap.wall.cards[0].id, 1.0)
 
@@ -302,6 +319,9 @@ async def test_the_whole_state_a_card_write_left_is_the_state_read_after_it(serv
         lambda: service.execute_on_cards(
             workshop, lambda wall: cards.stack(wall, "Annas", "Trainerin")
         ),
+        # Several rows in one write: two new ones (one from a clock that went back, one
+        # deleted again at once), a move that renumbers, one deleted.
+        lambda: service.execute_on_cards(workshop, several),
     ]
     for n, written in enumerate(writes):
         outcome = await written()
