@@ -656,10 +656,14 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
     """Which regions of the screens changed, and whose own phone view."""
     regions: set[str] = set()
     people: set[str] = set()
-    owners = {card.id: card.participant_id for card in snap.wall.cards}
-    owners |= {vote.id: vote.participant_id for vote in snap.votes}
-    owners |= {item.id: item.participant_id for item in snap.actions}
-    owners |= {topic.id: topic.participant_id for topic in snap.topics}
+    # Whose row a deletion took: only asked when something was deleted (a wall of 300
+    # cards is not gone through for every new card).
+    owners: dict[str, str | None] = {}
+    if any(isinstance(change, Deleted) for change in changes):
+        owners = {card.id: card.participant_id for card in snap.wall.cards}
+        owners |= {vote.id: vote.participant_id for vote in snap.votes}
+        owners |= {item.id: item.participant_id for item in snap.actions}
+        owners |= {topic.id: topic.participant_id for topic in snap.topics}
     # Dots on the topics: a change of the Themenspeicher changes the step's options.
     on_topics = snap.step.config.get("options_from") == "topics"
     if _may_end_opening(snap, changes):

@@ -456,8 +456,9 @@ class Live:
             return None
         if delta.base == delta.version:
             return ""
-        cards = {card.id: card for card in cut.wall.cards}
-        if not delta.card_ids <= cards.keys():
+        wanted = delta.card_ids
+        cards = {card.id: card for card in cut.wall.cards if card.id in wanted}
+        if len(cards) != len(wanted):
             return None  # never a card the cut does not hold
         template = self.templates.get_template("_wall_delta.html")
         return template.render(
