@@ -208,6 +208,10 @@ class Service:
         self._stop_listening: Callable[[], None] | None = None
         # Each participant's view as their latest write left it, until their answer.
         self._views: dict[tuple[str, str], Outcome] = {}
+        # The active step's wall as the latest write here left it, with its seq, by
+        # workshop: the next write's rule decides on it unread while the seq is still
+        # that (snapshot.read's ``known``).
+        self._walls: dict[str, tuple[int, cards.Wall]] = {}
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)
@@ -320,6 +324,7 @@ class Service:
             self.identities.forget_workshop(notice.workshop_id)
         if render.ENDED in notice.regions:
             self.recent.forget(notice.workshop_id)
+            self._walls.pop(notice.workshop_id, None)
         elif notice.seq is not None:
             self.recent.wrote(notice.workshop_id, notice.seq, notice.people)
 
@@ -407,6 +412,7 @@ class Service:
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
         self.identities.forget_workshop(workshop.id)
         self.recent.forget(workshop.id)
+        self._walls.pop(workshop.id, None)
         # Every open screen, in every process, says so at once and closes for good.
         self.live.announce(Notice(workshop.id, None, frozenset({render.ENDED})))
 
@@ -431,8 +437,9 @@ class Service:
         transaction.
         """
 
+        known = self._walls.get(workshop.id)
         outcome = await self._commit(
-            workshop, lambda conn: _run(conn, workshop, command, participant_id, undo_as)
+            workshop, lambda conn: _run(conn, workshop, command, participant_id, undo_as, known)
         )
         self._keep_view(workshop, participant_id, outcome)
         return outcome
@@ -444,6 +451,17 @@ class Service:
         if len(self._views) >= MAX_KEPT_VIEWS:  # answers nobody asked for (a test, a socket)
             self._views.clear()
         self._views[(workshop.id, participant_id)] = outcome
+
+    def _keep_wall(self, workshop_id: str, outcome: Outcome) -> None:
+        """Keep the wall a committed write left, for the next write (see _walls)."""
+        if outcome.after is None:
+            return
+        kept = self._walls.get(workshop_id)
+        if kept is not None and kept[0] > outcome.seq:
+            return  # a later write's is kept already
+        if len(self._walls) >= MAX_KEPT_VIEWS and workshop_id not in self._walls:
+            self._walls.clear()
+        self._walls[workshop_id] = (outcome.seq, outcome.after.wall)
 
     async def undo(self, workshop: Workshop) -> undo.Reverted:
         """Take back the trainer's latest undoable action on the active step, on every
@@ -485,7 +503,10 @@ class Service:
             return written
 
         outcome, regions, people = await self._write(recorded)
+        self._keep_wall(workshop.id, outcome)
         if outcome.changes:
+            if outcome.after is not None and outcome.after.whole:
+                self.live.offer(outcome.after)  # before the notice: its render takes it
             notice = Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people))
             self.live.announce(notice)
         return outcome
@@ -571,6 +592,8 @@ class Service:
             added.append(card)
             return list(changes)
 
+        known = self._walls.get(workshop.id)
+
         def run(conn: sqlite3.Connection) -> _Written:
             # A resent draft (its acknowledgement was lost) is the card it became, on
             # whatever step that was: looked up before the active step's rules apply.
@@ -579,7 +602,9 @@ class Service:
                 if earlier is not None:
                     added.append(earlier)
                     return Outcome(repository.current_seq(conn, workshop.id), []), set(), set()
-            return _run(conn, workshop, lambda snap: command(_card_wall(snap)), participant_id)
+            return _run(
+                conn, workshop, lambda snap: command(_card_wall(snap)), participant_id, None, known
+            )
 
         self._keep_view(workshop, participant_id, await self._commit(workshop, run))
         return added[0]
@@ -618,15 +643,18 @@ def _run(
     command: Command,
     participant_id: str | None,
     undo_as: str | None = None,
+    known: tuple[int, cards.Wall] | None = None,
 ) -> _Written:
     """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
-    snap = snapshot.read(conn, workshop.id, participant_id)
+    snap = snapshot.read(conn, workshop.id, participant_id, known)
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)
     regions, people = _affected(snap, changes)
+    undoable = snap.undoable
     if undo_as is not None and changes:
         images = undo.record(snap.wall, changes)
         if images:
+            undoable = undo_as
             now = time.time()
             step_id = snap.step.id
             repository.push_undo(conn, workshop.id, step_id, undo_as, images, now, undo.UNDO_DEPTH)
@@ -635,8 +663,13 @@ def _run(
     people.discard(participant_id or "")
     if changes:  # what a process that missed the notice reads to catch up
         repository.log_change(conn, workshop.id, seq, regions, people, time.time())
-    # The acting phone's answer is rendered from what it left (Service.own_view).
-    after = snapshot.after(snap, changes, seq) if participant_id is not None else None
+    # The acting phone's answer is rendered from what it left (Service.own_view), and
+    # the screens' frames too where it read the whole snapshot (Live.offer).
+    after = None
+    if participant_id is not None or (changes and snap.whole):
+        after = snapshot.after(snap, changes, seq)
+    if after is not None and after.undoable != undoable:
+        after = replace(after, undoable=undoable)  # the step's undo history: the button
     return Outcome(seq, changes, after), regions, people
 
 
@@ -653,10 +686,14 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
     """Which regions of the screens changed, and whose own phone view."""
     regions: set[str] = set()
     people: set[str] = set()
-    owners = {card.id: card.participant_id for card in snap.wall.cards}
-    owners |= {vote.id: vote.participant_id for vote in snap.votes}
-    owners |= {item.id: item.participant_id for item in snap.actions}
-    owners |= {topic.id: topic.participant_id for topic in snap.topics}
+    # Whose row a deletion took: only asked when something was deleted (a wall of 300
+    # cards is not gone through for every new card).
+    owners: dict[str, str | None] = {}
+    if any(isinstance(change, Deleted) for change in changes):
+        owners = {card.id: card.participant_id for card in snap.wall.cards}
+        owners |= {vote.id: vote.participant_id for vote in snap.votes}
+        owners |= {item.id: item.participant_id for item in snap.actions}
+        owners |= {topic.id: topic.participant_id for topic in snap.topics}
     # Dots on the topics: a change of the Themenspeicher changes the step's options.
     on_topics = snap.step.config.get("options_from") == "topics"
     if _may_end_opening(snap, changes):

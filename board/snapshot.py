@@ -13,7 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Protocol, TypeVar
+from itertools import pairwise
+from typing import Any, Generic, Protocol, TypeVar
 
 from board import groups, kinds, pairs, topics, undo
 from board import votes as voting
@@ -68,6 +69,9 @@ class Snapshot:
     # every Maßnahmenplan row of the workshop (the console's alone: where topics went).
     topics: tuple[Topic, ...] = ()
     plans: tuple[ActionItem, ...] = ()
+    # Read for everyone (not one participant's votes only): what a board's render reads,
+    # so the state a write left may be rendered as it is (see after, Live.offer).
+    whole: bool = field(default=True, compare=False)
 
     @property
     def step(self) -> Step:
@@ -226,20 +230,35 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None = None) -> Snapshot:
+def read(
+    conn: sqlite3.Connection,
+    workshop_id: str,
+    participant_id: str | None = None,
+    known: tuple[int, Wall] | None = None,
+) -> Snapshot:
     """The workshop's active step; with ``participant_id``, only that person's votes.
 
     A vote command or a phone's own view needs no one else's votes, and reading
     every vote of a step for each of a thousand dots would make a burst quadratic.
+    ``known`` is the active step's wall as it was at a seq (a write of this process
+    left it so, see after): taken instead of reading every card again while the
+    workshop is still at that seq (every write bumps it, in any process).
     """
     workshop = repository.workshop_by_id(conn, workshop_id)
     steps = tuple(repository.steps(conn, workshop_id))
-    wall = repository.wall(conn, workshop.active_step_id)
+    seq, wall = known if known is not None else (None, None)
+    if seq != workshop.seq or wall is None or wall.step.id != workshop.active_step_id:
+        wall = repository.wall(conn, workshop.active_step_id)
     step = wall.step
     source = None
     # Everyone who joined, read once: for the nicknames a kind asks for, and for the
     # groups of a snapshot that may split its results (not a phone's own).
     uses_nicknames = kinds.of(step.kind).uses_nicknames
+    if participant_id is not None and kinds.of(step.kind).takes_cards and not workshop.groups:
+        # A card wall has no votes to leave out (and no groups: nobody else to read): a
+        # participant's card is decided on the whole snapshot, which the boards' render
+        # then takes as the write left it instead of reading it again (Live.offer).
+        participant_id = None
     splits = participant_id is None and bool(workshop.groups)
     everyone = tuple(repository.participants(conn, workshop_id)) if uses_nicknames or splits else ()
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
@@ -263,6 +282,7 @@ def read(conn: sqlite3.Connection, workshop_id: str, participant_id: str | None 
         # A phone's command decides on its own things only; a render or the trainer's
         # command may need where topics went (the console's topic list, top N).
         plans=() if participant_id else tuple(repository.plans(conn, workshop_id)),
+        whole=participant_id is None,
     )
     if splits:
         group_of = {person.id: person.group_id for person in everyone if person.group_id}
@@ -279,22 +299,31 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
     cards and votes of the active step stored or deleted, each row as the repository
     stores it (in the order it reads them: by creation). None where a read must tell (the
     workshop, a step, a cluster, anything else changed): the answer to a phone's write is
-    rendered from this instead of a second read (see Service.own_view)."""
+    rendered from this instead of a second read (see Service.own_view), and so are the
+    screens' frames where ``snap`` is whole (see Live.offer)."""
     step_id = snap.step.id
-    cards, votes = snap.wall.cards, snap.votes
+    cards, votes = _Rows(snap.wall.cards), _Rows(snap.votes)
     for change in changes:
         if isinstance(change, Deleted) and change.kind is Card:
-            cards = tuple(c for c in cards if c.id != change.id)
+            cards.delete(change.id)
         elif isinstance(change, Deleted) and change.kind is voting.Vote:
-            votes = tuple(v for v in votes if v.id != change.id)
+            votes.delete(change.id)
         elif isinstance(change, Card) and change.step_id == step_id:
-            cards = _upserted(cards, change)
+            cards.upsert(change)
         elif isinstance(change, voting.Vote) and change.step_id == step_id:
-            votes = _upserted(votes, change)
+            votes.upsert(change)
         else:
             return None
+    if not (cards.plain and votes.plain):
+        return None
+    return _left(snap, cards.rows(), votes.rows(), seq)
+
+
+def _left(
+    snap: Snapshot, cards: tuple[Card, ...], votes: tuple[voting.Vote, ...], seq: int
+) -> Snapshot:
     empty = not (cards or votes or snap.actions)
-    return replace(
+    left = replace(
         snap,
         # At the write's seq: the answer's own section says how new it is (an older
         # frame arriving after it must not replace it, see static/js/live.js).
@@ -303,16 +332,49 @@ def after(snap: Snapshot, changes: Sequence[object], seq: int) -> Snapshot | Non
         votes=votes,
         opening=snap.first_step and empty and not snap.people,
     )
+    # The results split by group follow the votes (computed on the whole, as read does).
+    return with_split(left) if snap.split is not None else left
 
 
 R = TypeVar("R", Card, voting.Vote)
 
 
-def _upserted(rows: tuple[R, ...], row: R) -> tuple[R, ...]:
-    """``rows`` with ``row`` in place of the one with its id, else after them (the newest)."""
-    if any(r.id == row.id for r in rows):
-        return tuple(row if r.id == row.id else r for r in rows)
-    return rows + (row,)
+class _Rows(Generic[R]):
+    """Rows as the repository reads them (by creation, then as stored) while a write's
+    changes are applied, each in one step however many (a move renumbers a cluster)."""
+
+    def __init__(self, rows: tuple[R, ...]) -> None:
+        self._rows: list[R | None] = list(rows)
+        self._at = {row.id: i for i, row in enumerate(rows)}
+        self._kept = len(rows)  # the rows stored before: the rest are new, as stored
+        # False where the rows are not plain from the changes: a stored row's creation
+        # time changed (its place is the database's to tell).
+        self.plain = True
+
+    def delete(self, row_id: str) -> None:
+        at = self._at.pop(row_id, None)
+        if at is not None:
+            self._rows[at] = None
+
+    def upsert(self, row: R) -> None:
+        at = self._at.get(row.id)
+        if at is None:
+            self._at[row.id] = len(self._rows)
+            self._rows.append(row)
+            return
+        stored = self._rows[at]
+        if stored is not None and stored.created_at != row.created_at:
+            self.plain = False
+        self._rows[at] = row
+
+    def rows(self) -> tuple[R, ...]:
+        rows = [row for row in self._rows if row is not None]
+        new = sum(1 for row in self._rows[self._kept :] if row is not None)
+        # The new rows are last, after the newest stored one: unless a clock went back.
+        tail = rows[max(0, len(rows) - new - 1) :] if new else []
+        if any(a.created_at > b.created_at for a, b in pairwise(tail)):
+            rows.sort(key=lambda row: row.created_at)  # stable: ties stay as stored
+        return tuple(rows)
 
 
 def with_split(snap: Snapshot) -> Snapshot:
@@ -349,7 +411,29 @@ class _Aliases:
         return self.me is not None and item.participant_id == self.me
 
     def each(self, items: tuple[T, ...]) -> tuple[T, ...]:
-        return tuple(replace(item, participant_id=self.id(item.participant_id)) for item in items)  # type: ignore[type-var]
+        return tuple(_aliased(item, self.id(item.participant_id)) for item in items)
 
     def step(self, step: Step) -> Step:
         return replace(step, config=kinds.of(step.kind).alias_config(step.config, self.id))
+
+
+# The cut's copies of rows, by the row they copy (the very object, held here so its id
+# is not another's) and the alias they got: every render of a wall cuts every card
+# again, and a write's wall shares the cards it did not change with the wall before
+# (see after), so most are the same card with the same alias as the last time. A
+# memo of a pure function, so the cut stays what it is by construction; cleared
+# when full.
+_CUT_ROWS: dict[int, tuple[object, str | None, Any]] = {}
+MAX_CUT_ROWS = 50_000
+
+
+def _aliased(item: T, alias: str | None) -> T:
+    found = _CUT_ROWS.get(id(item))
+    if found is not None and found[0] is item and found[1] == alias:
+        cut: T = found[2]
+        return cut
+    cut = replace(item, participant_id=alias)  # type: ignore[type-var]
+    if len(_CUT_ROWS) >= MAX_CUT_ROWS:
+        _CUT_ROWS.clear()
+    _CUT_ROWS[id(item)] = (item, alias, cut)
+    return cut

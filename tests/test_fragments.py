@@ -244,6 +244,29 @@ def test_a_room_sorting_its_wall_sees_what_a_full_render_shows(seed: int) -> Non
     assert incremental > 200, "the room's changes went out as card frames"
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_wall_taken_apart_from_the_one_sent_before_is_the_wall_taken_apart_anew(
+    seed: int,
+) -> None:
+    """As the live renderer keeps it: each wall's looks made from the last one's, where
+    no change touched a card (or a card stacked under it)."""
+    rng = random.Random(seed)
+    wall = a_wall(*[a_cluster(f"k{i}", position=i) for i in range(3)], *unsorted(12))
+    sent = fragments.Sent.of(wall)
+    screen = Screen.full(wall)
+    for n in range(300):
+        new = after(wall, a_change(rng, wall, n))
+        delta, sent = fragments.delta_from(sent, new)
+        anew = fragments.Sent.of(new)
+        assert (sent.tops, sent.looks, sent.version) == (anew.tops, anew.looks, anew.version), n
+        if delta is None:
+            screen = Screen.full(new)
+        else:
+            screen.apply(delta, new)
+        assert shown(screen) == shown(Screen.full(new)), f"after change {n}"
+        wall = new
+
+
 def test_the_card_shown_large_landing_in_a_cluster_changes_the_current_card() -> None:
     """One by one: the console's sorter names the card the board shows large."""
     step = a_step(hidden=True, config={cards.REVEALED_CARDS: ["c1"]})

@@ -295,6 +295,54 @@ async def test_the_phone_that_writes_a_card_hears_nothing_of_it_on_its_socket(se
     assert len(frames) == 1 and "Mehr Personal am Empfang" in frames[0].text  # the wall's
 
 
+@pytest.fixture
+def reads(service: Service, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every read of the database on its reader threads (a write reads on its own)."""
+    done: list[object] = []
+    read = service.db.read
+
+    async def counted(fn: Any) -> Any:
+        done.append(fn)
+        return await read(fn)
+
+    monkeypatch.setattr(service.db, "read", counted)
+    return done
+
+
+async def test_a_card_s_frames_are_rendered_from_the_state_its_write_left(service, reads):
+    """No second read of the whole workshop for the boards: the write read it already."""
+    workshop = await a_wall_of(service, 3)
+    anna = await service.join(workshop)
+    board = await a_board_sees(service, workshop)
+    console = service.hub.subscribe(workshop.id, frozenset({"trainer/de"}))
+    reads.clear()
+
+    await service.add_card(workshop, None, None, "Von der Trainerin", "yellow")
+    await service.live.settled()
+    await service.add_card(workshop, anna.id, "a1", "Von Anna", "yellow")
+    await service.live.settled()
+
+    assert reads == []
+    texts = [frame.text for frame in drain(board)]
+    assert len(texts) == 2 and "Von der Trainerin" in texts[0] and "Von Anna" in texts[1]
+    assert f'data-seq="{workshop.seq + 2}"' in texts[1]
+    assert "Von Anna" in drain(console)[-1].text
+
+
+async def test_a_state_offered_that_is_no_longer_the_newest_is_read_again(service, elsewhere):
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+    older = await service.snapshot(workshop.id)
+    await elsewhere.add_card(workshop, None, None, "Von nebenan", "yellow")
+
+    service.live.offer(older)  # late: a newer write's notice is heard with it
+    service.live.heard(Notice(workshop.id, workshop.seq + 1, frozenset({"wall"})))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert "Von nebenan" in frame.text and f'data-seq="{workshop.seq + 1}"' in frame.text
+
+
 async def test_a_catch_up_sends_the_whole_wall(service, elsewhere):
     """Notices were lost: the wall is rendered whole, not made from what was sent before."""
     workshop = await a_wall_of(service, 3)

@@ -44,22 +44,74 @@ UNSORTED = "unsorted"  # the id suffix of the unsorted cards' container
 def version(wall: Wall) -> str:
     """A digest of everything a card wall shows (not who wrote what: the room's cut
     of a wall it may see has the same version as the trainer's)."""
+    return _digest(wall, [_shown(card) for card in wall.cards])
+
+
+def _shown(c: Card) -> str:
+    """What :func:`version` digests of one card."""
+    return (
+        f"\x1d{c.id}\x1f{c.text}\x1f{c.colour}\x1f{c.cluster_id or ''}\x1f{c.stacked_on or ''}"
+        f"\x1f{c.position}\x1f{'e' if c.edited else ''}\x1f{c.created_at!r}"
+    )
+
+
+def _digest(wall: Wall, shown: list[str]) -> str:
     digest = hashlib.blake2b(wall.step.id.encode(), digest_size=8)
     for cluster in wall.clusters:
         digest.update(f"\x1e{cluster.id}\x1f{cluster.heading}\x1f{cluster.position}".encode())
-    for card in wall.cards:
-        fields = (
-            card.id,
-            card.text,
-            card.colour,
-            card.cluster_id or "",
-            card.stacked_on or "",
-            str(card.position),
-            "e" if card.edited else "",
-            repr(card.created_at),
-        )
-        digest.update(("\x1d" + "\x1f".join(fields)).encode())
+    digest.update("".join(shown).encode())  # all cards at once: a wall of 300 per change
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A wall as the screens were sent it, with what the next :func:`delta` compares
+    (kept by the live renderer: each wall is taken apart once, not once more per change)."""
+
+    wall: Wall
+    version: str
+    tops: dict[str | None, list[str]]
+    looks: dict[str, tuple[object, ...]]
+    cards: dict[str, Card]  # by id
+    shown: dict[str, str]  # what the version digests of each card, by id
+
+    @classmethod
+    def of(cls, wall: Wall, version_: str | None = None) -> Sent:
+        cards = {card.id: card for card in wall.cards}
+        shown = {card.id: _shown(card) for card in wall.cards}
+        version_ = version_ or _digest(wall, list(shown.values()))
+        return cls(wall, version_, _tops(wall), _looks(wall), cards, shown)
+
+    def then(self, new: Wall) -> Sent:
+        """``new`` as sent after this wall: what no change touched is kept. A card that
+        is the same object is the same card (rows are frozen), and a write's wall shares
+        every card it did not change with the wall it was decided on
+        (board.snapshot.after), which the next write decides on again."""
+        cards: dict[str, Card] = {}
+        shown: dict[str, str] = {}
+        changed: list[Card] = []
+        for card in new.cards:
+            cards[card.id] = card
+            if self.cards.get(card.id) is card:
+                shown[card.id] = self.shown[card.id]
+            else:
+                changed.append(card)
+                shown[card.id] = _shown(card)
+        if len(changed) * 4 > len(new.cards):  # read anew, or much changed: all over
+            return Sent.of(new)
+        gone = [card for card_id, card in self.cards.items() if card_id not in cards]
+        # A card's look shows the cards stacked under it: a card changed, come or gone
+        # touches the card it lies (or lay) on.
+        was = [self.cards[card.id] for card in changed if card.id in self.cards]
+        touched = {card.id for card in changed}
+        touched |= {card.stacked_on for card in (*changed, *was, *gone) if card.stacked_on}
+        looks = {
+            card.id: _look(new, card) if card.id in touched else self.looks[card.id]
+            for card in new.cards
+            if card.stacked_on is None
+        }
+        version_ = _digest(new, list(shown.values()))
+        return Sent(new, version_, _tops(new), looks, cards, shown)
 
 
 def container(cluster_id: str | None) -> str:
@@ -101,31 +153,42 @@ class WallDelta:
 
 def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
     """The swaps from ``old`` to ``new``, or None: render the whole wall."""
+    return delta_from(Sent.of(old, base), new)[0]
+
+
+def delta_from(sent: Sent, new: Wall) -> tuple[WallDelta | None, Sent]:
+    """The swaps from the wall the screens were sent to ``new`` (None: render the whole
+    wall), and ``new`` as sent."""
+    old = sent.wall
     if old.step != new.step or old.clusters != new.clusters:
-        return None
-    before, after = _tops(old), _tops(new)
+        return None, Sent.of(new)
+    now = sent.then(new)
+    before, after = sent.tops, now.tops
     place_before = {card: key for key, ids in before.items() for card in ids}
     place_after = {card: key for key, ids in after.items() for card in ids}
-    look_before, look_after = _looks(old), _looks(new)
+    look_before, look_after = sent.looks, now.looks
     redrawn = {
         card
         for card, key in place_after.items()
         if place_before.get(card, "-") != key or look_before.get(card) != look_after[card]
     }
     for key, ids in after.items():
-        redrawn |= _out_of_order([c for c in ids if c not in redrawn], before[key])
+        kept = [c for c in ids if c not in redrawn]
+        still = set(kept)
+        if kept != [c for c in before[key] if c in still]:  # else none moved: in order
+            redrawn |= _out_of_order(kept, before[key])
     removed = [card for card in place_before if card not in place_after or card in redrawn]
     if len(redrawn | set(removed)) > MAX_CARDS:
-        return None
+        return None, now
     placed = [
         Placed(card, _where(key, ids, i))
         for key, ids in after.items()
         for i, card in enumerate(ids)
         if card in redrawn
     ]
-    return WallDelta(
-        base=base or version(old),
-        version=version(new),
+    found = WallDelta(
+        base=sent.version,
+        version=now.version,
         removed=tuple(removed),
         placed=tuple(placed),
         counted=tuple(key for key in after if len(after[key]) != len(before[key])),
@@ -136,6 +199,7 @@ def delta(old: Wall, new: Wall, base: str | None = None) -> WallDelta | None:
         ),
         current_changed=_current(old) != _current(new),
     )
+    return found, now
 
 
 def _current(wall: Wall) -> str | None:

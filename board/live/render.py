@@ -30,7 +30,6 @@ from typing import Any
 import jinja2
 
 from board import snapshot
-from board.cards import Wall
 from board.i18n import language_context, translate
 from board.live import fragments
 from board.live.fragments import WallDelta
@@ -155,7 +154,9 @@ class Live:
         self._full: dict[tuple[str, str, str, int], _FullRender] = {}
         # The card wall each workshop's screens here were last sent, and its version:
         # what the next card frame is made from (board/live/fragments.py).
-        self._walls: dict[str, tuple[Wall, str]] = {}
+        self._walls: dict[str, fragments.Sent] = {}
+        # The newest state a write of this process left, per workshop (Live.offer).
+        self._offered: dict[str, Snapshot] = {}
 
     # -- notices --------------------------------------------------------
     def listen(self) -> None:
@@ -217,6 +218,7 @@ class Live:
         if not self.hub.audiences(workshop_id):
             self._seen.pop(workshop_id, None)  # nobody here: nothing to render or follow
             self._walls.pop(workshop_id, None)
+            self._offered.pop(workshop_id, None)
             return
         since = None
         if notice.seq is not None:
@@ -227,6 +229,24 @@ class Live:
                 since = seen
             self._seen[workshop_id] = notice.seq
         self.changed(workshop_id, notice.regions, notice.people, since)
+
+    def offer(self, snap: Snapshot) -> None:
+        """The whole snapshot as a write of this process left it (board.snapshot.after),
+        told before its notice: the render of that notice takes it instead of reading
+        the database again, while it is the newest state heard of."""
+        workshop_id = snap.workshop.id
+        if not snap.whole or not self.hub.audiences(workshop_id):
+            return
+        kept = self._offered.get(workshop_id)
+        if kept is None or kept.workshop.seq < snap.workshop.seq:
+            self._offered[workshop_id] = snap
+
+    async def _newest(self, workshop_id: str) -> Snapshot:
+        """The workshop as the newest write heard of left it: as offered, else read."""
+        offered = self._offered.pop(workshop_id, None)
+        if offered is not None and offered.workshop.seq == self._seen.get(workshop_id):
+            return offered
+        return await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
 
     def watch(self, workshop_id: str, seq: int) -> None:
         """A socket here follows the workshop from ``seq`` on (its first render is as new)."""
@@ -289,7 +309,7 @@ class Live:
             return
         if PRESENCE in regions:  # the count of every process, not only this one's
             await self.presence.refresh(workshop_id)
-        snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+        snap = await self._newest(workshop_id)
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
@@ -338,6 +358,7 @@ class Live:
         longer reaches back that far, everything."""
         logged = await self.db.read(lambda conn: repository.changes_since(conn, workshop_id, since))
         self._walls.pop(workshop_id, None)  # notices were lost: the whole wall, to be sure
+        self._offered.pop(workshop_id, None)  # and the state read
         if not logged or logged[0][0] != since + 1:
             log.info(
                 "workshop %s: change log pruned past seq %d, rendering all", workshop_id, since
@@ -356,6 +377,7 @@ class Live:
             pending.people.clear()
         self._seen.pop(workshop_id, None)
         self._walls.pop(workshop_id, None)
+        self._offered.pop(workshop_id, None)
         wakeup = self._wakeups.pop(workshop_id, None)
         if wakeup is not None:
             wakeup.cancel()
@@ -431,6 +453,9 @@ class Live:
     ) -> str:
         """These regions for ``role``; the wall as a card frame where ``delta`` serves."""
         partials = PARTIALS.get(role, {})
+        regions = set(regions)
+        if not partials.keys() & regions:
+            return ""  # nothing of this audience's changed: no cut, no context
         context = self.context(snap, lang, role) | {"oob": True}
         cards = self.card_frame(context, role, delta) if delta is not None else None
         parts = [
@@ -452,9 +477,10 @@ class Live:
         last = self._walls.pop(workshop_id, None)
         if not snap.kind.takes_cards:
             return None
-        found = fragments.delta(last[0], snap.wall, last[1]) if last is not None else None
-        sent = found.version if found is not None else fragments.version(snap.wall)
-        self._walls[workshop_id] = (snap.wall, sent)
+        if last is None:
+            self._walls[workshop_id] = fragments.Sent.of(snap.wall)
+            return None
+        found, self._walls[workshop_id] = fragments.delta_from(last, snap.wall)
         return found
 
     def card_frame(self, context: dict[str, Any], role: str, delta: WallDelta) -> str | None:
@@ -473,8 +499,9 @@ class Live:
             return None
         if delta.base == delta.version:
             return ""
-        cards = {card.id: card for card in cut.wall.cards}
-        if not delta.card_ids <= cards.keys():
+        wanted = delta.card_ids
+        cards = {card.id: card for card in cut.wall.cards if card.id in wanted}
+        if len(cards) != len(wanted):
             return None  # never a card the cut does not hold
         template = self.templates.get_template("_wall_delta.html")
         return template.render(
@@ -535,7 +562,7 @@ class Live:
         if snap.kind.takes_cards and workshop_id not in self._walls:
             # What the next card frame is made from; a screen with another wall asks
             # for a full render when it comes (static/js/live.js).
-            self._walls[workshop_id] = (snap.wall, fragments.version(snap.wall))
+            self._walls[workshop_id] = fragments.Sent.of(snap.wall)
         return Frame(snap.workshop.seq, text), snap.next_change_at()
 
     def _forget_full_renders(self, now: float) -> None:
