@@ -315,6 +315,9 @@ async def test_two_processes_writing_at_once_keep_the_seq_gap_free(settings):
         now = (await here.workshop(workshop.code)).seq
         assert now == start + 80
         assert logged[-80:] == list(range(start + 1, now + 1))
+        for service in (here, there):  # each decided on the wall the other left too
+            wall = (await service.snapshot(workshop.id)).wall
+            assert len({card.text for card in wall.cards}) == 80
     finally:
         here.close()
         there.close()
