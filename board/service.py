@@ -410,16 +410,23 @@ class Service:
     async def delete_workshop(self, workshop: Workshop) -> None:
         """Delete the workshop and everything in it, for good."""
         await self._write(lambda conn: repository.delete_workshop(conn, workshop.id))
-        self.identities.forget_workshop(workshop.id)
-        self.recent.forget(workshop.id)
-        self._walls.pop(workshop.id, None)
-        # Every open screen, in every process, says so at once and closes for good.
-        self.live.announce(Notice(workshop.id, None, frozenset({render.ENDED})))
+        self._forget(workshop.id)
+
+    def _forget(self, workshop_id: str) -> None:
+        """A workshop deleted: forget what is known of it, and have every open screen, in
+        every process, say so at once and close for good."""
+        self.identities.forget_workshop(workshop_id)
+        self.recent.forget(workshop_id)
+        self._walls.pop(workshop_id, None)
+        self.live.announce(Notice(workshop_id, None, frozenset({render.ENDED})))
 
     async def delete_older_than(self, days: int) -> int:
         """The retention rule: delete workshops created more than ``days`` days ago."""
         cutoff = time.time() - days * 86400
-        return await self._write(lambda conn: repository.delete_workshops_before(conn, cutoff))
+        deleted = await self._write(lambda conn: repository.delete_workshops_before(conn, cutoff))
+        for workshop_id in deleted:  # as when its trainer deletes it: every screen ends
+            self._forget(workshop_id)
+        return len(deleted)
 
     # -- the one write path -------------------------------------------------
     async def execute(
@@ -446,7 +453,12 @@ class Service:
 
     def _keep_view(self, workshop: Workshop, participant_id: str | None, outcome: Outcome) -> None:
         """Keep what a participant's write left for their answer (see own_view)."""
-        if participant_id is None or outcome.after is None:
+        if participant_id is None:
+            return
+        # A kept view answers only the write that left it: an older one must not answer a
+        # later write of the same person that left none (Recent does not name the actor).
+        self._views.pop((workshop.id, participant_id), None)
+        if outcome.after is None:
             return
         if len(self._views) >= MAX_KEPT_VIEWS:  # answers nobody asked for (a test, a socket)
             self._views.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -321,3 +322,41 @@ async def test_two_processes_writing_at_once_keep_the_seq_gap_free(settings):
     finally:
         here.close()
         there.close()
+
+
+# -- when Redis misbehaves ------------------------------------------------------------
+
+
+async def test_a_listener_that_fails_does_not_stop_the_notices(redis_server):
+    here, there = RedisNoticeBus(redis_server.url), RedisNoticeBus(redis_server.url)
+    heard: list[Notice] = []
+
+    def fussy(notice: Notice) -> None:
+        if notice.seq == 1:
+            raise RuntimeError("a render that broke")
+        heard.append(notice)
+
+    here.listen(lambda notice: None)
+    there.listen(fussy)
+    await until(lambda: here.subscribed.is_set() and there.subscribed.is_set(), "subscribed")
+    here.publish(a_card_notice(1))
+    here.publish(a_card_notice(2))
+    await until(lambda: bool(heard), "the notice after the failed one")
+    assert heard == [a_card_notice(2)]
+    await here.close()
+    await there.close()
+
+
+async def test_a_redis_that_stops_answering_holds_up_no_render(redis_server):
+    presence = RedisPresence(redis_server.url)
+    await presence.arrived("w1", "anna")
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)  # alive, but answering nothing
+    try:
+        async with asyncio.timeout(DEADLINE):  # bounded by the client's read timeout
+            await presence.arrived("w1", "ben")
+            await presence.refresh("w1")
+        assert presence.count("w1") == 2  # this process's own, as it knows them
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    await presence.close()

@@ -24,6 +24,7 @@ from board.web.guards import SECURITY_HEADERS
 from board.web.routes import MAX_IMPORT_BYTES, create_app
 from board.workshops import CODE_ALPHABET
 from tests.conftest import create_workshop, join, other_device
+from tests.test_hub import drain
 
 
 def phone_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
@@ -1514,3 +1515,30 @@ def test_every_route_is_reached_by_its_own_paths(settings: Settings, service: Se
             scope = {"type": "http", "path": path, "method": method, "root_path": ""}
             first = next(r for r in routes if r.matches(scope)[0] == Match.FULL)
             assert first is route, f"{method} {path}: {first.path} answers first"
+
+
+async def test_an_answer_is_read_anew_when_the_phone_s_own_later_write_left_no_view(
+    client, room, service
+):
+    """A card (its view kept), then, before that answer is read, a topic proposal of the
+    same phone (which keeps none): the proposal's answer must not be the card's view."""
+    code, phone = room
+    workshop = await service.workshop(code)
+    anna = service.db.read_now(lambda c: c.execute("SELECT id FROM participants").fetchone()[0])
+    allowed = await client.post(f"/w/{code}/t/topic-proposals", data={"allowed": "on"})
+    assert allowed.status_code == 204
+    await service.add_card(workshop, anna, "c1", "Freundlich", "yellow")
+    await service.propose_topic(workshop, anna, "Erreichbarkeit am Telefon")
+    view = await service.own_view(workshop.id, anna)
+    assert "Erreichbarkeit am Telefon" in [topic.title for topic in view.topics]
+
+
+async def test_workshops_removed_by_retention_end_on_every_open_screen(service):
+    workshop = await service.create_workshop("Alt")
+    board = service.hub.subscribe(workshop.id, frozenset({"board/de"}))
+    service.live.watch(workshop.id, workshop.seq)
+    await service.db.write(lambda conn: conn.execute("UPDATE workshops SET created_at = 0"))
+    assert await service.delete_older_than(30) == 1
+    await service.live.settled()
+    frames = drain(board)
+    assert frames and frames[-1].final  # the board says so and its socket closes

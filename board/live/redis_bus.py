@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "board:notices"
 OUTBOX_SIZE = 10_000  # notices waiting for Redis; beyond, the oldest are dropped
 RECONNECT_SECONDS = (0.1, 5.0)  # first and longest wait between attempts
+PUBLISH_SECONDS = 2.0  # a notice Redis does not take within this is dropped
 
 
 class RedisNoticeBus:
@@ -65,7 +66,11 @@ class RedisNoticeBus:
 
     # -- the tasks ---------------------------------------------------------------------
     def _start(self) -> None:
-        self._client = redis.Redis.from_url(self.url, socket_connect_timeout=2)
+        # No read timeout (a quiet channel is not a dead one), but keepalive and a health
+        # check: a connection that died without closing is noticed and reconnected.
+        self._client = redis.Redis.from_url(
+            self.url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=15
+        )
         self._outbox = asyncio.Queue()
         self._tasks = [
             asyncio.create_task(self._send(), name="redis-notices-out"),
@@ -88,8 +93,8 @@ class RedisNoticeBus:
         while True:
             message = await self._outbox.get()
             try:
-                await self._client.publish(CHANNEL, message)
-            except (RedisError, OSError) as error:
+                await asyncio.wait_for(self._client.publish(CHANNEL, message), PUBLISH_SECONDS)
+            except (RedisError, OSError, TimeoutError) as error:
                 # A wake-up lost: the receivers' gap check or change-log poll makes up.
                 log.warning("could not publish a change notice to Redis: %s", error)
 
@@ -108,7 +113,10 @@ class RedisNoticeBus:
                     self._local.publish(Notice(EVERY_WORKSHOP, None, frozenset()))
                 connected_before = True
                 async for message in pubsub.listen():
-                    self._heard(message.get("data"))
+                    try:
+                        self._heard(message.get("data"))
+                    except Exception:  # one listener's failure must not stop the notices
+                        log.exception("a change notice from Redis could not be handled")
             except (RedisError, OSError) as error:
                 self.subscribed.clear()
                 log.warning("lost the Redis notices (%s); trying again in %.1f s", error, wait)

@@ -49,21 +49,39 @@ class RedisPresence:
         self._own = MemoryPresence()
         self._others: dict[str, set[str]] = {}  # by workshop, as last refreshed
         self._refreshed: dict[str, float] = {}  # by workshop: when, on the monotonic clock
+        # By workshop and person: the lock that orders their writes, and how many wait.
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._client: redis.Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- the Presence interface ---------------------------------------------------------
     async def arrived(self, workshop_id: str, participant_id: str) -> None:
-        first = participant_id not in self._own.people(workshop_id)
         self._own.add(workshop_id, participant_id)
-        if first:
-            await self._safely(functools.partial(self._add, workshop_id, participant_id))
+        await self._tell(workshop_id, participant_id)
 
     async def left(self, workshop_id: str, participant_id: str) -> None:
         self._own.remove(workshop_id, participant_id)
-        if participant_id not in self._own.people(workshop_id):
-            key = _people_key(workshop_id, self.process)
-            await self._safely(lambda client: client.hdel(key, participant_id))
+        await self._tell(workshop_id, participant_id)
+
+    async def _tell(self, workshop_id: str, participant_id: str) -> None:
+        """Write whether the person is here now, one write per person at a time (a
+        phone's close and its reconnect must not reach Redis in the wrong order)."""
+        key = (workshop_id, participant_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                if participant_id in self._own.people(workshop_id):
+                    await self._safely(functools.partial(self._add, workshop_id, participant_id))
+                else:
+                    people = _people_key(workshop_id, self.process)
+                    await self._safely(lambda client: client.hdel(people, participant_id))
+        finally:
+            lock, users = self._locks[key]
+            if users > 1:
+                self._locks[key] = (lock, users - 1)
+            else:
+                del self._locks[key]
 
     def count(self, workshop_id: str) -> int:
         return len(self._own.people(workshop_id) | self._others.get(workshop_id, set()))
@@ -111,8 +129,9 @@ class RedisPresence:
     # -- Redis ------------------------------------------------------------------------------
     def _started(self) -> redis.Redis:
         if self._client is None:
+            # A read timeout: a Redis that stops answering must not hold up a render.
             self._client = redis.Redis.from_url(
-                self.url, socket_connect_timeout=2, decode_responses=True
+                self.url, socket_connect_timeout=2, socket_timeout=2, decode_responses=True
             )
             self._tasks = [asyncio.create_task(self._heartbeat(), name="redis-presence-beat")]
         return self._client

@@ -448,10 +448,11 @@ def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 
 
-def delete_workshops_before(conn: sqlite3.Connection, cutoff: float) -> int:
+def delete_workshops_before(conn: sqlite3.Connection, cutoff: float) -> list[str]:
+    """Delete the workshops created before ``cutoff``; their ids."""
     old = [
         row[0] for row in conn.execute("SELECT id FROM workshops WHERE created_at < ?", (cutoff,))
     ]
     for workshop_id in old:
         delete_workshop(conn, workshop_id)
-    return len(old)
+    return old

@@ -247,9 +247,9 @@ class _Connection:
                 if not await allow_resync():  # many sockets of one address asking for renders
                     await self.error("rate_limited")
                     continue
-                frame = await full_frame()
-                self.sent_seq = -1
-                await self.push(frame)
+                # Sent unless a newer frame went out while it was rendered (a screen
+                # that still misses something asks again).
+                await self.push(await full_frame())
             else:
                 await self.error("message_malformed")
 
