@@ -101,6 +101,7 @@ class Options:
     quick: bool
     profile: Path | None
     switch_phones: int = 1000
+    storm_phones: int = 500
 
 
 # -- servers -----------------------------------------------------------------------------
@@ -239,14 +240,14 @@ def answer_times(actions: list[Action]) -> str:
 
 
 # -- card storm ---------------------------------------------------------------------------
-STORM_PHONES, STORM_BOARDS, STORM_RATE = 500, 2, 10.0
+STORM_BOARDS, STORM_RATE = 2, 10.0
 
 
 def card_storm(options: Options) -> list[Result]:
     name, seconds = "card storm", 20.0 if options.quick else 60.0
     total = int(STORM_RATE * seconds)
     with our_server(name) as server:
-        code, tokens = asyncio.run(set_up_room(server.base, STORM_PHONES))
+        code, tokens = asyncio.run(set_up_room(server.base, options.storm_phones))
         crowd = Crowd(our_watches(server, code, STORM_BOARDS, tokens, ("card", "step")))
         try:
             crowd.open(name)
@@ -274,7 +275,7 @@ def card_storm(options: Options) -> list[Result]:
     sizes = [size for t, size, _ in seen.sample("board") if started <= t <= ended]
     ours = Result(
         name,
-        STORM_BOARDS + STORM_PHONES,
+        STORM_BOARDS + options.storm_phones,
         len(pairs),
         shown,
         missing,
@@ -293,7 +294,7 @@ def card_storm(options: Options) -> list[Result]:
             ("sockets lost", str(seen.lost)),
         ],
     )
-    plan = timed_plan(seen, started, ended, "board", STORM_BOARDS, STORM_PHONES)
+    plan = timed_plan(seen, started, ended, "board", STORM_BOARDS, options.storm_phones)
     ours.floor = run_floor(name, plan)
     ours.target = Target("p99", percentile(shown, 99), 50, "ms")
     return [ours, ours.floor]
@@ -684,12 +685,15 @@ def parse_args(argv: list[str] | None) -> tuple[Options, list[str]]:
     parser.add_argument(
         "--switch-phones", type=int, default=1000, help="phones in the agenda switch (1000)"
     )
+    parser.add_argument(
+        "--storm-phones", type=int, default=500, help="phones in the card storm (500)"
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}")
-    return Options(args.quick, args.profile, args.switch_phones), chosen
+    return Options(args.quick, args.profile, args.switch_phones, args.storm_phones), chosen
 
 
 def main(argv: list[str] | None = None) -> int:
