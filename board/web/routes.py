@@ -13,6 +13,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -404,10 +405,26 @@ async def delete_workshop(request: Request) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def participant_action(
-    action: Callable[[Request, Service, Workshop, Participant, FormData], Awaitable[None]],
-    renames: bool = False,
-) -> Handler:
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """A participant's write as its route gets it: where, who, and what they sent."""
+
+    request: Request
+    service: Service
+    workshop: Workshop
+    participant: Participant
+    form: FormData
+
+    def text(self, name: str) -> str:
+        return field(self.form, name, "")
+
+    async def spend_card_budget(self) -> None:
+        """A text for the board (a card, a topic, a statement) counts against the cards."""
+        if not await self.service.card_limit.admit(self.participant.id):
+            raise Refused("rate_limited", 429)
+
+
+def participant_action(action: Callable[[Tap], Awaitable[None]], renames: bool = False) -> Handler:
     """Wrap a participant's write: identity, rate limit, errors, then their card list."""
 
     async def handler(request: Request) -> Response:
@@ -422,7 +439,7 @@ def participant_action(
             if not await service.request_limit.admit(participant.id):
                 raise Refused("rate_limited", 429)
             form = await form_of(request)
-            await action(request, service, workshop, participant, form)
+            await action(Tap(request, service, workshop, participant, form))
         except Refused as error:
             return refusal(request, error)
         snap = await service.own_view(workshop.id, participant.id)
@@ -439,92 +456,47 @@ def participant_action(
     return handler
 
 
-async def _card_budget(service: Service, participant: Participant) -> None:
-    if not await service.card_limit.admit(participant.id):
-        raise Refused("rate_limited", 429)
-
-
-async def _add_card(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    client_id = field(form, "client_id", "")[:64] or None
-    await _card_budget(service, participant)
-    await service.add_card(
-        workshop, participant.id, client_id, field(form, "text", ""), field(form, "colour", "")
+async def _add_card(tap: Tap) -> None:
+    await tap.spend_card_budget()
+    client_id = tap.text("client_id")[:64] or None
+    await tap.service.add_card(
+        tap.workshop, tap.participant.id, client_id, tap.text("text"), tap.text("colour")
     )
 
 
-async def _edit_card(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    await _card_budget(service, participant)
-    card_id = request.path_params["card_id"]
-    text, colour = field(form, "text", ""), field(form, "colour", "")
-    await service.edit_card(workshop, participant.id, card_id, text, colour)
+async def _edit_card(tap: Tap) -> None:
+    await tap.spend_card_budget()
+    card_id = tap.request.path_params["card_id"]
+    await tap.service.edit_card(
+        tap.workshop, tap.participant.id, card_id, tap.text("text"), tap.text("colour")
+    )
 
 
-async def _delete_card(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    await service.delete_card(workshop, participant.id, request.path_params["card_id"])
+async def _delete_card(tap: Tap) -> None:
+    card_id = tap.request.path_params["card_id"]
+    await tap.service.delete_card(tap.workshop, tap.participant.id, card_id)
 
 
-async def _nickname(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    await service.set_nickname(participant, field(form, "nickname", ""))
+async def _nickname(tap: Tap) -> None:
+    await tap.service.set_nickname(tap.participant, tap.text("nickname"))
 
 
-async def _choose_group(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    await service.choose_group(workshop, participant.id, field(form, "group_id", ""))
+async def _choose_group(tap: Tap) -> None:
+    await tap.service.choose_group(tap.workshop, tap.participant.id, tap.text("group_id"))
 
 
-async def _propose_topic(
-    request: Request,
-    service: Service,
-    workshop: Workshop,
-    participant: Participant,
-    form: FormData,
-) -> None:
-    await _card_budget(service, participant)  # a text for the board, like a card
-    await service.propose_topic(workshop, participant.id, field(form, "title", ""))
+async def _propose_topic(tap: Tap) -> None:
+    await tap.spend_card_budget()
+    await tap.service.propose_topic(tap.workshop, tap.participant.id, tap.text("title"))
 
 
 def step_input(name: str) -> Handler:
     """A participant's input to the active step, named by the route; its kind reads it."""
 
-    async def run(
-        request: Request,
-        service: Service,
-        workshop: Workshop,
-        participant: Participant,
-        form: FormData,
-    ) -> None:
+    async def run(tap: Tap) -> None:
         if kinds.spends_card_budget(name):
-            await _card_budget(service, participant)
-        await service.step_input(workshop, participant.id, name, Form(form))
+            await tap.spend_card_budget()
+        await tap.service.step_input(tap.workshop, tap.participant.id, name, Form(tap.form))
 
     return participant_action(run)
 
