@@ -37,6 +37,15 @@ RECONNECT_SECONDS = (0.1, 5.0)  # first and longest wait between attempts
 PUBLISH_SECONDS = 2.0  # a notice Redis does not take within this is dropped
 
 
+async def cancelled(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel a backend's background tasks and wait until each has ended."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class RedisNoticeBus:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -78,11 +87,7 @@ class RedisNoticeBus:
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancelled(self._tasks)
         self._tasks = []
         if self._client is not None:
             await self._client.aclose()

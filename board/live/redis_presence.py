@@ -27,6 +27,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from board.live.presence import MemoryPresence
+from board.live.redis_bus import cancelled
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,7 @@ class RedisPresence:
 
     async def close(self) -> None:
         """Stop, and take this process's people out of Redis (a crash leaves them to expire)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancelled(self._tasks)
         self._tasks = []
         if self._client is not None:
             with contextlib.suppress(RedisError, OSError):

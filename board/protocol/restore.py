@@ -277,9 +277,9 @@ def _vote(
 ) -> Vote:
     key = v["key"]
     if step.config.get("options_from") == "clusters":  # dots on a cards step's clusters
-        key = _dots_cluster_key(key, ids, f"{where}.key", dots_on_clusters)
+        key = _dots_key(key, ids, f"{where}.key", dots_on_clusters, "k", "cluster")
     elif step.config.get("options_from") == "topics":  # dots on the Themenspeicher
-        key = _dots_topic_key(key, ids, f"{where}.key", dots_on_topics)
+        key = _dots_key(key, ids, f"{where}.key", dots_on_topics, "t", "topic")
     return Vote(
         new_id(),
         step.id,
@@ -293,23 +293,13 @@ def _vote(
     )
 
 
-def _dots_cluster_key(
-    key: str, ids: _Ids, where: str, dots_on_clusters: list[tuple[str, str, str]]
+def _dots_key(
+    key: str, ids: _Ids, where: str, found: list[tuple[str, str, str]], prefix: str, what: str
 ) -> str:
-    """A dot on a cluster names it (k…), or one since merged or dissolved (gone…)."""
-    if not (ID["k"].fullmatch(key) or ID[GONE].fullmatch(key)):
-        raise ProtocolError(f"{where}: expected a cluster (k…) or {GONE}…, not {key!r}")
-    dots_on_clusters.append((ids.make_id(key), where, key))
-    return ids.make_id(key)
-
-
-def _dots_topic_key(
-    key: str, ids: _Ids, where: str, dots_on_topics: list[tuple[str, str, str]]
-) -> str:
-    """A dot on a topic names it (t…), or one since removed (gone…)."""
-    if not (ID["t"].fullmatch(key) or ID[GONE].fullmatch(key)):
-        raise ProtocolError(f"{where}: expected a topic (t…) or {GONE}…, not {key!r}")
-    dots_on_topics.append((ids.make_id(key), where, key))
+    """A dot on a cluster (k…) or a topic (t…) names it, or one since gone (gone…)."""
+    if not (ID[prefix].fullmatch(key) or ID[GONE].fullmatch(key)):
+        raise ProtocolError(f"{where}: expected a {what} ({prefix}…) or {GONE}…, not {key!r}")
+    found.append((ids.make_id(key), where, key))
     return ids.make_id(key)
 
 
