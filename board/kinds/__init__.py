@@ -146,6 +146,11 @@ class Kind:
 
         return refuse
 
+    def keyless(self, vote: Vote, where: str) -> None:
+        """For a vote_checker of a kind whose votes name no option: their key is empty."""
+        if vote.key:
+            raise ValueError(f"{where}.key: a {self.name} vote has an empty key")
+
     def reveal(self, snap: Snapshot) -> Sequence[Change]:
         """The trainer reveals the step's hidden results (a kind may deal them anew)."""
         step = steps.reveal(snap.step)

@@ -177,8 +177,7 @@ class Flash(Kind):
 
     def vote_checker(self, snap: Snapshot) -> VoteChecker:
         def check(vote: votes.Vote, where: str) -> votes.Vote:
-            if vote.key:
-                raise ValueError(f"{where}.key: a {self.name} vote has an empty key")
+            self.keyless(vote, where)
             word = obey(f"{where}.word", clean_statement, vote.word or "")
             return replace(vote, word=word)
 

@@ -61,8 +61,7 @@ class Mood(Kind):
 
     def vote_checker(self, snap: Snapshot) -> VoteChecker:
         def check(vote: votes.Vote, where: str) -> votes.Vote:
-            if vote.key:
-                raise ValueError(f"{where}.key: a {self.name} vote has an empty key")
+            self.keyless(vote, where)
             step, value = snap.step, vote.value or 0
             problem = f"{value} is outside 0–{len(votes.mood_options(step)) - 1}"
             obey(f"{where}.value", votes.check_mood_value, step, value, problem=problem)

@@ -96,8 +96,7 @@ class Scale(Kind):
 
     def vote_checker(self, snap: Snapshot) -> VoteChecker:
         def check(vote: votes.Vote, where: str) -> votes.Vote:
-            if vote.key:
-                raise ValueError(f"{where}.key: a {self.name} vote has an empty key")
+            self.keyless(vote, where)
             value, last = vote.value or 0, len(votes.scale_labels(snap.step)) - 1
             problem = f"{value} is outside 0–{last}"
             obey(f"{where}.value", votes.check_scale_value, snap.step, value, problem=problem)
