@@ -9,12 +9,13 @@ appears on a board connected to the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -80,6 +81,18 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
+@contextlib.asynccontextmanager
+async def two_processes(settings: Settings) -> AsyncIterator[tuple[Service, Service]]:
+    """Two services on one data folder, as two server processes would have them."""
+    services = (Service(settings), Service(settings))
+    try:
+        yield services
+    finally:
+        for service in services:
+            await service.close_shared()  # (a served one let go of Redis at its shutdown)
+            service.close()
+
+
 async def until(condition: Callable[[], bool], what: str) -> None:
     try:
         async with asyncio.timeout(DEADLINE):
@@ -135,8 +148,7 @@ async def test_after_redis_comes_back_every_workshop_is_rendered_anew(redis_serv
 
 async def two_servers_show_a_card_across(settings: Settings) -> None:
     """A card written through one server reaches a board connected to the other."""
-    first, second = Service(settings), Service(settings)
-    try:
+    async with two_processes(settings) as (first, second):
         with serve(settings, first) as writer, serve(settings, second) as shower:
             origin = {"origin": writer.url}
             async with httpx.AsyncClient(base_url=writer.url, headers=origin) as trainer:
@@ -156,9 +168,6 @@ async def two_servers_show_a_card_across(settings: Settings) -> None:
                 while "Über Redis" not in await board.recv():
                     pass
             await board.close()
-    finally:
-        first.close()
-        second.close()
 
 
 async def test_a_card_written_through_one_process_shows_on_a_board_of_another(
@@ -210,8 +219,7 @@ async def test_presence_counts_the_phones_of_every_process_and_forgets_a_dead_on
 
 async def test_a_board_counts_the_phones_connected_to_another_process(settings, redis_server):
     settings = settings.with_(hub_url=redis_server.url)
-    first, second = Service(settings), Service(settings)
-    try:
+    async with two_processes(settings) as (first, second):
         with serve(settings, first) as one, serve(settings, second) as other:
             origin = {"origin": one.url}
             async with httpx.AsyncClient(base_url=one.url, headers=origin) as trainer:
@@ -241,9 +249,6 @@ async def test_a_board_counts_the_phones_connected_to_another_process(settings, 
                     pass
             for ws in (*phones, board):
                 await ws.close()
-    finally:
-        first.close()
-        second.close()
 
 
 # -- limits every process counts ------------------------------------------------------
@@ -251,8 +256,7 @@ async def test_a_board_counts_the_phones_connected_to_another_process(settings, 
 
 async def test_a_participant_s_card_budget_is_one_across_processes(settings, redis_server):
     settings = settings.with_(hub_url=redis_server.url, cards_per_minute=3)
-    here, there = Service(settings), Service(settings)
-    try:
+    async with two_processes(settings) as (here, there):
         assert isinstance(here.card_limit, RedisRateLimit)
         spent = [
             await here.card_limit.admit("anna"),
@@ -266,26 +270,17 @@ async def test_a_participant_s_card_budget_is_one_across_processes(settings, red
 
         redis_server.stop()  # a brake, not a record: each process brakes on its own
         assert await there.card_limit.admit("carla")
-    finally:
-        for service in (here, there):
-            await service.close_shared()
-            service.close()
 
 
 async def test_wrong_join_codes_are_counted_across_processes(settings, redis_server):
     settings = settings.with_(hub_url=redis_server.url, join_failures_free=2)
-    here, there = Service(settings), Service(settings)
-    try:
+    async with two_processes(settings) as (here, there):
         assert isinstance(here.join_guard, RedisJoinGuard)
         assert await here.join_guard.failed_guess("203.0.113.9") == 0  # people mistype
         assert await there.join_guard.failed_guess("203.0.113.9") == 0
         # The third wrong code of the address, on either process: from now on it waits.
         assert await here.join_guard.failed_guess("203.0.113.9") >= 1
         assert await there.join_guard.failed_guess("198.51.100.7") == 0  # another address
-    finally:
-        for service in (here, there):
-            await service.close_shared()
-            service.close()
 
 
 # -- one truth: the database ------------------------------------------------------------
@@ -294,8 +289,7 @@ async def test_wrong_join_codes_are_counted_across_processes(settings, redis_ser
 async def test_two_processes_writing_at_once_keep_the_seq_gap_free(settings):
     """Every write takes its seq inside its own transaction (SQLite's write lock orders
     the processes): no seq twice, none skipped, every change logged under its own."""
-    here, there = Service(settings), Service(settings)
-    try:
+    async with two_processes(settings) as (here, there):
         workshop = await here.create_workshop("Zwei Schreiber")
         start = workshop.seq
 
@@ -319,9 +313,6 @@ async def test_two_processes_writing_at_once_keep_the_seq_gap_free(settings):
         for service in (here, there):  # each decided on the wall the other left too
             wall = (await service.snapshot(workshop.id)).wall
             assert len({card.text for card in wall.cards}) == 80
-    finally:
-        here.close()
-        there.close()
 
 
 # -- when Redis misbehaves ------------------------------------------------------------
