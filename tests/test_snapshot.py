@@ -390,12 +390,9 @@ async def test_a_participant_s_write_on_votes_reads_only_theirs_and_is_not_whole
     assert (await service.snapshot(workshop.id)).whole
 
 
-def test_the_same_card_cut_again_takes_the_alias_its_writer_has_now() -> None:
-    """Aliases follow everyone in the snapshot: a newcomer may move a writer from p1 to p2
-    while the card itself (the very object) stays."""
-    card = a_card("c1", by="bea")
-    wall = Wall(new_cards_step("s1", "w1", 0, "Frage"), (card,), ())
-    alone = Snapshot(
+def a_snapshot(wall: Wall, participants: int) -> Snapshot:
+    """A workshop w1 on its one step, the wall's, with nothing but the wall."""
+    return Snapshot(
         workshop=Workshop("w1", "ABC234", "T", "secret", "s1", 0, 0.0),
         steps=(wall.step,),
         wall=wall,
@@ -403,8 +400,16 @@ def test_the_same_card_cut_again_takes_the_alias_its_writer_has_now() -> None:
         votes=(),
         actions=(),
         people=(),
-        participants=2,
+        participants=participants,
     )
+
+
+def test_the_same_card_cut_again_takes_the_alias_its_writer_has_now() -> None:
+    """Aliases follow everyone in the snapshot: a newcomer may move a writer from p1 to p2
+    while the card itself (the very object) stays."""
+    card = a_card("c1", by="bea")
+    wall = Wall(new_cards_step("s1", "w1", 0, "Frage"), (card,), ())
+    alone = a_snapshot(wall, participants=2)
     with_anna = dataclasses.replace(
         alone, wall=dataclasses.replace(wall, cards=(card, a_card("c2")))
     )
@@ -416,16 +421,7 @@ def test_the_same_card_cut_again_takes_the_alias_its_writer_has_now() -> None:
 
 def test_what_is_not_plain_from_the_changes_is_left_to_a_read() -> None:
     wall = Wall(new_cards_step("s1", "w1", 0, "Frage"), (), ())
-    snap = Snapshot(
-        workshop=Workshop("w1", "ABC234", "T", "secret", "s1", 0, 0.0),
-        steps=(wall.step,),
-        wall=wall,
-        source=None,
-        votes=(),
-        actions=(),
-        people=(),
-        participants=1,
-    )
+    snap = a_snapshot(wall, participants=1)
     heading = Cluster("c1", "s1", "Haltung", 0, 0.0)
     assert snapshot.after(snap, [heading], 1) is None
     assert snapshot.after(snap, [Deleted(Cluster, "c1")], 1) is None
