@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from board.kinds.target import DEFAULT_CRITERIA, RINGS
 from tests.browser.conftest import DEADLINE, SCREENSHOTS, phone_options
@@ -230,8 +230,8 @@ def assert_fills_the_wall(board: Page, size: tuple[int, int], voted: list[list[i
         assert label.locator(".target__stats").get_attribute("data-n") == str(len(rings))
 
 
-def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, room: Room) -> None:
-    fresh = room.new_workshop()
+def trainer_context(browser: Browser, room: Room) -> BrowserContext:
+    """A laptop (1366×768) with the room's trainer cookies: the console opens."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="de-DE")
     context.add_cookies(
         [
@@ -239,6 +239,12 @@ def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, roo
             for c in room.trainer.cookies.jar
         ]
     )
+    return context
+
+
+def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, room: Room) -> None:
+    fresh = room.new_workshop()
+    context = trainer_context(browser, room)
     console = context.new_page()
     try:
         console.goto(f"{room.server.url}/w/{fresh.code}/trainer")
@@ -259,13 +265,7 @@ def test_the_console_edits_the_criteria_before_anyone_dots(browser: Browser, roo
 def test_the_console_shows_the_target_and_its_figures(
     browser: Browser, room: Room, voted: list[list[int]]
 ) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="de-DE")
-    context.add_cookies(
-        [
-            {"name": c.name, "value": c.value or "", "url": room.server.url}
-            for c in room.trainer.cookies.jar
-        ]
-    )
+    context = trainer_context(browser, room)
     console = context.new_page()
     try:
         console.goto(f"{room.server.url}/w/{room.code}/trainer")
