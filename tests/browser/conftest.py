@@ -81,3 +81,11 @@ def new_context(browser: Browser) -> Iterator[object]:
 
 def phone_options() -> dict[str, object]:
     return {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+# Figures read in the page, as plain data: boxes of elements, and no sideways scrolling.
+BOXES = (
+    "els => els.map(e => { const r = e.getBoundingClientRect();"
+    " return [r.left, r.top, r.right, r.bottom]; })"
+)
+NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"

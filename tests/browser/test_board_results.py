@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import DEADLINE, SCREENSHOTS, phone_options
+from tests.browser.conftest import BOXES, DEADLINE, NO_SIDEWAYS_SCROLL, SCREENSHOTS, phone_options
 from tests.serverprocess import ServerProcess
 
 expect.set_options(timeout=DEADLINE * 1000)
@@ -44,13 +44,6 @@ ACTIONS = [
     ("Kundenbefragung nach dem Kauf", "Marketing", "Q3"),
     ("Schulung Telefonfreundlichkeit für alle neuen Kolleg*innen", "Personal", "September"),
 ]
-
-# Figures read in the page, as plain data.
-BOXES = (
-    "els => els.map(e => { const r = e.getBoundingClientRect();"
-    " return [r.left, r.top, r.right, r.bottom]; })"
-)
-NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 
 
 @dataclass

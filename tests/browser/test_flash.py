@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from board.kinds.flash import MAX_STATEMENT_LENGTH
-from tests.browser.conftest import DEADLINE, SCREENSHOTS, phone_options
+from tests.browser.conftest import BOXES, DEADLINE, NO_SIDEWAYS_SCROLL, SCREENSHOTS, phone_options
 from tests.serverprocess import ServerProcess
 
 expect.set_options(timeout=DEADLINE * 1000)
@@ -27,11 +27,6 @@ SAID = [
     "Beim Zuhören Geduld haben – auch am Telefon, wenn es hektisch wird",
 ]
 PROJECTORS = [(1024, 768), (1920, 1080)]
-BOXES = (
-    "els => els.map(e => { const r = e.getBoundingClientRect();"
-    " return [r.left, r.top, r.right, r.bottom]; })"
-)
-NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 
 
 @dataclass

@@ -20,14 +20,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from board.kinds.target import DEFAULT_CRITERIA, RINGS
-from tests.browser.conftest import DEADLINE, SCREENSHOTS, phone_options
+from tests.browser.conftest import DEADLINE, NO_SIDEWAYS_SCROLL, SCREENSHOTS, phone_options
 from tests.serverprocess import ServerProcess
 
 expect.set_options(timeout=DEADLINE * 1000)
 
 PHONE_COUNT = 12
 CRITERIA = len(DEFAULT_CRITERIA)
-NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 BOX = "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
 BOXES = f"els => els.map({BOX})"
 # A name's size on screen: its font size in the target's units times the units' scale.
