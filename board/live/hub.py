@@ -1,7 +1,9 @@
 """Live fan-out of rendered frames to the sockets of a workshop.
 
 A frame is published once per *audience* (for example the board in German)
-and the same string goes to every subscribed socket of that audience. Each
+and the same frame, encoded once (``Frame.wire``), goes to every subscribed socket
+of that audience: written straight to the socket when it takes it now
+(``Subscription.write_now``, board/web/sockets.py), else queued. Each
 subscription has a bounded queue: a socket that stops reading fills its queue,
 is marked overflowed and gets dropped by its connection handler, so one frozen
 phone can neither slow the room nor grow the server's memory. It reconnects

@@ -47,10 +47,10 @@
       flash.appendChild(p);
     }
   });
-  // A phone's own section (#mine) carries the seq it was rendered at. An HTTP answer and
-  // a frame can overtake each other: the answer to a card sent while the frame of the
-  // trainer's change just before is still on its way arrives first, then that frame,
-  // rendered before the card existed. An older section never replaces a newer one.
+  // A section that carries the seq it was rendered at (data-seq: a phone's own, #mine) is
+  // never replaced by an older one. An HTTP answer and a frame can overtake each other:
+  // the answer to a card sent while the frame of the trainer's change just before is
+  // still on its way arrives first, then that frame, rendered before the card existed.
   // (An answer swapped by htmx into #mine needs no check: a newer frame has replaced the
   // element it targets, so it lands nowhere.)
   function seqOf(element) {
@@ -65,7 +65,7 @@
   document.addEventListener('htmx:oobBeforeSwap', function (event) {
     var fragment = event.detail.fragment;
     var fresh = fragment && fragment.nodeType === 11 ? fragment.firstElementChild : fragment;
-    if (event.detail.target.id === 'mine' && older(fresh, event.detail.target)) {
+    if (older(fresh, event.detail.target)) {
       event.detail.shouldSwap = false;
     }
   });
