@@ -707,7 +707,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
         owners |= {item.id: item.participant_id for item in snap.actions}
         owners |= {topic.id: topic.participant_id for topic in snap.topics}
     # Dots on the topics: a change of the Themenspeicher changes the step's options.
-    on_topics = snap.step.config.get("options_from") == "topics"
+    on_topics = dots.on_topics(snap.step.config)
     if _may_end_opening(snap, changes):
         regions.add(render.JOIN)
     for change in changes:

@@ -21,6 +21,7 @@ from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Card, Wall
 from board.changes import Deleted
+from board.kinds import dots
 from board.steps import Step
 from board.store import repository
 from board.topics import Topic
@@ -262,7 +263,7 @@ def read(
     splits = participant_id is None and bool(workshop.groups)
     everyone = tuple(repository.participants(conn, workshop_id)) if uses_nicknames or splits else ()
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
-    if step.config.get("options_from") == "clusters":  # a setting only dots take
+    if dots.on_clusters(step.config):
         found = source_step(steps, step)
         # Its clusters are the options; its cards no screen shows here (a cut drops
         # them): a vote on a wall of 300 cards must not read them.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,7 +20,20 @@ from board.kinds import Decide, Kind, Translate, VoteChecker
 from board.markup import md_escape
 from board.workshops import new_id
 
-TOPICS = "topics"  # options_from: the Themenspeicher's topics
+# Where a dots step takes its options from (its setting options_from), when not its own.
+CLUSTERS = "clusters"  # the clusters of the cards step before it
+TOPICS = "topics"  # the Themenspeicher's topics
+
+
+def on_clusters(config: Mapping[str, Any]) -> bool:
+    """Whether a step's settings have its dots on the clusters of a cards step."""
+    return config.get("options_from") == CLUSTERS
+
+
+def on_topics(config: Mapping[str, Any]) -> bool:
+    """Whether a step's settings have its dots on the Themenspeicher's topics."""
+    return config.get("options_from") == TOPICS
+
 
 if TYPE_CHECKING:
     from board.snapshot import Snapshot
@@ -55,7 +68,7 @@ def from_topics(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
     """ "Themen aus dem Themenspeicher übernehmen": the step's options become the topics
     (live: a topic added or renamed meanwhile follows, as clusters do). Not once dots
     are placed: they were placed on other options."""
-    if snap.step.config.get("options_from") == TOPICS:
+    if on_topics(snap.step.config):
         return []
     if snap.votes:
         raise Refused("dots_already_placed", 409)
@@ -66,7 +79,7 @@ def from_topics(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
 
 
 def _on_topics(snap: Snapshot) -> None:
-    if snap.step.config.get("options_from") != TOPICS:
+    if not on_topics(snap.step.config):
         raise Refused("dots_not_on_topics", 409)
 
 
@@ -127,10 +140,10 @@ class DotResults:
 
     def _read_options(self, lang: str) -> list[votes.Option]:
         step = self.snap.step
-        if step.config.get("options_from") == TOPICS:
+        if on_topics(step.config):
             shown = topics.for_the_room(self.snap.topics, self.snap.steps)
             return [votes.Option(t.id, t.title) for t in shown]
-        if step.config.get("options_from") == "clusters":
+        if on_clusters(step.config):
             source = self.snap.source
             return (
                 []
@@ -234,7 +247,7 @@ class Dots(Kind):
             "de": "Woran wollen wir zuerst arbeiten? Verteilen Sie Ihre Punkte.",
             "en": "What shall we work on first? Spend your dots.",
         },
-        "options_from": "clusters",
+        "options_from": CLUSTERS,
     }
 
     def results(self, snap: Snapshot) -> DotResults:
@@ -245,7 +258,7 @@ class Dots(Kind):
     settings = {
         "options": texts(2, MAX_OPTIONS),
         "explanations": texts(2, MAX_OPTIONS),
-        "options_from": one_of(["clusters", TOPICS]),
+        "options_from": one_of([CLUSTERS, TOPICS]),
         "budget": integer(1, votes.MAX_BUDGET),
         "max_per_option": integer(1, votes.MAX_BUDGET),
         "hidden": boolean,
@@ -271,7 +284,7 @@ class Dots(Kind):
         options = snap.results.options("de")
         offered = {option.id for option in options}
         # Dots on clusters or topics: their ids (or ones since gone), not positions.
-        on_clusters = snap.step.config.get("options_from") in ("clusters", TOPICS)
+        by_id = on_clusters(snap.step.config) or on_topics(snap.step.config)
         most = max(votes.MAX_BUDGET, snap.results.budget())
         per_option = (
             snap.results.per_option_limit() if "max_per_option" in snap.step.config else most
@@ -282,7 +295,7 @@ class Dots(Kind):
         spent = {who: votes.dots_spent(options, theirs) for who, theirs in mine.items()}
 
         def check(vote: votes.Vote, where: str) -> votes.Vote:
-            if not on_clusters and vote.key not in offered:
+            if not by_id and vote.key not in offered:
                 last = len(offered) - 1
                 raise ValueError(f"{where}.key: {vote.key!r} is not an option (0–{last})")
             if not 1 <= (vote.value or 0) <= per_option:

@@ -16,6 +16,7 @@ from itertools import count
 from typing import Any
 
 from board.cards import REVEALED_CARDS, Wall
+from board.kinds import dots
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
 from board.store import repository
@@ -161,8 +162,7 @@ def _export_step(
 ) -> dict[str, Any]:
     config = dict(step.config)
     people = repository.people(conn, step.id)
-    on_clusters = config.get("options_from") == "clusters"  # a setting only dots take
-    on_topics = config.get("options_from") == "topics"
+    on_clusters, on_topics = dots.on_clusters(config), dots.on_topics(config)
     if REVEALED_CARDS in config:  # the cards shown one by one, by their record ids
         written = {c.id for c in wall.cards}
         config[REVEALED_CARDS] = [ids.card(i) for i in config[REVEALED_CARDS] if i in written]

@@ -17,6 +17,7 @@ from board.action_plan import ActionItem
 from board.cards import REVEALED_CARDS, Card, Cluster, Wall
 from board.exercises import step_config
 from board.groups import MINIMUM, Group
+from board.kinds import dots
 from board.pairs import Person
 from board.protocol.record import (
     GONE,
@@ -276,9 +277,9 @@ def _vote(
     dots_on_topics: list[tuple[str, str, str]],
 ) -> Vote:
     key = v["key"]
-    if step.config.get("options_from") == "clusters":  # dots on a cards step's clusters
+    if dots.on_clusters(step.config):
         key = _dots_key(key, ids, f"{where}.key", dots_on_clusters, "k", "cluster")
-    elif step.config.get("options_from") == "topics":  # dots on the Themenspeicher
+    elif dots.on_topics(step.config):
         key = _dots_key(key, ids, f"{where}.key", dots_on_topics, "t", "topic")
     return Vote(
         new_id(),
@@ -448,7 +449,7 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
         tuple(c for c in restored.clusters if c.step_id == step.id),
     )
     source = None
-    if step.config.get("options_from") == "clusters":  # a setting only dots take
+    if dots.on_clusters(step.config):
         found = source_step(all_steps, step)
         if found is not None:
             source = Wall(found, (), tuple(c for c in restored.clusters if c.step_id == found.id))
