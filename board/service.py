@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,7 +54,7 @@ from board.settings import TEMPLATES_DIR, Settings, is_redis
 from board.snapshot import Snapshot
 from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
 from board.store import repository
-from board.store.database import Database
+from board.store.database import Connection, Database
 from board.store.repository import Change
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.topics import Topic
@@ -161,7 +160,7 @@ class Service:
         """The service of one process; ``notices`` and ``presence`` are shared with the
         other processes of the same data folder (in memory by default: this one only)."""
         self.settings = settings
-        self.db = Database(settings.db_path)
+        self.db = Database(settings.database_url or settings.db_path)
         self.tokens = Tokens(
             load_or_create_key(settings.data_dir, settings.secret_key),
             participant_max_age(settings.retention_days),
@@ -231,13 +230,13 @@ class Service:
         self.live.close()
         self.db.close()
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with _refused_when_not_saved():
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
+        with _refused_when_not_saved(self.db):
             return await self.db.write(fn)
 
-    def _write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _write_now(self, fn: Callable[[Connection], T]) -> T:
         """Blocking variant of :meth:`_write`, for the command line."""
-        with _refused_when_not_saved():
+        with _refused_when_not_saved(self.db):
             return self.db.write_now(fn)
 
     # -- workshops and people ---------------------------------------------
@@ -264,7 +263,7 @@ class Service:
         chosen = self.exercises(exercise_keys)
         agenda.check_size(chosen)
 
-        def create(conn: sqlite3.Connection) -> Workshop:
+        def create(conn: Connection) -> Workshop:
             code = new_join_code()
             while repository.code_taken(conn, code):
                 code = new_join_code()
@@ -350,7 +349,8 @@ class Service:
         """Put a participant in one of the workshop's groups (or none): their own
         choice, or the trainer's. The split results and the console follow."""
 
-        def run(conn: sqlite3.Connection) -> int | None:
+        def run(conn: Connection) -> int | None:
+            repository.lock_workshop(conn, workshop.id)
             current = repository.workshop_by_id(conn, workshop.id)
             person = repository.participant(conn, participant_id)
             if person is None or person.workshop_id != workshop.id:
@@ -394,12 +394,12 @@ class Service:
         """A new workshop (new code, new trainer link) from a JSON protocol, all or nothing."""
         # Checked off the writer thread: a large file must not hold up every room's writes.
         restored = await asyncio.to_thread(self._prepared, record)
-        return await self._write(lambda conn: _store_imported(conn, restored))
+        return await self._write(lambda conn: _store_imported(conn, restored, self.db.conflict))
 
     def import_protocol_now(self, record: Any) -> Workshop:
         """Blocking variant of :meth:`import_protocol`, for the command line."""
         restored = self._prepared(record)
-        return self._write_now(lambda conn: _store_imported(conn, restored))
+        return self._write_now(lambda conn: _store_imported(conn, restored, self.db.conflict))
 
     def _prepared(self, record: Any) -> protocol.Restored:
         try:
@@ -481,7 +481,8 @@ class Service:
         deleted since keeps their newer state (``kept`` counts those cards)."""
         reverted: list[undo.Reverted] = []
 
-        def run(conn: sqlite3.Connection) -> _Written:
+        def run(conn: Connection) -> _Written:
+            repository.lock_workshop(conn, workshop.id)
             snap = snapshot.read(conn, workshop.id)
             entry = repository.last_undo(conn, snap.step.id)
             if entry is None:
@@ -504,10 +505,8 @@ class Service:
         self.live.announce(Notice(workshop.id, outcome.seq, frozenset(regions), frozenset(people)))
         return reverted[0]
 
-    async def _commit(
-        self, workshop: Workshop, run: Callable[[sqlite3.Connection], _Written]
-    ) -> Outcome:
-        def recorded(conn: sqlite3.Connection) -> _Written:
+    async def _commit(self, workshop: Workshop, run: Callable[[Connection], _Written]) -> Outcome:
+        def recorded(conn: Connection) -> _Written:
             written = run(conn)
             # On the writer, in commit order: before any caller hears of its result.
             if written[0].changes:
@@ -606,9 +605,10 @@ class Service:
 
         known = self._walls.get(workshop.id)
 
-        def run(conn: sqlite3.Connection) -> _Written:
+        def run(conn: Connection) -> _Written:
             # A resent draft (its acknowledgement was lost) is the card it became, on
             # whatever step that was: looked up before the active step's rules apply.
+            repository.lock_workshop(conn, workshop.id)
             if participant_id is not None and client_id is not None:
                 earlier = repository.card_of_draft(conn, participant_id, client_id)
                 if earlier is not None:
@@ -629,28 +629,31 @@ def _card_wall(snap: Snapshot) -> cards.Wall:
 
 
 @contextlib.contextmanager
-def _refused_when_not_saved() -> Iterator[None]:
-    """SQLite's refusals as the user's: try again later, or a definitive no."""
+def _refused_when_not_saved(db: Database) -> Iterator[None]:
+    """The store's refusals as the user's: try again later, or a definitive no."""
     try:
         yield
-    except sqlite3.OperationalError as error:  # disk full, read-only file, locked
+    except db.unavailable as error:  # disk full, read-only file, locked, database gone
         log.error("could not save: %s", error)
         raise Refused("could_not_save", 503) from error
-    except sqlite3.IntegrityError as error:  # a rule of the schema the domain did not foresee
+    except db.conflict as error:  # a rule of the schema the domain did not foresee
         # Trying again cannot help: a definitive answer, never a 500.
         log.error("could not save, constraint failed: %s", error)
         raise Refused("save_conflict", 409) from error
 
 
-def _store_imported(conn: sqlite3.Connection, restored: protocol.Restored) -> Workshop:
+def _store_imported(
+    conn: Connection, restored: protocol.Restored, conflict: tuple[type[Exception], ...]
+) -> Workshop:
+    refused: tuple[type[Exception], ...] = (*conflict, UnicodeError)
     try:
         return protocol.store(conn, restored)
-    except (sqlite3.IntegrityError, UnicodeError) as error:  # still all or nothing
+    except refused as error:  # still all or nothing
         raise Refused("import_invalid", 422, problem=protocol.store_problem(error)) from None
 
 
 def _run(
-    conn: sqlite3.Connection,
+    conn: Connection,
     workshop: Workshop,
     command: Command,
     participant_id: str | None,
@@ -658,6 +661,7 @@ def _run(
     known: tuple[int, cards.Wall] | None = None,
 ) -> _Written:
     """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
+    repository.lock_workshop(conn, workshop.id)
     snap = snapshot.read(conn, workshop.id, participant_id, known)
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)

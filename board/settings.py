@@ -7,6 +7,7 @@ of `serve` override the matching variables.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -133,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "How often a process looks in the change log for writes whose notice it missed.",
     ),
+    Setting(
+        "BOARD_DATABASE_URL",
+        "",
+        "Empty: the SQLite file in BOARD_DATA. `postgresql://user:password@host:port/db`: "
+        "PostgreSQL, for server processes on several hosts.",
+    ),
 )
 
 
@@ -165,6 +172,20 @@ def _hub_url(url: str) -> str:
     raise SettingError(f"BOARD_HUB_URL={url!r} must be memory:// or redis://host:port/db")
 
 
+def _database_url(url: str) -> str:
+    if url == "" or url.startswith(("postgresql://", "postgres://")):
+        return url
+    raise SettingError(
+        f"BOARD_DATABASE_URL={_redacted(url)!r} must be empty (SQLite in BOARD_DATA)"
+        " or postgresql://user:password@host:port/database"
+    )
+
+
+def _redacted(url: str) -> str:
+    """A URL as it may be shown: without a password."""
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -187,6 +208,7 @@ class Settings:
     group_minimum: int = MINIMUM  # stored with each new workshop
     hub_url: str = "memory://"
     change_poll_seconds: int = 5
+    database_url: str = ""  # "": the SQLite file in data_dir
     # Not a variable: `serve` finds it when it listens on every interface. The
     # base URL phones use (join link, QR code) when a page is opened at loopback.
     room_url: str = ""
@@ -217,6 +239,7 @@ class Settings:
             group_minimum=_int("BOARD_GROUP_MINIMUM", LOWEST_MINIMUM, HIGHEST_MINIMUM),
             hub_url=_hub_url(_env("BOARD_HUB_URL")),
             change_poll_seconds=_int("BOARD_CHANGE_POLL_SECONDS", 1, 3600),
+            database_url=_database_url(_env("BOARD_DATABASE_URL")),
         )
 
     def with_(self, **changes: object) -> Settings:

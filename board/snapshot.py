@@ -8,7 +8,6 @@ cuts it to what a board, the phones or one phone may see.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from board.changes import Deleted
 from board.kinds import dots
 from board.steps import Step
 from board.store import repository
+from board.store.database import Connection
 from board.topics import Topic
 from board.workshops import Participant, Workshop
 
@@ -232,7 +232,7 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
 
 
 def read(
-    conn: sqlite3.Connection,
+    conn: Connection,
     workshop_id: str,
     participant_id: str | None = None,
     known: tuple[int, Wall] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -17,13 +18,52 @@ from board.cli import server_options
 from board.service import Service
 from board.settings import Settings
 from board.web.routes import create_app
+from tests import postgres_server
+from tests.postgres_server import PostgresServer
 
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
+# BOARD_TEST_DATABASE=postgresql runs the suite on PostgreSQL (scripts/test does, after
+# the run on SQLite): a server of the tests' own, a schema per test.
+ON_POSTGRES = os.environ.get("BOARD_TEST_DATABASE", "sqlite") == "postgresql"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="about the SQLite file itself (the run on SQLite has it)")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    if not ON_POSTGRES:
+        yield None
+        return
+    with postgres_server.running() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server(postgres: PostgresServer | None) -> Iterator[PostgresServer]:
+    """A PostgreSQL server on either run: for the tests of PostgreSQL itself."""
+    if postgres is not None:
+        yield postgres
+        return
+    with postgres_server.running() as server:
+        yield server
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", tick_ms=5)
+def settings(tmp_path: Path, postgres: PostgresServer | None) -> Settings:
+    database_url = postgres.new_schema() if postgres is not None else ""
+    return Settings(
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key",
+        tick_ms=5,
+        database_url=database_url,
+    )
 
 
 @pytest.fixture

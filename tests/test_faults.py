@@ -171,6 +171,7 @@ async def test_a_frozen_phone_on_a_real_server_is_dropped_while_the_room_gets_ev
     frozen.transport.abort()
 
 
+@pytest.mark.sqlite_only
 async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, service):
     code = await create_workshop(client)
     phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
@@ -206,6 +207,7 @@ async def test_a_full_disk_gets_could_not_save_and_the_board_recovers(client, se
     assert again.status_code == 200  # the same draft, once the disk has room again
 
 
+@pytest.mark.sqlite_only
 async def test_a_read_only_database_gets_could_not_save_and_the_board_recovers(client, service):
     code = await create_workshop(client)
     phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
@@ -227,7 +229,7 @@ async def test_a_read_only_database_gets_could_not_save_and_the_board_recovers(c
 
     # The writer is idle (every request above has its answer): switch it back directly,
     # since with query_only even the writer's BEGIN IMMEDIATE is refused.
-    service.db._writer_conn.execute("PRAGMA query_only = 0")
+    service.db._engine._writer.execute("PRAGMA query_only = 0")
     again = await phone.post(f"/w/{code}/cards", data=card)  # the phone's draft, sent again
     assert again.status_code == 200
     texts = [c.text for c in (await service.snapshot(workshop.id)).wall.cards]
@@ -246,6 +248,7 @@ def refuse_inserts_into(service: Any, table: str) -> None:
     )
 
 
+@pytest.mark.sqlite_only
 async def test_a_constraint_error_is_a_clear_refusal_not_a_crash(client, service, caplog):
     code = await create_workshop(client)
     phone = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")

@@ -709,10 +709,13 @@ async def test_retention_deletes_only_old_workshops(service):
     assert codes == [fresh.code]
 
 
-async def test_the_cli_exports_and_imports(service, finished, settings, tmp_path, capsys):
+async def test_the_cli_exports_and_imports(
+    service, finished, settings, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "p.json"
     service.close()
     args = ["--data", str(settings.data_dir)]
+    monkeypatch.setenv("BOARD_DATABASE_URL", settings.database_url)  # the store it is on
     assert cli(["export", finished.code, "--format", "json", "--output", str(out), *args]) == 0
     record = json.loads(out.read_text())
     assert record["workshop"]["title"] == "Kundenbegeisterung bei Müller & Söhne"
@@ -732,6 +735,7 @@ async def test_the_cli_imports_with_a_trainer_link_that_opens_on_this_laptop(
     out = tmp_path / "p.json"
     service.close()
     args = ["--data", str(settings.data_dir)]
+    monkeypatch.setenv("BOARD_DATABASE_URL", settings.database_url)  # the store it is on
     assert cli(["export", finished.code, "--format", "json", "--output", str(out), *args]) == 0
     monkeypatch.setenv("BOARD_HOST", "0.0.0.0")
     monkeypatch.setenv("BOARD_PORT", "8123")

@@ -1,4 +1,4 @@
-"""Domain objects in and out of SQLite; one sequence number per stored command."""
+"""Domain objects in and out of the store; one sequence number per stored command."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from board.action_plan import ActionItem
 from board.cards import COLOURS, Card, Change, Cluster, Deleted, Wall
 from board.errors import Refused
 from board.pairs import Person
+from board.settings import Settings
 from board.steps import Step, close_step, new_cards_step, set_hidden
 from board.store import repository
 from board.store.database import Database
@@ -33,8 +34,9 @@ def a_card(card_id: str, **fields: Any) -> Card:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "board.sqlite3")
+def database(settings: Settings) -> Iterator[Database]:
+    """The store the suite runs on: SQLite, or PostgreSQL on the suite's second run."""
+    db = Database(settings.database_url or settings.db_path)
     db.write_now(lambda conn: repository.insert_workshop(conn, WORKSHOP, [STEP]))
     yield db
     db.close()
@@ -243,7 +245,7 @@ def test_a_command_that_fails_after_applying_stores_nothing(database: Database) 
 def test_the_database_refuses_a_second_card_for_the_same_phone_draft(database: Database) -> None:
     # The domain answers a resent draft with the stored card; the index backs it up.
     store(database, [a_card("c1", client_id="draft-1")])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(database.conflict):
         store(database, [a_card("c2", client_id="draft-1")])
     assert list(by_id(wall_of(database))) == ["c1"]
 

@@ -48,6 +48,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_GROUP_MINIMUM": "5",
         "BOARD_HUB_URL": "redis://cache.internal:6379/2",
         "BOARD_CHANGE_POLL_SECONDS": "2",
+        "BOARD_DATABASE_URL": "postgresql://board:secret@db.internal:5432/board",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -74,6 +75,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         group_minimum=5,
         hub_url="redis://cache.internal:6379/2",
         change_poll_seconds=2,
+        database_url="postgresql://board:secret@db.internal:5432/board",
     )
 
 
@@ -82,6 +84,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
     [
         ("BOARD_PORT", "eighty"),
         ("BOARD_HUB_URL", "nats://somewhere"),
+        ("BOARD_DATABASE_URL", "mysql://somewhere"),
         ("BOARD_PORT", "70000"),
         ("BOARD_PORT", "-1"),
         ("BOARD_CARD_MAX_LENGTH", "9"),
@@ -109,3 +112,13 @@ def test_with_changes_a_copy() -> None:
     changed = settings.with_(port=0, tick_ms=5)
     assert (changed.port, changed.tick_ms) == (0, 5)
     assert settings == Settings()
+
+
+def test_a_refused_database_url_is_shown_without_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOARD_DATABASE_URL", "mysql://board:hunter2@db.internal/board")
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env()
+    assert "hunter2" not in str(refused.value)
+    assert "mysql://board:***@db.internal/board" in str(refused.value)

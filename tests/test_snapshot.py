@@ -88,7 +88,7 @@ async def room(client: httpx.AsyncClient, service: Service):  # type: ignore[no-
     await join(ben, code)
     workshop = await service.workshop(code)
     ids = service.db.read_now(
-        lambda c: [r[0] for r in c.execute("SELECT id FROM participants ORDER BY rowid")]
+        lambda c: [r[0] for r in c.execute("SELECT id FROM participants ORDER BY created_at, ord")]
     )
     yield code, workshop, anna, ids[0], ids[1]
     await anna.aclose()

@@ -7,13 +7,18 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
 
+from board.cards import Card
 from board.store import database as storage_module
+from board.store import repository
 from board.store.database import MIGRATIONS, Database, connect, migrate, rows, utils
+from board.workshops import Participant
 
 TABLES = {"_sqlite_migrations", "workshops", "participants", "steps", "clusters", "cards"}
 TABLES_OF_VERSION_2 = TABLES | {"votes", "action_items", "pair_people"}
@@ -329,3 +334,81 @@ def test_a_data_folder_from_before_undo_gets_its_undo_log_on_the_next_start(
         assert "_m004_undo_log" in NAMES
     finally:
         db.close()
+
+
+def test_a_data_folder_from_before_the_ordering_column_keeps_its_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "board.sqlite3"
+    with monkeypatch.context() as before:
+        before.setattr(storage_module, "MIGRATIONS", MIGRATIONS[: NAMES.index("_m009_ordering")])
+        old = Database(path)
+        add_workshop_with_people = [
+            "INSERT INTO workshops (id, code, title, trainer_secret, seq, created_at)"
+            " VALUES ('ws', 'WS', 'Retro', 'secret', 0, 1.0)",
+            *(
+                "INSERT INTO participants (id, workshop_id, nickname, created_at)"
+                f" VALUES ('{name}', 'ws', '{name}', 1.0)"
+                for name in ("zoe", "anna", "ben")  # stored in this order, at one moment
+            ),
+        ]
+        old.write_now(lambda conn: [conn.execute(sql) for sql in add_workshop_with_people])
+        old.close()
+    db = Database(path)
+    try:
+        db.write_now(
+            lambda conn: repository.insert_participant(conn, Participant("carl", "ws", "Carl", 1.0))
+        )
+        listed = db.read_now(lambda conn: repository.participants(conn, "ws"))
+        assert [p.id for p in listed] == ["zoe", "anna", "ben", "carl"]
+    finally:
+        db.close()
+
+
+def test_an_update_keeps_a_row_s_place_among_rows_of_the_same_moment(database: Database) -> None:
+    database.write_now(add_workshop)
+    database.write_now(
+        lambda conn: conn.execute(
+            "INSERT INTO steps (id, workshop_id, position, kind, state) VALUES"
+            " ('s', 'ws', 0, 'cards', 'open')"
+        )
+    )
+    first, second = (
+        Card(card_id, "s", None, None, card_id, "yellow", None, None, 0, False, 1.0)
+        for card_id in ("zweite-id", "erste-id")
+    )
+    database.write_now(lambda conn: repository.apply(conn, "ws", [first, second]))
+    database.write_now(lambda conn: repository.apply(conn, "ws", [replace(first, text="neu")]))
+    wall = database.read_now(lambda conn: repository.wall(conn, "s"))
+    assert [card.id for card in wall.cards] == ["zweite-id", "erste-id"]
+
+
+def _open_and_close(path: str, go: Any, versions: Any) -> None:
+    go.wait()
+    try:
+        db = Database(Path(path))
+    except Exception as error:  # reported to the test, not lost in a child's stderr
+        versions.put(repr(error))
+        return
+    versions.put(db.schema_version)
+    db.close()
+
+
+def test_processes_opening_a_new_data_folder_at_once_all_start(tmp_path: Path) -> None:
+    # Before the lock around the first start, two processes released at one moment
+    # failed with "database is locked" (or both created the tables).
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    go, versions = context.Event(), context.Queue()
+    path = str(tmp_path / "board.sqlite3")
+    children = [
+        context.Process(target=_open_and_close, args=(path, go, versions)) for _ in range(4)
+    ]
+    for child in children:
+        child.start()
+    go.set()
+    found = [versions.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(30)
+    assert found == [len(MIGRATIONS)] * 4

@@ -7,7 +7,6 @@ the group has fewer members than the workshop's anonymity minimum.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from board.kinds import dots
 from board.protocol.record import FORMAT, GONE, iso
 from board.steps import Step
 from board.store import repository
+from board.store.database import Connection
 from board.topics import Topic
 from board.workshops import Participant, Workshop
 
@@ -51,9 +51,7 @@ class _Ids:
     gone: _ShortIds = field(default_factory=lambda: _ShortIds(GONE))
 
 
-def export_record(
-    conn: sqlite3.Connection, workshop_id: str, names: bool = False
-) -> dict[str, Any]:
+def export_record(conn: Connection, workshop_id: str, names: bool = False) -> dict[str, Any]:
     """The workshop as a JSON-ready dict (read inside one transaction)."""
     workshop = repository.workshop_by_id(conn, workshop_id)
     ids = _Ids()
@@ -154,7 +152,7 @@ def _vote_key(key: str, ids: _Ids, on_clusters: bool, on_topics: bool) -> str | 
 
 
 def _export_step(
-    conn: sqlite3.Connection,
+    conn: Connection,
     step: Step,
     wall: Wall,
     ids: _Ids,

@@ -3,7 +3,6 @@ stored in one transaction, so nothing is half-imported."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +10,7 @@ from board.protocol.restore import Restored, restore
 from board.protocol.shape import check_format, check_shape, check_size
 from board.protocol.validate import check
 from board.store import repository
+from board.store.database import Connection
 from board.workshops import (
     Participant,
     Workshop,
@@ -34,7 +34,7 @@ def prepare(record: Any, card_max_length: int) -> Restored:
     return check(restore(record, make_id), card_max_length)
 
 
-def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
+def store(conn: Connection, restored: Restored) -> Workshop:
     """Store a prepared record as a new workshop with a new code (one transaction)."""
     code = new_join_code()
     while repository.code_taken(conn, code):
@@ -60,7 +60,7 @@ def store(conn: sqlite3.Connection, restored: Restored) -> Workshop:
 
 
 def store_problem(error: Exception) -> str:
-    """What to tell about a record the checks let through but SQLite refused."""
+    """What to tell about a record the checks let through but the database refused."""
     if isinstance(error, UnicodeError):
         return "text that is not valid Unicode (an unpaired surrogate)"
     return "conflicting records"

@@ -1,24 +1,28 @@
-"""SQLite storage: one file in WAL mode, sqlite-utils migrations, one owner of writes.
+"""Storage: SQLite (one file in WAL mode, sqlite-utils migrations) by default, or
+PostgreSQL (board.store.postgres); either way one owner of writes per process.
 
 Writes go through a single thread fed by a queue (the habit Datasette calls
-``execute_write_fn``), so each command is one ``BEGIN IMMEDIATE`` transaction
-and nothing else writes behind its back. Reads use a separate connection on
-their own thread; WAL lets them run while a write is in progress.
+``execute_write_fn``), so each command is one savepoint in a write transaction
+and nothing else in this process writes behind its back. Reads use separate
+connections on their own threads; WAL (or PostgreSQL's snapshots) lets them run
+while a write is in progress. Several processes share the store: SQLite's write
+lock, or a command's lock on its workshop's row in PostgreSQL, orders their writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
 
@@ -236,6 +240,32 @@ def _m008_topics(db: sqlite_utils.Database) -> None:
     db.table("action_items").add_column("topic_id", str)
 
 
+def _m009_ordering(db: sqlite_utils.Database) -> None:
+    # An explicit ordering column where the order of rows stored at the same time came
+    # from SQLite's rowid, which PostgreSQL has not (there it is an identity column):
+    # the order rows were first stored in, filled from the rowid by a trigger, which
+    # fires on a real insert only (an upsert that updates keeps the row's place).
+    for table in ORDERED_TABLES:
+        db.table(table).add_column("ord", int, not_null_default=0)
+        db.execute(f'UPDATE "{table}" SET ord = rowid')
+        db.execute(
+            f'CREATE TRIGGER "{table}_ord" AFTER INSERT ON "{table}" BEGIN'
+            f' UPDATE "{table}" SET ord = NEW.rowid WHERE rowid = NEW.rowid; END'
+        )
+
+
+# Tables whose rows are ordered by (created_at, ord) among equals.
+ORDERED_TABLES = (
+    "participants",
+    "clusters",
+    "cards",
+    "votes",
+    "action_items",
+    "pair_people",
+    "topics",
+)
+
+
 # In order; each runs once per file, recorded by its function name in sqlite-utils'
 # own table (_sqlite_migrations), so a migration is never renamed once released.
 MIGRATIONS: tuple[Migration, ...] = (
@@ -247,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m006_join_display,
     _m007_groups,
     _m008_topics,
+    _m009_ordering,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:
@@ -259,10 +290,10 @@ def connect(path: Path, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection:
         raise ValueError(f"synchronous={synchronous!r}")
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")  # first: the others may wait on a lock
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
@@ -310,46 +341,164 @@ def _bridge_legacy_record(db: sqlite_utils.Database, migrations: sqlite_utils.Mi
     legacy.drop()
 
 
-class Database:
-    """The SQLite file with its one writer thread and a few reader threads.
+class Connection(Protocol):
+    """What the repository needs of a connection: ``sqlite3.Connection`` is one, and
+    so is :class:`board.store.postgres.Connection`."""
 
-    Writes queue up for the writer. It takes whatever is waiting (up to
-    ``BATCH``) into one ``BEGIN IMMEDIATE`` transaction, each command in its
-    own savepoint, and commits once: a burst of a thousand dots costs a few
-    commits, not a thousand, and a refused command rolls back only itself.
-    Every caller learns its result only after the commit.
-    """
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
 
-    def __init__(self, path: Path, synchronous: str = SYNCHRONOUS) -> None:
+    @property
+    def in_transaction(self) -> bool: ...
+
+
+class _Engine(Protocol):
+    """Where connections come from, and what a transaction begins with."""
+
+    begin_write: str
+    begin_read: str
+    schema_version: int
+    unavailable: tuple[type[Exception], ...]  # could not save: try again later
+    conflict: tuple[type[Exception], ...]  # a schema rule refused it: trying again won't help
+
+    def writer(self) -> contextlib.AbstractContextManager[Connection]: ...
+    def reader(self) -> contextlib.AbstractContextManager[Connection]: ...
+    def close(self) -> None: ...
+
+
+class _SQLite:
+    """One file: the writer keeps its connection, each reader thread has its own."""
+
+    # IMMEDIATE: the write lock from the first statement, so what a command reads is
+    # what it writes on (no other process can write in between).
+    begin_write = "BEGIN IMMEDIATE"
+    begin_read = "BEGIN"
+    unavailable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+    conflict: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path, synchronous: str) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer_conn = connect(path, synchronous)
-        self.schema_version = migrate(self._writer_conn)
+        # Several processes starting at once on a new folder: one makes the file WAL and
+        # migrates it, the others wait (without the lock, they failed with "database is
+        # locked" or both created the tables).
+        with _file_lock(path.with_name(path.name + ".lock")):
+            self._writer = connect(path, synchronous)
+            self.schema_version = migrate(self._writer)
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Connection]:
+        yield self._writer
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Connection]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path)
+            self._readers.append(conn)
+        yield conn
+
+    def close(self) -> None:
+        self._writer.close()
+        for conn in self._readers:
+            conn.close()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` among processes of this host (none on Windows, where
+    the one-process default is what runs)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with path.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+class _Postgres:
+    """A PostgreSQL database: a pool of one for the writer, one for the readers; a
+    connection a restart broke is replaced on its next use."""
+
+    begin_write = "BEGIN"  # READ COMMITTED; a command locks its workshop's row first
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+    def __init__(self, url: str) -> None:
+        from board.store import postgres
+
+        self.unavailable, self.conflict = postgres.errors()
+        first = postgres.connect(url)
+        try:
+            self.schema_version = postgres.migrate(first)
+        finally:
+            first.close()
+        self._write_pool = postgres.pool(url, 1, "board-writer")
+        self._read_pool = postgres.pool(url, READERS, "board-readers")
+        self._borrow = postgres.borrow
+
+    def writer(self) -> contextlib.AbstractContextManager[Connection]:
+        return self._borrow(self._write_pool)
+
+    def reader(self) -> contextlib.AbstractContextManager[Connection]:
+        return self._borrow(self._read_pool)
+
+    def close(self) -> None:
+        self._write_pool.close()
+        self._read_pool.close()
+
+
+class Database:
+    """The store with its one writer thread and a few reader threads: a SQLite file
+    (``target`` a path), or PostgreSQL (``target`` a ``postgresql://`` URL).
+
+    Writes queue up for the writer. It takes whatever is waiting (up to
+    ``BATCH``) into one transaction, each command in its own savepoint, and
+    commits once: a burst of a thousand dots costs a few commits, not a
+    thousand, and a refused command rolls back only itself. Every caller learns
+    its result only after the commit.
+    """
+
+    def __init__(self, target: Path | str, synchronous: str = SYNCHRONOUS) -> None:
+        self._engine: _Engine
+        if isinstance(target, str):
+            self._engine = _Postgres(target)
+            self.path: Path | None = None
+            self.dialect = "postgresql"
+        else:
+            sqlite = _SQLite(target, synchronous)
+            self._engine, self.path, self.dialect = sqlite, target, "sqlite"
+        self.schema_version: int = self._engine.schema_version
+        self.unavailable = self._engine.unavailable
+        self.conflict = self._engine.conflict
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="board-writer", daemon=True)
         self._writer.start()
         # A few readers: a page load need not wait behind a board's render.
         self._reader = ThreadPoolExecutor(READERS, thread_name_prefix="board-reader")
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in a ``BEGIN IMMEDIATE`` transaction on the writer thread; return
-        its result once committed."""
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in a write transaction on the writer thread; return its result
+        once committed."""
         return await asyncio.wrap_future(self._submit(fn))
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` on a reader connection (a consistent snapshot per call)."""
         return await asyncio.get_running_loop().run_in_executor(self._reader, self._snapshot, fn)
 
-    def write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def write_now(self, fn: Callable[[Connection], T]) -> T:
         """Blocking variant of :meth:`write`, for the CLI and tests."""
         return self._submit(fn).result()
 
-    def read_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def read_now(self, fn: Callable[[Connection], T]) -> T:
         return self._reader.submit(self._snapshot, fn).result()
 
-    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
+    def _submit(self, fn: Callable[[Connection], T]) -> Future[T]:
         future: Future[T] = Future()
         self._queue.put(_Job(fn, future))
         return future
@@ -372,27 +521,19 @@ class Database:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        conn = self._writer_conn
         done: list[tuple[_Job, Any, BaseException | None]] = []
+        conn: Connection | None = None
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                conn.execute("SAVEPOINT command")
+            with self._engine.writer() as conn:
                 try:
-                    result = job.fn(conn)
-                except Exception as error:
-                    conn.execute("ROLLBACK TO command")
-                    conn.execute("RELEASE command")
-                    done.append((job, None, error))
-                else:
-                    conn.execute("RELEASE command")
-                    done.append((job, result, None))
-            conn.execute("COMMIT")
-        except Exception as error:  # the transaction itself failed: disk full, read-only…
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                    self._run_jobs(conn, batch, done)
+                except BaseException:
+                    # A connection the failure broke has nothing to roll back.
+                    with contextlib.suppress(*self._engine.unavailable):
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                    raise
+        except Exception as error:  # the transaction failed: disk full, read-only, gone…
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(error)
@@ -403,42 +544,56 @@ class Database:
             else:
                 job.future.set_exception(failure)
 
-    def _reader_conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-            self._readers.append(conn)
-        return conn
+    def _run_jobs(
+        self,
+        conn: Connection,
+        batch: list[_Job],
+        done: list[tuple[_Job, Any, BaseException | None]],
+    ) -> None:
+        conn.execute(self._engine.begin_write)
+        for job in batch:
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            conn.execute("SAVEPOINT command")
+            try:
+                result = job.fn(conn)
+            except Exception as error:
+                conn.execute("ROLLBACK TO SAVEPOINT command")
+                conn.execute("RELEASE SAVEPOINT command")
+                done.append((job, None, error))
+            else:
+                conn.execute("RELEASE SAVEPOINT command")
+                done.append((job, result, None))
+        conn.execute("COMMIT")
 
-    def _snapshot(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._reader_conn()
-        conn.execute("BEGIN")
-        try:
-            return fn(conn)
-        finally:
-            conn.execute("ROLLBACK")
+    def _snapshot(self, fn: Callable[[Connection], T]) -> T:
+        with self._engine.reader() as conn:
+            conn.execute(self._engine.begin_read)
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("ROLLBACK")
 
     async def healthy(self) -> bool:
-        """Whether a reader can query the file (awaited: never blocks the event loop)."""
+        """Whether a reader can query the store (awaited: never blocks the event loop)."""
+        failed: tuple[type[Exception], ...] = (sqlite3.Error, *self.unavailable)
         try:
             return bool(await self.read(lambda c: c.execute("SELECT 1").fetchone()[0] == 1))
-        except sqlite3.Error:
+        except failed:
             return False
 
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join()
         self._reader.shutdown(wait=True)
-        self._writer_conn.close()
-        for conn in self._readers:
-            conn.close()
+        self._engine.close()
 
 
 @dataclass(frozen=True)
 class _Job:
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[Connection], Any]
     future: Future[Any]
 
 
-def rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+def rows(conn: Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(sql, params)]

@@ -1,4 +1,7 @@
-"""Domain objects to and from SQLite rows; every change bumps the workshop's sequence."""
+"""Domain objects to and from rows; every change bumps the workshop's sequence.
+
+The only SQL of the board, written once for SQLite and PostgreSQL: ``?`` placeholders,
+double-quoted names, ``INSERT … ON CONFLICT … DO UPDATE``, no ``rowid``."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from board.errors import Refused
 from board.groups import Group
 from board.pairs import Person
 from board.steps import Step
-from board.store.database import utils
+from board.store.database import Connection
 from board.topics import Topic
 from board.undo import Entry, Image
 from board.votes import Vote
@@ -44,7 +47,7 @@ _DELETABLE: dict[type, str] = {
 _ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people", "undo_log")
 
 
-def _workshop(row: sqlite3.Row | None) -> Workshop:
+def _workshop(row: Any) -> Workshop:
     if row is None:
         raise Refused("workshop_not_found", 404)
     fields = dict(row)
@@ -58,54 +61,80 @@ def _groups_json(workshop: Workshop) -> str:
     return json.dumps([asdict(group) for group in workshop.groups], ensure_ascii=False)
 
 
-def workshop_by_code(conn: sqlite3.Connection, code: str) -> Workshop:
+def workshop_by_code(conn: Connection, code: str) -> Workshop:
     return _workshop(conn.execute("SELECT * FROM workshops WHERE code = ?", (code,)).fetchone())
 
 
-def workshop_by_id(conn: sqlite3.Connection, workshop_id: str) -> Workshop:
+def workshop_by_id(conn: Connection, workshop_id: str) -> Workshop:
     return _workshop(
         conn.execute("SELECT * FROM workshops WHERE id = ?", (workshop_id,)).fetchone()
     )
 
 
-def code_taken(conn: sqlite3.Connection, code: str) -> bool:
+def code_taken(conn: Connection, code: str) -> bool:
     return conn.execute("SELECT 1 FROM workshops WHERE code = ?", (code,)).fetchone() is not None
 
 
-def insert_workshop(conn: sqlite3.Connection, workshop: Workshop, steps: list[Step]) -> None:
-    db = utils(conn)
-    db.table("workshops").insert(asdict(workshop) | {"groups": _groups_json(workshop)})
+def insert_workshop(conn: Connection, workshop: Workshop, steps: list[Step]) -> None:
+    row = asdict(workshop) | {"groups": _groups_json(workshop)}
+    for flag in ("gong", "topic_proposals", "topics_shown"):  # kept as 0/1 in both
+        row[flag] = int(row[flag])
+    _insert(conn, "workshops", row)
     for step in steps:
-        db.table("steps").insert(_step_row(step))
+        _insert(conn, "steps", _step_row(step))
 
 
-def insert_participant(conn: sqlite3.Connection, participant: Participant) -> None:
-    utils(conn).table("participants").insert(asdict(participant))
+def insert_participant(conn: Connection, participant: Participant) -> None:
+    _insert(conn, "participants", asdict(participant))
 
 
-def rename_participant(conn: sqlite3.Connection, participant: Participant) -> None:
+def rename_participant(conn: Connection, participant: Participant) -> None:
     """Store a participant's (cleaned) nickname."""
-    utils(conn).table("participants").update(participant.id, {"nickname": participant.nickname})
+    sql = "UPDATE participants SET nickname = ? WHERE id = ?"
+    conn.execute(sql, (participant.nickname, participant.id))
 
 
-def set_participant_group(conn: sqlite3.Connection, participant: Participant) -> None:
-    utils(conn).table("participants").update(participant.id, {"group_id": participant.group_id})
+def set_participant_group(conn: Connection, participant: Participant) -> None:
+    sql = "UPDATE participants SET group_id = ? WHERE id = ?"
+    conn.execute(sql, (participant.group_id, participant.id))
 
 
-def participant(conn: sqlite3.Connection, participant_id: str) -> Participant | None:
+def lock_workshop(conn: Connection, workshop_id: str) -> None:
+    """Take the workshop's row for this write transaction, before reading what the
+    command decides on: a write in another process waits until this one commits, so
+    neither decides on a state the other is changing. SQLite's write lock, taken at
+    BEGIN IMMEDIATE, does this for the whole file already."""
+    if not isinstance(conn, sqlite3.Connection):
+        conn.execute("SELECT seq FROM workshops WHERE id = ? FOR UPDATE", (workshop_id,))
+
+
+def _insert(conn: Connection, table: str, row: dict[str, Any]) -> None:
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    conn.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(row.values()))
+
+
+def participant(conn: Connection, participant_id: str) -> Participant | None:
     row = conn.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
-    return None if row is None else Participant(**dict(row))
+    return None if row is None else Participant(**_plain(row))
 
 
-def participants(conn: sqlite3.Connection, workshop_id: str) -> list[Participant]:
+def participants(conn: Connection, workshop_id: str) -> list[Participant]:
     """Everyone who joined the workshop, in the order they joined."""
-    sql = "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, rowid"
-    return [Participant(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
+    sql = "SELECT * FROM participants WHERE workshop_id = ? ORDER BY created_at, ord, id"
+    return [Participant(**_plain(row)) for row in conn.execute(sql, (workshop_id,))]
 
 
-def count_participants(conn: sqlite3.Connection, workshop_id: str) -> int:
+def count_participants(conn: Connection, workshop_id: str) -> int:
     sql = "SELECT count(*) FROM participants WHERE workshop_id = ?"
     return int(conn.execute(sql, (workshop_id,)).fetchone()[0])
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A row's fields as its domain object has them (the ordering column is the store's)."""
+    data = dict(row)
+    data.pop("ord", None)
+    return data
 
 
 @functools.lru_cache(maxsize=512)
@@ -118,7 +147,7 @@ def _config(text: str) -> dict[str, Any]:
     return config
 
 
-def _step(row: sqlite3.Row) -> Step:
+def _step(row: Any) -> Step:
     data = dict(row)
     data["config"] = _config(data["config"] or "{}")
     data["hidden"] = bool(data["hidden"])
@@ -134,14 +163,14 @@ def _step_row(step: Step) -> dict[str, Any]:
     return row
 
 
-def step(conn: sqlite3.Connection, step_id: str | None) -> Step:
+def step(conn: Connection, step_id: str | None) -> Step:
     row = conn.execute("SELECT * FROM steps WHERE id = ?", (step_id,)).fetchone()
     if row is None:
         raise Refused("step_not_found", 404)
     return _step(row)
 
 
-def steps(conn: sqlite3.Connection, workshop_id: str) -> list[Step]:
+def steps(conn: Connection, workshop_id: str) -> list[Step]:
     sql = "SELECT * FROM steps WHERE workshop_id = ? ORDER BY position"
     return [_step(row) for row in conn.execute(sql, (workshop_id,))]
 
@@ -154,7 +183,7 @@ _CARD_COLUMNS = (
 )
 
 
-def _card(row: sqlite3.Row) -> Card:
+def _card(row: Any) -> Card:
     (id_, step_id, participant_id, client_id, text, colour, cluster_id, stacked_on) = row[:8]
     if colour not in COLOURS:  # a colour dropped from the palette
         colour = COLOURS[0]
@@ -173,47 +202,46 @@ def _card(row: sqlite3.Row) -> Card:
     )
 
 
-def card_of_draft(conn: sqlite3.Connection, participant_id: str, client_id: str) -> Card | None:
+def card_of_draft(conn: Connection, participant_id: str, client_id: str) -> Card | None:
     """The card a phone's draft became, on whatever step (served by the unique index)."""
     sql = f"SELECT {_CARD_COLUMNS} FROM cards WHERE participant_id = ? AND client_id = ?"
     row = conn.execute(sql, (participant_id, client_id)).fetchone()
     return None if row is None else _card(row)
 
 
-def wall(conn: sqlite3.Connection, step_id: str | None, with_cards: bool = True) -> Wall:
+def wall(conn: Connection, step_id: str | None, with_cards: bool = True) -> Wall:
     """The step with its clusters and (unless not ``with_cards``) its cards."""
     the_step = step(conn, step_id)
-    # rowid breaks ties: rows stored together keep the order they were stored in.
+    # ord breaks ties: rows stored together keep the order they were stored in.
     cards = (
         conn.execute(
-            f"SELECT {_CARD_COLUMNS} FROM cards WHERE step_id = ? ORDER BY created_at, rowid",
+            f"SELECT {_CARD_COLUMNS} FROM cards WHERE step_id = ? ORDER BY created_at, ord, id",
             (the_step.id,),
         )
         if with_cards
         else ()
     )
     clusters = conn.execute(
-        "SELECT * FROM clusters WHERE step_id = ? ORDER BY position, created_at, rowid",
+        "SELECT * FROM clusters WHERE step_id = ? ORDER BY position, created_at, ord, id",
         (the_step.id,),
     )
     return Wall(
         step=the_step,
         cards=tuple(_card(row) for row in cards),
-        clusters=tuple(Cluster(**dict(row)) for row in clusters),
+        clusters=tuple(Cluster(**_plain(row)) for row in clusters),
     )
 
 
-def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change]) -> int:
+def apply(conn: Connection, workshop_id: str, changes: Sequence[Change]) -> int:
     """Store the changes and return the workshop's new sequence number.
 
     Runs inside the caller's transaction; with no changes the sequence stays.
     """
-    db = utils(conn)
     for change in changes:
         if isinstance(change, Deleted):
             _delete(conn, change)
         elif isinstance(change, Step):
-            db.table("steps").upsert(_step_row(change), pk="id")
+            _upsert(conn, "steps", _step_row(change), ("id",))
         elif isinstance(change, Workshop):
             # Only what commands change; the sequence is bumped below.
             conn.execute(
@@ -246,83 +274,83 @@ def apply(conn: sqlite3.Connection, workshop_id: str, changes: Sequence[Change])
     return bump_seq(conn, workshop_id) if changes else current_seq(conn, workshop_id)
 
 
-def _upsert(
-    conn: sqlite3.Connection, table: str, row: dict[str, Any], keys: tuple[str, ...]
-) -> None:
-    """Insert or update one row: plain SQL on the hot path (a dot, a card), no introspection."""
+def _upsert(conn: Connection, table: str, row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Insert or update one row: plain SQL on the hot path (a dot, a card), no
+    introspection. The row's ``ord`` is the store's (its place among all rows)."""
     columns = list(row)
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in keys)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+    names = ", ".join(f'"{c}"' for c in columns)
     conn.execute(
-        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
+        f'INSERT INTO "{table}" ({names})'
         f" VALUES ({', '.join('?' for _ in columns)})"
         f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
         [row[c] for c in columns],
     )
 
 
-def _delete(conn: sqlite3.Connection, change: Deleted) -> None:
+def _delete(conn: Connection, change: Deleted) -> None:
     table = _DELETABLE[change.kind]
     if change.kind is Cluster:
         conn.execute("UPDATE cards SET cluster_id = NULL WHERE cluster_id = ?", (change.id,))
     if change.kind is Step:
         for on_the_step in _ON_A_STEP:
-            conn.execute(f"DELETE FROM [{on_the_step}] WHERE step_id = ?", (change.id,))
-    conn.execute(f"DELETE FROM [{table}] WHERE id = ?", (change.id,))
+            conn.execute(f'DELETE FROM "{on_the_step}" WHERE step_id = ?', (change.id,))
+    conn.execute(f'DELETE FROM "{table}" WHERE id = ?', (change.id,))
 
 
-def votes(conn: sqlite3.Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
+def votes(conn: Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
     """The votes of a step, or only one participant's (served by the unique index)."""
     sql = f"SELECT {_VOTE_COLUMNS} FROM votes WHERE step_id = ?"
     params: tuple[str, ...] = (step_id,)
     if participant_id is not None:
         sql += " AND participant_id = ?"
         params += (participant_id,)
-    return [Vote(*row) for row in conn.execute(sql + " ORDER BY created_at, rowid", params)]
+    return [Vote(*row) for row in conn.execute(sql + " ORDER BY created_at, ord, id", params)]
 
 
 _VOTE_COLUMNS = "id, step_id, participant_id, key, value, x, y, word, created_at"
 
 
-def action_items(conn: sqlite3.Connection, step_id: str) -> list[ActionItem]:
-    sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at, rowid"
-    return [ActionItem(**dict(row)) for row in conn.execute(sql, (step_id,))]
+def action_items(conn: Connection, step_id: str) -> list[ActionItem]:
+    sql = "SELECT * FROM action_items WHERE step_id = ? ORDER BY position, created_at, ord, id"
+    return [ActionItem(**_plain(row)) for row in conn.execute(sql, (step_id,))]
 
 
-def plans(conn: sqlite3.Connection, workshop_id: str) -> list[ActionItem]:
+def plans(conn: Connection, workshop_id: str) -> list[ActionItem]:
     """Every Maßnahmenplan row of the workshop, on whatever step (few: tens, not thousands)."""
     sql = (
         "SELECT a.* FROM action_items a JOIN steps s ON s.id = a.step_id"
-        " WHERE s.workshop_id = ? ORDER BY s.position, a.position, a.created_at, a.rowid"
+        " WHERE s.workshop_id = ? ORDER BY s.position, a.position, a.created_at, a.ord, a.id"
     )
-    return [ActionItem(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
+    return [ActionItem(**_plain(row)) for row in conn.execute(sql, (workshop_id,))]
 
 
-def topics(conn: sqlite3.Connection, workshop_id: str) -> list[Topic]:
+def topics(conn: Connection, workshop_id: str) -> list[Topic]:
     """The workshop's Themenspeicher, proposals included, in order."""
-    sql = "SELECT * FROM topics WHERE workshop_id = ? ORDER BY position, created_at, rowid"
+    sql = "SELECT * FROM topics WHERE workshop_id = ? ORDER BY position, created_at, ord, id"
     found = []
     for row in conn.execute(sql, (workshop_id,)):
-        data = dict(row)
+        data = _plain(row)
         data["proposed"] = bool(data["proposed"])
         found.append(Topic(**data))
     return found
 
 
-def people(conn: sqlite3.Connection, step_id: str) -> list[Person]:
-    sql = "SELECT * FROM pair_people WHERE step_id = ? ORDER BY joined_at, rowid"
-    return [Person(**dict(row)) for row in conn.execute(sql, (step_id,))]
+def people(conn: Connection, step_id: str) -> list[Person]:
+    sql = "SELECT * FROM pair_people WHERE step_id = ? ORDER BY joined_at, ord, participant_id"
+    return [Person(**_plain(row)) for row in conn.execute(sql, (step_id,))]
 
 
-def bump_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
+def bump_seq(conn: Connection, workshop_id: str) -> int:
     conn.execute("UPDATE workshops SET seq = seq + 1 WHERE id = ?", (workshop_id,))
     return current_seq(conn, workshop_id)
 
 
-def current_seq(conn: sqlite3.Connection, workshop_id: str) -> int:
+def current_seq(conn: Connection, workshop_id: str) -> int:
     return int(conn.execute("SELECT seq FROM workshops WHERE id = ?", (workshop_id,)).fetchone()[0])
 
 
-def current_seqs(conn: sqlite3.Connection, workshop_ids: list[str]) -> dict[str, int]:
+def current_seqs(conn: Connection, workshop_ids: list[str]) -> dict[str, int]:
     """The seq of each of these workshops that still exists."""
     marks = ",".join("?" * len(workshop_ids))
     rows = conn.execute(f"SELECT id, seq FROM workshops WHERE id IN ({marks})", workshop_ids)
@@ -337,7 +365,7 @@ CHANGE_LOG_PRUNE_EVERY = 100
 
 
 def log_change(
-    conn: sqlite3.Connection,
+    conn: Connection,
     workshop_id: str,
     seq: int,
     regions: Iterable[str],
@@ -358,7 +386,7 @@ def log_change(
 
 
 def changes_since(
-    conn: sqlite3.Connection, workshop_id: str, seq: int
+    conn: Connection, workshop_id: str, seq: int
 ) -> list[tuple[int, list[str], list[str]]]:
     """The logged writes after ``seq``, oldest first: (seq, regions, people)."""
     sql = "SELECT seq, regions, people FROM change_log WHERE workshop_id = ? AND seq > ?"
@@ -373,7 +401,7 @@ _UNDO_KINDS: dict[str, type[Card | Cluster]] = {"card": Card, "cluster": Cluster
 
 
 def push_undo(
-    conn: sqlite3.Connection,
+    conn: Connection,
     workshop_id: str,
     step_id: str,
     action: str,
@@ -404,7 +432,7 @@ def push_undo(
     )
 
 
-def last_undo(conn: sqlite3.Connection, step_id: str) -> Entry | None:
+def last_undo(conn: Connection, step_id: str) -> Entry | None:
     """The step's latest undoable action, or None."""
     sql = "SELECT id, action, rows FROM undo_log WHERE step_id = ? ORDER BY id DESC LIMIT 1"
     row = conn.execute(sql, (step_id,)).fetchone()
@@ -414,19 +442,19 @@ def last_undo(conn: sqlite3.Connection, step_id: str) -> Entry | None:
     return Entry(int(row["id"]), row["action"], images)
 
 
-def last_undo_action(conn: sqlite3.Connection, step_id: str) -> str | None:
+def last_undo_action(conn: Connection, step_id: str) -> str | None:
     """What the undo button would undo on the step (its action's name), or None."""
     sql = "SELECT action FROM undo_log WHERE step_id = ? ORDER BY id DESC LIMIT 1"
     row = conn.execute(sql, (step_id,)).fetchone()
     return None if row is None else str(row[0])
 
 
-def count_undo(conn: sqlite3.Connection, step_id: str) -> int:
+def count_undo(conn: Connection, step_id: str) -> int:
     sql = "SELECT count(*) FROM undo_log WHERE step_id = ?"
     return int(conn.execute(sql, (step_id,)).fetchone()[0])
 
 
-def drop_undo(conn: sqlite3.Connection, entry_id: int) -> None:
+def drop_undo(conn: Connection, entry_id: int) -> None:
     conn.execute("DELETE FROM undo_log WHERE id = ?", (entry_id,))
 
 
@@ -436,7 +464,7 @@ def _image(data: dict[str, Any]) -> Image:
     return Image(kind, data["id"], before, after)
 
 
-def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
+def delete_workshop(conn: Connection, workshop_id: str) -> None:
     conn.execute("DELETE FROM change_log WHERE workshop_id = ?", (workshop_id,))
     step_ids = [
         row[0] for row in conn.execute("SELECT id FROM steps WHERE workshop_id = ?", (workshop_id,))
@@ -448,7 +476,7 @@ def delete_workshop(conn: sqlite3.Connection, workshop_id: str) -> None:
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 
 
-def delete_workshops_before(conn: sqlite3.Connection, cutoff: float) -> list[str]:
+def delete_workshops_before(conn: Connection, cutoff: float) -> list[str]:
     """Delete the workshops created before ``cutoff``; their ids."""
     old = [
         row[0] for row in conn.execute("SELECT id FROM workshops WHERE created_at < ?", (cutoff,))
