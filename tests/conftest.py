@@ -17,6 +17,7 @@ from board.cli import server_options
 from board.service import Service
 from board.settings import Settings
 from board.web.routes import create_app
+from tests.redis_server import RedisServer
 
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
 
@@ -115,3 +116,12 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     with serve(settings, service) as server:
         yield server
     service.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free port (tests/redis_server.py)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

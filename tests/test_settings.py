@@ -48,6 +48,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_GROUP_MINIMUM": "5",
         "BOARD_HUB_URL": "redis://cache.internal:6379/2",
         "BOARD_CHANGE_POLL_SECONDS": "2",
+        "BOARD_WORKERS": "4",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -74,6 +75,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         group_minimum=5,
         hub_url="redis://cache.internal:6379/2",
         change_poll_seconds=2,
+        workers=4,
     )
 
 
@@ -90,6 +92,8 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         ("BOARD_CARDS_PER_MINUTE", "0"),
         ("BOARD_TICK_MS", "2.5"),
         ("BOARD_SECURE_COOKIES", "maybe"),
+        ("BOARD_WORKERS", "0"),
+        ("BOARD_WORKERS", "65"),  # MOST_WORKERS + 1
     ],
 )
 def test_a_value_we_cannot_use_stops_the_start_with_its_name(
