@@ -57,6 +57,9 @@ def test_each_unit_starts_the_installed_board_command(unit: str) -> None:
     assert args.command == "serve"
     if unit == "board@.service":
         assert args.port == 8001  # the instance is the port
+        assert args.workers is None  # one process each
+    else:
+        assert args.workers > 1
 
 
 @pytest.mark.parametrize("unit", UNITS)
