@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -52,9 +52,8 @@ def parent_of(server: ServerProcess) -> int:
     return server.process.pid
 
 
-async def until(condition: object, what: str) -> None:
+async def until(condition: Callable[[], bool], what: str) -> None:
     """Poll ``condition()`` until it is true, for at most DEADLINE."""
-    assert callable(condition)
     try:
         async with asyncio.timeout(DEADLINE):
             while not condition():
@@ -218,8 +217,11 @@ def test_each_process_gets_the_settings_serve_was_given(
 ) -> None:
     """The flags reach the spawned processes, which read the environment: the app each
     one builds has the settings the command line made."""
-    for name in ("BOARD_HOST", "BOARD_PORT", "BOARD_DATA", "BOARD_WORKERS"):
-        monkeypatch.delenv(name, raising=False)  # and undone after the test
+    # Set here, so that monkeypatch puts back what was there before serve writes them.
+    monkeypatch.setenv("BOARD_HOST", "127.0.0.1")
+    monkeypatch.setenv("BOARD_PORT", "8000")
+    monkeypatch.setenv("BOARD_DATA", str(tmp_path / "not-this-one"))
+    monkeypatch.setenv("BOARD_WORKERS", "1")
     monkeypatch.setenv("BOARD_HUB_URL", "redis://127.0.0.1:1/0")  # never connected here
     monkeypatch.setenv("BOARD_SECRET_KEY", "k" * 32)
     started: list[tuple[object, dict[str, object]]] = []
