@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -17,7 +18,7 @@ from board.errors import Refused
 from board.exercises import load_library
 from board.i18n import translate
 from board.service import Service
-from board.settings import SettingError, Settings
+from board.settings import MOST_WORKERS, SettingError, Settings, is_redis
 from board.web import server_logs
 from board.web.addresses import (
     PROBES,
@@ -29,6 +30,13 @@ from board.web.addresses import (
 )
 from board.workshops import normalise_code
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+# What each of `serve --workers N`'s processes runs: uvicorn's supervisor starts them
+# fresh (spawn), so they get the app by name, not as an object.
+WORKER_APP = "board.cli:worker_app"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="board", description="Workshop moderation board")
@@ -37,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (env BOARD_HOST)")
     serve.add_argument("--port", type=int, help="port (env BOARD_PORT)")
     serve.add_argument("--data", type=Path, help="data folder (env BOARD_DATA)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        help="server processes on one port; more than 1 needs a redis:// hub (env BOARD_WORKERS)",
+    )
     export = commands.add_parser("export", help="write a workshop's protocol")
     export.add_argument("code", help="the workshop's join code")
     export.add_argument("--format", choices=sorted(documents.FORMATS), default="pdf")
@@ -52,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     check = exercise_commands.add_parser("check", help="validate the exercise files in DIR")
     check.add_argument("dir", type=Path)
     return parser
+
+
+def _workers(text: str) -> int:
+    number = int(text)
+    if not 1 <= number <= MOST_WORKERS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MOST_WORKERS}")
+    return number
 
 
 def _with_data(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -120,16 +140,57 @@ def startup_lines(settings: Settings, addresses: Sequence[str]) -> tuple[list[st
 def serve(settings: Settings, probes: Sequence[Probe] = PROBES) -> None:
     from board.web.routes import create_app
 
-    # Our own lines (retention, sockets dropped as too slow, errors) beside uvicorn's.
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-
+    if settings.workers > 1 and not is_redis(settings.hub_url):
+        raise SettingError(needs_redis(settings))
+    _log_our_lines()
     settings, addresses = for_the_room(settings, probes)
     lines, warning = startup_lines(settings, addresses)
     print("\n".join(lines))
     if warning:
         print("\n".join(warning), file=sys.stderr)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
-    uvicorn.run(create_app(settings), **server_options(settings))
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **server_options(settings))
+        return
+    print(f"{settings.workers} server processes on one port, change notices over Redis")
+    _hand_down(settings)
+    # The data folder made ready once (schema, signing key) before the processes start:
+    # several opening a new SQLite file at once fail with "database is locked".
+    Service(settings).close()
+    # uvicorn's supervisor binds the socket, starts the processes, starts a new one for
+    # each that dies, and on SIGTERM stops each gracefully (README: Scaled out).
+    uvicorn.run(WORKER_APP, factory=True, **server_options(settings))
+
+
+def needs_redis(settings: Settings) -> str:
+    return (
+        f"--workers {settings.workers} needs BOARD_HUB_URL=redis://host:6379/0: with"
+        f" {settings.hub_url} the processes would see each other's writes only at the"
+        f" change-log poll (every {settings.change_poll_seconds} s)"
+    )
+
+
+def _log_our_lines() -> None:
+    # Our own lines (retention, sockets dropped as too slow, errors) beside uvicorn's.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
+
+
+def _hand_down(settings: Settings) -> None:
+    """Put what the flags overrode into the environment the worker processes inherit:
+    each reads its settings from there, as `serve` did (worker_app)."""
+    os.environ["BOARD_HOST"] = settings.host
+    os.environ["BOARD_PORT"] = str(settings.port)
+    os.environ["BOARD_DATA"] = str(settings.data_dir)
+    os.environ["BOARD_WORKERS"] = str(settings.workers)
+
+
+def worker_app() -> Starlette:
+    """The app of one of `serve --workers N`'s processes (uvicorn calls it there)."""
+    from board.web.routes import create_app
+
+    _log_our_lines()
+    settings, _ = for_the_room(Settings.from_env())
+    return create_app(settings)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -137,6 +198,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
         "port": settings.port,
+        # Always given: uvicorn would otherwise take WEB_CONCURRENCY from the environment.
+        "workers": settings.workers,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.trusted_proxies,
         # The implementation whose transport board/web/wire.py writes frames straight to.
@@ -208,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ("host", args.host),
                     ("port", args.port),
                     ("data_dir", args.data),
+                    ("workers", args.workers),
                 )
                 if value is not None
             }

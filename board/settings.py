@@ -34,6 +34,10 @@ EXERCISES_DIR = shipped_folder("exercises")
 SCHEMA_DIR = shipped_folder("schema")
 
 
+# More server processes than this on one host is a mistyped number, not a plan.
+MOST_WORKERS = 64
+
+
 class SettingError(ValueError):
     """A setting in the environment has a value we cannot use."""
 
@@ -130,6 +134,11 @@ SETTINGS: tuple[Setting, ...] = (
         "`redis://host:port/db` for several server processes on one data folder.",
     ),
     Setting(
+        "BOARD_WORKERS",
+        "1",
+        "Server processes `serve` runs on one listening socket; more than 1 needs a redis:// hub.",
+    ),
+    Setting(
         "BOARD_CHANGE_POLL_SECONDS",
         "5",
         "How often a process looks in the change log for writes whose notice it missed.",
@@ -209,6 +218,7 @@ class Settings:
     hub_url: str = "memory://"
     change_poll_seconds: int = 5
     database_url: str = ""  # "": the SQLite file in data_dir
+    workers: int = 1
     # Not a variable: `serve` finds it when it listens on every interface. The
     # base URL phones use (join link, QR code) when a page is opened at loopback.
     room_url: str = ""
@@ -240,6 +250,7 @@ class Settings:
             hub_url=_hub_url(_env("BOARD_HUB_URL")),
             change_poll_seconds=_int("BOARD_CHANGE_POLL_SECONDS", 1, 3600),
             database_url=_database_url(_env("BOARD_DATABASE_URL")),
+            workers=_int("BOARD_WORKERS", 1, MOST_WORKERS),
         )
 
     def with_(self, **changes: object) -> Settings:

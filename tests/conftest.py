@@ -20,6 +20,7 @@ from board.settings import Settings
 from board.web.routes import create_app
 from tests import postgres_server
 from tests.postgres_server import PostgresServer
+from tests.redis_server import RedisServer
 
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
 # BOARD_TEST_DATABASE=postgresql runs the suite on PostgreSQL (scripts/test does, after
@@ -155,3 +156,12 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     with serve(settings, service) as server:
         yield server
     service.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free port (tests/redis_server.py)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

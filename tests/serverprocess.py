@@ -31,11 +31,13 @@ class ServerProcess:
         program: Sequence[str] = (sys.executable, "-m", "board"),
         environment: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        arguments: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.program = list(program)
         self.environment = os.environ if environment is None else environment
         self.cwd = cwd
+        self.arguments = list(arguments)  # more of `serve`'s flags, e.g. --workers 2
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -58,6 +60,7 @@ class ServerProcess:
                     str(self.port),
                     "--data",
                     str(self.data_dir),
+                    *self.arguments,
                 ],
                 env=env,
                 cwd=self.cwd,

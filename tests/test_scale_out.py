@@ -1,25 +1,19 @@
 """Several server processes on one data folder: Redis carries their notices, who is
 connected and the limits; SQLite stays the one truth.
 
-A real ``redis-server`` (scripts/test installs it) on a free port; two buses stand for
-two processes, then two real servers on one SQLite folder: a card written through one
-appears on a board connected to the other.
+A real ``redis-server`` on a free port (the ``redis_server`` fixture of tests/conftest.py);
+two buses stand for two processes, then two real servers on one SQLite folder: a card
+written through one appears on a board connected to the other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import signal
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import httpx
-import pytest
 from websockets.asyncio.client import connect
 
 from board.live.notices import Notice
@@ -30,55 +24,7 @@ from board.ratelimit_redis import RedisJoinGuard, RedisRateLimit
 from board.service import Service
 from board.settings import Settings
 from tests.conftest import create_workshop, join, serve
-
-DEADLINE = 10.0
-
-
-class RedisServer:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server not found: run scripts/test, which installs it")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as probe:
-                    probe.sendall(b"PING\r\n")
-                    if probe.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+from tests.redis_server import DEADLINE
 
 
 @contextlib.asynccontextmanager

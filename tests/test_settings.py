@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from board.settings import SETTINGS, SettingError, Settings
+from board.settings import MOST_WORKERS, SETTINGS, SettingError, Settings
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +49,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_HUB_URL": "redis://cache.internal:6379/2",
         "BOARD_CHANGE_POLL_SECONDS": "2",
         "BOARD_DATABASE_URL": "postgresql://board:secret@db.internal:5432/board",
+        "BOARD_WORKERS": "4",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -76,6 +77,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         hub_url="redis://cache.internal:6379/2",
         change_poll_seconds=2,
         database_url="postgresql://board:secret@db.internal:5432/board",
+        workers=4,
     )
 
 
@@ -93,6 +95,8 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         ("BOARD_CARDS_PER_MINUTE", "0"),
         ("BOARD_TICK_MS", "2.5"),
         ("BOARD_SECURE_COOKIES", "maybe"),
+        ("BOARD_WORKERS", "0"),
+        ("BOARD_WORKERS", str(MOST_WORKERS + 1)),
     ],
 )
 def test_a_value_we_cannot_use_stops_the_start_with_its_name(
