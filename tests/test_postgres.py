@@ -160,6 +160,9 @@ async def test_a_restarted_postgresql_refuses_for_a_moment_then_the_board_goes_o
             refused = await phone.post(f"/w/{code}/cards", data=during)
             assert refused.status_code == 503
             assert "Speichern fehlgeschlagen" in refused.text
+            page = await client.get(f"/w/{code}/board")  # a read: a clear answer, not a 500
+            assert page.status_code == 503
+            assert "Datenbank ist gerade nicht erreichbar" in page.text
 
             await asyncio.to_thread(own_server.resume)
             # The phone sends its draft again, as drafts.js does, until it is taken.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import queue
 import sqlite3
 import threading
@@ -26,7 +27,10 @@ from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
 
+from board.errors import Refused
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite_utils.Database], None]
 READERS = 3
@@ -488,15 +492,27 @@ class Database:
         return await asyncio.wrap_future(self._submit(fn))
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` on a reader connection (a consistent snapshot per call)."""
-        return await asyncio.get_running_loop().run_in_executor(self._reader, self._snapshot, fn)
+        """Run ``fn`` on a reader connection (a consistent snapshot per call). A store that
+        cannot be reached is the user's "try again in a moment" (503), not a crash."""
+        with self._refused_when_unreachable():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._reader, self._snapshot, fn)
 
     def write_now(self, fn: Callable[[Connection], T]) -> T:
         """Blocking variant of :meth:`write`, for the CLI and tests."""
         return self._submit(fn).result()
 
     def read_now(self, fn: Callable[[Connection], T]) -> T:
-        return self._reader.submit(self._snapshot, fn).result()
+        with self._refused_when_unreachable():
+            return self._reader.submit(self._snapshot, fn).result()
+
+    @contextlib.contextmanager
+    def _refused_when_unreachable(self) -> Iterator[None]:
+        try:
+            yield
+        except self.unavailable as error:
+            log.error("could not read: %s", error)
+            raise Refused("could_not_load", 503) from error
 
     def _submit(self, fn: Callable[[Connection], T]) -> Future[T]:
         future: Future[T] = Future()
@@ -576,7 +592,7 @@ class Database:
 
     async def healthy(self) -> bool:
         """Whether a reader can query the store (awaited: never blocks the event loop)."""
-        failed: tuple[type[Exception], ...] = (sqlite3.Error, *self.unavailable)
+        failed: tuple[type[Exception], ...] = (sqlite3.Error, Refused)
         try:
             return bool(await self.read(lambda c: c.execute("SELECT 1").fetchone()[0] == 1))
         except failed:
