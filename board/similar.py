@@ -224,24 +224,24 @@ def _similarities(
       the other does not)."""
     total = len(cards)
     squared = {feature: _idf(count, total) ** 2 for feature, count in frequency.items()}
-    blocks = [
-        (tuning.word_share, _stems, _shared_weights(cards, _stems, squared)),
-        (1 - tuning.word_share, _grams, _shared_weights(cards, _grams, squared)),
-    ]
-    norms = [
-        [sum(squared[feature] for feature in features_of(card)) for card in cards]
-        for _, features_of, _ in blocks
-    ]
+    shared_words = _shared_weights(cards, _stems, squared)
+    # Cards that share a stem share its n-grams: the n-gram rows hold every pair.
+    shared_grams = _shared_weights(cards, _grams, squared)
+    word_norms = [sum(squared[stem_] for stem_ in card.stems) for card in cards]
+    gram_norms = [sum(squared[gram] for gram in card.grams) for card in cards]
+    word_share, gram_share = tuning.word_share, 1 - tuning.word_share
     cosines: list[dict[int, float]] = [{} for _ in cards]
     stack_scores: list[dict[int, float]] = [{} for _ in cards]
     for index in range(total):
-        for other in blocks[0][2][index].keys() | blocks[1][2][index].keys():
-            cosine = overlap = 0.0
-            for (share, _, shared), norm in zip(blocks, norms, strict=True):
-                weight = shared[index].get(other, 0.0)
-                if weight:
-                    cosine += share * weight / math.sqrt(norm[index] * norm[other])
-                    overlap += share * weight / min(norm[index], norm[other])
+        words_row, word_norm, gram_norm = shared_words[index], word_norms[index], gram_norms[index]
+        for other, gram_weight in shared_grams[index].items():
+            word_weight = words_row.get(other, 0.0)
+            other_words, other_grams = word_norms[other], gram_norms[other]
+            cosine = gram_share * gram_weight / math.sqrt(gram_norm * other_grams)
+            overlap = gram_share * gram_weight / min(gram_norm, other_grams)
+            if word_weight:
+                cosine += word_share * word_weight / math.sqrt(word_norm * other_words)
+                overlap += word_share * word_weight / min(word_norm, other_words)
             if cosine >= tuning.floor:
                 cosines[index][other] = cosine
                 stack_scores[index][other] = (
