@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -212,6 +213,34 @@ def test_suggestions_are_kept_until_a_card_changes() -> None:
     kept.remove("3")
     kept.remove("3")  # gone already
     assert kept.suggestions() == first
+
+
+def test_a_card_arriving_while_suggestions_are_computed_waits_for_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The console's worker thread computes; meanwhile a phone's card reaches the event
+    # loop, which must not wait for that computation, nor be lost from the next one.
+    computing, finish = threading.Event(), threading.Event()
+    compute = similar._suggest
+
+    def slow(*args: Any) -> Suggestions:
+        computing.set()
+        assert finish.wait(10)
+        return compute(*args)
+
+    kept = SimilarCards("de")
+    kept.put("1", "Freundlichkeit")
+    kept.put("2", "freundlicher Umgang")
+    monkeypatch.setattr(similar, "_suggest", slow)
+    with ThreadPoolExecutor(2) as pool:
+        before = pool.submit(kept.suggestions)
+        assert computing.wait(10)
+        arrival = pool.submit(kept.put, "3", "Freundlichkeit am Telefon")
+        arrival.result(timeout=5)
+        finish.set()
+        assert {card for c in before.result(10).clusters for card in c.card_ids} == {"1", "2"}
+    after = kept.suggestions()
+    assert {card for c in after.clusters for card in c.card_ids} == {"1", "2", "3"}
 
 
 def test_suggestions_can_be_asked_from_many_threads_at_once() -> None:
