@@ -34,6 +34,25 @@ were what when where which while who whom why will with would you your yours you
 yourselves really quite
 """
 
-STOP_WORDS: frozenset[str] = frozenset(
-    word.casefold() for words in (GERMAN, ENGLISH) for word in words.split()
-)
+# Words that mean something on a card, so the cloud keeps them, but that say nothing about
+# which cards belong together: "gute Laune" and "gutes Essen" are no pair, nor are
+# "kein Fingerpointing" and "keine Formulare". Only board.similar drops them.
+GERMAN_COMMON = """
+nicht kein keine keinen keiner keines gut gute guten guter gutes besser immer mehr viel
+viele vielen wenig weniger ganz neu neue neuen neuer neues bzw usw etc
+"""
+
+ENGLISH_COMMON = """
+not no don't dont never good better always more much many less few new etc pls please
+"""
+
+GERMAN_STOP_WORDS: frozenset[str] = frozenset(word.casefold() for word in GERMAN.split())
+ENGLISH_STOP_WORDS: frozenset[str] = frozenset(word.casefold() for word in ENGLISH.split())
+# The word cloud takes both: a Blitzlicht may mix languages.
+STOP_WORDS: frozenset[str] = GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS
+# board.similar takes the list of the wall's language ("die" is a word in English),
+# with the common words above.
+SIMILARITY_STOP_WORDS: dict[str, frozenset[str]] = {
+    "de": GERMAN_STOP_WORDS | frozenset(GERMAN_COMMON.split()),
+    "en": ENGLISH_STOP_WORDS | frozenset(ENGLISH_COMMON.split()),
+}
