@@ -23,8 +23,9 @@ from tests.postgres_server import PostgresServer
 from tests.redis_server import RedisServer
 
 CODE_IN_LOCATION = re.compile(r"/w/([A-Z0-9]{6})/trainer")
-# BOARD_TEST_DATABASE=postgresql runs the suite on PostgreSQL (scripts/test does, after
-# the run on SQLite): a server of the tests' own, a schema per test.
+# BOARD_TEST_DATABASE=postgresql runs the suite on PostgreSQL (a server of the tests' own,
+# a schema per test), as scripts/test does after the run on SQLite. The tests of several
+# processes (test_scale_out, test_workers, test_deploy, the fault runs) bring Redis.
 ON_POSTGRES = os.environ.get("BOARD_TEST_DATABASE", "sqlite") == "postgresql"
 
 

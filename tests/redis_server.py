@@ -46,6 +46,12 @@ class RedisServer:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.02)
 
+    def flush(self) -> None:
+        """Empty every database of the server."""
+        with socket.create_connection(("127.0.0.1", self.port), DEADLINE) as conn:
+            conn.sendall(b"FLUSHALL\r\n")
+            assert conn.recv(16).startswith(b"+OK")
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
