@@ -33,7 +33,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from burst import stored_dots
-from fanout import HOST, Server, cpu_seconds, free_port, rss_kib, start_server, stop_server
+from fanout import (
+    HOST,
+    Server,
+    cpu_seconds,
+    end_process,
+    free_port,
+    rss_kib,
+    start_server,
+    stop_server,
+)
 from fanout import wait_healthy as wait_server
 
 STARTUP_DEADLINE = 15.0
@@ -103,13 +112,7 @@ class RedisServer:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        end_process(self.process)
 
 
 # -- PostgreSQL's CPU ---------------------------------------------------------------------

@@ -179,13 +179,18 @@ def wait_healthy(server: Server) -> None:
 
 
 def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
+    end_process(server.process)
+
+
+def end_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it is still there 10 s later."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            server.process.wait(10)
+            process.wait(10)
         except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(5)
+            process.kill()
+            process.wait(5)
 
 
 # -- HTTP: the room ---------------------------------------------------------------

@@ -41,7 +41,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import Any, TypeAlias
 
 import compare
 import httpx
@@ -337,13 +337,11 @@ BURST = Burst(phones=1000, boards=1, dots=3, window=2.0)
 VOTE_SENDERS, VOTE_CONNECTIONS = 2, 500  # a connection per phone
 
 
+Go: TypeAlias = "Synchronized[float]"  # the start time, once the main process sets it
+
+
 async def send_dots(
-    index: int,
-    ports: list[int],
-    room: Room,
-    plan: list[Planned],
-    out: Queue[Any],
-    go: Synchronized[float],
+    index: int, ports: list[int], room: Room, plan: list[Planned], out: Queue[Any], go: Go
 ) -> list[Sent]:
     """Post the planned dots once ``go`` holds the start time, each when it is due;
     phone k's to ``ports[k % n]``, the process it joined through."""
@@ -363,12 +361,7 @@ async def send_dots(
 
 
 def dots_main(
-    index: int,
-    ports: list[int],
-    room: Room,
-    plan: list[Planned],
-    out: Queue[Any],
-    go: Synchronized[float],
+    index: int, ports: list[int], room: Room, plan: list[Planned], out: Queue[Any], go: Go
 ) -> None:
     raise_fd_limit()
     out.put(("sender", index, asyncio.run(send_dots(index, ports, room, plan, out, go))))
