@@ -3,6 +3,8 @@
     python bench/load.py            # all five scenarios, about eight minutes
     python bench/load.py --quick    # the card storm for 20 s instead of 60 s
     python bench/load.py --only storm,switch --profile /tmp/profiles
+    python bench/load.py --processes 2 --hub redis   # two server processes, one data folder
+    python bench/load.py --compare --quick --switch-phones 300   # issue 14's four, side by side
 
 Each scenario starts ``python -m board serve`` (as deployed) on 127.0.0.1 with a fresh
 data folder and the rate limits at their highest, joins its phones over HTTP and opens
@@ -21,6 +23,11 @@ it got a frame showing it (all processes stamp ``time.time()``, one clock). For 
 broadcast scenarios, ``bench/floor_server.py`` (plain ``websockets``, compression off)
 then sends frames of the sizes our screens got, at the same moments, to as many
 sockets, and the same latency (send → arrival on every receiver) gives the floor.
+
+``--processes``, ``--hub`` and ``--database-url`` choose the configuration the scenarios
+run on (``bench/cluster.py``: phones spread round robin over the processes, CPU summed
+over the servers, Redis and PostgreSQL); ``--compare`` runs the four configurations of
+issue 14 one after the other and prints them side by side (``bench/compare.py``).
 """
 
 from __future__ import annotations
