@@ -443,7 +443,7 @@ def dot_burst(options: Options) -> list[Result]:
             ("dot answer p50 / p99 ms", vote_times(votes)),
             ("board frames until the total / longest gap", board_gaps(seen, started, final)),
             (
-                "total: acked / boards / SQLite",
+                "total: acked / boards / database",
                 f"{acked} / {'/'.join(map(str, totals))} / {stored}",
             ),
             ("sockets lost", str(seen.lost)),
