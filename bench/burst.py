@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
@@ -113,8 +113,9 @@ class Room:
     tokens: list[str]
 
 
-async def set_up_room(base: str, phones: int, dots: int) -> Room:
-    """The 8 Ps workshop on its dots step with a budget of ``dots``, the phones joined."""
+async def set_up_room(base: str, phones: int, dots: int, bases: Sequence[str] = ()) -> Room:
+    """The 8 Ps workshop on its dots step with a budget of ``dots``, the phones joined
+    (through ``bases`` in turn if given)."""
     async with http_client(base) as client:
         form = {"title": "Dot-vote burst", "exercise": EXERCISE}
         created = expect(await client.post("/workshops", data=form), 303)
@@ -124,7 +125,7 @@ async def set_up_room(base: str, phones: int, dots: int) -> Room:
         expect(await client.post(f"/w/{code}/t/step-next", headers=trainer), 204)
         budget = {"budget": str(dots)}
         expect(await client.post(f"/w/{code}/t/dots-budget", data=budget, headers=trainer), 204)
-        tokens = await join_phones(client, code, phones)
+        tokens = await join_phones(client, code, phones, bases)
         phone = {"Cookie": f"mb_p_{code}={tokens[0]}"}
         page = expect(await client.get(f"/w/{code}", headers=phone), 200).text
     step, options = STEP_ID.search(page), list(dict.fromkeys(OPTION.findall(page)))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
@@ -134,12 +135,27 @@ class Crowd:
         self.children.end()
 
 
+def socket_url(server: Server, code: str, role: str) -> str:
+    return f"ws://{HOST}:{server.port}/w/{code}/ws?role={role}"
+
+
 def our_watches(
-    server: Server, code: str, boards: int, tokens: list[str], counted: tuple[str, str], **kw: Any
+    servers: Sequence[Server],
+    code: str,
+    boards: int,
+    tokens: list[str],
+    counted: tuple[str, str],
+    **kw: Any,
 ) -> list[Watch]:
-    ws = f"ws://{HOST}:{server.port}/w/{code}/ws?role="
-    cookies = [f"mb_p_{code}={token}" for token in tokens]
-    return watches(lambda role: ws + role, server.base, boards, cookies, counted, **kw)
+    """Phone k's socket on ``servers[k % n]``, board j's on ``servers[j % n]``."""
+    found: list[Watch] = []
+    n = len(servers)
+    for index, server in enumerate(servers):
+        cookies = [f"mb_p_{code}={token}" for token in tokens[index::n]]
+        mine = len(range(index, boards, n))
+        url = partial(socket_url, server, code)
+        found += watches(url, server.base, mine, cookies, counted, **kw)
+    return found
 
 
 def on_board(board: dict[Key, float], shown: Expect) -> float | None:
@@ -195,6 +211,7 @@ class Result:
     target: Target | None = None
     details: list[tuple[str, str]] = field(default_factory=list)
     kinds: list[list[object]] = field(default_factory=list)
+    numbers: dict[str, float] = field(default_factory=dict)  # compared across configurations
 
 
 def latencies(pairs: list[tuple[float | None, float]]) -> tuple[list[float], int]:

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -150,14 +150,15 @@ class Server:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start_server(folder: Path) -> Server:
-    """``python -m board serve`` on a free port, its data and log in ``folder``."""
-    port, data, log = free_port(), folder / "data", folder / "server.log"
+def start_server(folder: Path, name: str = "server", env: dict[str, str] | None = None) -> Server:
+    """``python -m board serve`` on a free port, its data in ``folder``/data (shared by every
+    server started on ``folder``), its log in ``folder``/``name``.log; ``env`` adds settings."""
+    port, data, log = free_port(), folder / "data", folder / f"{name}.log"
     command = [sys.executable, "-m", "board", "serve", "--host", HOST, "--port", str(port)]
     command += ["--data", str(data)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=os.environ | SERVER_ENV, stdout=out, stderr=out
+            command, cwd=ROOT, env=os.environ | SERVER_ENV | (env or {}), stdout=out, stderr=out
         )
     return Server(process, port, data, log)
 
@@ -178,13 +179,18 @@ def wait_healthy(server: Server) -> None:
 
 
 def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
+    end_process(server.process)
+
+
+def end_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it is still there 10 s later."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            server.process.wait(10)
+            process.wait(10)
         except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(5)
+            process.kill()
+            process.wait(5)
 
 
 # -- HTTP: the room ---------------------------------------------------------------
@@ -217,8 +223,9 @@ def expect(response: httpx.Response, status: int) -> httpx.Response:
     return response
 
 
-async def set_up_room(base: str, phones: int) -> tuple[str, list[str]]:
-    """Create a workshop whose cards the room sees, and join the phones; their cookies."""
+async def set_up_room(base: str, phones: int, bases: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """Create a workshop whose cards the room sees, and join the phones (through ``bases``
+    in turn if given); their cookies."""
     async with http_client(base) as client:
         form = {"title": "Fan-out bench", "question": "What would make our meetings better?"}
         created = expect(await client.post("/workshops", data=form), 303)
@@ -229,20 +236,25 @@ async def set_up_room(base: str, phones: int) -> tuple[str, list[str]]:
         # A plain card step offers one colour; the bench's cards come in all six.
         every = {f"colour_{colour}": "on" for colour in COLOURS}
         expect(await client.post(f"/w/{code}/t/card-colours", data=every, headers=trainer), 204)
-        tokens = await join_phones(client, code, phones)
+        tokens = await join_phones(client, code, phones, bases)
     return code, tokens
 
 
-async def join_phones(client: httpx.AsyncClient, code: str, phones: int) -> list[str]:
-    """Join ``phones`` people with ``GET /join/{code}``; their participant cookies."""
+async def join_phones(
+    client: httpx.AsyncClient, code: str, phones: int, bases: Sequence[str] = ()
+) -> list[str]:
+    """Join ``phones`` people with ``GET /join/{code}``; their participant cookies.
+
+    With ``bases`` (several server processes), phone k joins through ``bases[k % n]``."""
     limit = asyncio.Semaphore(JOIN_CONCURRENCY)
 
-    async def join() -> str:
+    async def join(phone: int) -> str:
+        url = f"{bases[phone % len(bases)]}/join/{code}" if bases else f"/join/{code}"
         async with limit:
-            joined = expect(await client.get(f"/join/{code}"), 303)
+            joined = expect(await client.get(url), 303)
             return cookie_of(joined, f"mb_p_{code}")
 
-    return list(await asyncio.gather(*(join() for _ in range(phones))))
+    return list(await asyncio.gather(*(join(phone) for phone in range(phones))))
 
 
 # -- sockets ------------------------------------------------------------------------
@@ -348,9 +360,10 @@ Post = tuple[int, float, float, int]  # card number, submitted, answered, HTTP s
 
 
 async def send_cards(
-    base: str, code: str, tokens: list[str], rate: float, total: int, seed: int
+    bases: Sequence[str], code: str, tokens: list[str], rate: float, total: int, seed: int
 ) -> list[Post]:
-    """Post ``total`` cards at ``rate``/s; (number, submitted, answered, status) for each."""
+    """Post ``total`` cards at ``rate``/s; (number, submitted, answered, status) for each.
+    Phone k posts to ``bases[k % n]``, the server process it joined through."""
     rng = random.Random(seed)
     nonce = uuid.uuid4().hex[:8]
 
@@ -360,15 +373,18 @@ async def send_cards(
             "colour": rng.choice(COLOURS),
             "client_id": f"bench-{nonce}-{number}",
         }
-        headers = {"Cookie": f"mb_p_{code}={rng.choice(tokens)}"}
+        phone = rng.randrange(len(tokens))
+        base = bases[phone % len(bases)]
+        headers = {"Cookie": f"mb_p_{code}={tokens[phone]}", "Origin": base}
         submitted = time.time()
         try:
-            status = (await client.post(f"/w/{code}/cards", data=form, headers=headers)).status_code
+            answer = await client.post(f"{base}/w/{code}/cards", data=form, headers=headers)
+            status = answer.status_code
         except httpx.HTTPError:
             status = 0
         return number, submitted, time.time(), status
 
-    async with http_client(base, connections=64) as client:
+    async with http_client(bases[0], connections=64 * len(bases)) as client:
         start = time.monotonic()
         tasks = []
         for number in range(total):
@@ -378,10 +394,10 @@ async def send_cards(
 
 
 def sender_main(
-    base: str, code: str, tokens: list[str], rate: float, total: int, out: Queue[Any]
+    bases: Sequence[str], code: str, tokens: list[str], rate: float, total: int, out: Queue[Any]
 ) -> None:
     raise_fd_limit()
-    out.put(("sender", 0, asyncio.run(send_cards(base, code, tokens, rate, total, seed=42))))
+    out.put(("sender", 0, asyncio.run(send_cards(bases, code, tokens, rate, total, seed=42))))
 
 
 # -- one scenario ------------------------------------------------------------------------
@@ -543,7 +559,7 @@ def measure(scenario: Scenario, server: Server, children: Children) -> Outcome:
 
     started = time.monotonic()
     total = scenario.cards
-    children.start(sender_main, server.base, code, tokens, scenario.rate, total, children.out)
+    children.start(sender_main, (server.base,), code, tokens, scenario.rate, total, children.out)
     wait = scenario.seconds + 2 * HTTP_TIMEOUT + 30
     [(_, _, posts)] = children.inbox.take({"sender"}, 1, wait)
     acked = sum(1 for *_, status in posts if status == 200)

@@ -36,7 +36,15 @@ from crowd import (
     wait_for,
     watches,
 )
-from fanout import HOST, SETTLE_SECONDS, cpu_seconds, free_port, rss_kib, wait_until
+from fanout import (
+    HOST,
+    SETTLE_SECONDS,
+    cpu_seconds,
+    end_process,
+    free_port,
+    rss_kib,
+    wait_until,
+)
 from screens import Sample
 from websockets.asyncio.client import connect
 
@@ -60,12 +68,7 @@ def floor_server(folder: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
             time.sleep(0.05)
         yield port, process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        end_process(process)
 
 
 # -- the floor ---------------------------------------------------------------------------

@@ -228,6 +228,7 @@ async def hold(
     await asyncio.gather(*readers, return_exceptions=True)
     return {
         "role": watch.role,
+        "url": watch.url,
         "mode": watch.mode,
         "sockets": len(sockets),
         "failed": len(failures),
