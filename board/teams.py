@@ -182,6 +182,8 @@ def _count(people: int, count: int | None, size: int | None, topics: int, bucket
     one per participant group."""
     if count is not None and size is not None:
         raise Refused("teams_count_or_size", 422)
+    if people == 0:
+        raise Refused("teams_nobody", 409)
     if size is not None:
         if size < 1:
             raise Refused("team_size_too_small", 422)
@@ -321,10 +323,8 @@ def _sizes(teams: Sequence[Team], members: Iterable[Member]) -> dict[str, int]:
 
 def _released(participant_id: str, team_id: str | None, teams: Iterable[Team]) -> list[TeamChange]:
     """Someone leaves a team: the team's console is free again if they held it."""
-    if team_id is None:
-        return []
-    team = _team(team_id, teams)
-    if team.console_participant_id != participant_id:
+    team = next((team for team in teams if team.id == team_id), None)
+    if team is None or team.console_participant_id != participant_id:
         return []
     return [replace(team, console_participant_id=None)]
 

@@ -216,6 +216,13 @@ def test_a_forming_that_cannot_work_is_refused_with_a_reason(
     assert refused.value.key == key
 
 
+def test_forming_teams_in_an_empty_room_is_refused() -> None:
+    for how in ({"count": 2}, {"size": 3}, {"how": "choice", "count": 2}):
+        with pytest.raises(Refused) as refused:
+            formed([], **how)
+        assert refused.value.key == "teams_nobody"
+
+
 def test_more_teams_than_people_present_is_refused() -> None:
     with pytest.raises(Refused) as refused:
         formed(people(3), count=4)
