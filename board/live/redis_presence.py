@@ -21,7 +21,7 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
@@ -94,15 +94,20 @@ class RedisPresence:
         self._refreshed[workshop_id] = now
         client = self._started()
         try:
-            now = time.time()
             processes_key = _processes_key(workshop_id)
-            await client.zremrangebyscore(processes_key, "-inf", now)
-            processes = [str(p) for p in await client.zrange(processes_key, 0, -1)]
+            # Two round trips however many processes: a render waits for this.
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.zremrangebyscore(processes_key, "-inf", time.time())
+                pipe.zrange(processes_key, 0, -1)
+                _, listed = await pipe.execute()
+            elsewhere = [str(p) for p in listed if str(p) != self.process]
             others: set[str] = set()
-            for process in processes:
-                if process != self.process:
-                    keys = await client.hkeys(_people_key(workshop_id, process))
-                    others.update(str(k) for k in keys)
+            if elsewhere:
+                async with client.pipeline(transaction=False) as pipe:
+                    for process in elsewhere:
+                        pipe.hkeys(_people_key(workshop_id, process))
+                    for keys in await pipe.execute():
+                        others.update(str(k) for k in keys)
         except (RedisError, OSError) as error:
             log.warning("could not read who is connected elsewhere: %s", error)
             return
@@ -140,14 +145,24 @@ class RedisPresence:
             log.warning("could not tell Redis who is connected: %s", error)
 
     async def _add(self, workshop_id: str, participant_id: str, client: redis.Redis) -> None:
-        await client.hset(_people_key(workshop_id, self.process), participant_id, 1)
-        await self._renew(client, workshop_id)
+        await self._renew(client, workshop_id, {participant_id})
 
-    async def _renew(self, client: redis.Redis, workshop_id: str) -> None:
-        await client.expire(_people_key(workshop_id, self.process), int(self.ttl) + 1)
-        expires = time.time() + self.ttl
-        await client.zadd(_processes_key(workshop_id), {self.process: expires})
-        await client.expire(_processes_key(workshop_id), int(self.ttl) + 1)
+    async def _renew(
+        self,
+        client: redis.Redis,
+        workshop_id: str,
+        people: Collection[str] = (),
+    ) -> None:
+        """Write ``people`` as here and renew this process's entries: one round trip (a
+        room of phones arriving at once writes one each)."""
+        mine = _people_key(workshop_id, self.process)
+        async with client.pipeline(transaction=False) as pipe:
+            if people:
+                pipe.hset(mine, mapping=dict.fromkeys(people, 1))
+            pipe.expire(mine, int(self.ttl) + 1)
+            pipe.zadd(_processes_key(workshop_id), {self.process: time.time() + self.ttl})
+            pipe.expire(_processes_key(workshop_id), int(self.ttl) + 1)
+            await pipe.execute()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -160,8 +175,4 @@ class RedisPresence:
 
     async def _renew_all(self, client: redis.Redis, *, workshop_id: str, people: set[str]) -> None:
         """Everyone again, too: what Redis lost while it was away comes back."""
-        if people:
-            await client.hset(
-                _people_key(workshop_id, self.process), mapping=dict.fromkeys(people, 1)
-            )
-        await self._renew(client, workshop_id)
+        await self._renew(client, workshop_id, people)
