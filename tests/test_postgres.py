@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from board.live.notices import Notice
 from board.service import Service
 from board.settings import Settings
 from board.store import postgres, repository
@@ -24,6 +25,7 @@ from board.store.database import MIGRATIONS, Database
 from board.web.routes import create_app
 from tests.conftest import create_workshop, join
 from tests.postgres_server import PostgresServer, running
+from tests.test_hub import drain
 
 DEADLINE = 30.0
 
@@ -188,3 +190,34 @@ def test_a_store_that_cannot_be_reached_is_refused_as_could_not_save(url: str) -
             db.write_now(lambda c: c.execute("SELECT pg_terminate_backend(pg_backend_pid())"))
     finally:
         db.close()
+
+
+async def test_a_board_shows_what_it_missed_by_itself_once_postgresql_is_back(
+    tmp_path: Path, own_server: PostgresServer
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", secret_key="k", tick_ms=5, database_url=own_server.url
+    )
+    here, elsewhere = Service(settings), Service(settings)  # two processes, one database
+    try:
+        workshop = await here.create_workshop("Neustart")
+        board = here.hub.subscribe(workshop.id, frozenset({"board/de"}))
+        here.live.watch(workshop.id, workshop.seq)
+        await elsewhere.add_card(workshop, None, None, "Kurz vor dem Neustart", "yellow")
+
+        await asyncio.to_thread(own_server.halt)
+        # Its notice reaches this process while the database is away: the render fails.
+        here.live.heard(Notice(workshop.id, workshop.seq + 1, frozenset({"wall"})))
+        await asyncio.sleep(1.0)  # let the render try and fail (the test's own pacing)
+        assert not [f for f in drain(board) if "Kurz vor dem Neustart" in f.text]
+
+        await asyncio.to_thread(own_server.resume)
+        deadline = time.monotonic() + 2.0  # the bound after the database is back
+        shown = False
+        while not shown and time.monotonic() < deadline:
+            shown = any("Kurz vor dem Neustart" in f.text for f in drain(board))
+            await asyncio.sleep(0.05)
+        assert shown
+    finally:
+        here.close()
+        elsewhere.close()

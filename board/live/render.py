@@ -30,6 +30,7 @@ from typing import Any
 import jinja2
 
 from board import snapshot
+from board.errors import Refused
 from board.i18n import language_context, translate
 from board.live import fragments
 from board.live.fragments import WallDelta
@@ -38,7 +39,7 @@ from board.live.notices import Notice, NoticeBus
 from board.live.presence import Presence
 from board.snapshot import Snapshot
 from board.store import repository
-from board.store.database import Database
+from board.store.database import UNREACHABLE, Database
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
 ENDED = "ended"
 EVERYONE = "*"  # in ``people``: every participant's own view changed
+# While the database is away, a render is tried again after 0.1 s, doubling up to 1 s:
+# screens show the database's state within about a second of its return.
+RETRY_FIRST, RETRY_LAST = 0.1, 1.0
 # As a notice's workshop: every workshop followed here (board/live/redis_bus.py).
 EVERY_WORKSHOP = "*"
 # A full render serves every socket of its audience asking within this time at the
@@ -290,6 +294,7 @@ class Live:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, workshop_id: str, pending: _Pending) -> None:
+        wait = RETRY_FIRST
         while pending.regions or pending.people or pending.since is not None:
             regions, people, since = pending.regions, pending.people, pending.since
             pending.regions, pending.people, pending.since = set(), set(), None
@@ -297,8 +302,23 @@ class Live:
                 if since is not None:
                     await self._catch_up(workshop_id, since, regions, people)
                 await self._flush(workshop_id, regions, people)
+            except Refused as refused:
+                if refused.key != UNREACHABLE:
+                    log.warning(
+                        "could not publish changes of workshop %s: %s", workshop_id, refused
+                    )
+                else:
+                    # The database is away (restarting): once it answers, every screen
+                    # here gets everything again, since what changed meanwhile is unknown.
+                    if wait == RETRY_FIRST:
+                        log.warning("workshop %s: the database is away, trying again", workshop_id)
+                    self.changed(workshop_id, ALL_REGIONS, {EVERYONE})
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, RETRY_LAST)
+                    continue
             except Exception:  # a failed render must not stop later updates
                 log.exception("could not publish changes of workshop %s", workshop_id)
+            wait = RETRY_FIRST
             await asyncio.sleep(self.tick)
         if self._pending.get(workshop_id) is pending:
             del self._pending[workshop_id]

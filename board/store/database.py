@@ -31,6 +31,8 @@ from board.errors import Refused
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# The refusal of a read the store could not answer (gone, restarting): try again later.
+UNREACHABLE = "could_not_load"
 
 Migration = Callable[[sqlite_utils.Database], None]
 READERS = 3
@@ -427,8 +429,8 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 class _Postgres:
-    """A PostgreSQL database: a pool of one for the writer, one for the readers; a
-    connection a restart broke is replaced on its next use."""
+    """A PostgreSQL database: a connection for the writer and one per reader thread,
+    each made anew when a restart broke it (board.store.postgres.Connections)."""
 
     begin_write = "BEGIN"  # READ COMMITTED; a command locks its workshop's row first
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -442,19 +444,16 @@ class _Postgres:
             self.schema_version = postgres.migrate(first)
         finally:
             first.close()
-        self._write_pool = postgres.pool(url, 1, "board-writer")
-        self._read_pool = postgres.pool(url, READERS, "board-readers")
-        self._borrow = postgres.borrow
+        self._connections = postgres.Connections(url)
 
     def writer(self) -> contextlib.AbstractContextManager[Connection]:
-        return self._borrow(self._write_pool)
+        return self._connections.borrow()
 
     def reader(self) -> contextlib.AbstractContextManager[Connection]:
-        return self._borrow(self._read_pool)
+        return self._connections.borrow()
 
     def close(self) -> None:
-        self._write_pool.close()
-        self._read_pool.close()
+        self._connections.close()
 
 
 class Database:
@@ -512,7 +511,7 @@ class Database:
             yield
         except self.unavailable as error:
             log.error("could not read: %s", error)
-            raise Refused("could_not_load", 503) from error
+            raise Refused(UNREACHABLE, 503) from error
 
     def _submit(self, fn: Callable[[Connection], T]) -> Future[T]:
         future: Future[T] = Future()

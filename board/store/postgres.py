@@ -1,5 +1,5 @@
-"""PostgreSQL for several hosts (``BOARD_DATABASE_URL=postgresql://…``): psycopg 3 and
-its pool behind the same connection shape the repository writes its SQL for.
+"""PostgreSQL for several hosts (``BOARD_DATABASE_URL=postgresql://…``): psycopg 3
+behind the same connection shape the repository writes its SQL for.
 
 The repository's SQL is written once, in the part SQLite and PostgreSQL share (``?``
 placeholders, double-quoted names, ``ON CONFLICT … DO UPDATE``); :class:`Connection`
@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import psycopg
-    import psycopg_pool
 
-# Seconds a request waits for a connection before it is told to try again (503): a
-# restarting PostgreSQL must not hold every phone's answer for the pool's default 30 s.
-CONNECT_TIMEOUT = 5.0
+# Seconds to wait for a connection before a request is told to try again (503).
+CONNECT_TIMEOUT = 5
 # Any number, the same in every process: migrations take this advisory lock, so two
 # processes starting at once on an empty database do not both create the tables.
 MIGRATION_LOCK = 0x6B6F6172  # "boar"
@@ -240,41 +239,60 @@ def _configure(raw: psycopg.Connection[Any]) -> None:
 def connect(url: str) -> Connection:
     import psycopg
 
-    raw: psycopg.Connection[Any] = psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT))
+    raw: psycopg.Connection[Any] = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT)
     _configure(raw)
     return Connection(raw)
 
 
-def pool(url: str, size: int, name: str) -> psycopg_pool.ConnectionPool[Any]:
-    """A pool of ``size`` connections that checks each before lending it, so one broken
-    by a PostgreSQL restart is replaced, not handed to a request."""
-    import psycopg_pool
+class Connections:
+    """A connection per thread (the writer's, each reader's), made on first use and made
+    anew after one broke. Not psycopg's pool: it waits 1, 2, 4, 8 … seconds between
+    attempts to reconnect, so after a restart of a minute screens waited half a minute
+    more; here the next read after the database is back connects at once."""
 
-    return psycopg_pool.ConnectionPool(
-        url,
-        min_size=1,
-        max_size=size,
-        name=name,
-        timeout=CONNECT_TIMEOUT,
-        configure=_configure,
-        check=psycopg_pool.ConnectionPool.check_connection,
-        kwargs={"connect_timeout": int(CONNECT_TIMEOUT)},
-        open=True,
-    )
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Connection] = []
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Connection]:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.raw.closed:
+            conn = self._local.conn = connect(self.url)
+            with self._lock:
+                self._open.append(conn)
+        try:
+            yield conn
+        except BaseException:
+            if conn.raw.closed or conn.raw.broken:
+                self._forget(conn)
+            raise
+
+    def _forget(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._open:
+                self._open.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 @functools.lru_cache(maxsize=1)
 def errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """psycopg's (could not save: try again, a schema rule failed) exception classes."""
+    """psycopg's (could not save: try again, a schema rule failed) exception classes. A
+    NUL character, which PostgreSQL's text cannot hold, is the second kind."""
     import psycopg
 
-    return (psycopg.OperationalError, psycopg_pool_timeout()), (psycopg.IntegrityError,)
-
-
-def psycopg_pool_timeout() -> type[Exception]:
-    import psycopg_pool
-
-    return psycopg_pool.PoolTimeout
+    return (psycopg.OperationalError,), (psycopg.IntegrityError, psycopg.DataError)
 
 
 def migrate(conn: Connection) -> int:
@@ -303,10 +321,3 @@ def migrate(conn: Connection) -> int:
         conn.execute("ROLLBACK")
         raise
     return count
-
-
-@contextlib.contextmanager
-def borrow(pool: psycopg_pool.ConnectionPool[Any]) -> Iterator[Connection]:
-    """A connection from ``pool`` for one use."""
-    with pool.connection() as raw:
-        yield Connection(raw)
