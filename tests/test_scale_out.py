@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 from websockets.asyncio.client import connect
 
+from board.live import redis_bus
 from board.live.notices import Notice
 from board.live.redis_bus import RedisNoticeBus
 from board.live.redis_presence import RedisPresence
@@ -71,6 +72,32 @@ async def test_a_notice_reaches_the_other_process_once_and_its_own_at_once(redis
     assert heard_there == [a_card_notice(7), a_card_notice(8)]
     await here.close()
     await there.close()
+
+
+async def test_a_burst_of_notices_reaches_the_other_process_whole_and_in_order(redis_server):
+    here, there = RedisNoticeBus(redis_server.url), RedisNoticeBus(redis_server.url)
+    heard_there: list[Notice] = []
+    here.listen(lambda notice: None)
+    there.listen(heard_there.append)
+    await until(lambda: here.subscribed.is_set() and there.subscribed.is_set(), "subscribed")
+
+    for seq in range(1, 1201):  # a dot burst: more than one batch of publishes
+        here.publish(a_card_notice(seq))
+    await until(lambda: len(heard_there) == 1200, "every notice")
+    assert [notice.seq for notice in heard_there] == list(range(1, 1201))
+    await here.close()
+    await there.close()
+
+
+async def test_notices_waiting_for_a_redis_that_is_away_are_bounded(redis_server, monkeypatch):
+    monkeypatch.setattr(redis_bus, "OUTBOX_SIZE", 5)
+    bus = RedisNoticeBus(redis_server.url)
+    bus.listen(lambda notice: None)
+    redis_server.stop()  # nothing can go out now
+    for seq in range(1, 21):
+        bus.publish(a_card_notice(seq))
+    assert bus._outbox is not None and bus._outbox.qsize() <= 5  # the oldest were dropped
+    await bus.close()
 
 
 async def test_after_redis_comes_back_every_workshop_is_rendered_anew(redis_server):

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "board:notices"
 OUTBOX_SIZE = 10_000  # notices waiting for Redis; beyond, the oldest are dropped
 RECONNECT_SECONDS = (0.1, 5.0)  # first and longest wait between attempts
-PUBLISH_SECONDS = 2.0  # a notice Redis does not take within this is dropped
+PUBLISH_SECONDS = 2.0  # notices Redis does not take within this are dropped
+PUBLISH_BATCH = 500  # notices waiting together go out in one round trip (a dot burst)
 
 
 async def cancelled(tasks: list[asyncio.Task[None]]) -> None:
@@ -80,7 +81,7 @@ class RedisNoticeBus:
         self._client = redis.Redis.from_url(
             self.url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=15
         )
-        self._outbox = asyncio.Queue()
+        self._outbox = asyncio.Queue(OUTBOX_SIZE)
         self._tasks = [
             asyncio.create_task(self._send(), name="redis-notices-out"),
             asyncio.create_task(self._receive(), name="redis-notices-in"),
@@ -96,12 +97,17 @@ class RedisNoticeBus:
     async def _send(self) -> None:
         assert self._outbox is not None and self._client is not None
         while True:
-            message = await self._outbox.get()
+            batch = [await self._outbox.get()]
+            while len(batch) < PUBLISH_BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            pipe = self._client.pipeline(transaction=False)
+            for message in batch:
+                pipe.publish(CHANNEL, message)
             try:
-                await asyncio.wait_for(self._client.publish(CHANNEL, message), PUBLISH_SECONDS)
+                await asyncio.wait_for(pipe.execute(), PUBLISH_SECONDS)
             except (RedisError, OSError, TimeoutError) as error:
-                # A wake-up lost: the receivers' gap check or change-log poll makes up.
-                log.warning("could not publish a change notice to Redis: %s", error)
+                # Wake-ups lost: the receivers' gap check or change-log poll makes up.
+                log.warning("could not publish %d change notices to Redis: %s", len(batch), error)
 
     async def _receive(self) -> None:
         assert self._client is not None
