@@ -97,7 +97,9 @@ async def test_groups_by_participant_group_keep_each_group_together(client, serv
     code = await new_workshop(client, groups="Führung\nMitarbeitende")
     ids = {g.name: g.id for g in (await service.workshop(code)).groups}
     room = await phones(client, code, 4)
-    for phone, group in zip(room, ["Führung", "Führung", "Mitarbeitende", "Mitarbeitende"]):
+    for phone, group in zip(
+        room, ["Führung", "Führung", "Mitarbeitende", "Mitarbeitende"], strict=True
+    ):
         chosen = await phone.post(f"/w/{code}/group", data={"group_id": ids[group]})
         assert chosen.status_code == 200
     formed = await trainer(client, code, "teams-form", how="by_group", number="")
@@ -122,9 +124,7 @@ async def test_a_late_joiner_goes_into_the_smallest_group(client, service):
     assert your_team((await late.get(f"/w/{code}")).text) == f"Gruppe {smallest.position + 1}"
 
 
-async def test_the_trainer_moves_a_person_renames_a_group_and_appoints_its_console(
-    client, service
-):
+async def test_the_trainer_moves_a_person_renames_a_group_and_appoints_its_console(client, service):
     code = await create_workshop(client)
     await phones(client, code, 4)
     await trainer(client, code, "teams-form", by="count", number="2", how="random")
@@ -135,9 +135,7 @@ async def test_the_trainer_moves_a_person_renames_a_group_and_appoints_its_conso
     assert moved.status_code == 204, moved.text
     renamed = await trainer(client, code, "team-rename", team_id=second.id, name="Rückrufe")
     assert renamed.status_code == 204
-    appointed = await trainer(
-        client, code, "team-console", team_id=second.id, participant_id=mover
-    )
+    appointed = await trainer(client, code, "team-console", team_id=second.id, participant_id=mover)
     assert appointed.status_code == 204
     snap = await snap_of(service, code)
     assert sizes(snap) == [1, 3]

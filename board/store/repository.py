@@ -355,10 +355,11 @@ def teams(conn: Connection, workshop_id: str) -> list[Team]:
 
 
 def members(conn: Connection, workshop_id: str) -> list[Member]:
-    """Who is in which of the workshop's teams (by team, then by participant)."""
+    """Who is in which of the workshop's teams: by team, each in the order they joined."""
     sql = (
-        "SELECT m.team_id, m.participant_id FROM team_members m JOIN teams t ON t.id = m.team_id"
-        " WHERE t.workshop_id = ? ORDER BY t.position, m.participant_id"
+        "SELECT m.team_id, m.participant_id FROM team_members m"
+        " JOIN teams t ON t.id = m.team_id JOIN participants p ON p.id = m.participant_id"
+        " WHERE t.workshop_id = ? ORDER BY t.position, p.created_at, p.ord, p.id"
     )
     return [Member(row[0], row[1]) for row in conn.execute(sql, (workshop_id,))]
 
