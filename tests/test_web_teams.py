@@ -14,10 +14,12 @@ import httpx
 
 from board.i18n import translate
 from board.service import Service
+from board.settings import STATIC_DIR
 from board.snapshot import Snapshot
 from board.store import repository
 from board.teams import MAX_TEAM_SIZE, TEAM_COLOURS
 from tests.conftest import create_workshop, join, other_device
+from tests.test_sockets import Device, frame_with
 from tests.test_web_groups import new_workshop
 
 
@@ -259,3 +261,77 @@ async def test_team_actions_are_the_trainers_alone(client, service):
         assert (await trainer(room[0], code, action, **fields)).status_code == 403
     after = await snap_of(service, code)
     assert (after.teams, after.members) == (snap.teams, snap.members)
+
+
+async def test_a_phone_s_cut_holds_its_own_group_alone_and_the_room_s_nobody_in_any(
+    client, service
+):
+    code = await create_workshop(client)
+    await phones(client, code, 6)
+    await trainer(client, code, "teams-form", by="count", number="3", how="random")
+    snap = await snap_of(service, code)
+    holder = snap.members[0]
+    await trainer(
+        client, code, "team-console", team_id=holder.team_id, participant_id=holder.participant_id
+    )
+    snap = await snap_of(service, code)
+    for person in snap.roster:
+        cut = snap.for_audience("phone", person.id)
+        own = snap.team_of_person(person.id)
+        assert own is not None and [t.id for t in cut.teams] == [own.id]
+        assert [m.participant_id for m in cut.members] == [person.id]
+        assert cut.roster == () and set(cut.team_sizes) == {own.id}
+    other = next(p.id for p in snap.roster if p.id != holder.participant_id)
+    assert all(t.console_participant_id is None for t in snap.for_audience("phone", other).teams)
+    held = snap.for_audience("phone", holder.participant_id).teams[0]
+    assert held.console_participant_id == holder.participant_id  # their own role, theirs
+    room = snap.for_audience("board")
+    assert room.members == () and room.roster == ()
+    assert [t.console_participant_id for t in room.teams] == [None, None, None]
+    assert list(room.team_sizes.values()) == [2, 2, 2]
+    await trainer(client, code, "teams-form", by="count", number="3", how="choice")
+    snap = await snap_of(service, code)
+    cut = snap.for_audience("phone", snap.roster[0].id)
+    assert [t.id for t in cut.teams] == [t.id for t in snap.teams] and cut.members == ()
+
+
+def test_every_team_colour_has_its_colour_in_the_stylesheet():
+    css = (STATIC_DIR / "css" / "base.css").read_text(encoding="utf-8")
+    for colour in TEAM_COLOURS:
+        assert f".team--{colour} {{ --team: #" in css, colour
+
+
+async def test_console_board_and_phones_follow_the_groups_live(live_server) -> None:
+    """Over the sockets: the console's panel, each phone's own group, the board's list
+    while the room chooses, and a late joiner's arrival in the console."""
+    trainer_device = Device(live_server)
+    made = await trainer_device.http.post("/workshops", data={"title": "Live"})
+    code = made.headers["location"].split("/")[2]
+    phone, second = Device(live_server), Device(live_server)
+    for device in (phone, second):
+        await device.http.get(f"/join/{code}")
+    console = await trainer_device.socket(code, "trainer")
+    projector = Device(live_server)
+    board = await projector.socket(code, "board")
+    mine = await phone.socket(code, "phone")
+    formed = await trainer_device.http.post(
+        f"/w/{code}/t/teams-form", data={"by": "count", "number": "1", "how": "random"}
+    )
+    assert formed.status_code == 204
+    assert 'id="console-teams"' in await frame_with(console, 'class="team team--blue"')
+    assert 'class="my-team' in await frame_with(mine, "Ihre Gruppe: <b>Gruppe 1</b>")
+    formed = await trainer_device.http.post(
+        f"/w/{code}/t/teams-form", data={"by": "count", "number": "2", "how": "choice"}
+    )
+    assert formed.status_code == 204
+    listed = await frame_with(board, 'class="teams-board__list"')
+    assert listed.count('class="team team--') == 2 and "0/1" in listed
+    assert 'id="teams-choice"' in await frame_with(mine, "teams-choice__title")
+    late = Device(live_server)
+    await late.http.get(f"/join/{code}")
+    frame = await frame_with(console, "Person 3")
+    assert 'id="console-teams"' in frame
+    for ws in (console, board, mine):
+        await ws.close()
+    for device in (trainer_device, projector, phone, second, late):
+        await device.close()
