@@ -335,3 +335,19 @@ async def test_console_board_and_phones_follow_the_groups_live(live_server) -> N
         await ws.close()
     for device in (trainer_device, projector, phone, second, late):
         await device.close()
+
+
+async def test_deleting_the_workshop_deletes_its_groups(client, service):
+    code = await create_workshop(client)
+    await phones(client, code, 4)
+    await trainer(client, code, "teams-form", by="count", number="2", how="random")
+    workshop = await service.workshop(code)
+    await service.delete_workshop(workshop)
+
+    def left(conn):  # type: ignore[no-untyped-def]
+        return [
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("teams", "team_members")
+        ]
+
+    assert await service.db.read(left) == [0, 0]
