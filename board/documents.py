@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from board import cards, groups, i18n, protocol
+from board import teams as team_rules
 from board import topics as topic_rules
 from board.errors import Refused
 from board.i18n import language_context
@@ -113,6 +114,35 @@ class Document:
     def names_included(self) -> bool:
         return bool(self.record["workshop"].get("names_included"))
 
+    @property
+    def teams(self) -> list[TeamLine]:
+        """The Kleingruppen as the protocol lists them: each with how many people, and who
+        only where the record has names (as the nicknames themselves)."""
+        snap = self.steps[0] if self.steps else None
+        if snap is None or not snap.teams:
+            return []
+        t = i18n.translator(self.lang)
+        number = {p["id"]: n for n, p in enumerate(self.record["participants"], 1)}
+        nickname = {p["id"]: p["nickname"] for p in self.record["participants"]}
+        lines = []
+        for team in sorted(snap.teams, key=lambda team: team.position):
+            inside = team_rules.members_of(team.id, snap.members)
+            names = None
+            if self.names_included:
+                names = [nickname.get(p) or t("person_n", n=number.get(p, 0)) for p in inside]
+            lines.append(TeamLine(team_rules.label(team, t), team.colour, len(inside), names))
+        return lines
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """One Kleingruppe in the protocol."""
+
+    label: str
+    colour: str
+    people: int
+    names: list[str] | None  # None: the protocol shows no names
+
 
 def document(record: dict[str, Any], lang: str) -> Document:
     return Document(record, list(protocol.snapshots(record)), lang)
@@ -166,7 +196,22 @@ def markdown(record: dict[str, Any], lang: str) -> str:
         ]
         out += list(_md_step(snap, lang, t))
     out += list(_md_topics(doc, t))
+    out += list(_md_teams(doc, t))
     return "\n".join(out) + "\n"
+
+
+def _md_teams(doc: Document, t: Any) -> Iterator[str]:
+    """The Kleingruppen, when there were any: each with its size (and names, if kept)."""
+    if not doc.teams:
+        return
+    yield from ["", f"## {t('teams')}", ""]
+    for line in doc.teams:
+        people = t("team_people", n=line.people)
+        if line.names:
+            names = ", ".join(md_escape(name) for name in line.names)
+            yield f"- **{md_escape(line.label)}** ({people}): {names}"
+        else:
+            yield f"- **{md_escape(line.label)}**: {people}"
 
 
 def _md_topics(doc: Document, t: Any) -> Iterator[str]:
@@ -246,7 +291,22 @@ def csv_text(record: dict[str, Any], lang: str) -> str:
             write(full.get(column) for column in CSV_COLUMNS)
     for row in _csv_topics(doc, lang):
         write(row.get(column) for column in CSV_COLUMNS)
+    for row in _csv_teams(doc, lang):
+        write(row.get(column) for column in CSV_COLUMNS)
     return buffer.getvalue()
+
+
+def _csv_teams(doc: Document, lang: str) -> Iterator[dict[str, object]]:
+    """A row per Kleingruppe: its name, how many were in it, and who (if names are kept)."""
+    t = i18n.translator(lang)
+    for line in doc.teams:
+        yield {
+            "kind": t("teams"),
+            "record": t("csv_team_record"),
+            "text": line.label,
+            "value": line.people,
+            "who": ", ".join(line.names) if line.names else None,
+        }
 
 
 def _csv_topics(doc: Document, lang: str) -> Iterator[dict[str, object]]:

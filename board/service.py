@@ -27,6 +27,7 @@ from board import (
     pairs,
     protocol,
     snapshot,
+    teams,
     topics,
     undo,
     votes,
@@ -56,6 +57,7 @@ from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
 from board.store import repository
 from board.store.database import Connection, Database
 from board.store.repository import Change
+from board.teams import Member, Team
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.topics import Topic
 from board.votes import Vote
@@ -117,6 +119,9 @@ LIMITS = {
     "changeover_seconds": pairs.MAX_CHANGEOVER_SECONDS,
     "group_name": groups.MAX_GROUP_NAME,
     "groups": groups.MAX_GROUPS,
+    "teams": teams.MAX_TEAMS,
+    "team_name": teams.MAX_TEAM_NAME,
+    "team_size": teams.MAX_TEAM_SIZE,
 }
 
 
@@ -144,6 +149,7 @@ def make_templates() -> jinja2.Environment:
     env.globals["wall_version"] = fragments.version  # what a card frame applies to
     env.globals["action_statuses"] = action_plan.STATUSES
     env.globals["top_default"] = topics.TOP_DEFAULT
+    env.globals["team_label"] = teams.label  # "Gruppe 1" or its topic
     env.globals["dot_list"] = dots.PhoneRows(env)  # a phone's dot list, its rows kept
     env.filters["kind_label"] = lambda kind, lang: kinds.of(kind).label(lang)
     return env
@@ -332,9 +338,29 @@ class Service:
         return self.db.read_now(lambda conn: repository.workshop_by_code(conn, code))
 
     async def join(self, workshop: Workshop, nickname: str = "") -> Participant:
+        """A new participant; while the room works in teams, placed in the smallest."""
         participant = Participant(new_id(), workshop.id, clean_nickname(nickname), time.time())
-        await self._write(lambda conn: repository.insert_participant(conn, participant))
-        self.live.announce(Notice(workshop.id, None, frozenset({render.PRESENCE})))
+
+        def run(conn: Connection) -> int | None:
+            repository.insert_participant(conn, participant)
+            if not repository.teams(conn, workshop.id):
+                return None  # the usual case: nothing more to read or lock
+            repository.lock_workshop(conn, workshop.id)
+            formed = repository.teams(conn, workshop.id)
+            members = repository.members(conn, workshop.id)
+            placed = teams.place_late_joiner(participant.id, formed, members)
+            if not placed:
+                return None
+            seq = repository.apply(conn, workshop.id, placed)
+            regions = {render.TEAMS}
+            repository.log_change(conn, workshop.id, seq, regions, [participant.id], time.time())
+            self.recent.wrote(workshop.id, seq, (participant.id,))
+            return seq
+
+        seq = await self._write(run)
+        regions = {render.PRESENCE} if seq is None else {render.PRESENCE, render.TEAMS}
+        people = frozenset() if seq is None else frozenset({participant.id})
+        self.live.announce(Notice(workshop.id, seq, frozenset(regions), people))
         return participant
 
     async def participant(self, participant_id: str) -> Participant | None:
@@ -368,6 +394,14 @@ class Service:
         self.identities.forget_participant(participant_id)
         if seq is not None:
             self.live.announce(Notice(workshop.id, seq, GROUP_REGIONS))
+
+    async def choose_team(self, workshop: Workshop, participant_id: str, team_id: str) -> Outcome:
+        """A participant picks a team while the room chooses (board.teams.choose)."""
+
+        def command(snap: Snapshot) -> list[Change]:
+            return [*teams.choose(participant_id, team_id, snap.teams, snap.members)]
+
+        return await self.execute(workshop, command, participant_id)
 
     async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
         """The active step; with a participant, only their own votes (see snapshot.read)."""
@@ -435,18 +469,21 @@ class Service:
         command: Command,
         participant_id: str | None = None,
         undo_as: str | None = None,
+        roster: bool = False,
     ) -> Outcome:
         """Run ``command`` on the workshop as it is now, store, and publish what changed.
 
         A participant's command sees only their own votes (all it may decide on). A
         trainer's undoable action names itself in ``undo_as`` (a key of undo.LABELS):
         what it changed on the wall goes into the step's undo history, in the same
-        transaction.
+        transaction. ``roster``: the command decides on everyone who joined (forming
+        teams).
         """
 
         known = self._walls.get(workshop.id)
         outcome = await self._commit(
-            workshop, lambda conn: _run(conn, workshop, command, participant_id, undo_as, known)
+            workshop,
+            lambda conn: _run(conn, workshop, command, participant_id, undo_as, known, roster),
         )
         self._keep_view(workshop, participant_id, outcome)
         return outcome
@@ -659,10 +696,11 @@ def _run(
     participant_id: str | None,
     undo_as: str | None = None,
     known: tuple[int, cards.Wall] | None = None,
+    roster: bool = False,
 ) -> _Written:
     """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
     repository.lock_workshop(conn, workshop.id)
-    snap = snapshot.read(conn, workshop.id, participant_id, known)
+    snap = snapshot.read(conn, workshop.id, participant_id, known, roster)
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)
     regions, people = _affected(snap, changes)
@@ -757,8 +795,20 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 regions.add(render.TOPICS)  # the console marks topics now in a plan
         elif isinstance(change, Cluster):
             regions.add(render.WALL)
+        elif isinstance(change, Team):
+            regions.add(render.TEAMS)  # its name, colour or places: on every phone
+            people.add(render.EVERYONE)
+        elif isinstance(change, Member):
+            regions.add(render.TEAMS)
+            people.add(change.participant_id)
         elif isinstance(change, Deleted):
-            if change.kind is Step:
+            if change.kind is Team:
+                regions.add(render.TEAMS)
+                people.add(render.EVERYONE)
+            elif change.kind is Member:
+                regions.add(render.TEAMS)
+                people.add(change.id)  # Deleted(Member, participant_id)
+            elif change.kind is Step:
                 regions.add(render.AGENDA)
             elif change.kind is Topic:
                 regions.add(render.TOPICS)

@@ -15,7 +15,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Any, Generic, Protocol, TypeVar
 
-from board import groups, kinds, pairs, topics, undo
+from board import groups, kinds, pairs, teams, topics, undo
 from board import votes as voting
 from board.action_plan import ActionItem
 from board.cards import Card, Wall
@@ -24,6 +24,7 @@ from board.kinds import dots
 from board.steps import Step
 from board.store import repository
 from board.store.database import Connection
+from board.teams import Member, Team
 from board.topics import Topic
 from board.workshops import Participant, Workshop
 
@@ -70,6 +71,11 @@ class Snapshot:
     # every Maßnahmenplan row of the workshop (the console's alone: where topics went).
     topics: tuple[Topic, ...] = ()
     plans: tuple[ActionItem, ...] = ()
+    # The workshop's teams (Kleingruppen) and who is in which, with each team's size. A
+    # cut keeps who is in a team for its own phone only (see _teams_for).
+    teams: tuple[Team, ...] = ()
+    members: tuple[Member, ...] = ()
+    team_sizes: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
     # Read for everyone (not one participant's votes only): what a board's render reads,
     # so the state a write left may be rendered as it is (see after, Live.offer).
     whole: bool = field(default=True, compare=False)
@@ -98,6 +104,33 @@ class Snapshot:
     def undo_label(self) -> str | None:
         """What the undo button says it will undo (a message key), or None: nothing."""
         return None if self.undoable is None else undo.LABELS.get(self.undoable, "undo")
+
+    @property
+    def choosing(self) -> bool:
+        """Whether participants choose their team themselves (the teams have a cap)."""
+        return any(team.cap is not None for team in self.teams)
+
+    def team_of_person(self, participant_id: str) -> Team | None:
+        """This participant's team, if any (in a phone's cut: its own only)."""
+        team_id = teams.team_of_participant(participant_id, self.members)
+        return next((team for team in self.teams if team.id == team_id), None)
+
+    def free_places(self, team: Team) -> int | None:
+        """How many more may choose this team (None: the trainer fills it)."""
+        if team.cap is None:
+            return None
+        return max(0, team.cap - self.team_sizes.get(team.id, 0))
+
+    def in_team(self, team_id: str) -> list[tuple[int, Participant]]:
+        """The console's members of a team, in the order they joined, each with their
+        number in the room ("Person 3" where they gave no nickname)."""
+        inside = set(teams.members_of(team_id, self.members))
+        return [(n, p) for n, p in enumerate(self.roster, 1) if p.id in inside]
+
+    def without_team(self) -> list[tuple[int, Participant]]:
+        """The console's people in no team yet (in choose mode: those still choosing)."""
+        inside = {m.participant_id for m in self.members}
+        return [(n, p) for n, p in enumerate(self.roster, 1) if p.id not in inside]
 
     def for_audience(self, role: str, participant_id: str | None = None) -> Snapshot:
         """The snapshot as an audience may see it, before any template does.
@@ -132,6 +165,8 @@ class Snapshot:
             topics=self._topics_for(participant_id),
             plans=(),
         )
+        shown, members, sizes = self._teams_for(participant_id)
+        cut = replace(cut, teams=shown, members=members, team_sizes=sizes)
         cut = replace(cut, group_of={}, roster=())  # who is in which group stays here
         if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
@@ -162,6 +197,27 @@ class Snapshot:
             votes=alias.each(self.votes),
             actions=alias.each(self.actions),
         )
+
+    def _teams_for(
+        self, participant_id: str | None
+    ) -> tuple[tuple[Team, ...], tuple[Member, ...], dict[str, int]]:
+        """The teams as an audience may see them: who is in which never leaves the console
+        but a phone's own membership. The room (a board, the phones' shared part) gets
+        each team's name, colour and size; a phone its own team, and while people choose,
+        every team with its free places. Who holds a group console: the holder alone."""
+        if participant_id is None:
+            shown = list(self.teams)
+        else:
+            own = teams.team_of_participant(participant_id, self.members)
+            shown = [t for t in self.teams if self.choosing or t.id == own]
+        cut = tuple(
+            t
+            if t.console_participant_id is None or t.console_participant_id == participant_id
+            else replace(t, console_participant_id=None)
+            for t in shown
+        )
+        mine = tuple(m for m in self.members if m.participant_id == participant_id)
+        return cut, mine, {t.id: self.team_sizes.get(t.id, 0) for t in cut}
 
     def _topics_for(self, participant_id: str | None) -> tuple[Topic, ...]:
         """The Themenspeicher as the room may see it (no proposer named), and for a phone
@@ -215,6 +271,7 @@ class Snapshot:
             + [a.participant_id for a in self.actions]
             + [p.participant_id for p in self.people]
             + [t.participant_id for t in self.topics]
+            + [m.participant_id for m in self.members]  # their team shows on their phone
         )
 
     def next_change_at(self) -> float | None:
@@ -231,11 +288,20 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
+def team_sizes(formed: Sequence[Team], members: Sequence[Member]) -> dict[str, int]:
+    sizes = {team.id: 0 for team in formed}
+    for member in members:
+        if member.team_id in sizes:
+            sizes[member.team_id] += 1
+    return sizes
+
+
 def read(
     conn: Connection,
     workshop_id: str,
     participant_id: str | None = None,
     known: tuple[int, Wall] | None = None,
+    roster: bool = False,
 ) -> Snapshot:
     """The workshop's active step; with ``participant_id``, only that person's votes.
 
@@ -243,7 +309,8 @@ def read(
     every vote of a step for each of a thousand dots would make a burst quadratic.
     ``known`` is the active step's wall as it was at a seq (a write of this process
     left it so, see after): taken instead of reading every card again while the
-    workshop is still at that seq (every write bumps it, in any process).
+    workshop is still at that seq (every write bumps it, in any process). ``roster``:
+    everyone who joined, whatever else is read (forming teams splits them).
     """
     workshop = repository.workshop_by_id(conn, workshop_id)
     steps = tuple(repository.steps(conn, workshop_id))
@@ -261,7 +328,16 @@ def read(
         # then takes as the write left it instead of reading it again (Live.offer).
         participant_id = None
     splits = participant_id is None and bool(workshop.groups)
-    everyone = tuple(repository.participants(conn, workshop_id)) if uses_nicknames or splits else ()
+    # The teams, and who is in which only while there are teams (one read otherwise).
+    formed = tuple(repository.teams(conn, workshop_id))
+    members = tuple(repository.members(conn, workshop_id)) if formed else ()
+    # The console lists each team's people; forming a team needs everyone who joined.
+    roster = roster or (participant_id is None and bool(formed))
+    everyone = (
+        tuple(repository.participants(conn, workshop_id))
+        if uses_nicknames or splits or roster
+        else ()
+    )
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
     if dots.on_clusters(step.config):
         found = source_step(steps, step)
@@ -284,6 +360,10 @@ def read(
         # command may need where topics went (the console's topic list, top N).
         plans=() if participant_id else tuple(repository.plans(conn, workshop_id)),
         whole=participant_id is None,
+        teams=formed,
+        members=members,
+        team_sizes=team_sizes(formed, members),
+        roster=everyone if roster else (),
     )
     if splits:
         group_of = {person.id: person.group_id for person in everyone if person.group_id}

@@ -57,6 +57,9 @@ from board.groups import NO_GROUP
 
 MAX_TEAMS = 12  # side by side on a projector, still readable
 MAX_TEAM_NAME = 30  # "Gruppe 1: <heading>" still fits a cluster heading
+# People in one team at most, as a size or a cap: beyond any room, and a number every
+# store keeps.
+MAX_TEAM_SIZE = 1000
 # Distinct colours, none of them a card colour (those mean something on a card); the
 # stylesheets map each name to its colour. As many as teams, so no two teams share one.
 TEAM_COLOURS: tuple[str, ...] = (
@@ -153,6 +156,8 @@ def form(
     """
     if how not in HOW:
         raise Refused("teams_how_unknown", 422)
+    if any(n is not None and n > MAX_TEAM_SIZE for n in (size, cap)):
+        raise Refused("team_size_too_large", 422, max=MAX_TEAM_SIZE)
     people = list(dict.fromkeys(present))  # each once, in the order given
     topics = clean_names(names)
     buckets = _buckets(people, groups_of or {}) if how == "by_group" else []
@@ -175,6 +180,12 @@ def form(
         for person in seated
     )
     return Formation(teams, members)
+
+
+def dissolve(teams: Iterable[Team]) -> list[TeamChange]:
+    """The trainer ends the group work (or forms anew): every team goes, and with it who
+    was in which (the store deletes a team's members with it)."""
+    return [Deleted(Team, team.id) for team in teams]
 
 
 def _count(people: int, count: int | None, size: int | None, topics: int, buckets: int) -> int:
@@ -373,6 +384,8 @@ def choose(
 def set_cap(teams: Sequence[Team], members: Sequence[Member], cap: int) -> list[TeamChange]:
     """The trainer raises (or lowers) the cap of teams the participants choose; not below
     the people a team already has."""
+    if cap > MAX_TEAM_SIZE:
+        raise Refused("team_size_too_large", 422, max=MAX_TEAM_SIZE)
     sizes = _sizes(teams, members)
     chosen = [team for team in teams if team.cap is not None]
     if not chosen:

@@ -360,6 +360,13 @@ class Room:
             "n": ["3", "1"],
             "allowed": ["on", "off"],
             "shown": ["on", "off"],
+            "team_id": [t.id for t in snap.teams] + [""],
+            "how": ["random", "by_group", "choice"],
+            "by": ["count", "size"],
+            "number": ["2", "1", ""],
+            "cap": ["", "2"],
+            "names": ["Erreichbarkeit\nBeschwerden", ""],
+            "name": ["Rückrufe", ""],
         }
 
     async def assert_still_works(self) -> None:
@@ -415,6 +422,11 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
     await room.go(actions_step)
     item = await client.post(f"/w/{code}/t/action-add", data={"what": "Leitfaden"})
     assert item.status_code == 204, item.text
+    # Kleingruppen the phones choose (real team ids for the fuzzer, and a roster).
+    formed = await client.post(
+        f"/w/{code}/t/teams-form", data={"by": "count", "number": "2", "how": "choice"}
+    )
+    assert formed.status_code == 204, formed.text
     await room.go(first_cards)
     yield room
     for device in devices:
@@ -435,6 +447,7 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
     ),
     "actions": ("/w/{code}/actions", ["step_id", "what", "who", "with_whom", "due"]),
     "topics": ("/w/{code}/topics", ["title"]),
+    "team": ("/w/{code}/team", ["team_id"]),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
     "pairs-leave": ("/w/{code}/pairs/leave", ["step_id"]),
 }
@@ -556,6 +569,11 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "topic-park-cluster": ["cluster_id"],
     "topic-proposals": ["allowed"],
     "topics-show": ["shown"],
+    "teams-form": ["by", "number", "how", "cap", "names"],
+    "team-move": ["participant_id", "team_id"],
+    "team-rename": ["team_id", "name"],
+    "team-console": ["team_id", "participant_id"],
+    "teams-dissolve": [],
     "trainer-link": [],
 }
 

@@ -583,3 +583,95 @@ async def test_no_board_frame_lets_a_small_group_be_read_off_and_no_phone_anothe
     for phone, _ in phones:
         await phone.close()
     await trainer.close()
+
+
+# -- Kleingruppen -----------------------------------------------------------------------
+TEAM_PEOPLE = ("Xaverine", "Quirinus", "Zenobia", "Wendelin", "Yolanthe", "Vitusine")
+DATA_TEAM = re.compile(r'data-team="([^"]+)"')
+
+
+async def test_no_phone_gets_another_group_s_people_and_no_board_anyone_s(
+    live_server: LiveServer,
+) -> None:
+    """Six phones with nicknames are split into three groups at random; the trainer renames
+    one, gives one a group console, moves a person, a seventh arrives late; then the room
+    chooses its groups itself. No phone ever receives another person's nickname or id, nor
+    (while the trainer assigns) any group but its own; no board anybody's."""
+    trainer = Device(live_server)
+    made = await trainer.http.post("/workshops", data={"title": "Gruppenarbeit"})
+    code = made.headers["location"].split("/")[2]
+    workshop = await live_server.service.workshop(code)
+    board_device = Device(live_server)
+    board = Recorder(await board_device.socket(code, "board"), None, "board", "board")
+    devices, recorders, texts = [], [], {}
+    for name in (*TEAM_PEOPLE, "Ulrikea"):
+        phone = Device(live_server)
+        await phone.http.get(f"/join/{code}")
+        renamed = await phone.http.post(f"/w/{code}/nickname", data={"nickname": name})
+        assert renamed.status_code == 200
+        devices.append(phone)
+        texts[name] = [renamed.text]
+        if name in TEAM_PEOPLE:  # the seventh joins after the groups are formed
+            recorders.append(Recorder(await phone.socket(code, "phone"), name, "phone", name))
+    late = devices.pop()
+    await late.http.aclose()
+    devices.append(late := Device(live_server))
+
+    async def act(action: str, **fields: str) -> None:
+        done = await trainer.http.post(f"/w/{code}/t/{action}", data=fields)
+        assert done.status_code == 204, (action, done.text)
+
+    await act("teams-form", by="count", number="3", how="random")
+    snap = await live_server.service.snapshot(workshop.id)
+    first, second, third = snap.teams
+    ids = {p.nickname: p.id for p in snap.roster}
+    await act("team-rename", team_id=first.id, name="Erreichbarkeit")
+    holder = next(m.participant_id for m in snap.members if m.team_id == first.id)
+    await act("team-console", team_id=first.id, participant_id=holder)
+    mover = next(m.participant_id for m in snap.members if m.team_id == second.id)
+    await act("team-move", participant_id=mover, team_id=third.id)
+    await late.http.get(f"/join/{code}")
+    texts["Ulrikea"] = [
+        (await late.http.post(f"/w/{code}/nickname", data={"nickname": "Ulrikea"})).text
+    ]
+    recorders.append(Recorder(await late.socket(code, "phone"), "Ulrikea", "phone", "Ulrikea"))
+    snap = await live_server.service.snapshot(workshop.id)
+    ids = {p.nickname: p.id for p in snap.roster}
+    own_team = {p.nickname: snap.team_of_person(p.id) for p in snap.roster}
+    for recorder, device in zip(recorders, devices, strict=True):
+        team = own_team[recorder.name]
+        assert team is not None
+        page = (await device.http.get(f"/w/{code}")).text
+        assert f'class="my-team team team--{team.colour}" data-team="{team.id}"' in page
+        texts[recorder.name].append(page)
+        await recorder.wait_for(f'data-team="{team.id}"')
+        await recorder.settle()
+        # While the trainer assigns: no group but its own (then) reaches a phone.
+        seen = "".join(texts[recorder.name] + recorder.frames)
+        was_in = {second.id} if ids[recorder.name] == mover else set()
+        assert set(DATA_TEAM.findall(seen)) == {team.id} | was_in, recorder.name
+        assert "Erreichbarkeit" not in seen or team.id == first.id, recorder.name
+    # The room chooses: each phone is offered every group, with its free places only.
+    await act("teams-form", by="count", number="3", how="choice")
+    snap = await live_server.service.snapshot(workshop.id)
+    for recorder, device in list(zip(recorders, devices, strict=True))[:3]:
+        chosen = await device.http.post(f"/w/{code}/team", data={"team_id": snap.teams[0].id})
+        assert chosen.status_code == 200, chosen.text
+        texts[recorder.name] += [chosen.text, (await device.http.get(f"/w/{code}")).text]
+    for recorder in recorders:
+        await recorder.wait_for(MESSAGES["team_full_short"]["de"])
+        await recorder.settle()
+    await board.settle()
+    board_seen = "".join(board.frames) + (await board_device.http.get(f"/w/{code}/board")).text
+    for name, participant_id in ids.items():
+        assert name not in board_seen and participant_id not in board_seen, name
+    for recorder in recorders:
+        seen = "".join(texts[recorder.name] + recorder.frames)
+        for name, participant_id in ids.items():
+            if name != recorder.name:
+                assert name not in seen, (recorder.name, "got the nickname of", name)
+                assert participant_id not in seen, (recorder.name, "got the id of", name)
+    for recorder in (*recorders, board):
+        await recorder.close()
+    for device in (*devices, board_device, trainer):
+        await device.close()

@@ -151,6 +151,12 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
     by_title = {t.title: t.id for t in (await service.snapshot(workshop.id)).topics}
     ids |= {"t1": by_title["Erreichbarkeit"], "t2": by_title["Rückrufe"]}
     ids["proposal"] = by_title["Vorschlag"]
+    # Kleingruppen the phones choose themselves: two, nobody in one yet.
+    formed = await client.post(
+        f"/w/{code}/t/teams-form", data={"by": "count", "number": "2", "how": "choice"}
+    )
+    assert formed.status_code == 204, formed.text
+    ids |= {f"team{t.position + 1}": t.id for t in (await service.snapshot(workshop.id)).teams}
     await room.go(0)
     snap = await service.snapshot(workshop.id)
     by_text = {card.text: card.id for card in snap.wall.cards}
@@ -241,6 +247,15 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "topic-park-cluster": (0, [], {"cluster_id": "{k1}"}),
     "topic-proposals": (0, [], {"allowed": "on"}),
     "topics-show": (0, [], {"shown": "on"}),
+    "teams-form": (0, [], {"by": "count", "number": "1", "how": "random"}),
+    "team-move": (0, [], {"participant_id": "{participant}", "team_id": "{team1}"}),
+    "team-rename": (0, [], {"team_id": "{team1}", "name": "Gehackt"}),
+    "team-console": (
+        0,
+        [("team-move", {"participant_id": "{participant}", "team_id": "{team1}"})],
+        {"team_id": "{team1}", "participant_id": "{participant}"},
+    ),
+    "teams-dissolve": (0, [], {}),
     "trainer-link": (0, [], {}),
 }
 
@@ -478,6 +493,7 @@ CHANGES: dict[str, Change] = {
         "newcomer", "/w/{code}/pairs/join", {"step_id": "{step3}", "nickname": "Fremd"}, 3
     ),
     "leave the SpeedMeet": Change("phone", "/w/{code}/pairs/leave", {"step_id": "{step3}"}, 3),
+    "choose a Kleingruppe": Change("phone", "/w/{code}/team", {"team_id": "{team1}"}),
     "delete the workshop": Change("trainer", "/w/{code}/delete", {"confirm": "{code}"}),
 }
 

@@ -26,6 +26,7 @@ from board.i18n import translator
 from board.steps import new_cards_step
 from board.teams import (
     MAX_TEAM_NAME,
+    MAX_TEAM_SIZE,
     MAX_TEAMS,
     TEAM_COLOURS,
     Formation,
@@ -34,6 +35,7 @@ from board.teams import (
     appoint,
     choose,
     console_of,
+    dissolve,
     form,
     hand_over,
     label,
@@ -752,3 +754,20 @@ def test_a_merge_moves_every_card_exactly_once_and_loses_none(
         new = [key(k) for k in result.clusters if k not in plenary.clusters]
         assert len(set(new)) == len(new), "two clusters of the same heading came over"
         assert not old & set(new), "a cluster came over beside a plenary one of its heading"
+
+
+def test_dissolving_removes_every_team_and_the_store_takes_their_members_with_them() -> None:
+    made = formed([f"p{i}" for i in range(6)], how="random", count=3)
+    assert dissolve(made.teams) == [Deleted(Team, team.id) for team in made.teams]
+    assert dissolve(()) == []
+
+
+@pytest.mark.parametrize("option", ["size", "cap"])
+def test_a_size_or_cap_beyond_any_room_is_refused(option: str) -> None:
+    how = "choice" if option == "cap" else "random"
+    with pytest.raises(Refused) as refused:
+        formed(["a", "b"], how=how, **{option: MAX_TEAM_SIZE + 1})
+    assert refused.value.key == "team_size_too_large"
+    chosen = formed(["a", "b"], how="choice", count=2)
+    with pytest.raises(Refused):
+        set_cap(chosen.teams, (), MAX_TEAM_SIZE + 1)

@@ -51,7 +51,10 @@ WRITE = "write"
 JOIN = "join"  # how the board shows the way in (slide, box, strip)
 GROUPS = "groups"  # the console's participant groups and who is in which
 TOPICS = "topics"  # the Themenspeicher (board.topics), on every step
-ALL_REGIONS = frozenset({STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN, GROUPS, TOPICS})
+TEAMS = "teams"  # the teams of small-group work (board.teams), on every step
+ALL_REGIONS = frozenset(
+    {STEP, WALL, PRESENCE, TIMER, AGENDA, UNDO, WRITE, JOIN, GROUPS, TOPICS, TEAMS}
+)
 # A new trainer link: every open console was opened with an old one and is closed.
 TRAINER_LINK = "trainer-link"
 # The workshop was deleted: every screen says so and its socket closes for good.
@@ -77,6 +80,7 @@ PARTIALS: dict[str, dict[str, str]] = {
         TIMER: "_timer.html",
         JOIN: "board/_join_mode.html",
         TOPICS: "board/_topics.html",
+        TEAMS: "board/_teams.html",
     },
     "trainer": {
         STEP: "console/_step.html",
@@ -89,8 +93,11 @@ PARTIALS: dict[str, dict[str, str]] = {
         JOIN: "console/_join.html",
         GROUPS: "console/_groups.html",
         TOPICS: "console/_topics.html",
+        TEAMS: "console/_teams.html",
     },
-    "phone": {STEP: "phone/_step.html", TIMER: "_timer.html"},
+    # The teams to choose from (the same for every phone); a phone's own team is in its
+    # own section.
+    "phone": {STEP: "phone/_step.html", TIMER: "_timer.html", TEAMS: "phone/_teams.html"},
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from board.cards import REVEALED_CARDS, Wall
 from board.kinds import dots
-from board.protocol.record import FORMAT, GONE, iso
+from board.protocol.record import FORMAT, GONE, TEAM, iso
 from board.steps import Step
 from board.store import repository
 from board.store.database import Connection
@@ -48,6 +48,7 @@ class _Ids:
     cluster: _ShortIds = field(default_factory=lambda: _ShortIds("k"))
     card: _ShortIds = field(default_factory=lambda: _ShortIds("c"))
     topic: _ShortIds = field(default_factory=lambda: _ShortIds("t"))
+    team: _ShortIds = field(default_factory=lambda: _ShortIds(TEAM))
     gone: _ShortIds = field(default_factory=lambda: _ShortIds(GONE))
 
 
@@ -96,7 +97,26 @@ def export_record(conn: Connection, workshop_id: str, names: bool = False) -> di
         "participants": participants,
         "steps": exported,
         "topics": [_export_topic(topic, ids, places) for topic in topics],
+        "teams": _export_teams(conn, workshop_id, ids),
     }
+
+
+def _export_teams(conn: Connection, workshop_id: str, ids: _Ids) -> list[dict[str, Any]]:
+    """The Kleingruppen in order, each with its members by their record ids (pseudonyms,
+    as on cards: who is in which group is no more than who wrote which card)."""
+    members = repository.members(conn, workshop_id)
+    return [
+        {
+            "id": ids.team(team.id),
+            "name": team.name,
+            "colour": team.colour,
+            "position": team.position,
+            "cap": team.cap,
+            "console": ids.participant(team.console_participant_id),
+            "members": [ids.participant(m.participant_id) for m in members if m.team_id == team.id],
+        }
+        for team in repository.teams(conn, workshop_id)
+    ]
 
 
 def _groups_kept(

@@ -46,7 +46,9 @@ MAX_RECORDS = 100_000
 SECTIONS = ("clusters", "cards", "votes", "actions", "people")
 
 # The ids of a record: p1 for a participant, k1 for a cluster, c1 for a card, t1 for a
-# Themenspeicher topic; a dot on a cluster since merged or dissolved (or a topic since
-# removed) keeps a key of its own (gone1), and counts for nothing.
+# Themenspeicher topic, team1 for a Kleingruppe; a dot on a cluster since merged or
+# dissolved (or a topic since removed) keeps a key of its own (gone1), and counts for
+# nothing.
 GONE = "gone"
-ID = {prefix: re.compile(prefix + r"[0-9]{1,9}") for prefix in ("p", "k", "c", "t", GONE)}
+TEAM = "team"
+ID = {prefix: re.compile(prefix + r"[0-9]{1,9}") for prefix in ("p", "k", "c", "t", TEAM, GONE)}

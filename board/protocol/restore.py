@@ -27,8 +27,9 @@ from board.protocol.record import (
     ProtocolError,
     epoch,
 )
-from board.snapshot import Snapshot, source_step, with_split
+from board.snapshot import Snapshot, source_step, team_sizes, with_split
 from board.steps import Step
+from board.teams import Member, Team
 from board.topics import Topic
 from board.votes import (
     Vote,
@@ -52,6 +53,9 @@ class Restored:
     people: list[Person]
     # The Themenspeicher (none in a protocol made before it existed).
     topics: list[Topic] = field(default_factory=list)
+    # The Kleingruppen and who is in which (none in a protocol made before them).
+    teams: list[Team] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,53 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
     workshop = _workshop(record["workshop"], workshop_id, code, steps)
     topics = [_topic(t, workshop_id, steps, ids, f"topics[{j}]") for j, t in enumerate(raw_topics)]
     _check_topic_references(topics, actions, dots_on_topics, clusters, cards)
+    teams, members = _teams(record.get("teams", []), workshop_id, ids)
     return Restored(
-        workshop, participants, steps, clusters, _flat_stacks(cards), votes, actions, people, topics
+        workshop,
+        participants,
+        steps,
+        clusters,
+        _flat_stacks(cards),
+        votes,
+        actions,
+        people,
+        topics,
+        teams,
+        members,
     )
+
+
+def _teams(
+    raw: list[dict[str, Any]], workshop_id: str, ids: _Ids
+) -> tuple[list[Team], list[Member]]:
+    """The Kleingruppen: each id once, each participant in one team at most, and the
+    group console held by one of the team's own members."""
+    teams: list[Team] = []
+    members: list[Member] = []
+    placed: set[str] = set()
+    for i, t in enumerate(raw):
+        where = f"teams[{i}]"
+        team_id = ids.make_id(t["id"])
+        if any(team.id == team_id for team in teams):
+            raise ProtocolError(f"{where}.id: the same team id twice")
+        inside = []
+        for j, member in enumerate(t["members"]):
+            person = ids.who(member, f"{where}.members[{j}]")
+            assert person is not None  # the schema's pattern: never null
+            if person in placed:
+                raise ProtocolError(f"{where}.members[{j}]: {member!r} is in two teams")
+            placed.add(person)
+            inside.append(person)
+        console = ids.who(t["console"], f"{where}.console")
+        if console is not None and console not in inside:
+            raise ProtocolError(f"{where}.console: {t['console']!r} is not in this team")
+        teams.append(
+            Team(
+                team_id, workshop_id, t["name"], t["colour"], _position(t, where), t["cap"], console
+            )
+        )
+        members += [Member(team_id, person) for person in inside]
+    return teams, members
 
 
 def _topic(t: dict[str, Any], workshop_id: str, steps: list[Step], ids: _Ids, where: str) -> Topic:
@@ -470,5 +518,8 @@ def _snapshot(restored: Restored, step: Step) -> Snapshot:
             nicknames={pid: name for pid, name, _, _ in restored.participants if name},
             topics=tuple(restored.topics),
             plans=tuple(restored.actions),
+            teams=tuple(restored.teams),
+            members=tuple(restored.members),
+            team_sizes=team_sizes(restored.teams, restored.members),
         )
     )

@@ -52,6 +52,8 @@ def check_size(record: dict[str, Any]) -> None:
     for raw in raw_steps:
         if isinstance(raw, dict):
             size += sum(len(_list(raw.get(section))) for section in SECTIONS)
+    for team in _list(record.get("teams")):  # a member is a record too
+        size += 1 + (len(_list(team.get("members"))) if isinstance(team, dict) else 0)
     if size > MAX_RECORDS:
         raise ProtocolError(f"too large: {size} records, at most {MAX_RECORDS} in one workshop")
 

@@ -54,6 +54,8 @@ def store(conn: Connection, restored: Restored) -> Workshop:
             *restored.actions,
             *restored.people,
             *restored.topics,
+            *restored.teams,  # before their members: a member names its team
+            *restored.members,
         ],
     )
     return workshop

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from board import kinds
+from board import teams as team_rules
 from board import topics as topic_rules
 from board.action_plan import ActionItem, check_status, clean_fields, clean_with
 from board.cards import check_colour, clean_heading, clean_text
@@ -95,7 +96,14 @@ def check(restored: Restored, card_max_length: int) -> Restored:
             replace(t, title=_obey(f"topics[{i}].title", topic_rules.clean_title, t.title))
             for i, t in enumerate(restored.topics)
         ],
+        teams=_checked_teams(restored.teams),
     )
+
+
+def _checked_teams(teams: list[team_rules.Team]) -> list[team_rules.Team]:
+    """Each team's name as the console keeps it: cleaned, none twice."""
+    names = _obey("teams", team_rules.clean_names, [team.name for team in teams])
+    return [replace(team, name=name) for team, name in zip(teams, names, strict=True)]
 
 
 def _checked_action(item: ActionItem, where: str) -> ActionItem:

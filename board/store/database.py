@@ -260,6 +260,35 @@ def _m009_ordering(db: sqlite_utils.Database) -> None:
         )
 
 
+def _m010_teams(db: sqlite_utils.Database) -> None:
+    # Small-group work (board.teams): a workshop's teams ("Kleingruppen"), lasting across
+    # steps until re-formed or dissolved, and who is in which (a participant in one at
+    # most: the participant is the key).
+    db.table("teams").create(
+        {
+            "id": str,
+            "workshop_id": str,
+            "name": str,
+            "colour": str,
+            "position": int,
+            "cap": int,
+            "console_participant_id": str,
+        },
+        pk="id",
+        foreign_keys=[("workshop_id", "workshops", "id")],
+        not_null={"workshop_id", "name", "colour", "position"},
+        defaults={"name": ""},
+    )
+    db.table("teams").create_index(["workshop_id"])
+    db.table("team_members").create(
+        {"participant_id": str, "team_id": str},
+        pk="participant_id",
+        foreign_keys=[("team_id", "teams", "id")],
+        not_null={"team_id"},
+    )
+    db.table("team_members").create_index(["team_id"])
+
+
 # Tables whose rows are ordered by (created_at, ord) among equals.
 ORDERED_TABLES = (
     "participants",
@@ -284,6 +313,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m007_groups,
     _m008_topics,
     _m009_ordering,
+    _m010_teams,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

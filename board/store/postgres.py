@@ -168,6 +168,24 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX idx_topics_workshop_id ON topics (workshop_id)",
         ),
     ),
+    (
+        "_m010_teams",
+        (
+            f"""CREATE TABLE teams (
+                id text PRIMARY KEY,
+                workshop_id text NOT NULL REFERENCES workshops(id),
+                name text NOT NULL DEFAULT '',
+                colour text NOT NULL,
+                position {_INTEGER} NOT NULL,
+                cap {_INTEGER},
+                console_participant_id text)""",
+            "CREATE INDEX idx_teams_workshop_id ON teams (workshop_id)",
+            """CREATE TABLE team_members (
+                participant_id text PRIMARY KEY,
+                team_id text NOT NULL REFERENCES teams(id))""",
+            "CREATE INDEX idx_team_members_team_id ON team_members (team_id)",
+        ),
+    ),
 )
 RECORD_TABLE = "board_migrations"
 

@@ -20,14 +20,19 @@ from board.groups import Group
 from board.pairs import Person
 from board.steps import Step
 from board.store.database import Connection
+from board.teams import Member, Team
 from board.topics import Topic
 from board.undo import Entry, Image
 from board.votes import Vote
 from board.workshops import Participant, Workshop
 
-Change = Card | Cluster | Step | Vote | ActionItem | Person | Workshop | Topic | Deleted
+Change = (
+    Card | Cluster | Step | Vote | ActionItem | Person | Workshop | Topic | Team | Member | Deleted
+)
 _TABLES: dict[type, tuple[str, str | tuple[str, str]]] = {
     Topic: ("topics", "id"),
+    Team: ("teams", "id"),
+    Member: ("team_members", "participant_id"),
     Card: ("cards", "id"),
     Cluster: ("clusters", "id"),
     Vote: ("votes", "id"),
@@ -42,7 +47,11 @@ _DELETABLE: dict[type, str] = {
     ActionItem: "action_items",
     Step: "steps",
     Topic: "topics",
+    Team: "teams",
+    Member: "team_members",
 }
+# The key a deletion names, where it is not the row's id.
+_DELETED_BY: dict[type, str] = {Member: "participant_id"}
 # What belongs to a step and goes with it when the step is removed.
 _ON_A_STEP = ("cards", "clusters", "votes", "action_items", "pair_people", "undo_log")
 
@@ -295,7 +304,10 @@ def _delete(conn: Connection, change: Deleted) -> None:
     if change.kind is Step:
         for on_the_step in _ON_A_STEP:
             conn.execute(f'DELETE FROM "{on_the_step}" WHERE step_id = ?', (change.id,))
-    conn.execute(f'DELETE FROM "{table}" WHERE id = ?', (change.id,))
+    if change.kind is Team:  # its members are in no team any more
+        conn.execute("DELETE FROM team_members WHERE team_id = ?", (change.id,))
+    key = _DELETED_BY.get(change.kind, "id")
+    conn.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (change.id,))
 
 
 def votes(conn: Connection, step_id: str, participant_id: str | None = None) -> list[Vote]:
@@ -334,6 +346,22 @@ def topics(conn: Connection, workshop_id: str) -> list[Topic]:
         data["proposed"] = bool(data["proposed"])
         found.append(Topic(**data))
     return found
+
+
+def teams(conn: Connection, workshop_id: str) -> list[Team]:
+    """The workshop's teams (Kleingruppen), in their order."""
+    sql = "SELECT * FROM teams WHERE workshop_id = ? ORDER BY position, id"
+    return [Team(**dict(row)) for row in conn.execute(sql, (workshop_id,))]
+
+
+def members(conn: Connection, workshop_id: str) -> list[Member]:
+    """Who is in which of the workshop's teams: by team, each in the order they joined."""
+    sql = (
+        "SELECT m.team_id, m.participant_id FROM team_members m"
+        " JOIN teams t ON t.id = m.team_id JOIN participants p ON p.id = m.participant_id"
+        " WHERE t.workshop_id = ? ORDER BY t.position, p.created_at, p.ord, p.id"
+    )
+    return [Member(row[0], row[1]) for row in conn.execute(sql, (workshop_id,))]
 
 
 def people(conn: Connection, step_id: str) -> list[Person]:
@@ -473,6 +501,11 @@ def delete_workshop(conn: Connection, workshop_id: str) -> None:
         _delete(conn, Deleted(Step, step_id))
     conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
     conn.execute("DELETE FROM topics WHERE workshop_id = ?", (workshop_id,))
+    conn.execute(
+        "DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workshop_id = ?)",
+        (workshop_id,),
+    )
+    conn.execute("DELETE FROM teams WHERE workshop_id = ?", (workshop_id,))
     conn.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,))
 
 

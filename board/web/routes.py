@@ -485,6 +485,10 @@ async def _choose_group(tap: Tap) -> None:
     await tap.service.choose_group(tap.workshop, tap.participant.id, tap.text("group_id"))
 
 
+async def _choose_team(tap: Tap) -> None:
+    await tap.service.choose_team(tap.workshop, tap.participant.id, tap.text("team_id"))
+
+
 async def _propose_topic(tap: Tap) -> None:
     await tap.spend_card_budget()
     await tap.service.propose_topic(tap.workshop, tap.participant.id, tap.text("title"))
@@ -590,6 +594,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/nickname", participant_action(_nickname, renames=True), methods=["POST"]),
         Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
         Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
+        Route(f"{code}/team", participant_action(_choose_team), methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         socket_route,
         Route("/lang/{lang}", switch_language),

@@ -9,14 +9,16 @@ transaction, and returns the changes to store.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from board import agenda, cards, groups, kinds, steps, topics, undo
+from board import agenda, cards, groups, kinds, steps, teams, topics, undo
 from board.errors import Refused
 from board.exercises import Library
 from board.forms import Form
@@ -45,6 +47,10 @@ class TrainerInput(Form):
 
     def index(self) -> int:
         return self.integer("index", "1000000")
+
+    def optional(self, name: str) -> int | None:
+        """A whole number the trainer may leave empty (None)."""
+        return self.integer(name) if self.text(name).strip() else None
 
 
 Action = Callable[[Snapshot, TrainerInput], Sequence[Change]]
@@ -154,6 +160,55 @@ ACTIONS |= {
 }
 
 
+def _teams_form(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    """Form teams anew of everyone who joined (the teams there were go): so many teams or
+    teams of so many, at random, by participant group, or chosen by the participants."""
+    number, by = ctx.optional("number"), ctx.text("by")
+    how = cast(teams.How, ctx.text("how"))  # teams.form refuses any other
+    formation = teams.form(
+        [person.id for person in snap.roster],
+        workshop_id=snap.workshop.id,
+        how=how,
+        rng=random.Random(),
+        new_id=new_id,
+        count=number if by != "size" else None,
+        size=number if by == "size" else None,
+        cap=ctx.optional("cap") if how == "choice" else None,
+        groups_of={person.id: person.group_id for person in snap.roster},
+        names=[line for line in ctx.text("names").splitlines() if line.strip()],
+    )
+    return [*teams.dissolve(snap.teams), *formation.teams, *formation.members]
+
+
+def _team(snap: Snapshot, ctx: TrainerInput) -> teams.Team:
+    found = next((team for team in snap.teams if team.id == ctx.text("team_id")), None)
+    if found is None:
+        raise Refused("team_not_found", 404)
+    return found
+
+
+def _team_move(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    person = ctx.text("participant_id")
+    if person not in {p.id for p in snap.roster}:
+        raise Refused("participant_unknown", 404)
+    return teams.move(person, ctx.text("team_id"), snap.teams, snap.members)
+
+
+# Small-group work (board.teams), on every step: forming, moving, naming, the group
+# console's holder, the end of it.
+ACTIONS |= {
+    "teams-form": _teams_form,
+    "team-move": _team_move,
+    "team-rename": lambda snap, ctx: teams.rename(_team(snap, ctx), ctx.text("name"), snap.teams),
+    "team-console": lambda snap, ctx: teams.appoint(
+        ctx.text("participant_id") or None, _team(snap, ctx).id, snap.teams, snap.members
+    ),
+    "teams-dissolve": lambda snap, ctx: teams.dissolve(snap.teams),
+}
+# The actions that decide on everyone who joined (snapshot.read's roster).
+ON_THE_ROSTER = frozenset({"teams-form", "team-move"})
+
+
 # Not a command on the snapshot: it takes back the step's latest undoable action.
 UNDO = "undo"
 # Nor this: it puts a participant in a group (a person, not a thing on the step).
@@ -195,7 +250,10 @@ async def action(request: Request) -> Response:
             await service.choose_group(workshop, ctx.text("participant_id"), ctx.text("group_id"))
             return Response(status_code=204)
         outcome = await service.execute(
-            workshop, command_for(name, ctx), undo_as=name if name in undo.LABELS else None
+            workshop,
+            command_for(name, ctx),
+            undo_as=name if name in undo.LABELS else None,
+            roster=name in ON_THE_ROSTER,
         )
     except Refused as error:
         return refusal(request, error)
