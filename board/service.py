@@ -376,8 +376,7 @@ class Service:
         choice, or the trainer's. The split results and the console follow."""
 
         def run(conn: Connection) -> int | None:
-            repository.lock_workshop(conn, workshop.id)
-            current = repository.workshop_by_id(conn, workshop.id)
+            current = repository.lock_workshop(conn, workshop.id)
             person = repository.participant(conn, participant_id)
             if person is None or person.workshop_id != workshop.id:
                 raise Refused("participant_unknown", 404)
@@ -519,8 +518,8 @@ class Service:
         reverted: list[undo.Reverted] = []
 
         def run(conn: Connection) -> _Written:
-            repository.lock_workshop(conn, workshop.id)
-            snap = snapshot.read(conn, workshop.id)
+            locked = repository.lock_workshop(conn, workshop.id)
+            snap = snapshot.read(conn, workshop.id, locked=locked)
             entry = repository.last_undo(conn, snap.step.id)
             if entry is None:
                 raise Refused("nothing_to_undo", 409)
@@ -640,20 +639,21 @@ class Service:
             added.append(card)
             return list(changes)
 
+        def on_cards(snap: Snapshot) -> list[Change]:
+            return command(_card_wall(snap))
+
         known = self._walls.get(workshop.id)
 
         def run(conn: Connection) -> _Written:
             # A resent draft (its acknowledgement was lost) is the card it became, on
             # whatever step that was: looked up before the active step's rules apply.
-            repository.lock_workshop(conn, workshop.id)
+            locked = repository.lock_workshop(conn, workshop.id)
             if participant_id is not None and client_id is not None:
                 earlier = repository.card_of_draft(conn, participant_id, client_id)
                 if earlier is not None:
                     added.append(earlier)
-                    return Outcome(repository.current_seq(conn, workshop.id), []), set(), set()
-            return _run(
-                conn, workshop, lambda snap: command(_card_wall(snap)), participant_id, None, known
-            )
+                    return Outcome(locked.seq, []), set(), set()
+            return _run(conn, workshop, on_cards, participant_id, None, known, locked=locked)
 
         self._keep_view(workshop, participant_id, await self._commit(workshop, run))
         return added[0]
@@ -697,10 +697,13 @@ def _run(
     undo_as: str | None = None,
     known: tuple[int, cards.Wall] | None = None,
     roster: bool = False,
+    locked: Workshop | None = None,
 ) -> _Written:
-    """Inside the write transaction: decide on the snapshot, store, say who must hear it."""
-    repository.lock_workshop(conn, workshop.id)
-    snap = snapshot.read(conn, workshop.id, participant_id, known, roster)
+    """Inside the write transaction: decide on the snapshot, store, say who must hear it
+    (``locked``: the workshop as the transaction already took it)."""
+    if locked is None:
+        locked = repository.lock_workshop(conn, workshop.id)
+    snap = snapshot.read(conn, workshop.id, participant_id, known, roster, locked)
     changes = list(command(snap))
     seq = repository.apply(conn, workshop.id, changes)
     regions, people = _affected(snap, changes)

@@ -302,6 +302,7 @@ def read(
     participant_id: str | None = None,
     known: tuple[int, Wall] | None = None,
     roster: bool = False,
+    locked: Workshop | None = None,
 ) -> Snapshot:
     """The workshop's active step; with ``participant_id``, only that person's votes.
 
@@ -310,9 +311,12 @@ def read(
     ``known`` is the active step's wall as it was at a seq (a write of this process
     left it so, see after): taken instead of reading every card again while the
     workshop is still at that seq (every write bumps it, in any process). ``roster``:
-    everyone who joined, whatever else is read (forming teams splits them).
+    everyone who joined, whatever else is read (forming teams splits them). ``locked``:
+    the workshop as the write transaction took it (repository.lock_workshop), not read
+    again. Only what the step's kind holds is read (its sections: a card wall has no
+    votes): on PostgreSQL every read is a round trip.
     """
-    workshop = repository.workshop_by_id(conn, workshop_id)
+    workshop = locked if locked is not None else repository.workshop_by_id(conn, workshop_id)
     steps = tuple(repository.steps(conn, workshop_id))
     seq, wall = known if known is not None else (None, None)
     if seq != workshop.seq or wall is None or wall.step.id != workshop.active_step_id:
@@ -339,6 +343,7 @@ def read(
         else ()
     )
     nicknames = {p.id: p.nickname for p in everyone if p.nickname} if uses_nicknames else {}
+    holds = kinds.of(step.kind).sections.__contains__
     if dots.on_clusters(step.config):
         found = source_step(steps, step)
         # Its clusters are the options; its cards no screen shows here (a cut drops
@@ -349,9 +354,9 @@ def read(
         steps=steps,
         wall=wall,
         source=source,
-        votes=tuple(repository.votes(conn, step.id, participant_id)),
-        actions=tuple(repository.action_items(conn, step.id)),
-        people=tuple(repository.people(conn, step.id)),
+        votes=tuple(repository.votes(conn, step.id, participant_id)) if holds("votes") else (),
+        actions=tuple(repository.action_items(conn, step.id)) if holds("actions") else (),
+        people=tuple(repository.people(conn, step.id)) if holds("people") else (),
         participants=repository.count_participants(conn, workshop_id),
         nicknames=nicknames,
         undoable=repository.last_undo_action(conn, step.id),

@@ -108,13 +108,14 @@ def set_participant_group(conn: Connection, participant: Participant) -> None:
     conn.execute(sql, (participant.group_id, participant.id))
 
 
-def lock_workshop(conn: Connection, workshop_id: str) -> None:
-    """Take the workshop's row for this write transaction, before reading what the
-    command decides on: a write in another process waits until this one commits, so
-    neither decides on a state the other is changing. SQLite's write lock, taken at
-    BEGIN IMMEDIATE, does this for the whole file already."""
-    if not isinstance(conn, sqlite3.Connection):
-        conn.execute("SELECT seq FROM workshops WHERE id = ? FOR UPDATE", (workshop_id,))
+def lock_workshop(conn: Connection, workshop_id: str) -> Workshop:
+    """The workshop, its row taken for this write transaction before the command reads
+    what it decides on: a write in another process waits until this one commits, so
+    neither decides on a state the other is changing. (SQLite's write lock, taken at
+    BEGIN IMMEDIATE, does this for the whole file already.)"""
+    lock = "" if isinstance(conn, sqlite3.Connection) else " FOR UPDATE"
+    sql = f"SELECT * FROM workshops WHERE id = ?{lock}"
+    return _workshop(conn.execute(sql, (workshop_id,)).fetchone())
 
 
 def _insert(conn: Connection, table: str, row: dict[str, Any]) -> None:
@@ -370,8 +371,8 @@ def people(conn: Connection, step_id: str) -> list[Person]:
 
 
 def bump_seq(conn: Connection, workshop_id: str) -> int:
-    conn.execute("UPDATE workshops SET seq = seq + 1 WHERE id = ?", (workshop_id,))
-    return current_seq(conn, workshop_id)
+    sql = "UPDATE workshops SET seq = seq + 1 WHERE id = ? RETURNING seq"
+    return int(conn.execute(sql, (workshop_id,)).fetchone()[0])
 
 
 def current_seq(conn: Connection, workshop_id: str) -> int:
