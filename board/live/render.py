@@ -181,12 +181,14 @@ class Live:
     async def _poll(self) -> None:
         """Every ``poll_seconds``: a workshop followed here whose seq moved on without a
         notice (lost on its way from another process) is caught up from the change log;
-        one deleted meanwhile ends on every screen here."""
+        one deleted meanwhile ends on every screen here; a count of who is connected
+        that changed without a notice is shown anew."""
         while True:
             await asyncio.sleep(self.poll_seconds)
             followed = [w for w in self._seen if self.hub.audiences(w)]
             if not followed:
                 continue
+            await self._recount(followed)
             try:
                 now = await self.db.read(partial(repository.current_seqs, workshop_ids=followed))
             except Exception:  # the next round tries again
@@ -202,6 +204,19 @@ class Live:
                     )
                     self._seen[workshop_id] = now[workshop_id]
                     self.changed(workshop_id, (), (), since=seen)
+
+    async def _recount(self, followed: list[str]) -> None:
+        """Who is connected elsewhere changes without a notice: a dead process's people
+        expire, a Redis that came back empty is told everyone again by the heartbeats."""
+        for workshop_id in followed:
+            before = self.presence.count(workshop_id)
+            try:
+                await self.presence.refresh(workshop_id)
+            except Exception:  # the next round tries again
+                log.exception("could not read who is connected")
+                return
+            if self.presence.count(workshop_id) != before:
+                self.changed(workshop_id, {PRESENCE})
 
     def announce(self, notice: Notice) -> None:
         """Tell every process (this one too, by the same path) what changed."""
