@@ -197,6 +197,14 @@ async def test_a_board_counts_the_phones_connected_to_another_process(settings, 
                 await ws.close()
 
 
+async def test_the_presence_expiry_is_a_setting(settings, redis_server):
+    service = Service(settings.with_(hub_url=redis_server.url, presence_seconds=4))
+    assert isinstance(service.live.presence, RedisPresence)
+    assert service.live.presence.ttl == 4
+    await service.close_shared()
+    service.close()
+
+
 async def test_a_board_shows_the_count_drop_once_a_dead_process_s_people_expire(
     settings, redis_server
 ):
