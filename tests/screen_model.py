@@ -160,6 +160,14 @@ class Screen:
         found = self.find("#wall-version")
         return found[0].attrs.get("data-version") if found else None
 
+    def present(self) -> int | None:
+        """The count of people connected, as the board shows it."""
+        for node in self.root.elements():
+            if "data-present" in node.attrs:
+                text = "".join(c for c in node.children if isinstance(c, str)).strip()
+                return int(text) if text.isdigit() else None
+        return None
+
     def card_ids(self) -> list[str]:
         return [str(n.id) for n in self.root.elements() if (n.id or "").startswith("card-")]
 
