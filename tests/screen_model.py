@@ -26,6 +26,9 @@ VOID = frozenset(
 WALL_FRAME = re.compile(r'<span id="wall-version" data-base="([^"]*)" data-version="([^"]*)"')
 # The server's clock, for countdowns: not part of what a screen shows.
 IGNORED_ATTRIBUTES = frozenset({"hx-swap-oob", "data-now"})
+# Classes the page's own scripts set from what it shows: the console draws its cards
+# small from a count on (static/js/console.js, from the count card frames keep up).
+SCRIPTED_CLASSES = frozenset({"sorter--compact"})
 
 
 @dataclass(eq=False)
@@ -60,7 +63,13 @@ class Node:
         return index
 
     def canonical(self, ignored: frozenset[str] = IGNORED_ATTRIBUTES) -> tuple[object, ...]:
-        attrs = tuple(sorted((k, v) for k, v in self.attrs.items() if k not in ignored))
+        attrs = tuple(
+            sorted(
+                (k, _unscripted(v) if k == "class" else v)
+                for k, v in self.attrs.items()
+                if k not in ignored
+            )
+        )
         inner: list[object] = []
         for child in self.children:
             if isinstance(child, Node):
@@ -68,6 +77,12 @@ class Node:
             elif text := " ".join(child.split()):
                 inner.append(text)
         return (self.tag, attrs, tuple(inner))
+
+
+def _unscripted(classes: str | None) -> str | None:
+    if classes is None:
+        return None
+    return " ".join(c for c in classes.split() if c not in SCRIPTED_CLASSES)
 
 
 class _Builder(HTMLParser):

@@ -55,6 +55,7 @@ CONVERGE_SECONDS = 2.0  # the issue's bound: every board as the database, after 
 RECONNECT_SECONDS = 0.25  # live.js waits about 0.5 s at first (with jitter)
 DRAFT_RETRY_SECONDS = 0.2
 DEADLINE = 15.0  # for anything else that must happen
+TEST_SECONDS = 60.0  # a run that hangs fails, with where it hung
 RESYNC = json.dumps({"type": "resync"})
 
 
@@ -129,10 +130,11 @@ class Tab:
     on: int | None = None  # the process it is connected to now
     connections: list[int] = field(default_factory=list)  # each process it opened on
     task: asyncio.Task[None] | None = None
+    closed: bool = False
 
     async def run(self, servers: list[ServerProcess], code: str) -> None:
         index = self.home
-        while True:
+        while not self.closed:
             server = servers[index]
             seq = self.screen.seq
             query = f"role={self.role}" + (f"&seq={seq}" if seq is not None else "")
@@ -162,10 +164,11 @@ class Tab:
         self.task = asyncio.create_task(self.run(servers, code))
 
     async def close(self) -> None:
+        self.closed = True  # (a cancellation a client library swallows ends it too)
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+                await asyncio.wait_for(self.task, DEADLINE)
 
 
 @dataclass
@@ -190,7 +193,8 @@ class Room:
     servers: list[ServerProcess]
     code: str
     phones: list[Phone]
-    boards: list[Tab]
+    boards: list[Tab]  # the room's boards and the trainer's consoles
+    trainer: str  # her cookie header
     clients: list[httpx.AsyncClient]  # one per process, no cookie jar of their own
 
     @property
@@ -217,6 +221,7 @@ async def a_room(servers: list[ServerProcess]) -> AsyncIterator[Room]:
         made = await trainer.post("/workshops", data={"title": "Sturm auf zwei Prozessen"})
         assert made.status_code == 303, made.text
         code = made.headers["location"].split("/")[2]
+        trainer_cookies = "; ".join(f"{k}={v}" for k, v in trainer.cookies.items())
     phones = []
     for n in range(PHONES):
         home = n % 2
@@ -227,10 +232,11 @@ async def a_room(servers: list[ServerProcess]) -> AsyncIterator[Room]:
         for home in (0, 1)
         for n in range(BOARDS_PER_PROCESS)
     ]
+    boards += [Tab("trainer", home, trainer_cookies, Screen(f"console {home}")) for home in (0, 1)]
     clients = [
         httpx.AsyncClient(base_url=s.url, headers={"origin": s.url}, timeout=5) for s in servers
     ]
-    room = Room(servers, code, phones, boards, clients)
+    room = Room(servers, code, phones, boards, trainer_cookies, clients)
     for tab in [*boards, *(phone.tab for phone in phones)]:
         tab.start(servers, code)
     try:
@@ -288,17 +294,21 @@ async def writes(room: Room, phone: Phone, number: int, rng: random.Random) -> N
     for n in range(CARDS_PER_PHONE):
         card = Card(f"p{number}-{n}", f"Telefon {number}, Idee {n}")
         phone.cards.append(card)
-        while True:
-            done, index = await post(room, phone, card, index)
-            if done:
-                card.acked_at = time.monotonic()
-                break
-            await asyncio.sleep(DRAFT_RETRY_SECONDS)
+        index = await until_acknowledged(room, phone, card, index)
+        card.acked_at = time.monotonic()
         if n % 10 == 3:  # its answer got lost on the way: the phone sends it again
             card.again_after_ack = True
-            while not (await post(room, phone, card, index))[0]:
-                await asyncio.sleep(DRAFT_RETRY_SECONDS)
+            index = await until_acknowledged(room, phone, card, index)
         await asyncio.sleep(rng.uniform(*PACE_SECONDS))
+
+
+async def until_acknowledged(room: Room, phone: Phone, card: Card, index: int) -> int:
+    """Send until answered; the process that answered."""
+    while True:
+        done, index = await post(room, phone, card, index)
+        if done:
+            return index
+        await asyncio.sleep(DRAFT_RETRY_SECONDS)
 
 
 def storm(room: Room, seed: int) -> asyncio.Future[list[None]]:
@@ -309,13 +319,16 @@ def storm(room: Room, seed: int) -> asyncio.Future[list[None]]:
 # -- what must hold at the end ----------------------------------------------------------------
 
 
-async def fresh_board(room: Room, alive: list[int]) -> Screen:
-    """What a board opened now shows (a new socket's full render) on a live process."""
+async def fresh(room: Room, role: str, alive: list[int]) -> Screen:
+    """What a board or console opened now shows (a new socket's full render)."""
     server = room.servers[alive[0]]
     async with connect(
-        f"{server.url.replace('http://', 'ws://')}/w/{room.code}/ws?role=board",
+        f"{server.url.replace('http://', 'ws://')}/w/{room.code}/ws?role={role}",
         origin=Origin(server.url),
-        additional_headers={"accept-language": "de"},
+        additional_headers={
+            "accept-language": "de",
+            "cookie": room.trainer if role == "trainer" else "",
+        },
         compression=None,
         max_size=None,
     ) as ws:
@@ -330,16 +343,26 @@ def walls(screen: Screen) -> dict[str, tuple[object, ...]]:
 
 
 async def boards_converged(room: Room, alive: list[int]) -> float:
-    """Seconds from the last acknowledgement until every board shows the database."""
+    """Seconds from the last acknowledgement until every board and console shows the
+    database."""
     last_ack = max(card.acked_at or 0.0 for card in room.cards)
     deadline = last_ack + DEADLINE
     while True:
-        want = walls(await fresh_board(room, alive))
-        if all(walls(board.screen) == want for board in room.boards):
+        want = {role: walls(await fresh(room, role, alive)) for role in ("board", "trainer")}
+        behind = [b.screen.name for b in room.boards if walls(b.screen) != want[b.role]]
+        if not behind:
             return time.monotonic() - last_ack
         if time.monotonic() > deadline:
-            behind = [b.screen.name for b in room.boards if walls(b.screen) != want]
-            raise AssertionError(f"boards not as the database: {behind}")
+            differ = {
+                b.screen.name: sorted(
+                    k
+                    for k in want[b.role].keys() | walls(b.screen).keys()
+                    if want[b.role].get(k) != walls(b.screen).get(k)
+                )
+                for b in room.boards
+                if b.screen.name in behind
+            }
+            raise AssertionError(f"screens not as the database: {differ}")
         await asyncio.sleep(0.05)
 
 
@@ -376,7 +399,7 @@ def report(name: str, counts: dict[str, object]) -> None:
 async def test_a_process_killed_in_a_card_storm(
     processes: list[ServerProcess], backing: Backing
 ) -> None:
-    async with a_room(processes) as room:
+    async with asyncio.timeout(TEST_SECONDS), a_room(processes) as room:
         writing = storm(room, seed=9)
         await until(lambda: room.acked() >= len(room.phones) * CARDS_PER_PHONE * 0.4, "a storm")
         # Some of the dead process's phones do not come back (their sockets stay away).
@@ -394,7 +417,9 @@ async def test_a_process_killed_in_a_card_storm(
         check_screens(room)
         present = PHONES - len(gone)
         await until(
-            lambda: all(board.screen.present() == present for board in room.boards),
+            lambda: all(
+                board.screen.present() == present for board in room.boards if board.role == "board"
+            ),
             f"every board counting {present}",
         )
         counts |= {
@@ -411,26 +436,30 @@ async def test_a_process_killed_in_a_card_storm(
 async def test_redis_killed_and_restarted_in_a_card_storm(
     processes: list[ServerProcess], backing: Backing
 ) -> None:
-    async with a_room(processes) as room:
+    async with asyncio.timeout(TEST_SECONDS), a_room(processes) as room:
         writing = storm(room, seed=11)
         await until(lambda: room.acked() >= len(room.phones) * CARDS_PER_PHONE * 0.3, "a storm")
         backing.redis.kill_hard()
         down_at = room.acked()
-        await asyncio.sleep(1.0)  # the outage: writes go on, notices are lost
+        await asyncio.sleep(0.8)  # the outage: writes go on, notices are lost
         lost_during = room.acked() - down_at
         await asyncio.to_thread(backing.redis.start)  # the same port, empty
+        back_at = room.acked()
         await writing
         counts = check_cards(room, backing)
 
         converged = await boards_converged(room, alive=[0, 1])
         check_screens(room)
         counted = await until(
-            lambda: all(board.screen.present() == PHONES for board in room.boards),
+            lambda: all(
+                board.screen.present() == PHONES for board in room.boards if board.role == "board"
+            ),
             f"every board counting {PHONES}",
         )
         counted += converged
         counts |= {
             "acknowledged while Redis was down": lost_during,
+            "acknowledged after it came back": room.acked() - back_at,
             "boards as the database after the last ack s": round(converged, 2),
             "resyncs": sum(t.screen.resyncs for t in all_tabs(room)),
             "reconnects": sum(len(t.connections) - 1 for t in all_tabs(room)),
@@ -438,4 +467,5 @@ async def test_redis_killed_and_restarted_in_a_card_storm(
         }
         report("Redis killed and restarted", counts)
         assert lost_during > 0  # the storm went on while Redis was down
+        assert room.acked() > back_at  # and after it came back
         assert converged <= CONVERGE_SECONDS
