@@ -17,7 +17,8 @@ a fresh render from the database shows within 2 s of the last acknowledgement, a
 board counting the people connected. The counts are printed (``pytest -s``).
 
 The ``backing`` fixture is where the two processes keep their truth and wake each other
-up: today one SQLite folder and Redis; a database URL (PostgreSQL) is added there.
+up: the tests' database (SQLite in the data folder, or PostgreSQL when the suite runs
+on it) and Redis.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -66,7 +66,7 @@ RESYNC = json.dumps({"type": "resync"})
 class Backing:
     """What two processes share: where they keep the truth and how they wake each other."""
 
-    settings: Settings  # as a process on it reads them (for the test's own look at it)
+    settings: Settings  # for the test's own look at the database
     env: dict[str, str]  # what each server process is started with
     redis: RedisServer
 
@@ -85,17 +85,17 @@ class Backing:
 
 
 @pytest.fixture
-def backing(tmp_path: Path, redis_server: RedisServer) -> Backing:
-    """Two processes on one SQLite folder with Redis between them."""
-    data = tmp_path / "data"
+def backing(settings: Settings, redis_server: RedisServer) -> Backing:
+    """Two processes on the tests' database (one SQLite folder, or PostgreSQL when the
+    suite runs on it: tests/conftest.py) with Redis between them."""
     env = {
-        "BOARD_DATA": str(data),
+        "BOARD_DATA": str(settings.data_dir),
         "BOARD_HUB_URL": redis_server.url,
         "BOARD_CHANGE_POLL_SECONDS": str(POLL_SECONDS),
         "BOARD_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
     }
-    # ServerProcess starts each with this key: the same cookies hold on both.
-    settings = Settings(data_dir=data, secret_key="browser-test-key")
+    if settings.database_url:
+        env["BOARD_DATABASE_URL"] = settings.database_url
     return Backing(settings, env, redis_server)
 
 
