@@ -344,7 +344,14 @@ class Live:
             return
         if PRESENCE in regions:  # the count of every process, not only this one's
             await self.presence.refresh(workshop_id)
+        seen = self._seen.get(workshop_id)  # before the read: a notice may come meanwhile
         snap = await self._newest(workshop_id)
+        if seen is not None and snap.workshop.seq > seen:
+            # Read past the writes heard of (another process's notice is still on its
+            # way, or came during the read): the frame will say this seq, so it carries
+            # what those writes changed.
+            self._seen[workshop_id] = max(snap.workshop.seq, self._seen.get(workshop_id, 0))
+            await self._catch_up(workshop_id, seen, regions, people)
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
