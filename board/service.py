@@ -180,7 +180,7 @@ class Service:
             settings.tick_ms / 1000,
             settings.card_max_length,
             notices or create_notice_bus(settings.hub_url),
-            presence or create_presence(settings.hub_url),
+            presence or create_presence(settings.hub_url, settings.presence_seconds),
             settings.change_poll_seconds,
         )
         limits = {

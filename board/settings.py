@@ -149,6 +149,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: the SQLite file in BOARD_DATA. `postgresql://user:password@host:port/db`: "
         "PostgreSQL, for server processes on several hosts.",
     ),
+    Setting(
+        "BOARD_PRESENCE_SECONDS",
+        "30",
+        "With Redis: how long a process's connected people count after it last renewed them "
+        "(a dead process's people drop out of the count after this).",
+    ),
 )
 
 
@@ -219,6 +225,7 @@ class Settings:
     change_poll_seconds: int = 5
     database_url: str = ""  # "": the SQLite file in data_dir
     workers: int = 1
+    presence_seconds: int = 30
     # Not a variable: `serve` finds it when it listens on every interface. The
     # base URL phones use (join link, QR code) when a page is opened at loopback.
     room_url: str = ""
@@ -251,6 +258,7 @@ class Settings:
             change_poll_seconds=_int("BOARD_CHANGE_POLL_SECONDS", 1, 3600),
             database_url=_database_url(_env("BOARD_DATABASE_URL")),
             workers=_int("BOARD_WORKERS", 1, MOST_WORKERS),
+            presence_seconds=_int("BOARD_PRESENCE_SECONDS", 1, 3600),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -384,3 +384,22 @@ async def test_a_hidden_card_reaches_the_console_as_a_card_frame_with_the_reveal
     (frame,) = drain(console)
     assert "Geheime Idee" in frame.text and 'id="console-wall"' not in frame.text
     assert 'id="reveal-controls"' in frame.text and 'data-waiting="3"' in frame.text
+
+
+async def test_a_frame_that_reads_writes_not_yet_heard_of_renders_what_they_changed(
+    service, elsewhere
+):
+    """A presence notice is rendered from a fresh read, which holds a card of another
+    process whose notice has not come yet: the frame that says the seq of that read
+    carries the card too (else a screen showing that seq lacks it, and one reconnecting
+    with it is never sent it)."""
+    workshop = await a_wall_of(service, 3)
+    board = await a_board_sees(service, workshop)
+    await elsewhere.add_card(workshop, None, None, "Noch nicht gemeldet", "yellow")
+
+    service.live.heard(Notice(workshop.id, None, frozenset({"presence"})))
+    await service.live.settled()
+
+    (frame,) = drain(board)
+    assert f'data-seq="{workshop.seq + 1}"' in frame.text
+    assert "Noch nicht gemeldet" in frame.text

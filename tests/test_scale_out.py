@@ -224,6 +224,44 @@ async def test_a_board_counts_the_phones_connected_to_another_process(settings, 
                 await ws.close()
 
 
+async def test_the_presence_expiry_is_a_setting(settings, redis_server):
+    service = Service(settings.with_(hub_url=redis_server.url, presence_seconds=4))
+    assert isinstance(service.live.presence, RedisPresence)
+    assert service.live.presence.ttl == 4
+    await service.close_shared()
+    service.close()
+
+
+async def test_a_board_shows_the_count_drop_once_a_dead_process_s_people_expire(
+    settings, redis_server
+):
+    """Nobody arrives or leaves on this process: the board's count still drops once the
+    people of a process that died expire (the periodic poll looks at who is connected)."""
+    here = Service(settings, presence=RedisPresence(redis_server.url, ttl=1.0))
+    here.live.poll_seconds = 0.2
+    there = RedisPresence(redis_server.url, ttl=1.0)
+    workshop = await here.create_workshop("Wer ist noch da?")
+    await there.arrived(workshop.id, "ben")
+    board = here.hub.subscribe(workshop.id, frozenset({"board/de"}))
+    here.live.watch(workshop.id, workshop.seq)
+    here.live.listen()
+    first = await here.live.full_frame(workshop.id, "board", "de", None)
+    assert "<b data-present>1</b>" in first.text
+
+    for task in there._tasks:  # noqa: SLF001  # the other process dies without a word
+        task.cancel()
+    assert there._client is not None  # noqa: SLF001
+    await there._client.aclose()  # noqa: SLF001
+
+    await until(
+        lambda: any("<b data-present>0</b>" in frame.text for frame in board.frames),
+        "the board's count without the dead process's people",
+    )
+    await here.close_shared()
+    here.live.close()
+    here.close()
+
+
 # -- limits every process counts ------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         "BOARD_CHANGE_POLL_SECONDS": "2",
         "BOARD_DATABASE_URL": "postgresql://board:secret@db.internal:5432/board",
         "BOARD_WORKERS": "4",
+        "BOARD_PRESENCE_SECONDS": "4",
     }
     assert set(values) == {setting.env for setting in SETTINGS}
     for name, value in values.items():
@@ -78,6 +79,7 @@ def test_every_variable_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) ->
         change_poll_seconds=2,
         database_url="postgresql://board:secret@db.internal:5432/board",
         workers=4,
+        presence_seconds=4,
     )
 
 

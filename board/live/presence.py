@@ -76,10 +76,11 @@ class MemoryPresence:
         self._present.clear()
 
 
-def create_presence(url: str = "memory://") -> Presence:
-    """Who is connected, for the hub at ``url``: this process's, or every process's."""
+def create_presence(url: str = "memory://", ttl: float | None = None) -> Presence:
+    """Who is connected, for the hub at ``url``: this process's, or every process's (each
+    process's people expire ``ttl`` seconds after it last renewed them)."""
     if is_redis(url):
-        from board.live.redis_presence import RedisPresence  # it builds on this module
+        from board.live.redis_presence import TTL_SECONDS, RedisPresence  # builds on this
 
-        return RedisPresence(url)
+        return RedisPresence(url, TTL_SECONDS if ttl is None else ttl)
     return MemoryPresence()

@@ -28,10 +28,11 @@ from redis.exceptions import RedisError
 
 from board.live.presence import MemoryPresence
 from board.live.redis_bus import cancelled
+from board.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TTL_SECONDS = 30.0
+TTL_SECONDS = float(Settings.presence_seconds)  # BOARD_PRESENCE_SECONDS's default
 
 
 def _people_key(workshop_id: str, process: str) -> str:

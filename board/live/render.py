@@ -188,12 +188,14 @@ class Live:
     async def _poll(self) -> None:
         """Every ``poll_seconds``: a workshop followed here whose seq moved on without a
         notice (lost on its way from another process) is caught up from the change log;
-        one deleted meanwhile ends on every screen here."""
+        one deleted meanwhile ends on every screen here; a count of who is connected
+        that changed without a notice is shown anew."""
         while True:
             await asyncio.sleep(self.poll_seconds)
             followed = [w for w in self._seen if self.hub.audiences(w)]
             if not followed:
                 continue
+            await self._recount(followed)
             try:
                 now = await self.db.read(partial(repository.current_seqs, workshop_ids=followed))
             except Exception:  # the next round tries again
@@ -209,6 +211,19 @@ class Live:
                     )
                     self._seen[workshop_id] = now[workshop_id]
                     self.changed(workshop_id, (), (), since=seen)
+
+    async def _recount(self, followed: list[str]) -> None:
+        """Who is connected elsewhere changes without a notice: a dead process's people
+        expire, a Redis that came back empty is told everyone again by the heartbeats."""
+        for workshop_id in followed:
+            before = self.presence.count(workshop_id)
+            try:
+                await self.presence.refresh(workshop_id)
+            except Exception:  # the next round tries again
+                log.exception("could not read who is connected")
+                return
+            if self.presence.count(workshop_id) != before:
+                self.changed(workshop_id, {PRESENCE})
 
     def announce(self, notice: Notice) -> None:
         """Tell every process (this one too, by the same path) what changed."""
@@ -336,7 +351,14 @@ class Live:
             return
         if PRESENCE in regions:  # the count of every process, not only this one's
             await self.presence.refresh(workshop_id)
+        seen = self._seen.get(workshop_id)  # before the read: a notice may come meanwhile
         snap = await self._newest(workshop_id)
+        if seen is not None and snap.workshop.seq > seen:
+            # Read past the writes heard of (another process's notice is still on its
+            # way, or came during the read): the frame will say this seq, so it carries
+            # what those writes changed.
+            self._seen[workshop_id] = max(snap.workshop.seq, self._seen.get(workshop_id, 0))
+            await self._catch_up(workshop_id, seen, regions, people)
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
