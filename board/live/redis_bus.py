@@ -35,16 +35,20 @@ CHANNEL = "board:notices"
 OUTBOX_SIZE = 10_000  # notices waiting for Redis; beyond, the oldest are dropped
 RECONNECT_SECONDS = (0.1, 5.0)  # first and longest wait between attempts
 PUBLISH_SECONDS = 2.0  # notices Redis does not take within this are dropped
+CLOSE_SECONDS = 2.0  # how long closing waits for the tasks and the subscription
 PUBLISH_BATCH = 500  # notices waiting together go out in one round trip (a dot burst)
 
 
 async def cancelled(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel a backend's background tasks and wait until each has ended."""
+    """Cancel a backend's background tasks and wait until each has ended (a task that
+    does not end within CLOSE_SECONDS is left behind: closing must not hang)."""
     for task in tasks:
         task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" later
 
 
 class RedisNoticeBus:
@@ -132,8 +136,10 @@ class RedisNoticeBus:
                 self.subscribed.clear()
                 log.warning("lost the Redis notices (%s); trying again in %.1f s", error, wait)
             finally:
+                # Bounded: a subscription cancelled in the middle of a read could hold
+                # its connection's lock, and closing would wait for it forever.
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)  # type: ignore[no-untyped-call]
             await asyncio.sleep(wait)
             wait = min(wait * 2, RECONNECT_SECONDS[1])
 
