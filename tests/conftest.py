@@ -57,6 +57,38 @@ def pg_server(postgres: PostgresServer | None) -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def shared_redis(
+    tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer | None
+) -> Iterator[RedisServer | None]:
+    """One redis-server for the PostgreSQL run's scaled-out end-to-end tests."""
+    if postgres is None:
+        yield None
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class ScaledOut:
+    """What a real server of a test marked ``scaled_out`` is started with: nothing on the
+    SQLite run; on the PostgreSQL run, PostgreSQL, Redis and two processes."""
+
+    environment: dict[str, str]
+    arguments: tuple[str, ...]
+
+
+@pytest.fixture
+def scaled_out(postgres: PostgresServer | None, shared_redis: RedisServer | None) -> ScaledOut:
+    if postgres is None or shared_redis is None:
+        return ScaledOut({}, ())
+    shared_redis.flush()  # no rate limit or presence of an earlier test
+    environment = {"BOARD_DATABASE_URL": postgres.new_schema(), "BOARD_HUB_URL": shared_redis.url}
+    return ScaledOut(environment, ("--workers", "2"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, postgres: PostgresServer | None) -> Settings:
     database_url = postgres.new_schema() if postgres is not None else ""

@@ -29,6 +29,7 @@ from tests.browser.conftest import PROJECTOR, SCREENSHOTS, phone_options
 from tests.browser.test_reveal import write as write_in_colour
 from tests.browser.test_room import online, write_card
 from tests.browser.test_topics import CARDS, cluster_the_cards
+from tests.conftest import ScaledOut
 from tests.serverprocess import ServerProcess
 
 expect.set_options(timeout=15_000)
@@ -46,10 +47,13 @@ CRITERIA = ["Inhalte", "Methoden", "Atmosphäre", "Nutzen für mich"]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """Two people a group suffice for a group's own result (the default asks three)."""
+def server(tmp_path: Path, scaled_out: ScaledOut) -> Iterator[ServerProcess]:
+    """Two people a group suffice for a group's own result (the default asks three). On
+    the suite's PostgreSQL run: two processes on PostgreSQL and Redis (scaled_out)."""
     process = ServerProcess(
-        tmp_path / "data", environment=os.environ | {"BOARD_GROUP_MINIMUM": "2"}
+        tmp_path / "data",
+        environment=os.environ | {"BOARD_GROUP_MINIMUM": "2"} | scaled_out.environment,
+        arguments=scaled_out.arguments,
     )
     process.start()
     yield process
@@ -83,6 +87,7 @@ def next_step(console: Page, kind: str, *screens: Page) -> None:
         expect(screen.locator("h1").first).not_to_have_text(question)
 
 
+@pytest.mark.scaled_out
 def test_a_metaplan_day_from_expectations_to_the_protocol(
     server: ServerProcess, new_context
 ) -> None:  # type: ignore[no-untyped-def]
