@@ -567,17 +567,8 @@ class Database:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         done: list[tuple[_Job, Any, BaseException | None]] = []
-        conn: Connection | None = None
         try:
-            with self._engine.writer() as conn:
-                try:
-                    self._run_jobs(conn, batch, done)
-                except BaseException:
-                    # A connection the failure broke has nothing to roll back.
-                    with contextlib.suppress(*self._engine.unavailable):
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                    raise
+            self._run_transaction(batch, done)
         except Exception as error:  # the transaction failed: disk full, read-only, gone…
             for job in batch:
                 if not job.future.done():
@@ -589,13 +580,37 @@ class Database:
             else:
                 job.future.set_exception(failure)
 
+    def _run_transaction(
+        self, batch: list[_Job], done: list[tuple[_Job, Any, BaseException | None]]
+    ) -> None:
+        """The batch in one transaction. A connection that broke while idle (a restart of
+        PostgreSQL) fails at BEGIN, before anything ran: then once more on a new one."""
+        for attempt in range(2):
+            try:
+                with self._engine.writer() as conn:
+                    try:
+                        conn.execute(self._engine.begin_write)
+                    except self.unavailable as error:
+                        raise _Stale() from error  # out of the borrow: it drops the connection
+                    try:
+                        self._run_jobs(conn, batch, done)
+                    except BaseException:
+                        # A connection the failure broke has nothing to roll back.
+                        with contextlib.suppress(*self._engine.unavailable):
+                            if conn.in_transaction:
+                                conn.execute("ROLLBACK")
+                        raise
+                return
+            except _Stale as stale:
+                if attempt:
+                    raise stale.__cause__ from None  # type: ignore[misc]
+
     def _run_jobs(
         self,
         conn: Connection,
         batch: list[_Job],
         done: list[tuple[_Job, Any, BaseException | None]],
     ) -> None:
-        conn.execute(self._engine.begin_write)
         for job in batch:
             if not job.future.set_running_or_notify_cancel():
                 continue
@@ -612,12 +627,21 @@ class Database:
         conn.execute("COMMIT")
 
     def _snapshot(self, fn: Callable[[Connection], T]) -> T:
+        """``fn`` in a read-only transaction; once more on a new connection when the
+        first broke (a read changes nothing, so trying again is safe)."""
+        try:
+            return self._read_once(fn)
+        except self.unavailable:
+            return self._read_once(fn)
+
+    def _read_once(self, fn: Callable[[Connection], T]) -> T:
         with self._engine.reader() as conn:
             conn.execute(self._engine.begin_read)
             try:
                 return fn(conn)
             finally:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(*self._engine.unavailable):
+                    conn.execute("ROLLBACK")
 
     async def healthy(self) -> bool:
         """Whether a reader can query the store (awaited: never blocks the event loop)."""
@@ -632,6 +656,10 @@ class Database:
         self._writer.join()
         self._reader.shutdown(wait=True)
         self._engine.close()
+
+
+class _Stale(Exception):
+    """A write connection that failed at BEGIN: nothing ran on it."""
 
 
 @dataclass(frozen=True)
