@@ -288,14 +288,6 @@ def source_step(steps: tuple[Step, ...], step: Step) -> Step | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def team_sizes(formed: Sequence[Team], members: Sequence[Member]) -> dict[str, int]:
-    sizes = {team.id: 0 for team in formed}
-    for member in members:
-        if member.team_id in sizes:
-            sizes[member.team_id] += 1
-    return sizes
-
-
 def read(
     conn: Connection,
     workshop_id: str,
@@ -367,7 +359,7 @@ def read(
         whole=participant_id is None,
         teams=formed,
         members=members,
-        team_sizes=team_sizes(formed, members),
+        team_sizes=teams.sizes(formed, members),
         roster=everyone if roster else (),
     )
     if splits:

@@ -324,7 +324,8 @@ def _team(team_id: str, teams: Iterable[Team]) -> Team:
     raise Refused("team_not_found", 404)
 
 
-def _sizes(teams: Sequence[Team], members: Iterable[Member]) -> dict[str, int]:
+def sizes(teams: Sequence[Team], members: Iterable[Member]) -> dict[str, int]:
+    """How many people each team has (an empty team: 0)."""
     sizes = {team.id: 0 for team in teams}
     for member in members:
         if member.team_id in sizes:
@@ -348,9 +349,9 @@ def place_late_joiner(
     same (nobody is left without a team). Nothing if they already have a team."""
     if not teams or team_of_participant(participant_id, members) is not None:
         return []
-    sizes = _sizes(teams, members)
-    ordered = sorted(teams, key=lambda team: (sizes[team.id], team.position))
-    with_room = [t for t in ordered if t.cap is None or sizes[t.id] < t.cap]
+    size = sizes(teams, members)
+    ordered = sorted(teams, key=lambda team: (size[team.id], team.position))
+    with_room = [t for t in ordered if t.cap is None or size[t.id] < t.cap]
     return [Member((with_room or ordered)[0].id, participant_id)]
 
 
@@ -376,7 +377,7 @@ def choose(
     current = team_of_participant(participant_id, members)
     if current == team_id:
         return []
-    if _sizes(teams, members)[team_id] >= team.cap:
+    if sizes(teams, members)[team_id] >= team.cap:
         raise Refused("team_full", 409, max=team.cap)
     return [Member(team_id, participant_id), *_released(participant_id, current, teams)]
 
@@ -386,11 +387,11 @@ def set_cap(teams: Sequence[Team], members: Sequence[Member], cap: int) -> list[
     the people a team already has."""
     if cap > MAX_TEAM_SIZE:
         raise Refused("team_size_too_large", 422, max=MAX_TEAM_SIZE)
-    sizes = _sizes(teams, members)
+    size = sizes(teams, members)
     chosen = [team for team in teams if team.cap is not None]
     if not chosen:
         raise Refused("team_not_chosen", 409)
-    fullest = max(sizes[team.id] for team in chosen)
+    fullest = max(size[team.id] for team in chosen)
     if cap < max(fullest, 1):
         raise Refused("team_cap_below_members", 422, n=max(fullest, 1))
     return [replace(team, cap=cap) for team in chosen if team.cap != cap]

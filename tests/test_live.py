@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from board import cards
+from board import cards, snapshot
 from board.errors import Refused
 from board.live.fragments import FRAME_BUDGET
 from board.live.hub import Frame, Subscription
@@ -51,6 +51,27 @@ async def test_a_hundred_boards_resyncing_at_one_seq_cost_one_render(service, re
     assert renders == [("board", "de")]
     assert len({frame.text for frame in frames}) == 1
     assert "Freundlich am Telefon" in frames[0].text
+
+
+async def test_a_hundred_phones_connecting_at_one_seq_read_the_workshop_once(service, monkeypatch):
+    workshop = await service.create_workshop("Kundenbegeisterung")
+    phones = [await service.join(workshop) for _ in range(100)]
+    await service.add_card(workshop, phones[0].id, "a1", "Annas Karte", "yellow")
+    reads: list[str] = []
+    read = snapshot.read
+
+    def counted(conn: Any, workshop_id: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(workshop_id)
+        return read(conn, workshop_id, *args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "read", counted)
+    frames = await asyncio.gather(
+        *(service.live.full_frame(workshop.id, "phone", "de", p.id) for p in phones)
+    )
+
+    assert len(reads) == 1  # was one whole snapshot per phone (ten queries each on PostgreSQL)
+    assert "Annas Karte" in frames[0].text  # still each phone's own section
+    assert all("Annas Karte" not in frame.text for frame in frames[1:])
 
 
 async def test_a_write_gives_the_next_full_frame_a_fresh_render(service, renders):

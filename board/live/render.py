@@ -163,6 +163,9 @@ class Live:
         self._stop_listening: Callable[[], None] | None = None
         self._wakeups: dict[str, asyncio.TimerHandle] = {}
         self._full: dict[tuple[str, str, str, int], _FullRender] = {}
+        # Per workshop: the whole snapshot phones' full frames were last made from (its
+        # seq at least, until when, the read).
+        self._snaps: dict[str, tuple[int, float, asyncio.Future[Snapshot]]] = {}
         # The card wall each workshop's screens here were last sent, and its version:
         # what the next card frame is made from (board/live/fragments.py).
         self._walls: dict[str, fragments.Sent] = {}
@@ -245,6 +248,7 @@ class Live:
             self._seen.pop(workshop_id, None)  # nobody here: nothing to render or follow
             self._walls.pop(workshop_id, None)
             self._offered.pop(workshop_id, None)
+            self._snaps.pop(workshop_id, None)
             return
         since = None
         if notice.seq is not None:
@@ -427,6 +431,7 @@ class Live:
         self._seen.pop(workshop_id, None)
         self._walls.pop(workshop_id, None)
         self._offered.pop(workshop_id, None)
+        self._snaps.pop(workshop_id, None)
         wakeup = self._wakeups.pop(workshop_id, None)
         if wakeup is not None:
             wakeup.cancel()
@@ -579,8 +584,9 @@ class Live:
             # A deleted workshop is refused here as by snapshot.read.
             seq = await self.db.read(lambda conn: repository.workshop_by_id(conn, workshop_id).seq)
             frame = await self._shared_frame(workshop_id, role, lang, seq, None)
-        else:  # the phone's own section needs a snapshot anyway: share the same one
-            snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
+        else:  # the phone's own section needs the whole snapshot: one read per seq, shared
+            seq = await self.db.read(lambda conn: repository.workshop_by_id(conn, workshop_id).seq)
+            snap = await self._shared_snapshot(workshop_id, seq)
             frame = await self._shared_frame(workshop_id, role, lang, snap.workshop.seq, snap)
             frame = Frame(frame.seq, frame.text + self.render_mine(snap, lang, participant_id))
         # A room reconnecting at once reads the count of the other processes once.
@@ -600,6 +606,25 @@ class Live:
         # Shielded: a socket that goes away must not cancel the render others wait for.
         frame, _ = await asyncio.shield(entry.task)
         return frame
+
+    async def _shared_snapshot(self, workshop_id: str, seq: int) -> Snapshot:
+        """The whole snapshot at ``seq`` or newer, read once for every phone connecting
+        within FULL_FRAME_SECONDS (a room of 10,000 reconnecting read it 10,000 times:
+        on PostgreSQL, ten round trips each)."""
+        now = time.monotonic()
+        kept = self._snaps.get(workshop_id)
+        if kept is not None:
+            kept_seq, expires, task = kept
+            usable = kept_seq >= seq and now < expires
+            if usable and task.done():
+                failed = task.cancelled() or task.exception() is not None
+                upcoming = None if failed else task.result().next_change_at()
+                usable = not failed and (upcoming is None or upcoming > time.time())
+            if usable:
+                return await asyncio.shield(task)
+        task = asyncio.ensure_future(self.db.read(lambda conn: snapshot.read(conn, workshop_id)))
+        self._snaps[workshop_id] = (seq, now + FULL_FRAME_SECONDS, task)
+        return await asyncio.shield(task)
 
     async def _render_full(
         self, workshop_id: str, role: str, lang: str, snap: Snapshot | None

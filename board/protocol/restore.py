@@ -27,9 +27,10 @@ from board.protocol.record import (
     ProtocolError,
     epoch,
 )
-from board.snapshot import Snapshot, source_step, team_sizes, with_split
+from board.snapshot import Snapshot, source_step, with_split
 from board.steps import Step
 from board.teams import Member, Team
+from board.teams import sizes as team_sizes
 from board.topics import Topic
 from board.votes import (
     Vote,
