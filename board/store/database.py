@@ -602,7 +602,9 @@ class Database:
                         raise
                 return
             except _Stale as stale:
-                if attempt:
+                # SQLite's BEGIN fails after its busy timeout or on a read-only file:
+                # nothing a new connection changes.
+                if attempt or self.dialect == "sqlite":
                     raise stale.__cause__ from None  # type: ignore[misc]
 
     def _run_jobs(
