@@ -63,6 +63,9 @@ EVERYONE = "*"  # in ``people``: every participant's own view changed
 # While the database is away, a render is tried again after 0.1 s, doubling up to 1 s:
 # screens show the database's state within about a second of its return.
 RETRY_FIRST, RETRY_LAST = 0.1, 1.0
+# The change-log poll takes a write's notice for lost only if it has not come this long
+# after the poll saw the write (at most a quarter of the poll's interval).
+NOTICE_GRACE = 0.5
 # As a notice's workshop: every workshop followed here (board/live/redis_bus.py).
 EVERY_WORKSHOP = "*"
 # A full render serves every socket of its audience asking within this time at the
@@ -204,15 +207,25 @@ class Live:
             except Exception:  # the next round tries again
                 log.exception("could not poll the change log")
                 continue
+            behind: dict[str, int] = {}
             for workshop_id in followed:
                 seen = self._seen.get(workshop_id)
                 if workshop_id not in now:
                     self._end(workshop_id)
                 elif seen is not None and now[workshop_id] > seen:
+                    behind[workshop_id] = now[workshop_id]
+            if behind:
+                # A notice still on its way (its write committed a moment ago) arrives
+                # within this: only one that did not is lost. Taking it for lost sent
+                # every screen the whole wall instead of its card.
+                await asyncio.sleep(min(NOTICE_GRACE, self.poll_seconds / 4))
+            for workshop_id, seq in behind.items():
+                seen = self._seen.get(workshop_id)
+                if seen is not None and seq > seen and self.hub.audiences(workshop_id):
                     log.info(
                         "workshop %s: caught up on writes whose notice never came", workshop_id
                     )
-                    self._seen[workshop_id] = now[workshop_id]
+                    self._seen[workshop_id] = seq
                     self.changed(workshop_id, (), (), since=seen)
 
     async def _recount(self, followed: list[str]) -> None:
@@ -362,7 +375,8 @@ class Live:
             # way, or came during the read): the frame will say this seq, so it carries
             # what those writes changed.
             self._seen[workshop_id] = max(snap.workshop.seq, self._seen.get(workshop_id, 0))
-            await self._catch_up(workshop_id, seen, regions, people)
+            # Not lost, only late: the wall's frame is still made from the wall last sent.
+            await self._catch_up(workshop_id, seen, regions, people, lost=False)
         self._wake_at(workshop_id, snap.next_change_at())
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
@@ -405,12 +419,19 @@ class Live:
                 await asyncio.sleep(0)
 
     async def _catch_up(
-        self, workshop_id: str, since: int, regions: set[str], people: set[str]
+        self,
+        workshop_id: str,
+        since: int,
+        regions: set[str],
+        people: set[str],
+        lost: bool = True,
     ) -> None:
         """Add what the writes after ``since`` changed, from the change log; when it no
-        longer reaches back that far, everything."""
+        longer reaches back that far, everything. ``lost``: their notices were lost (not
+        merely still on their way): the whole wall goes out, to be sure."""
         logged = await self.db.read(lambda conn: repository.changes_since(conn, workshop_id, since))
-        self._walls.pop(workshop_id, None)  # notices were lost: the whole wall, to be sure
+        if lost:
+            self._walls.pop(workshop_id, None)
         self._offered.pop(workshop_id, None)  # and the state read
         if not logged or logged[0][0] != since + 1:
             log.info(
