@@ -9,8 +9,9 @@ out of the count within ``ttl`` seconds, without anyone cleaning up after it.
 The count is read on every render, so it is answered from memory: this process's own
 people, and the others' as read by :meth:`RedisPresence.refresh`, which the renderer
 awaits before it renders the count (board/live/render.py). A socket's arrival is
-written before its notice goes out, so the processes that hear it count it; while Redis is
-away the count is this process's own, and the heartbeat writes everyone again.
+written before its notice goes out, so the processes that hear it count it. While Redis is
+away the count is this process's own people and the others' as last read (a failed
+refresh keeps them), and once it is back the heartbeat writes everyone again.
 """
 
 from __future__ import annotations
