@@ -57,6 +57,9 @@ class Card:
     position: int
     edited: bool
     created_at: float
+    # On a step run in small groups (board.teams): the team whose wall it is on (None:
+    # the plenary's).
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Cluster:
     heading: str
     position: int
     created_at: float
+    team_id: str | None = None  # as Card.team_id
 
 
 Change = Card | Cluster | Step | Deleted
@@ -73,11 +77,13 @@ Change = Card | Cluster | Step | Deleted
 
 @dataclass(frozen=True)
 class Wall:
-    """One step with its cards and clusters."""
+    """One step with its cards and clusters (on a step run in small groups: one team's
+    part of it, see board.teams.team_wall; what a command adds to it is that team's)."""
 
     step: Step
     cards: tuple[Card, ...]
     clusters: tuple[Cluster, ...]
+    team_id: str | None = None
 
     def card(self, card_id: str) -> Card:
         for card in self.cards:
@@ -383,6 +389,7 @@ def add_card(
         position=_next_position(wall.in_cluster(None)),
         edited=False,
         created_at=now,
+        team_id=wall.team_id,
     )
     return card, [card]
 
@@ -518,7 +525,7 @@ def create_cluster(wall: Wall, cluster_id: str, heading: str, now: float) -> lis
 def _new_cluster(wall: Wall, cluster_id: str, heading: str, now: float) -> Cluster:
     """A cluster right of all others."""
     position = max((c.position for c in wall.clusters), default=-1) + 1
-    return Cluster(cluster_id, wall.step.id, clean_heading(heading), position, now)
+    return Cluster(cluster_id, wall.step.id, clean_heading(heading), position, now, wall.team_id)
 
 
 def start_cluster(

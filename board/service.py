@@ -402,6 +402,17 @@ class Service:
 
         return await self.execute(workshop, command, participant_id)
 
+    async def volunteer(self, workshop: Workshop, participant_id: str) -> Outcome:
+        """A member takes their team's free group console (board.teams.volunteer)."""
+
+        def command(snap: Snapshot) -> list[Change]:
+            team = snap.team_of_person(participant_id)
+            if team is None:
+                raise Refused("team_none", 409)
+            return [*teams.volunteer(participant_id, team.id, snap.teams, snap.members)]
+
+        return await self.execute(workshop, command, participant_id)
+
     async def snapshot(self, workshop_id: str, participant_id: str | None = None) -> Snapshot:
         """The active step; with a participant, only their own votes (see snapshot.read)."""
         return await self.db.read(lambda conn: snapshot.read(conn, workshop_id, participant_id))
@@ -572,7 +583,9 @@ class Service:
     ) -> Outcome:
         """A participant's command on the cards of the active step, if it takes cards
         (with their id: their phone's answer shows what it changed, see _run)."""
-        return await self.execute(workshop, lambda snap: command(_card_wall(snap)), participant_id)
+        return await self.execute(
+            workshop, lambda snap: command(_card_wall(snap, participant_id)), participant_id
+        )
 
     async def edit_card(
         self, workshop: Workshop, participant_id: str, card_id: str, text: str, colour: str
@@ -640,7 +653,7 @@ class Service:
             return list(changes)
 
         def on_cards(snap: Snapshot) -> list[Change]:
-            return command(_card_wall(snap))
+            return command(_card_wall(snap, participant_id))
 
         known = self._walls.get(workshop.id)
 
@@ -659,10 +672,35 @@ class Service:
         return added[0]
 
 
-def _card_wall(snap: Snapshot) -> cards.Wall:
+def _card_wall(snap: Snapshot, participant_id: str | None) -> cards.Wall:
+    """The wall a participant writes on (None: the trainer's own cards): the active
+    step's, or on a step run in teams their team's (what they add is their team's)."""
     if not snap.kind.takes_cards:
         raise Refused("step_not_cards", 409)
-    return snap.wall
+    if not snap.in_teams:
+        return snap.wall
+    team = snap.team_of_person(participant_id) if participant_id is not None else None
+    if team is None:  # the trainer writes on a team's wall from its group console
+        raise Refused("team_none" if participant_id else "team_wall_only", 409)
+    return snap.of_team(team.id).wall
+
+
+def on_team_wall(team_id: str, decide: kinds.Decide) -> kinds.Decide:
+    """A group console's command (or the trainer's in a team's wall): decided on that
+    team's part of the step alone, so nothing of another team can be reached; it may
+    change cards and clusters, never the step (whose team view is not the step)."""
+
+    def command(snap: Snapshot) -> Sequence[Change]:
+        if not snap.in_teams:
+            raise Refused("team_step_not_running", 409)
+        if team_id not in {team.id for team in snap.teams}:
+            raise Refused("team_not_found", 404)
+        changes = decide(snap.of_team(team_id))
+        if any(isinstance(change, Step) for change in changes):
+            raise Refused("team_wall_only", 409)
+        return changes
+
+    return command
 
 
 @contextlib.contextmanager
@@ -822,6 +860,8 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
             else:
                 regions.add(render.WALL)
                 people.add(owners.get(change.id) or "")
+    if render.TEAMS in regions and snap.kind.takes_cards:
+        regions.add(render.WALL)  # the console offers group work once teams are formed
     if _edit_lock_flips(snap, changes):  # every phone's cards turn read-only or back
         people.add(render.EVERYONE)
         regions.add(render.STEP)  # and the console's lock setting says so
@@ -835,5 +875,7 @@ def _edit_lock_flips(snap: Snapshot, changes: Sequence[Change]) -> bool:
     gone = {c.id for c in changes if isinstance(c, Deleted) and c.kind is Cluster}
     if not made and not gone:
         return False
+    if snap.in_teams:  # a team's first cluster locks that team's cards: its phones follow
+        return True
     clusters = ({c.id for c in snap.wall.clusters} | made) - gone
     return snap.wall.edits_lock != cards.edit_lock(snap.step, sorting=bool(clusters))

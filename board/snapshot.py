@@ -76,6 +76,9 @@ class Snapshot:
     teams: tuple[Team, ...] = ()
     members: tuple[Member, ...] = ()
     team_sizes: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    # On a step run in teams: how many cards each team has written (a room's cut holds
+    # only the cards of the teams revealed; the projector counts the others).
+    team_cards: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
     # Read for everyone (not one participant's votes only): what a board's render reads,
     # so the state a write left may be rendered as it is (see after, Live.offer).
     whole: bool = field(default=True, compare=False)
@@ -132,6 +135,42 @@ class Snapshot:
         inside = {m.participant_id for m in self.members}
         return [(n, p) for n, p in enumerate(self.roster, 1) if p.id not in inside]
 
+    @property
+    def in_teams(self) -> bool:
+        """Whether the step runs in small groups now (board.teams.in_teams)."""
+        return teams.in_teams(self.step)
+
+    def step_of_team(self, team_id: str) -> Step:
+        """The step as this team works on it: its question, its reveal."""
+        return teams.team_step(self.step, team_id)
+
+    def of_team(self, team_id: str | None) -> Snapshot:
+        """One team's part of a step run in teams, as that team works on it: its cards
+        and clusters, its question, its own reveal; it is then an ordinary step's wall
+        to every template and command (a command's new cards and clusters are the
+        team's, see Wall.team_id). None: the plenary's part."""
+        step = teams.team_step(self.step, team_id)
+        step = replace(step, config={k: v for k, v in step.config.items() if k != teams.IN_TEAMS})
+        wall = teams.team_wall(self.wall, team_id)
+        return replace(self, wall=replace(wall, step=step), undoable=None, team_cards={})
+
+    def team_walls(self) -> list[tuple[Team, Snapshot]]:
+        """Each team with its part of a step run in teams, in the teams' order (in a
+        room's cut: the cards of revealed teams only; see team_cards for the others)."""
+        return [(team, self.of_team(team.id)) for team in self.teams]
+
+    def presenting(self) -> tuple[Team, Snapshot] | None:
+        """The team presenting on the projector, with its part of the step (None: the
+        walls side by side, or no group work)."""
+        team = teams.shown_team(self.step, self.teams)
+        return None if team is None else (team, self.of_team(team.id))
+
+    def for_team_console(self, team_id: str) -> Snapshot:
+        """What a team's group console sees: the team's wall as the room would (its
+        cards once the team revealed them, a counter before), nothing of other teams,
+        nobody's identity."""
+        return self.of_team(team_id)._cut(None)
+
     def for_audience(self, role: str, participant_id: str | None = None) -> Snapshot:
         """The snapshot as an audience may see it, before any template does.
 
@@ -171,15 +210,42 @@ class Snapshot:
         if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
             mine = self.nicknames.get(participant_id)
+            if self.in_teams:  # its own team's question, no other's
+                step = self._own_team_questions(step, {m.team_id for m in members})
+                cut = replace(cut, steps=(step,))
             return replace(
                 cut,
                 split=None,
                 nicknames={participant_id: mine} if mine else {},
-                wall=replace(self.wall, step=step, cards=tuple(filter(own, self.wall.cards))),
+                wall=replace(
+                    self.wall,
+                    step=step,
+                    cards=tuple(filter(own, self.wall.cards)),
+                    clusters=() if self.in_teams else self.wall.clusters,
+                ),
                 votes=tuple(filter(own, self.votes)),
                 actions=tuple(filter(own, self.actions)),
             )
         cut = replace(cut, nicknames={})
+        if self.in_teams:
+            # Each team's wall once it is revealed; of the others, how many cards only.
+            open_ = {t.id for t in self.teams if teams.team_step(self.step, t.id).results_visible}
+            counts: dict[str, int] = {}
+            for card in self.wall.cards:
+                counts[card.team_id or ""] = counts.get(card.team_id or "", 0) + 1
+            return replace(
+                cut,
+                wall=replace(
+                    self.wall,
+                    step=step,
+                    cards=alias.each(tuple(c for c in self.wall.cards if c.team_id in open_)),
+                    clusters=tuple(c for c in self.wall.clusters if c.team_id in open_),
+                ),
+                votes=(),
+                actions=(),
+                split=None,
+                team_cards=counts,
+            )
         if not self.step.results_visible:
             # Revealed one by one: the cards the room has seen so far, no other.
             seen = alias.each(self.wall.seen_by_room())
@@ -197,6 +263,12 @@ class Snapshot:
             votes=alias.each(self.votes),
             actions=alias.each(self.actions),
         )
+
+    @staticmethod
+    def _own_team_questions(step: Step, own: set[str]) -> Step:
+        questions = step.config.get(teams.TEAM_QUESTIONS, {})
+        kept = {team: q for team, q in questions.items() if team in own}
+        return replace(step, config=step.config | {teams.TEAM_QUESTIONS: kept})
 
     def _teams_for(
         self, participant_id: str | None

@@ -37,9 +37,7 @@ tablet (cluster, headings, stacks). It is a field of the team
 (``console_participant_id``), not of a step: the person the team chose keeps the
 role through the team's group steps until it is handed over or they leave the team.
 
-Which cards and clusters are a team's: ``team_of`` maps a card's or cluster's id to
-its team's id (ids absent: the plenary). Kept as a mapping so the store may hold it
-as it likes (a ``team_id`` column on cards and clusters: ``{c.id: c.team_id …}``).
+Which cards and clusters are a team's: their ``team_id`` (None: the plenary's).
 """
 
 from __future__ import annotations
@@ -54,6 +52,7 @@ from board.cards import Card, Change, Cluster, Wall, heading_from
 from board.changes import Deleted
 from board.errors import Refused
 from board.groups import NO_GROUP
+from board.steps import Step
 
 MAX_TEAMS = 12  # side by side on a projector, still readable
 MAX_TEAM_NAME = 30  # "Gruppe 1: <heading>" still fits a cluster heading
@@ -479,16 +478,18 @@ def require_console(participant_id: str, team_id: str | None, teams: Iterable[Te
 
 
 # -- the walls of a group step ------------------------------------------------------------
-def team_wall(wall: Wall, team_id: str | None, team_of: Mapping[str, str]) -> Wall:
+def team_wall(wall: Wall, team_id: str | None) -> Wall:
     """The part of a group step's wall that is ``team_id``'s (None: the plenary's).
 
     The service runs the :mod:`board.cards` commands of a group console on this wall:
-    a card or cluster of another team is then simply not found there.
+    a card or cluster of another team is then simply not found there, and what a
+    command adds is the team's (``Wall.team_id``).
     """
     return Wall(
         wall.step,
-        tuple(c for c in wall.cards if team_of.get(c.id) == team_id),
-        tuple(c for c in wall.clusters if team_of.get(c.id) == team_id),
+        tuple(c for c in wall.cards if c.team_id == team_id),
+        tuple(c for c in wall.clusters if c.team_id == team_id),
+        team_id,
     )
 
 
@@ -543,6 +544,7 @@ class _Plenary:
 
     def __init__(self, into: Wall, new_id: Callable[[], str], now: float) -> None:
         self.step_id = into.step.id
+        self.team_id = into.team_id  # what comes over is the plenary's (or a team's)
         self.new_id = new_id
         self.now = now
         self.changes: dict[str, Card | Cluster | Deleted] = {}
@@ -571,20 +573,30 @@ class _Plenary:
             self._append(wall, unsorted, target or self._new_cluster(heading_from(name)))
         for card in wall.cards:  # stacked cards come along under their top card
             if card.id not in self.changes:
-                self.changes[card.id] = replace(card, step_id=self.step_id)
+                self.changes[card.id] = replace(card, step_id=self.step_id, team_id=self.team_id)
 
     def _move_cluster(self, wall: Wall, cluster: Cluster, heading: str) -> None:
-        moved = replace(cluster, step_id=self.step_id, heading=heading, position=self.next_cluster)
+        moved = replace(
+            cluster,
+            step_id=self.step_id,
+            heading=heading,
+            position=self.next_cluster,
+            team_id=self.team_id,
+        )
         self.next_cluster += 1
         self.changes[cluster.id] = moved
         self.by_heading.setdefault(_key(heading), moved)
         cards = wall.in_cluster(cluster.id)
         for position, card in enumerate(cards):
-            self.changes[card.id] = replace(card, step_id=self.step_id, position=position)
+            self.changes[card.id] = replace(
+                card, step_id=self.step_id, position=position, team_id=self.team_id
+            )
         self.next_card[moved.id] = len(cards)
 
     def _new_cluster(self, heading: str) -> Cluster:
-        cluster = Cluster(self.new_id(), self.step_id, heading, self.next_cluster, self.now)
+        cluster = Cluster(
+            self.new_id(), self.step_id, heading, self.next_cluster, self.now, self.team_id
+        )
         self.next_cluster += 1
         self.changes[cluster.id] = cluster
         self.by_heading.setdefault(_key(heading), cluster)
@@ -596,7 +608,11 @@ class _Plenary:
             position = self.next_card[target.id]
             self.next_card[target.id] += 1
             self.changes[card.id] = replace(
-                card, step_id=self.step_id, cluster_id=target.id, position=position
+                card,
+                step_id=self.step_id,
+                cluster_id=target.id,
+                position=position,
+                team_id=self.team_id,
             )
 
 
@@ -609,3 +625,162 @@ def _unsorted(wall: Wall) -> list[Card]:
 
 def _end(wall: Wall, cluster_id: str) -> int:
     return max((c.position for c in wall.in_cluster(cluster_id)), default=-1) + 1
+
+
+# -- a step run in small groups -------------------------------------------------------------
+# A cards step's settings (in its config) while the room works on it in teams: each team
+# writes on its own wall (the cards' and clusters' team_id), hidden until the team (its
+# group console, or the trainer) reveals it, and the projector shows the walls side by
+# side or one of them; the merge brings them into the plenary wall of the same step.
+IN_TEAMS = "in_teams"  # True while the step runs in teams
+TEAM_QUESTIONS = "team_questions"  # {team id: its own question}; absent: the step's
+TEAMS_REVEALED = "teams_revealed"  # the teams whose hidden cards are revealed
+SHOWN_TEAM = "shown_team"  # the team whose wall the board shows full-screen (presenting)
+# After the merge: each team's wall as it was, for the protocol ([{name, question,
+# clusters: [{heading, cards}], unsorted}] in the teams' order).
+TEAM_WALLS = "team_walls"
+# The group console's own actions (board.web.team_console): the wall, never the step.
+TEAM_CARD_ACTIONS = frozenset(
+    {
+        "card-move",
+        "card-stack",
+        "card-unstack",
+        "cluster-new",
+        "cluster-rename",
+        "cluster-move",
+        "cluster-merge",
+        "cluster-dissolve",
+    }
+)
+
+
+def in_teams(step: Step) -> bool:
+    """Whether the step runs in small groups now (each team at its own wall)."""
+    return bool(step.config.get(IN_TEAMS))
+
+
+def run_in_teams(step: Step, wall: Wall, formed: Sequence[Team], takes_cards: bool) -> Step:
+    """Start group work on a step that takes cards (``takes_cards``: its kind's): the
+    teams must be formed, and the step still empty (a card written for the plenary
+    belongs to no team)."""
+    if not takes_cards:
+        raise Refused("team_step_cards_only", 409)
+    if not formed:
+        raise Refused("teams_none", 409)
+    if in_teams(step):
+        return step
+    if wall.cards or wall.clusters:
+        raise Refused("team_step_not_empty", 409)
+    config = {k: v for k, v in step.config.items() if k not in (TEAM_WALLS, SHOWN_TEAM)}
+    return replace(step, config=config | {IN_TEAMS: True, TEAMS_REVEALED: []})
+
+
+def team_step(step: Step, team_id: str | None) -> Step:
+    """The step as a team works on it: its own question, its own reveal (and no reveal
+    one card at a time: a team's wall is revealed at once)."""
+    if not in_teams(step) or team_id is None:
+        return step
+    question = str(step.config.get(TEAM_QUESTIONS, {}).get(team_id, "")) or step.question
+    revealed = step.revealed or team_id in step.config.get(TEAMS_REVEALED, ())
+    return replace(step, question=question, revealed=revealed)
+
+
+def set_team_question(step: Step, team: Team, question: str, max_length: int) -> Step:
+    """A team's own question ("" again: the step's question)."""
+    if not in_teams(step):
+        raise Refused("team_step_not_running", 409)
+    cleaned = " ".join(question.split())
+    if len(cleaned) > max_length:
+        raise Refused("question_too_long", 422, limit=max_length)
+    questions = dict(step.config.get(TEAM_QUESTIONS, {}))
+    if cleaned:
+        questions[team.id] = cleaned
+    else:
+        questions.pop(team.id, None)
+    return replace(step, config=step.config | {TEAM_QUESTIONS: questions})
+
+
+def reveal_team(step: Step, team: Team) -> Step:
+    """The team's hidden cards are revealed: to its members, its group console and the
+    projector (never to another team's phones)."""
+    if not in_teams(step):
+        raise Refused("team_step_not_running", 409)
+    if not step.hidden or team_step(step, team.id).revealed:
+        raise Refused("nothing_hidden", 409)
+    revealed = [*step.config.get(TEAMS_REVEALED, ()), team.id]
+    return replace(step, config=step.config | {TEAMS_REVEALED: revealed})
+
+
+def show_team(step: Step, team: Team | None) -> Step:
+    """The projector shows this team's wall full-screen (it presents), or None: every
+    wall side by side. A wall still hidden is not presented."""
+    if not in_teams(step):
+        raise Refused("team_step_not_running", 409)
+    if team is None:
+        return replace(step, config={k: v for k, v in step.config.items() if k != SHOWN_TEAM})
+    if not team_step(step, team.id).results_visible:
+        raise Refused("team_wall_hidden", 409)
+    return replace(step, config=step.config | {SHOWN_TEAM: team.id})
+
+
+def shown_team(step: Step, formed: Sequence[Team]) -> Team | None:
+    """The team presenting on the projector now, if any (and still a team)."""
+    wanted = step.config.get(SHOWN_TEAM) if in_teams(step) else None
+    return next((team for team in formed if team.id == wanted), None)
+
+
+def record(wall: Wall, formed: Sequence[Team], t: Callable[..., str]) -> list[dict[str, object]]:
+    """Each team's wall as the protocol keeps it after the merge (see TEAM_WALLS)."""
+    kept: list[dict[str, object]] = []
+    for team in sorted(formed, key=lambda team: team.position):
+        own = team_wall(wall, team.id)
+        clusters = [
+            {"heading": c.heading, "cards": [card.text for card in _with_stacks(own, c.id)]}
+            for c in own.ordered_clusters()
+        ]
+        kept.append(
+            {
+                "name": label(team, t),
+                "question": team_step(wall.step, team.id).question,
+                "clusters": clusters,
+                "unsorted": [card.text for card in _with_stacks(own, None)],
+            }
+        )
+    return kept
+
+
+def _with_stacks(wall: Wall, cluster_id: str | None) -> list[Card]:
+    """A cluster's cards (None: the unsorted), each followed by those stacked on it."""
+    found: list[Card] = []
+    for card in wall.in_cluster(cluster_id):
+        found += [card, *wall.stacked_under(card.id)]
+    return found
+
+
+def merge_step(
+    wall: Wall,
+    formed: Sequence[Team],
+    *,
+    mode: MergeMode,
+    t: Callable[..., str],
+    new_id: Callable[[], str],
+    now: float,
+) -> list[Change]:
+    """End the group work: every team's wall comes into the step's plenary wall (see
+    merge), revealed; the step keeps each team's wall as it was for the protocol."""
+    if not in_teams(wall.step):
+        raise Refused("team_step_not_running", 409)
+    walls = {team.id: team_wall(wall, team.id) for team in formed}
+    merged = merge(walls, formed, team_wall(wall, None), mode=mode, t=t, new_id=new_id, now=now)
+    # Cards of a team that no longer exists (re-formed meanwhile) come over too.
+    known = {team.id for team in formed}
+    lost = [c for c in wall.cards if c.team_id is not None and c.team_id not in known]
+    lost_clusters = [c for c in wall.clusters if c.team_id is not None and c.team_id not in known]
+    changes: list[Change] = [*merged.changes]
+    changes += [replace(c, team_id=None) for c in lost_clusters]
+    changes += [replace(c, team_id=None) for c in lost]
+    drop = (IN_TEAMS, TEAMS_REVEALED, SHOWN_TEAM, TEAM_QUESTIONS)
+    config: dict[str, object] = {k: v for k, v in wall.step.config.items() if k not in drop}
+    config[TEAM_WALLS] = record(wall, formed, t)
+    step = replace(wall.step, config=config, revealed=wall.step.revealed or wall.step.hidden)
+    return [*changes, step]

@@ -367,6 +367,7 @@ class Room:
             "cap": ["", "2"],
             "names": ["Erreichbarkeit\nBeschwerden", ""],
             "name": ["Rückrufe", ""],
+            "mode": ["as_clusters", "into_existing", "quer"],
         }
 
     async def assert_still_works(self) -> None:
@@ -448,6 +449,7 @@ PARTICIPANT_ROUTES: dict[str, tuple[str, list[str]]] = {
     "actions": ("/w/{code}/actions", ["step_id", "what", "who", "with_whom", "due"]),
     "topics": ("/w/{code}/topics", ["title"]),
     "team": ("/w/{code}/team", ["team_id"]),
+    "team-console": ("/w/{code}/team-console", []),
     "pairs-join": ("/w/{code}/pairs/join", ["step_id", "nickname"]),
     "pairs-leave": ("/w/{code}/pairs/leave", ["step_id"]),
 }
@@ -574,6 +576,11 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "team-rename": ["team_id", "name"],
     "team-console": ["team_id", "participant_id"],
     "teams-dissolve": [],
+    "teams-run": [],
+    "team-question": ["team_id", "question"],
+    "team-reveal": ["team_id"],
+    "team-show": ["team_id"],
+    "teams-merge": ["mode"],
     "trainer-link": [],
 }
 

@@ -675,3 +675,87 @@ async def test_no_phone_gets_another_group_s_people_and_no_board_anyone_s(
         await recorder.close()
     for device in (*devices, board_device, trainer):
         await device.close()
+
+
+async def test_no_phone_gets_another_team_s_wall_and_no_board_a_hidden_team_s_card(
+    live_server: LiveServer,
+) -> None:
+    """A hidden step run in three teams: every phone writes a card only it knows. Until
+    the merge no phone, and no group console, receives a card of another team; the board
+    counts a team's cards until that team reveals them; the group console gets its
+    team's cards only once revealed; nobody's id or nickname reaches the room."""
+    trainer = Device(live_server)
+    made = await trainer.http.post("/workshops", data={"title": "Gruppenwände"})
+    code = made.headers["location"].split("/")[2]
+    workshop = await live_server.service.workshop(code)
+    board_device = Device(live_server)
+    board = Recorder(await board_device.socket(code, "board"), None, "board", "board")
+    devices, recorders, pages = [], [], {}
+    for name in TEAM_PEOPLE:
+        phone = Device(live_server)
+        await phone.http.get(f"/join/{code}")
+        renamed = await phone.http.post(f"/w/{code}/nickname", data={"nickname": name})
+        assert renamed.status_code == 200
+        devices.append(phone)
+        pages[name] = [renamed.text]
+        recorders.append(Recorder(await phone.socket(code, "phone"), name, "phone", name))
+
+    async def act(action: str, **fields: str) -> None:
+        done = await trainer.http.post(f"/w/{code}/t/{action}", data=fields)
+        assert done.status_code == 204, (action, done.text)
+
+    await act("teams-form", by="count", number="3", how="random")
+    await act("hide")
+    await act("teams-run")
+    snap = await live_server.service.snapshot(workshop.id)
+    team_of = {p.nickname: snap.team_of_person(p.id) for p in snap.roster}
+    secret = {name: f"Geheimnis Nummer {n}" for n, name in enumerate(TEAM_PEOPLE)}
+    for name, device in zip(TEAM_PEOPLE, devices, strict=True):
+        sent = await device.http.post(
+            f"/w/{code}/cards", data={"text": secret[name], "colour": "yellow"}
+        )
+        assert sent.status_code == 200, sent.text
+        pages[name].append(sent.text)
+    first = snap.teams[0]
+    holder_name = next(n for n, t in team_of.items() if t is not None and t.id == first.id)
+    holder = devices[TEAM_PEOPLE.index(holder_name)]
+    assert (await holder.http.post(f"/w/{code}/team-console")).status_code == 200
+    console = Recorder(
+        await holder.socket(code, f"team&team={first.id}&as=member"), None, "team", "console"
+    )
+    await console.settle()
+    hidden_on_console = "".join(console.frames)
+    revealed = await holder.http.post(f"/w/{code}/g/{first.id}/reveal")
+    assert revealed.status_code == 204, revealed.text
+    for recorder, device in zip(recorders, devices, strict=True):
+        pages[recorder.name].append((await device.http.get(f"/w/{code}/wall")).text)
+        pages[recorder.name].append((await device.http.get(f"/w/{code}")).text)
+    mine_in_first = [n for n, t in team_of.items() if t is not None and t.id == first.id]
+    await board.wait_for(secret[mine_in_first[-1]])
+    await console.wait_for(secret[mine_in_first[-1]])
+    for recorder in (*recorders, board, console):
+        await recorder.settle()
+    for name in TEAM_PEOPLE:  # nothing of the first team on the console before its reveal
+        assert secret[name] not in hidden_on_console, name
+    board_seen = "".join(board.frames) + (await board_device.http.get(f"/w/{code}/board")).text
+    console_seen = "".join(console.frames)
+    for name, team in team_of.items():
+        assert team is not None
+        in_first = team.id == first.id
+        assert (secret[name] in board_seen) == in_first, ("board", name)
+        assert (secret[name] in console_seen) == in_first, ("group console", name)
+    for person in snap.roster:
+        assert person.id not in board_seen and person.nickname not in board_seen
+        assert person.id not in console_seen or person.nickname == holder_name
+    for recorder in recorders:
+        own = team_of[recorder.name]
+        assert own is not None
+        seen = "".join(pages[recorder.name] + recorder.frames)
+        for name, team in team_of.items():
+            assert team is not None
+            if team.id != own.id:
+                assert secret[name] not in seen, (recorder.name, "got a card of", name)
+    for recorder in (*recorders, board, console):
+        await recorder.close()
+    for device in (*devices, board_device, trainer):
+        await device.close()

@@ -256,6 +256,16 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
         {"team_id": "{team1}", "participant_id": "{participant}"},
     ),
     "teams-dissolve": (0, [], {}),
+    # A hidden, empty card step run in the two teams.
+    "teams-run": (1, [], {}),
+    "team-question": (1, [("teams-run", {})], {"team_id": "{team1}", "question": "Gehackt?"}),
+    "team-reveal": (1, [("teams-run", {})], {"team_id": "{team1}"}),
+    "team-show": (
+        1,
+        [("teams-run", {}), ("team-reveal", {"team_id": "{team1}"})],
+        {"team_id": "{team1}"},
+    ),
+    "teams-merge": (1, [("teams-run", {})], {"mode": "as_clusters"}),
     "trainer-link": (0, [], {}),
 }
 

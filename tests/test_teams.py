@@ -556,19 +556,21 @@ def group_step_wall() -> tuple[Wall, dict[str, str]]:
     )
     team_of = {"a1": "t0", "a2": "t0", "a3": "t0", "a4": "t0", "k1": "t0"}
     team_of |= {"b1": "t1", "b2": "t1", "b3": "t1", "k2": "t1", "k3": "t1"}
+    cards = tuple(replace(c, team_id=team_of.get(c.id)) for c in cards)
+    clusters = tuple(replace(c, team_id=team_of.get(c.id)) for c in clusters)
     return Wall(STEP, cards, clusters), team_of
 
 
 def walls_by_team(wall: Wall, team_of: Mapping[str, str]) -> dict[str, Wall]:
-    return {team.id: team_wall(wall, team.id, team_of) for team in TEAMS}
+    return {team.id: team_wall(wall, team.id) for team in TEAMS}
 
 
 def test_a_team_s_wall_holds_only_its_own_cards_and_clusters() -> None:
     wall, team_of = group_step_wall()
-    first = team_wall(wall, "t0", team_of)
+    first = team_wall(wall, "t0")
     assert [c.id for c in first.cards] == ["a1", "a2", "a3", "a4"]
     assert [c.id for c in first.clusters] == ["k1"]
-    plenary = team_wall(wall, None, team_of)
+    plenary = team_wall(wall, None)
     assert [c.id for c in plenary.cards] == ["plenary"] and [c.id for c in plenary.clusters] == [
         "kp"
     ]
@@ -598,7 +600,7 @@ def headings(wall: Wall) -> list[tuple[str, list[str]]]:
 
 def test_as_clusters_each_team_s_clusters_come_labelled_with_the_team() -> None:
     wall, team_of = group_step_wall()
-    plenary = team_wall(wall, None, team_of)
+    plenary = team_wall(wall, None)
     merged = merge(
         walls_by_team(wall, team_of),
         TEAMS,
@@ -616,7 +618,9 @@ def test_as_clusters_each_team_s_clusters_come_labelled_with_the_team() -> None:
         ("Gruppe 2: kosten", ["b1"]),
         ("Gruppe 2: Wartezeit", ["b2", "b3"]),
     ]
-    assert result.stacked_under("a3") == [wall.card("a4")]
+    assert result.stacked_under("a3") == [replace(wall.card("a4"), team_id=None)]
+    moved = [c for c in merged.changes if not isinstance(c, Deleted)]
+    assert moved and all(c.team_id is None for c in moved), "all on the plenary's wall now"
     assert set(merged.to_plenary) == {c.id for c in wall.cards if c.id != "plenary"} | {
         "k1",
         "k2",
@@ -627,7 +631,7 @@ def test_as_clusters_each_team_s_clusters_come_labelled_with_the_team() -> None:
 
 def test_into_existing_clusters_with_the_same_heading_merge_whatever_the_case() -> None:
     wall, team_of = group_step_wall()
-    plenary = team_wall(wall, None, team_of)
+    plenary = team_wall(wall, None)
     merged = merge(
         walls_by_team(wall, team_of),
         TEAMS,
@@ -675,8 +679,8 @@ def test_the_walls_merge_into_another_step_for_the_dot_vote() -> None:
 
 def test_one_team_merges_after_it_has_presented() -> None:
     wall, team_of = group_step_wall()
-    plenary = team_wall(wall, None, team_of)
-    only_second = {"t1": team_wall(wall, "t1", team_of)}
+    plenary = team_wall(wall, None)
+    only_second = {"t1": team_wall(wall, "t1")}
     merged = merge(only_second, TEAMS, plenary, mode="as_clusters", t=DE, new_id=ids(), now=1.0)
     assert {c.id for c in merged.changes} == {"b1", "b2", "b3", "k2", "k3"}
 

@@ -40,6 +40,7 @@ from board.live.presence import Presence
 from board.snapshot import Snapshot
 from board.store import repository
 from board.store.database import UNREACHABLE, Database
+from board.teams import Team
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,27 @@ PARTIALS: dict[str, dict[str, str]] = {
     # The teams to choose from (the same for every phone); a phone's own team is in its
     # own section.
     "phone": {STEP: "phone/_step.html", TIMER: "_timer.html", TEAMS: "phone/_teams.html"},
+    # A team's group console (board.web.team_console): its header and its wall. Who holds
+    # the console (TEAMS) is in the header.
+    "team": {STEP: "team/_step.html", WALL: "team/_wall.html", TEAMS: "team/_step.html"},
 }
+# In a group console's audience, the trainer (who may step into any team's wall).
+TRAINER = "trainer"
 
 
 def audience(role: str, lang: str, participant_id: str | None = None) -> str:
     return f"mine/{participant_id}/{lang}" if role == "mine" else f"{role}/{lang}"
+
+
+def team_audience(team_id: str, who: str, lang: str) -> str:
+    """A group console's audience: its team, who holds it (a participant id, or TRAINER;
+    the frame is theirs while they may hold it) and the language."""
+    return f"team/{team_id}/{who}/{lang}"
+
+
+def _team_of_audience(name: str) -> tuple[str, str, str]:
+    team_id, who, lang = name.removeprefix("team/").split("/")
+    return team_id, who, lang
 
 
 @dataclass
@@ -382,13 +399,18 @@ class Live:
             await self._close_consoles(snap, wanted)
         delta = self._wall_delta(workshop_id, snap) if WALL in regions else None
         own = sorted(name for name in wanted if name.startswith("mine/"))
+        consoles = sorted(name for name in wanted if name.startswith("team/"))
         # When every phone's own section changed too (a new step), each phone gets the
         # step and its section in one frame: the shared part is rendered once per
         # language and only the sections are rendered per person. Otherwise the shared
         # frames go first, then the sections of the people named.
         everyone = EVERYONE in people and bool(own)
         phone_step: dict[str, str] = {}  # by language, for the one-frame way
-        for name in sorted(set(wanted).difference(own)):
+        for name in consoles:
+            frame = self.team_frame(snap, *_team_of_audience(name), regions)
+            if frame is not None:
+                await self.hub.publish(workshop_id, name, frame)
+        for name in sorted(set(wanted).difference(own, consoles)):
             role, _, lang = name.partition("/")
             if everyone and role == "phone":
                 phone_step[lang] = self.render(snap, role, lang, regions, seq=False, delta=delta)
@@ -467,6 +489,8 @@ class Live:
             role, _, lang = name.partition("/")
             if role not in PARTIALS:  # a phone's own section: the phone audience has it
                 continue
+            if role == "team":
+                lang = _team_of_audience(name)[2]
             text = self.templates.get_template("_ended.html").render(
                 oob=True, **language_context(lang)
             )
@@ -550,7 +574,7 @@ class Live:
         """The card frame from the wall this workshop's screens were last sent to the
         wall now (None: send the whole wall), which is remembered as sent."""
         last = self._walls.pop(workshop_id, None)
-        if not snap.kind.takes_cards:
+        if not snap.kind.takes_cards or snap.in_teams:  # the teams' walls go out whole
             return None
         if last is None:
             self._walls[workshop_id] = fragments.Sent.of(snap.wall)
@@ -582,6 +606,49 @@ class Live:
         return template.render(
             context | {"delta": delta, "cards": cards, "selectable": role == "trainer"}
         )
+
+    def team_frame(
+        self, snap: Snapshot, team_id: str, who: str, lang: str, regions: Iterable[str]
+    ) -> Frame | None:
+        """A group console's regions, from its team's cut alone (None: nothing of it
+        changed). Its holder no longer holding it (handed over, moved, the teams formed
+        anew) gets a last frame saying so, and its socket closes."""
+        team = next((found for found in snap.teams if found.id == team_id), None)
+        if team is None or (who != TRAINER and team.console_participant_id != who):
+            text = self.templates.get_template("_flash.html").render(
+                message=translate(lang, "team_console_gone"), kind="error", oob=True
+            )
+            return Frame(snap.workshop.seq, text, final=True)
+        wanted = set(regions) & PARTIALS["team"].keys()
+        if not wanted:
+            return None
+        context = self.team_context(snap, team, lang) | {"oob": True}
+        names = sorted({PARTIALS["team"][region] for region in wanted})
+        parts = [self.templates.get_template(name).render(context) for name in names]
+        parts.append(self.templates.get_template("_seq.html").render(context))
+        return Frame(snap.workshop.seq, "".join(parts))
+
+    def team_context(self, snap: Snapshot, team: Team, lang: str) -> dict[str, Any]:
+        cut = snap.for_team_console(team.id)
+        return {
+            "snap": cut,
+            "workshop": cut.workshop,
+            "wall": cut.wall,
+            "step": cut.step,
+            "kind": cut.kind,
+            "team": team,
+            "running": snap.in_teams,
+            "role": "team",
+            "card_max_length": self.card_max_length,
+            **language_context(lang),
+        }
+
+    async def team_full_frame(self, workshop_id: str, team_id: str, who: str, lang: str) -> Frame:
+        """Everything a group console shows now (a new socket, a resync)."""
+        seq = await self.db.read(lambda conn: repository.workshop_by_id(conn, workshop_id).seq)
+        snap = await self._shared_snapshot(workshop_id, seq)
+        frame = self.team_frame(snap, team_id, who, lang, ALL_REGIONS)
+        return frame if frame is not None else Frame(snap.workshop.seq, "")
 
     def render_mine(self, snap: Snapshot, lang: str, participant_id: str, seq: bool = True) -> str:
         """The phone's own section (with the seq marker: it may be the last frame of a change)."""
@@ -654,7 +721,7 @@ class Live:
             snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         # Without the seq marker for a phone: its own section (rendered after) carries it.
         text = self.render(snap, role, lang, ALL_REGIONS - {PRESENCE}, seq=role != "phone")
-        if snap.kind.takes_cards and workshop_id not in self._walls:
+        if snap.kind.takes_cards and not snap.in_teams and workshop_id not in self._walls:
             # What the next card frame is made from; a screen with another wall asks
             # for a full render when it comes (static/js/live.js).
             self._walls[workshop_id] = fragments.Sent.of(snap.wall)

@@ -289,6 +289,13 @@ def _m010_teams(db: sqlite_utils.Database) -> None:
     db.table("team_members").create_index(["team_id"])
 
 
+def _m011_team_walls(db: sqlite_utils.Database) -> None:
+    # A step run in small groups: each card and cluster is on one team's wall (NULL: the
+    # plenary's, as every card was before).
+    for table in ("cards", "clusters"):
+        db.table(table).add_column("team_id", str)
+
+
 # Tables whose rows are ordered by (created_at, ord) among equals.
 ORDERED_TABLES = (
     "participants",
@@ -314,6 +321,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m008_topics,
     _m009_ordering,
     _m010_teams,
+    _m011_team_walls,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

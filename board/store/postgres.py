@@ -186,6 +186,13 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX idx_team_members_team_id ON team_members (team_id)",
         ),
     ),
+    (
+        "_m011_team_walls",
+        (
+            "ALTER TABLE cards ADD COLUMN team_id text",
+            "ALTER TABLE clusters ADD COLUMN team_id text",
+        ),
+    ),
 )
 RECORD_TABLE = "board_migrations"
 

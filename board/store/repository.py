@@ -189,7 +189,7 @@ def steps(conn: Connection, workshop_id: str) -> list[Step]:
 # row taken by position costs half of one made into a dict first.
 _CARD_COLUMNS = (
     "id, step_id, participant_id, client_id, text, colour, cluster_id, stacked_on,"
-    " position, edited, created_at"
+    " position, edited, created_at, team_id"
 )
 
 
@@ -209,6 +209,7 @@ def _card(row: Any) -> Card:
         row[8],
         bool(row[9]),
         row[10],
+        row[11],
     )
 
 

@@ -39,7 +39,7 @@ from board.ratelimit import Limit
 from board.service import Service
 from board.settings import Settings
 from board.snapshot import Snapshot
-from board.web import sockets, trainer
+from board.web import sockets, team_console, trainer
 from board.web.guards import BodyTooLarge, GuardMiddleware
 from board.web.requests import (
     PARTICIPANT_COOKIE,
@@ -227,9 +227,13 @@ async def phone(request: Request) -> Response:
 
 async def phone_wall(request: Request) -> Response:
     workshop = await workshop_of(request)
-    if await participant_of(request, workshop) is None and not is_trainer(request, workshop):
+    participant = await participant_of(request, workshop)
+    if participant is None and not is_trainer(request, workshop):
         return RedirectResponse(f"/join/{workshop.code}", 303)
     snap = await service_of(request).snapshot(workshop.id)
+    if snap.in_teams and participant is not None:  # their own team's wall, no other
+        team = snap.team_of_person(participant.id)
+        snap = snap.of_team(team.id if team else "")
     return page(request, "phone/wall.html", **_view(request, snap, "board"))
 
 
@@ -489,6 +493,10 @@ async def _choose_team(tap: Tap) -> None:
     await tap.service.choose_team(tap.workshop, tap.participant.id, tap.text("team_id"))
 
 
+async def _volunteer(tap: Tap) -> None:
+    await tap.service.volunteer(tap.workshop, tap.participant.id)
+
+
 async def _propose_topic(tap: Tap) -> None:
     await tap.spend_card_budget()
     await tap.service.propose_topic(tap.workshop, tap.participant.id, tap.text("title"))
@@ -595,6 +603,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/group", participant_action(_choose_group, renames=True), methods=["POST"]),
         Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
         Route(f"{code}/team", participant_action(_choose_team), methods=["POST"]),
+        Route(f"{code}/team-console", participant_action(_volunteer), methods=["POST"]),
+        Route(f"{code}/g/{{team_id}}", team_console.console_page),
+        Route(f"{code}/g/{{team_id}}/{{action}}", team_console.action, methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
         socket_route,
         Route("/lang/{lang}", switch_language),

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from board import teams
 from board.errors import Refused
 from board.i18n import translate
 from board.live import render as live
@@ -34,11 +35,12 @@ from board.web.requests import (
     workshop_of,
 )
 from board.web.wire import SCOPE_KEY, Wire
+from board.workshops import Workshop
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4096
-ROLES = ("board", "trainer", "phone")
+ROLES = ("board", "trainer", "phone", "team")
 # Close codes: 1008 policy (no reconnect), 1009 too big, 1013 try again later
 # (the htmx ws extension reconnects on 1006, 1011, 1012 and 1013).
 POLICY, TOO_BIG, TRY_AGAIN = 1008, 1009, 1013
@@ -64,6 +66,18 @@ async def endpoint(ws: WebSocket) -> None:
     audiences = {live.audience(role, lang)}
     if participant_id is not None:
         audiences.add(live.audience("mine", lang, participant_id))
+
+    def full_frame() -> Awaitable[Frame]:
+        return service.live.full_frame(workshop_id, role, lang, participant_id)
+
+    if role == "team":  # a group console: its team's frames, while its holder holds it
+        team_id, _, who = (participant_id or "").partition("/")
+        participant_id = None  # their phone's socket counts them present
+        audiences = {live.team_audience(team_id, who, lang)}
+
+        def full_frame() -> Awaitable[Frame]:
+            return service.live.team_full_frame(workshop_id, team_id, who, lang)
+
     subscription = service.hub.subscribe(workshop_id, frozenset(audiences))
     service.live.watch(workshop_id, seq)
     if role == "trainer" and await _admit(ws, role) is None:
@@ -78,13 +92,11 @@ async def endpoint(ws: WebSocket) -> None:
     try:
         seen = _int_or_none(ws.query_params.get("seq"))
         if seen is None or seen != seq:
-            await connection.push(
-                await service.live.full_frame(workshop_id, role, lang, participant_id)
-            )
+            await connection.push(await full_frame())
         connection.listen()
         try:
             await connection.receive_loop(
-                lambda: service.live.full_frame(workshop_id, role, lang, participant_id),
+                full_frame,
                 lambda: service.request_limit.admit(participant_id or f"socket:{id(ws)}"),
                 lambda: service.resync_limit.admit(address_of(ws)),
             )
@@ -108,6 +120,8 @@ async def _admit(ws: WebSocket, role: str) -> tuple[str, int, str | None] | None
     if role == "phone":
         participant = await participant_of(ws, workshop)
         participant_id = participant.id if participant else None
+    if role == "team":  # the team's id in place of a participant's, once allowed
+        return await _admit_team(ws, workshop)
     if (
         role not in ROLES
         or (role == "trainer" and not is_trainer(ws, workshop))
@@ -115,6 +129,23 @@ async def _admit(ws: WebSocket, role: str) -> tuple[str, int, str | None] | None
     ):
         return None
     return workshop.id, workshop.seq, participant_id
+
+
+async def _admit_team(ws: WebSocket, workshop: Workshop) -> tuple[str, int, str | None] | None:
+    """A group console's socket: ``team`` the team, ``as`` "trainer" (the trainer cookie)
+    or "member" (the cookie of the participant holding the team's console, the teams as
+    they are now). In place of a participant: "<team id>/<trainer or participant id>"."""
+    team_id = ws.query_params.get("team", "")
+    if ws.query_params.get("as") == live.TRAINER:
+        trainer = is_trainer(ws, workshop)
+        return (workshop.id, workshop.seq, f"{team_id}/{live.TRAINER}") if trainer else None
+    participant = await participant_of(ws, workshop)
+    if participant is None:
+        return None
+    snap = await service_of(ws).snapshot(workshop.id)
+    if not teams.may_edit(participant.id, team_id, snap.teams):
+        return None
+    return workshop.id, workshop.seq, f"{team_id}/{participant.id}"
 
 
 def _int_or_none(raw: str | None) -> int | None:

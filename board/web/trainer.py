@@ -13,17 +13,20 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from board import agenda, cards, groups, kinds, steps, teams, topics, undo
+from board import agenda, cards, groups, kinds, reveal, steps, teams, topics, undo
 from board.errors import Refused
 from board.exercises import Library
 from board.forms import Form
 from board.i18n import translate
+from board.kinds.cards import SHUFFLE
 from board.snapshot import Snapshot
+from board.steps import MAX_QUESTION_LENGTH
 from board.store.repository import Change
 from board.web.requests import (
     form_of,
@@ -44,6 +47,7 @@ class TrainerInput(Form):
     card_max_length: int
     library: Library
     now: float
+    lang: str = "de"  # the trainer's language: names a merge writes into headings
 
     def index(self) -> int:
         return self.integer("index", "1000000")
@@ -205,6 +209,60 @@ ACTIONS |= {
     ),
     "teams-dissolve": lambda snap, ctx: teams.dissolve(snap.teams),
 }
+
+
+def _team_reveal(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    return reveal_team(snap, _team(snap, ctx))
+
+
+def reveal_team(snap: Snapshot, team: teams.Team) -> list[Change]:
+    """A team's hidden cards are revealed, dealt anew as "Alle aufdecken" deals a wall
+    (board.reveal), within the team's wall."""
+    step = teams.reveal_team(snap.step, team)
+    dealt = reveal.reveal_all(snap.of_team(team.id).wall, SHUFFLE)
+    return [*(change for change in dealt if not isinstance(change, steps.Step)), step]
+
+
+def _team_show(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    team = _team(snap, ctx) if ctx.text("team_id") else None
+    return [teams.show_team(snap.step, team)]
+
+
+def _teams_merge(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    return teams.merge_step(
+        snap.wall,
+        snap.teams,
+        mode=cast(teams.MergeMode, ctx.text("mode")),  # merge_step refuses any other
+        t=partial(translate, ctx.lang),
+        new_id=new_id,
+        now=ctx.now,
+    )
+
+
+# A cards step run in small groups (board.teams): start it, a team's own question and
+# reveal, which wall the projector shows, the merge into the plenary.
+ACTIONS |= {
+    "teams-run": lambda snap, ctx: [
+        teams.run_in_teams(snap.step, snap.wall, snap.teams, snap.kind.takes_cards)
+    ],
+    "team-question": lambda snap, ctx: [
+        teams.set_team_question(
+            snap.step, _team(snap, ctx), ctx.text("question"), MAX_QUESTION_LENGTH
+        )
+    ],
+    "team-reveal": _team_reveal,
+    "team-show": _team_show,
+    "teams-merge": _teams_merge,
+}
+# While a step runs in teams, its cards are on the teams' walls: the console works on a
+# team's wall from that team's group console page (board.web.team_console).
+ON_THE_WALL = teams.TEAM_CARD_ACTIONS | {
+    "card-text",
+    "card-delete",
+    "reveal-next",
+    "topic-park-card",
+    "topic-park-cluster",
+}
 # The actions that decide on everyone who joined (snapshot.read's roster).
 ON_THE_ROSTER = frozenset({"teams-form", "team-move"})
 
@@ -225,11 +283,25 @@ def _with(run: Action, ctx: TrainerInput) -> kinds.Decide:
     return lambda snap: run(snap, ctx)
 
 
+def command_for_team(name: str, ctx: TrainerInput) -> kinds.Decide:
+    """A card or cluster action of a group console, on the wall it is given (a team's)."""
+    return _with(ACTIONS[name], ctx)
+
+
 def command_for(name: str, ctx: TrainerInput) -> kinds.Decide:
     """The trainer action ``name`` as a command; the step's own actions (a dot budget,
     a SpeedMeet's start) come from its kind."""
     run = ACTIONS.get(name)
-    return kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
+    decide = kinds.trainer_command(name, ctx) if run is None else _with(run, ctx)
+    if name not in ON_THE_WALL:
+        return decide
+
+    def on_the_plenary_wall(snap: Snapshot) -> Sequence[Change]:
+        if snap.in_teams:
+            raise Refused("team_wall_only", 409)
+        return decide(snap)
+
+    return on_the_plenary_wall
 
 
 async def action(request: Request) -> Response:
@@ -244,7 +316,11 @@ async def action(request: Request) -> Response:
         if name == UNDO:
             return _undone(request, (await service.undo(workshop)).kept)
         ctx = TrainerInput(
-            await form_of(request), service.settings.card_max_length, service.library, time.time()
+            await form_of(request),
+            service.settings.card_max_length,
+            service.library,
+            time.time(),
+            lang_of(request),
         )
         if name == GROUP_OF:
             await service.choose_group(workshop, ctx.text("participant_id"), ctx.text("group_id"))

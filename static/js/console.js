@@ -12,7 +12,8 @@
 
   const main = document.getElementById('live');
   if (!main) { return; }
-  const base = `/w/${main.getAttribute('data-code')}/t/`;
+  // A group console (templates/team/page.html) posts to its team's actions instead.
+  const base = main.getAttribute('data-actions') || `/w/${main.getAttribute('data-code')}/t/`;
   const cardTools = document.getElementById('card-tools');
   const clusterTools = document.getElementById('cluster-tools');
   const hint = document.getElementById('tools-hint');
@@ -116,7 +117,8 @@
     cardTools.querySelectorAll('[data-card-id]').forEach((input) => { input.value = selectedCard; });
     cardTools.querySelector('[data-selected-text]').textContent = textOf(card);
     const textarea = cardTools.querySelector('[data-selected-value]');
-    if (textChanged || document.activeElement !== textarea) { textarea.value = textOf(card); }
+    // A group console has no wording fix (the trainer's alone).
+    if (textarea && (textChanged || document.activeElement !== textarea)) { textarea.value = textOf(card); }
     const stacked = cardTools.querySelector('[data-stacked]');
     const list = stacked.querySelector('ul');
     list.innerHTML = '';

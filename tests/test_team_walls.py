@@ -1,0 +1,234 @@
+"""A card step run in small groups, over HTTP: each team writes hidden cards on its own
+wall, its group console reveals and clusters them, the projector shows the walls side
+by side or one presenting, and the merge brings them into the plenary wall.
+
+Six people of a service team, three groups: "Gruppe 1 sammelt Ideen zu Erreichbarkeit,
+Gruppe 2 zu Beschwerden, Gruppe 3 zu Wartezeiten".
+"""
+
+from __future__ import annotations
+
+import html
+
+import httpx
+
+from board import teams
+from board.service import Service
+from board.snapshot import Snapshot
+from tests.conftest import create_workshop
+from tests.test_web_teams import phones, snap_of, trainer
+
+QUESTIONS = ("Erreichbarkeit", "Beschwerden", "Wartezeiten")
+
+
+class Room:
+    """The workshop, the phones by team (in the teams' order) and each phone's card."""
+
+    def __init__(self, code: str, by_team: list[list[httpx.AsyncClient]], snap: Snapshot):
+        self.code = code
+        self.by_team = by_team
+        self.snap = snap
+
+    @property
+    def team_ids(self) -> list[str]:
+        return [team.id for team in self.snap.teams]
+
+    def text(self, team: int, n: int) -> str:
+        return f"{QUESTIONS[team]}: Idee {n} von Gruppe {team + 1}"
+
+
+async def grouped_room(client: httpx.AsyncClient, service: Service, hidden: bool = True) -> Room:
+    """Six phones in three teams on a hidden group step, each team with its own question,
+    every phone's card written."""
+    code = await create_workshop(client)
+    room = await phones(client, code, 6)
+    formed = await trainer(client, code, "teams-form", by="count", number="3", how="random")
+    assert formed.status_code == 204, formed.text
+    if hidden:
+        assert (await trainer(client, code, "hide")).status_code == 204
+    started = await trainer(client, code, "teams-run")
+    assert started.status_code == 204, started.text
+    snap = await snap_of(service, code)
+    for team, question in zip(snap.teams, QUESTIONS, strict=True):
+        asked = await trainer(client, code, "team-question", team_id=team.id, question=question)
+        assert asked.status_code == 204, asked.text
+    ids = {p.id: phone for p, phone in zip(snap.roster, room, strict=True)}
+    by_team = [[ids[pid] for pid in teams.members_of(t.id, snap.members)] for t in snap.teams]
+    result = Room(code, by_team, await snap_of(service, code))
+    for t, members in enumerate(by_team):
+        for n, phone in enumerate(members):
+            sent = await phone.post(
+                f"/w/{code}/cards", data={"text": result.text(t, n), "colour": "yellow"}
+            )
+            assert sent.status_code == 200, sent.text
+    result.snap = await snap_of(service, code)
+    return result
+
+
+async def take_console(room: Room, team: int) -> httpx.AsyncClient:
+    holder = room.by_team[team][0]
+    taken = await holder.post(f"/w/{room.code}/team-console")
+    assert taken.status_code == 200, taken.text
+    return holder
+
+
+async def test_each_card_lands_on_its_writer_s_team_wall(client, service):
+    room = await grouped_room(client, service)
+    team_of_text = {c.text: c.team_id for c in room.snap.wall.cards}
+    for t, members in enumerate(room.by_team):
+        for n in range(len(members)):
+            assert team_of_text[room.text(t, n)] == room.team_ids[t]
+
+
+async def test_a_phone_shows_its_team_s_question_and_no_other(client, service):
+    room = await grouped_room(client, service)
+    page = html.unescape((await room.by_team[1][0].get(f"/w/{room.code}")).text)
+    assert "Frage Ihrer Gruppe: <b>Beschwerden</b>" in page
+    assert "Erreichbarkeit" not in page and "Wartezeiten" not in page
+
+
+async def test_the_projector_counts_hidden_cards_and_shows_no_text(client, service):
+    room = await grouped_room(client, service)
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert board.count('class="team-wall team') == 3
+    for t, question in enumerate(QUESTIONS):
+        assert question in board  # each wall's question
+        assert room.text(t, 0) not in board
+    assert board.count("Karten verdeckt") == 3
+
+
+async def test_a_group_console_reveals_its_own_team_s_cards_only(client, service):
+    room = await grouped_room(client, service)
+    holder = await take_console(room, 0)
+    page = await holder.get(f"/w/{room.code}/g/{room.team_ids[0]}")
+    assert page.status_code == 200
+    assert room.text(0, 0) not in page.text, "hidden until the team reveals"
+    revealed = await holder.post(f"/w/{room.code}/g/{room.team_ids[0]}/reveal")
+    assert revealed.status_code == 204, revealed.text
+    page = html.unescape((await holder.get(f"/w/{room.code}/g/{room.team_ids[0]}")).text)
+    assert room.text(0, 0) in page and room.text(0, 1) in page
+    assert room.text(1, 0) not in page
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert room.text(0, 0) in board and room.text(1, 0) not in board
+    # A member of another team sees nothing of it on their phone's wall page.
+    other = html.unescape((await room.by_team[1][0].get(f"/w/{room.code}/wall")).text)
+    assert room.text(0, 0) not in other
+    own = html.unescape((await room.by_team[0][1].get(f"/w/{room.code}/wall")).text)
+    assert room.text(0, 0) in own
+
+
+async def test_a_group_console_clusters_on_its_own_wall(client, service):
+    room = await grouped_room(client, service)
+    holder = await take_console(room, 0)
+    base = f"/w/{room.code}/g/{room.team_ids[0]}"
+    assert (await holder.post(f"{base}/reveal")).status_code == 204
+    card = next(c for c in room.snap.wall.cards if c.text == room.text(0, 0))
+    made = await holder.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Telefon"})
+    assert made.status_code == 204, made.text
+    snap = await snap_of(service, room.code)
+    cluster = next(c for c in snap.wall.clusters if c.heading == "Telefon")
+    assert cluster.team_id == room.team_ids[0]
+    assert snap.wall.card(card.id).cluster_id == cluster.id
+
+
+async def test_a_group_console_cannot_reach_another_team_s_wall(client, service):
+    room = await grouped_room(client, service)
+    holder = await take_console(room, 0)
+    foreign = next(c for c in room.snap.wall.cards if c.team_id == room.team_ids[1])
+    own_base = f"/w/{room.code}/g/{room.team_ids[0]}"
+    moved = await holder.post(f"{own_base}/card-move", data={"card_id": foreign.id, "index": "0"})
+    assert moved.status_code == 404, "another team's card is not on this wall"
+    other_base = f"/w/{room.code}/g/{room.team_ids[1]}"
+    assert (await holder.post(f"{other_base}/reveal")).status_code == 403
+    assert (await holder.get(other_base)).status_code == 403
+    # A member who does not hold the console may not act as one.
+    member = room.by_team[0][1]
+    assert (await member.post(f"{own_base}/reveal")).status_code == 403
+    assert (await member.get(own_base)).status_code == 403
+    # Nor may a group console change the step, the agenda or anything of the trainer's.
+    assert (await holder.post(f"{own_base}/teams-merge")).status_code == 404
+    assert (await holder.post(f"/w/{room.code}/t/teams-merge")).status_code == 403
+    snap = await snap_of(service, room.code)
+    assert snap.wall.card(foreign.id) == foreign
+    assert snap.in_teams
+
+
+async def test_the_trainer_steps_into_any_team_s_wall(client, service):
+    room = await grouped_room(client, service)
+    base = f"/w/{room.code}/g/{room.team_ids[2]}"
+    page = await client.get(base)
+    assert page.status_code == 200
+    assert (await client.post(f"{base}/reveal")).status_code == 204
+    card = next(c for c in room.snap.wall.cards if c.team_id == room.team_ids[2])
+    made = await client.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Warten"})
+    assert made.status_code == 204, made.text
+    console = html.unescape((await client.get(f"/w/{room.code}/trainer")).text)
+    assert "Warten" in console and console.count('class="team-wall team') == 3
+
+
+async def test_the_trainer_s_own_wall_tools_wait_while_the_teams_work(client, service):
+    room = await grouped_room(client, service)
+    card = room.snap.wall.cards[0]
+    moved = await trainer(client, room.code, "cluster-new", card_id=card.id, heading="X")
+    assert moved.status_code == 409
+    assert "eigenen Wänden" in html.unescape(moved.text)
+    written = await trainer(client, room.code, "card-add", text="Vom Trainer")
+    assert written.status_code in (404, 409)
+
+
+async def test_a_late_card_step_with_cards_cannot_start_group_work(client, service):
+    code = await create_workshop(client)
+    room = await phones(client, code, 3)
+    await room[0].post(f"/w/{code}/cards", data={"text": "Schon da", "colour": "yellow"})
+    await trainer(client, code, "teams-form", by="count", number="2", how="random")
+    refused = await trainer(client, code, "teams-run")
+    assert refused.status_code == 409
+    assert "leeren Kartenschritt" in html.unescape(refused.text)
+    assert not (await snap_of(service, code)).in_teams
+
+
+async def test_a_hidden_wall_is_not_presented_and_a_revealed_one_fills_the_board(client, service):
+    room = await grouped_room(client, service)
+    first = room.team_ids[0]
+    refused = await trainer(client, room.code, "team-show", team_id=first)
+    assert refused.status_code == 409
+    assert (await trainer(client, room.code, "team-reveal", team_id=first)).status_code == 204
+    assert (await trainer(client, room.code, "team-show", team_id=first)).status_code == 204
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert 'class="team-wall team' not in board, "one wall, not side by side"
+    assert "Gruppe 1: Erreichbarkeit" in board
+    assert room.text(0, 0) in board and room.text(1, 0) not in board
+    assert (await trainer(client, room.code, "team-show", team_id="")).status_code == 204
+    board = (await client.get(f"/w/{room.code}/board")).text
+    assert board.count('class="team-wall team') == 3
+
+
+async def test_the_merge_brings_every_wall_into_the_plenary_labelled_with_its_team(client, service):
+    room = await grouped_room(client, service)
+    holder = await take_console(room, 0)
+    base = f"/w/{room.code}/g/{room.team_ids[0]}"
+    assert (await holder.post(f"{base}/reveal")).status_code == 204
+    card = next(c for c in room.snap.wall.cards if c.text == room.text(0, 0))
+    await holder.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Telefon"})
+    merged = await trainer(client, room.code, "teams-merge", mode="as_clusters")
+    assert merged.status_code == 204, merged.text
+    snap = await snap_of(service, room.code)
+    assert not snap.in_teams and snap.step.results_visible
+    assert len(snap.wall.cards) == 6 and all(c.team_id is None for c in snap.wall.cards)
+    headings = [c.heading for c in snap.wall.ordered_clusters()]
+    assert headings == ["Gruppe 1: Telefon", "Gruppe 1", "Gruppe 2", "Gruppe 3"]
+    kept = snap.step.config[teams.TEAM_WALLS]
+    assert [wall["question"] for wall in kept] == list(QUESTIONS)
+    assert kept[0]["clusters"] == [{"heading": "Telefon", "cards": [room.text(0, 0)]}]
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert room.text(2, 1) in board and "Gruppe 1: Telefon" in board
+    # The group console is over: its page says so, its actions are refused.
+    assert "beendet" in html.unescape((await holder.get(base)).text)
+    assert (await holder.post(f"{base}/cluster-new", data={"heading": "X"})).status_code == 409
+
+
+async def test_an_unknown_merge_mode_is_refused_and_changes_nothing(client, service):
+    room = await grouped_room(client, service)
+    refused = await trainer(client, room.code, "teams-merge", mode="zusammenwerfen")
+    assert refused.status_code == 422
+    assert (await snap_of(service, room.code)).in_teams
