@@ -77,8 +77,9 @@
   }
 
   // ---- a results wall: one factor for everything, the largest that fits ----
+  // (the teams' walls side by side grow too, until their cards reach the largest text)
   function fitWhole(wall) {
-    var low = 0.35, high = 1;
+    var low = 0.35, high = wall.classList.contains('wall--in-teams') ? growth(wall) : 1;
     wall.style.setProperty('--fit', high);
     if (!overflows(wall)) { return; }
     for (var i = 0; i < 7; i++) {
@@ -87,6 +88,14 @@
       if (overflows(wall)) { high = mid; } else { low = mid; }
     }
     wall.style.setProperty('--fit', low);
+  }
+
+  // How far the teams' walls may grow: their card text up to MAX_TEXT of the height.
+  function growth(wall) {
+    wall.style.setProperty('--fit', 1);
+    var card = wall.querySelector('.mini-card, .team-wall__hidden');
+    var size = card ? parseFloat(getComputedStyle(card).fontSize) : 0;
+    return size ? Math.max(1, Math.min(3, MAX_TEXT * window.innerHeight / size)) : 1;
   }
 
   // ---- a card wall ----
