@@ -33,9 +33,24 @@ PROJECTORS = [(1024, 768), (1280, 720), (1920, 1080)]
 QUESTIONS = ["Erreichbarkeit", "Beschwerden", "Wartezeiten"]
 # What each group writes (four people a group) and how its group console clusters it.
 CARDS = {
-    "Erreichbarkeit": ["Rückruf am selben Tag", "Hotline ab 7 Uhr", "Chat auf der Website", "Rückruf zusagen"],
-    "Beschwerden": ["Zuhören statt rechtfertigen", "Kulanz ohne Formular", "Fehler zugeben", "Entschuldigung sofort"],
-    "Wartezeiten": ["Termin online buchen", "Wartezeit ansagen", "Kaffee im Wartebereich", "Zweite Kasse öffnen"],
+    "Erreichbarkeit": [
+        "Rückruf am selben Tag",
+        "Hotline ab 7 Uhr",
+        "Chat auf der Website",
+        "Rückruf zusagen",
+    ],
+    "Beschwerden": [
+        "Zuhören statt rechtfertigen",
+        "Kulanz ohne Formular",
+        "Fehler zugeben",
+        "Entschuldigung sofort",
+    ],
+    "Wartezeiten": [
+        "Termin online buchen",
+        "Wartezeit ansagen",
+        "Kaffee im Wartebereich",
+        "Zweite Kasse öffnen",
+    ],
 }
 HEADINGS = {  # the first two cards of a group go under its cluster; the rest stay unsorted
     "Erreichbarkeit": "Rückrufe",
@@ -200,7 +215,9 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
         expect(board.locator("#board-step h1")).to_contain_text(f"Gruppe {i + 1}")
         expect(board.locator("#board-step h1")).to_contain_text(question)
         expect(board.locator(".team-wall")).to_have_count(0)
-        expect(board.locator("#board-wall .cluster__heading", has_text=HEADINGS[question])).to_have_count(1)
+        expect(
+            board.locator("#board-wall .cluster__heading", has_text=HEADINGS[question])
+        ).to_have_count(1)
         if i == 0:
             shoot(board, "team-presenting-1920x1080.png")
     console.locator("[data-action=team-show-all]").click()
@@ -210,7 +227,9 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
     console.locator("[data-action=teams-merge]").click()
     expect(board.locator(".team-wall")).to_have_count(0)
     for i, question in enumerate(QUESTIONS):
-        labelled = board.locator("#board-wall .cluster__heading", has_text=f"Gruppe {i + 1}: {HEADINGS[question]}")
+        labelled = board.locator(
+            "#board-wall .cluster__heading", has_text=f"Gruppe {i + 1}: {HEADINGS[question]}"
+        )
         expect(labelled).to_have_count(1)
     expect(board.locator("#board-wall .card")).to_have_count(12)
     expect(first_holder.locator("#team-step")).to_contain_text("beendet")
@@ -223,7 +242,9 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
         phone.goto(f"{room.server.url}/w/{room.code}")
         online(phone)
         phone.get_by_role("button", name=f"Punkt setzen: {chosen}").click()
-        expect(phone.locator(".dot-option", has_text=chosen).locator(".dots--mine i")).to_have_count(1)
+        expect(
+            phone.locator(".dot-option", has_text=chosen).locator(".dots--mine i")
+        ).to_have_count(1)
     expect(board.locator("#board-wall")).to_contain_text(chosen)
 
     # The protocol: every group's wall under its name, and the plenary.
