@@ -232,3 +232,19 @@ async def test_an_unknown_merge_mode_is_refused_and_changes_nothing(client, serv
     refused = await trainer(client, room.code, "teams-merge", mode="zusammenwerfen")
     assert refused.status_code == 422
     assert (await snap_of(service, room.code)).in_teams
+
+
+async def test_groups_are_not_formed_anew_or_dissolved_while_their_walls_are_up(client, service):
+    room = await grouped_room(client, service)
+    before = await snap_of(service, room.code)
+    for action, fields in (
+        ("teams-form", {"by": "count", "number": "2", "how": "random"}),
+        ("teams-dissolve", {}),
+    ):
+        refused = await trainer(client, room.code, action, **fields)
+        assert refused.status_code == 409, action
+        assert "erst seine Gruppenwände ins Plenum" in html.unescape(refused.text)
+    after = await snap_of(service, room.code)
+    assert after.teams == before.teams and after.members == before.members
+    assert (await trainer(client, room.code, "teams-merge", mode="as_clusters")).status_code == 204
+    assert (await trainer(client, room.code, "teams-dissolve")).status_code == 204

@@ -167,6 +167,7 @@ ACTIONS |= {
 def _teams_form(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     """Form teams anew of everyone who joined (the teams there were go): so many teams or
     teams of so many, at random, by participant group, or chosen by the participants."""
+    _no_team_walls(snap)
     number, by = ctx.optional("number"), ctx.text("by")
     how = cast(teams.How, ctx.text("how"))  # teams.form refuses any other
     formation = teams.form(
@@ -182,6 +183,18 @@ def _teams_form(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
         names=[line for line in ctx.text("names").splitlines() if line.strip()],
     )
     return [*teams.dissolve(snap.teams), *formation.teams, *formation.members]
+
+
+def _no_team_walls(snap: Snapshot) -> None:
+    """Teams formed anew or dissolved while a step runs in them would leave its cards on
+    the walls of teams no more: first the merge."""
+    if any(teams.in_teams(step) for step in snap.steps):
+        raise Refused("teams_running", 409)
+
+
+def _teams_dissolve(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    _no_team_walls(snap)
+    return teams.dissolve(snap.teams)
 
 
 def _team(snap: Snapshot, ctx: TrainerInput) -> teams.Team:
@@ -207,7 +220,7 @@ ACTIONS |= {
     "team-console": lambda snap, ctx: teams.appoint(
         ctx.text("participant_id") or None, _team(snap, ctx).id, snap.teams, snap.members
     ),
-    "teams-dissolve": lambda snap, ctx: teams.dissolve(snap.teams),
+    "teams-dissolve": _teams_dissolve,
 }
 
 
