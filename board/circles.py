@@ -24,12 +24,14 @@ circle. Before the start, plan afresh with :func:`plan`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from board import pairs
 from board.errors import Refused
-from board.pairs import MAX_CIRCLE, Round, circle_rounds, duration, partner, replan
+from board.pairs import MAX_CIRCLE, Person, Round, circle_rounds, duration, partner, replan
+from board.steps import Step
 
 # Below four, a circle is one or two talks: not worth a circle of its own.
 MIN_CIRCLE = 4
@@ -171,3 +173,109 @@ def from_config(raw: Sequence[dict[str, Any]]) -> tuple[Circle, ...]:
         )
         for c in raw
     )
+
+
+# -- the SpeedMeet step: the trainer's circle size and, once started, the circles ----------
+# A room that fits one circle keeps its plan as before (config "rounds", board.pairs);
+# a larger one keeps its circles instead (config "circles"), never both.
+SIZE = "circle_size"
+CIRCLES = "circles"
+
+
+def size_of(step: Step) -> int:
+    return int(step.config.get(SIZE, MAX_CIRCLE))
+
+
+def of_step(step: Step) -> tuple[Circle, ...]:
+    """The step's circles once started; a one-circle plan as one circle at tables 1…k."""
+    if CIRCLES in step.config:
+        return from_config(step.config[CIRCLES])
+    rounds = pairs.planned(step)
+    if not rounds:
+        return ()
+    people = tuple(dict.fromkeys(p for round_ in rounds for pair in round_ for p in pair))
+    return (Circle(people, tuple(rounds), tuple(range(1, _tables_needed(rounds) + 1))),)
+
+
+def room_rounds(circles: Sequence[Circle]) -> list[Round]:
+    """Round k of every circle together: who meets in round k anywhere in the room."""
+    return [
+        [pair for circle in circles if k < len(circle.rounds) for pair in circle.rounds[k]]
+        for k in range(rounds_of(circles))
+    ]
+
+
+def clock_of(step: Step, now: float) -> pairs.Clock:
+    talk, change = pairs.timing(step)
+    started = step.config.get("started_at")
+    return pairs.clock(started, rounds_of(of_step(step)), talk, change, now)
+
+
+def present_in_order(people: Sequence[Person]) -> list[str]:
+    """Who is here, in the order they joined (the circles are cut in it)."""
+    return [p.participant_id for p in sorted(people, key=lambda p: p.joined_at) if p.present]
+
+
+def start(step: Step, people: Sequence[Person], now: float) -> list[Step]:
+    """Split the room into circles and start the first round now; a room that fits one
+    circle starts as :func:`board.pairs.start` does."""
+    present = present_in_order(people)
+    if len(split(present, size_of(step))) <= 1:
+        return pairs.start(step, people, now)
+    circles = plan(present, size_of(step))
+    return [_with_circles(step, started_at=now, circles=to_config(circles))]
+
+
+def reset(step: Step) -> list[Step]:
+    return [] if "started_at" not in step.config else [_with_circles(step)]
+
+
+def _with_circles(step: Step, **plan_: Any) -> Step:
+    config = {k: v for k, v in step.config.items() if k not in ("started_at", "rounds", CIRCLES)}
+    return replace(step, config=config | plan_)
+
+
+def set_size(step: Step, size: int) -> list[Step]:
+    """The trainer's largest circle, before the start."""
+    if "started_at" in step.config:
+        raise Refused("already_started", 409)
+    config = step.config | {SIZE: check_circle_size(size)}
+    return [] if config == step.config else [replace(step, config=config)]
+
+
+def join_step(
+    step: Step, people: Sequence[Person], participant_id: str, nickname: str, now: float
+) -> list[Step | Person]:
+    """Take part (board.pairs.join); in a room of circles a latecomer goes into one."""
+    changes = pairs.join(step, people, participant_id, nickname, now)
+    if not changes:
+        return []
+    return [*changes, *_replanned_step(step, now, lambda c, held: join(c, participant_id, held))]
+
+
+def leave_step(
+    step: Step, people: Sequence[Person], participant_id: str, now: float
+) -> list[Step | Person]:
+    changes = pairs.leave(step, people, participant_id, now)
+    if not changes:
+        return []
+    return [*changes, *_replanned_step(step, now, lambda c, held: leave(c, participant_id, held))]
+
+
+def _replanned_step(
+    step: Step,
+    now: float,
+    change: Callable[[tuple[Circle, ...], int], tuple[Circle, ...]],
+) -> list[Step]:
+    """The circles after someone came or went while the rounds run (as board.pairs
+    re-plans one circle: not before the start, nor once over)."""
+    if CIRCLES not in step.config:
+        return []
+    circles = of_step(step)
+    at = clock_of(step, now)
+    if not 0 <= at.round < rounds_of(circles):
+        return []
+    changed = change(circles, at.round + 1)
+    if changed == circles:
+        return []
+    return [replace(step, config=step.config | {CIRCLES: to_config(changed)})]

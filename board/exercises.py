@@ -103,6 +103,7 @@ RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "budget": integer(1, MAX_BUDGET),
     "started_at": lambda value, where: _number(value, where),
     "rounds": lambda value, where: _rounds(value, where),
+    "circles": lambda value, where: _circles(value, where),  # board.circles
     "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
     "split": boolean,  # results split by participant group on the screens (board.groups)
     "revealed_cards": lambda value, where: _names(value, where),  # board.reveal
@@ -119,6 +120,24 @@ def _number(value: Any, where: str, low: float = 0, high: float = 1e12) -> float
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise _Invalid(where, f"expected a number from {low:g} to {high:g}")
     return float(value)
+
+
+def _circles(value: Any, where: str) -> list[dict[str, Any]]:
+    """A SpeedMeet's circles: people, rounds of pairs, room-wide table numbers."""
+    if not isinstance(value, list):
+        raise _Invalid(where, "expected a list of circles")
+    for i, circle in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(circle, dict) or set(circle) != {"people", "rounds", "tables"}:
+            raise _Invalid(at, "expected people, rounds and tables")
+        _names(circle["people"], f"{at}.people")
+        _rounds(circle["rounds"], f"{at}.rounds")
+        tables = circle["tables"]
+        if not isinstance(tables, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in tables
+        ):
+            raise _Invalid(f"{at}.tables", "expected a list of table numbers")
+    return value
 
 
 def _rounds(value: Any, where: str) -> list[list[list[str]]]:

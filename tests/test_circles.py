@@ -16,24 +16,35 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from board.circles import (
+    CIRCLES,
     MIN_CIRCLE,
+    SIZE,
     Circle,
     check_circle_size,
     circle_of,
     from_config,
     join,
+    join_step,
     leave,
+    leave_step,
+    of_step,
     plan,
     rounds_of,
     seat,
+    set_size,
+    size_of,
     split,
     to_config,
     total_duration,
 )
+from board.circles import reset as reset_step
+from board.circles import start as start_step
 from board.errors import Refused
-from board.pairs import MAX_CIRCLE, circle_rounds, duration, partner, rounds_needed
+from board.pairs import MAX_CIRCLE, Person, circle_rounds, duration, partner, rounds_needed
+from board.steps import Step, new_step
 
 TALK, CHANGE = 240.0, 30.0
+PERIOD = TALK + CHANGE
 
 
 def names(n: int) -> list[str]:
@@ -261,3 +272,65 @@ def test_the_circles_keep_in_a_step_s_config_as_json() -> None:
     circles = join(plan(names(23)), "kim", 2)
     stored = json.loads(json.dumps(to_config(circles)))
     assert from_config(stored) == circles
+
+
+# -- the SpeedMeet step: circles in its config ----------------------------------------------
+
+
+def a_speedmeet(size: int) -> Step:
+    config = {"round_minutes": 4, "changeover_seconds": 30, SIZE: size}
+    return new_step("sm", "ws", 0, "pairs", config)
+
+
+def the_room(n: int) -> list[Person]:
+    return [Person("sm", pid, pid.upper(), float(i), None) for i, pid in enumerate(names(n))]
+
+
+def the_step(changes: Sequence[object]) -> Step:
+    [step] = [c for c in changes if isinstance(c, Step)]
+    return step
+
+
+def test_a_room_larger_than_a_circle_starts_in_circles_kept_in_the_config() -> None:
+    step = the_step(start_step(a_speedmeet(8), the_room(23), 100.0))
+    assert "rounds" not in step.config and step.config["started_at"] == 100.0
+    assert [c.people for c in of_step(step)] == [c.people for c in plan(names(23), 8)]
+
+
+def test_a_room_that_fits_one_circle_starts_as_one_plan_of_rounds() -> None:
+    step = the_step(start_step(a_speedmeet(8), the_room(8), 100.0))
+    assert CIRCLES not in step.config and step.config["rounds"] == circle_rounds(names(8))
+    [one] = of_step(step)
+    assert one.tables == (1, 2, 3, 4) and list(one.rounds) == circle_rounds(names(8))
+
+
+def test_someone_leaving_mid_way_leaves_their_circle_and_is_met_no_more() -> None:
+    people = the_room(23)
+    step = the_step(start_step(a_speedmeet(8), people, 0.0))
+    in_round_2 = PERIOD + 10  # round 2 under way: two rounds held
+    changes = leave_step(step, people, "p03", in_round_2)
+    after = of_step(the_step(changes))
+    assert "p03" not in after[0].people and after[1:] == of_step(step)[1:]
+    assert all("p03" not in pair for round_ in after[0].rounds[2:] for pair in round_)
+    assert after[0].rounds[:2] == of_step(step)[0].rounds[:2]  # the rounds begun stay
+
+
+def test_a_latecomer_before_the_start_changes_no_circle() -> None:
+    step = a_speedmeet(8)
+    changes = join_step(step, the_room(23), "kim", "Kim", 0.0)
+    assert not [c for c in changes if isinstance(c, Step)]
+
+
+def test_reset_forgets_the_circles_and_keeps_the_circle_size() -> None:
+    step = the_step(start_step(a_speedmeet(8), the_room(23), 0.0))
+    [again] = reset_step(step)
+    assert CIRCLES not in again.config and "started_at" not in again.config
+    assert size_of(again) == 8
+
+
+def test_the_circle_size_is_set_before_the_start_only() -> None:
+    [step] = set_size(a_speedmeet(8), 5)
+    assert size_of(step) == 5
+    with pytest.raises(Refused) as refused:
+        set_size(the_step(start_step(step, the_room(23), 0.0)), 6)
+    assert refused.value.key == "already_started"

@@ -51,6 +51,9 @@ def test_the_readme_states_the_undo_depth_the_code_keeps():
 
 
 def test_the_readme_states_the_speedmeet_circle_the_code_keeps():
+    from board.circles import MIN_CIRCLE
     from board.pairs import MAX_CIRCLE
 
-    assert f"when more than {MAX_CIRCLE} (`board.pairs.MAX_CIRCLE`)" in README
+    assert f"`circle_size` ({MAX_CIRCLE}, `board.pairs.MAX_CIRCLE`;" in README
+    assert f"at least {MIN_CIRCLE}, `board.circles.MIN_CIRCLE`)" in README
+    assert f"`circle_size`, {MIN_CIRCLE} to {MAX_CIRCLE}:" in README

@@ -549,6 +549,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "target-criteria": ["criteria", "lang"],
     "scale-figures": ["show"],
     "pairs-timing": ["round_minutes", "changeover_seconds"],
+    "pairs-circle-size": ["circle_size"],
     "flash-view": ["view"],
     "flash-next": [],
     "flash-prev": [],

@@ -218,6 +218,7 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "target-criteria": (9, [], {"criteria": "Gehackt\nAuch gehackt", "lang": "de"}),
     "scale-figures": (5, [], {"show": "1"}),
     "pairs-timing": (3, [], {"round_minutes": "3", "changeover_seconds": "20"}),
+    "pairs-circle-size": (3, [], {"circle_size": "5"}),
     "flash-view": (10, [], {"view": "all"}),
     "flash-next": (10, [], {}),
     "flash-prev": (10, [("flash-next", {})], {}),

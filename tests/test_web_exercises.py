@@ -431,7 +431,9 @@ async def test_speedmeet_shows_how_long_it_takes_before_the_start(client, servic
     assert "Dauer für" not in (await client.get(f"/w/{code}/board")).text
 
 
-async def test_speedmeet_says_what_to_do_with_more_than_one_circle_of_people(client, service):
+async def test_speedmeet_of_more_than_one_circle_of_people_plans_circles(client, service):
+    """Eleven people are more than one circle takes: the console no longer asks some to
+    leave, it says how the room will split (tests/test_speedmeet_circles.py has more)."""
     code = await create_workshop(client, exercises=["speedmeet"])
     step = await active_step(service, code)
     for i in range(MAX_CIRCLE + 1):
@@ -439,14 +441,9 @@ async def test_speedmeet_says_what_to_do_with_more_than_one_circle_of_people(cli
         await join(phone, code)
         await phone.post(f"/w/{code}/pairs/join", data={"step_id": step.id, "nickname": f"P{i}"})
     console = (await client.get(f"/w/{code}/trainer")).text
-    warning = re.search(r"<p [^>]*data-too-many>([^<]*)</p>", console)
-    assert warning is not None
-    assert f"{MAX_CIRCLE + 1} Personen sind dabei" in warning.group(1)
-    assert f"höchstens {MAX_CIRCLE}" in warning.group(1)
-    assert "auszusteigen" in warning.group(1)  # what to do: the others leave for a second round
-    assert "data-too-many" not in (await client.get(f"/w/{code}/board")).text  # the room's screen
-    # 11 people: 11 rounds (one has a break each).
-    assert "Dauer für 11 Personen: insgesamt 49 Minuten (11 × 4 Min." in console
+    # Circles of 6 and 5: five rounds each; five talks of 4 min, four change-overs of 30 s.
+    assert "2 Kreise (6, 5 Personen) · 5 Runden · ca. 22 Minuten" in console
+    assert "Dauer für" not in console
 
 
 async def test_the_timer_runs_in_server_time(client, service, phones):

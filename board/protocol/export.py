@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from board import circles
 from board.cards import REVEALED_CARDS, Wall
 from board.kinds import dots
 from board.protocol.record import FORMAT, GONE, TEAM, iso
@@ -171,6 +172,11 @@ def _vote_key(key: str, ids: _Ids, on_clusters: bool, on_topics: bool) -> str | 
     return ids.cluster.ids.get(key) or (ids.gone(key) if on_clusters else key)
 
 
+def _rounds(rounds: list[list[list[str]]], ids: _Ids) -> list[list[list[str | None]]]:
+    """A SpeedMeet's pairs by the participants' record ids."""
+    return [[[ids.participant(a), ids.participant(b)] for a, b in round_] for round_ in rounds]
+
+
 def _export_step(
     conn: Connection,
     step: Step,
@@ -185,9 +191,15 @@ def _export_step(
         written = {c.id for c in wall.cards}
         config[REVEALED_CARDS] = [ids.card(i) for i in config[REVEALED_CARDS] if i in written]
     if "rounds" in config:
-        config["rounds"] = [
-            [[ids.participant(a), ids.participant(b)] for a, b in round_]
-            for round_ in config["rounds"]
+        config["rounds"] = _rounds(config["rounds"], ids)
+    if circles.CIRCLES in config:  # a SpeedMeet in circles: each names its people
+        config[circles.CIRCLES] = [
+            c
+            | {
+                "people": [ids.participant(p) for p in c["people"]],
+                "rounds": _rounds(c["rounds"], ids),
+            }
+            for c in config[circles.CIRCLES]
         ]
     return {
         "kind": step.kind,

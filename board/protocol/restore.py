@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from board import kinds
 from board.action_plan import ActionItem
 from board.cards import REVEALED_CARDS, Card, Cluster, Wall
+from board.circles import CIRCLES
 from board.exercises import step_config
 from board.groups import MINIMUM, Group
 from board.kinds import dots
@@ -269,6 +270,8 @@ def _step(raw: dict[str, Any], position: int, workshop_id: str, ids: _Ids) -> St
         raise ProtocolError(str(error)) from None
     if "rounds" in config:
         config["rounds"] = _rounds(config["rounds"], ids.who, f"{where}.config.rounds")
+    if CIRCLES in config:
+        config[CIRCLES] = _circles(config[CIRCLES], ids.who, f"{where}.config.{CIRCLES}")
     if REVEALED_CARDS in config:  # checked against the step's cards in _check_revealed
         config[REVEALED_CARDS] = [ids.make_id(card) for card in config[REVEALED_CARDS]]
     return Step(
@@ -408,6 +411,33 @@ def _rounds(
             seated |= set(pair)
             tables.append(pair)
         ours.append(tables)
+    return ours
+
+
+def _circles(
+    raw: list[dict[str, Any]], who: Callable[[Any, str], str | None], where: str
+) -> list[dict[str, Any]]:
+    """A SpeedMeet's circles by our ids: each sits only its own people, at tables of its
+    own (no table number in two circles), one table per pair of a round."""
+    ours: list[dict[str, Any]] = []
+    placed: set[str | None] = set()
+    tables_used: set[int] = set()
+    for i, circle in enumerate(raw):
+        at = f"{where}[{i}]"
+        people = [who(p, f"{at}.people") for p in circle["people"]]
+        if None in people or len(set(people)) != len(people) or placed & set(people):
+            raise ProtocolError(f"{at}.people: someone is in no circle or in two")
+        placed |= set(people)
+        rounds = _rounds(circle["rounds"], who, f"{at}.rounds")
+        if not {p for round_ in rounds for pair in round_ for p in pair} <= set(people):
+            raise ProtocolError(f"{at}.rounds: someone meets in a circle they are not in")
+        tables = circle["tables"]
+        if len(set(tables)) != len(tables) or tables_used & set(tables):
+            raise ProtocolError(f"{at}.tables: a table number twice")
+        if any(len(round_) > len(tables) for round_ in rounds):
+            raise ProtocolError(f"{at}.tables: fewer tables than pairs in a round")
+        tables_used |= set(tables)
+        ours.append({"people": people, "rounds": rounds, "tables": list(tables)})
     return ours
 
 
