@@ -20,6 +20,7 @@ from board.protocol.record import FORMAT, GONE, TEAM, iso
 from board.steps import Step
 from board.store import repository
 from board.store.database import Connection
+from board.teams import SHOWN_TEAM, TEAM_QUESTIONS, TEAMS_REVEALED
 from board.topics import Topic
 from board.workshops import Participant, Workshop
 
@@ -69,6 +70,8 @@ def export_record(conn: Connection, workshop_id: str, names: bool = False) -> di
     ]
     steps = repository.steps(conn, workshop_id)
     walls = {step.id: repository.wall(conn, step.id) for step in steps}
+    for team in repository.teams(conn, workshop_id):  # team1 is the first team
+        ids.team(team.id)
     for step in steps:  # number clusters and cards in agenda order
         for heading in walls[step.id].ordered_clusters():
             ids.cluster(heading.id)
@@ -171,6 +174,29 @@ def _vote_key(key: str, ids: _Ids, on_clusters: bool, on_topics: bool) -> str | 
     return ids.cluster.ids.get(key) or (ids.gone(key) if on_clusters else key)
 
 
+def _team(team_id: str | None, ids: _Ids) -> str | None:
+    """The record id of the team whose wall a card or cluster is on. A team since
+    dissolved is no team of the record: its cards count as the plenary's, as the merge
+    would bring them there."""
+    return ids.team.ids.get(team_id or "")
+
+
+def _team_config(config: dict[str, Any], ids: _Ids) -> None:
+    """A step run in teams names teams by their record ids (a team since dissolved is
+    left out: the record has no such team). TEAM_WALLS holds names and texts only."""
+    known = ids.team.ids
+    if TEAMS_REVEALED in config:
+        config[TEAMS_REVEALED] = [known[i] for i in config[TEAMS_REVEALED] if i in known]
+    if TEAM_QUESTIONS in config:
+        asked = config[TEAM_QUESTIONS].items()
+        config[TEAM_QUESTIONS] = {known[i]: q for i, q in asked if i in known}
+    if SHOWN_TEAM in config:
+        if config[SHOWN_TEAM] in known:
+            config[SHOWN_TEAM] = known[config[SHOWN_TEAM]]
+        else:
+            del config[SHOWN_TEAM]
+
+
 def _export_step(
     conn: Connection,
     step: Step,
@@ -184,6 +210,7 @@ def _export_step(
     if REVEALED_CARDS in config:  # the cards shown one by one, by their record ids
         written = {c.id for c in wall.cards}
         config[REVEALED_CARDS] = [ids.card(i) for i in config[REVEALED_CARDS] if i in written]
+    _team_config(config, ids)
     if "rounds" in config:
         config["rounds"] = [
             [[ids.participant(a), ids.participant(b)] for a, b in round_]
@@ -202,6 +229,7 @@ def _export_step(
                 "heading": c.heading,
                 "position": c.position,
                 "created_at": iso(c.created_at),
+                "team": _team(c.team_id, ids),
             }
             for c in wall.ordered_clusters()
         ],
@@ -216,6 +244,7 @@ def _export_step(
                 "position": c.position,
                 "edited": c.edited,
                 "created_at": iso(c.created_at),
+                "team": _team(c.team_id, ids),
             }
             for c in wall.cards
         ],
