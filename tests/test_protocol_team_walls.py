@@ -15,7 +15,10 @@ import html
 import io
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +37,7 @@ from tests.test_protocol_topics import regenerated as _regenerated
 from tests.test_team_walls import QUESTIONS, Room, grouped_room, take_console
 from tests.test_web_teams import snap_of, trainer
 
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 SCHEMA = json.loads((SCHEMA_DIR / "moderation-board-1.schema.json").read_text(encoding="utf-8"))
 
 
@@ -66,10 +70,20 @@ async def document(client: httpx.AsyncClient, room: Room, fmt: str, lang: str = 
     response = await client.get(f"/w/{room.code}/protocol.{fmt}", headers={"Accept-Language": lang})
     assert response.status_code == 200, response.text[:300]
     if fmt == "pdf":
+        _pictures(response.content)
         pages = PdfReader(io.BytesIO(response.content)).pages
         return " ".join(" ".join(page.extract_text().split()) for page in pages)
     text = response.content.decode("utf-8-sig")
     return html.unescape(text) if fmt == "html" else text
+
+
+def _pictures(pdf: bytes) -> None:
+    """The PDF's pages as pictures in tests/screenshots, to look at."""
+    if shutil.which("pdftoppm"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        (SCREENSHOTS / "protocol-team-walls.pdf").write_bytes(pdf)
+        picture = ["pdftoppm", "-png", "-r", "70", str(SCREENSHOTS / "protocol-team-walls.pdf")]
+        subprocess.run([*picture, str(SCREENSHOTS / "protocol-team-walls")], check=True)
 
 
 async def record_of(client: httpx.AsyncClient, room: Room) -> dict[str, Any]:
