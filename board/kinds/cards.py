@@ -85,7 +85,7 @@ class TeamWall:
 def team_walls(snap: Snapshot, t: Translate) -> list[TeamWall]:
     """A step run in teams, each team's wall: while the teams work, from the cards
     themselves (every team's, hidden ones too: the protocol is the trainer's); after the
-    merge, as the step kept them (board.teams.TEAM_WALLS). None on any other step."""
+    merge, as the step kept them (board.teams.TEAM_WALLS). Empty on any other step."""
     step = snap.step
     kept = teams.record(snap.wall, snap.teams, t) if teams.in_teams(step) else None
     walls: list[dict[str, Any]] = kept or list(step.config.get(teams.TEAM_WALLS, ()))
