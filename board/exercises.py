@@ -16,13 +16,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from board import kinds
+from board import kinds, teams
+from board.cards import MAX_HEADING_LENGTH
 from board.exercise_fields import LANGS as LANGS
 from board.exercise_fields import Invalid as _Invalid
 from board.exercise_fields import Text, Validator, boolean, integer, list_of, one_of, text
 from board.exercise_fields import check_fields as _fields
 from board.kinds.mood import DEFAULT_WEATHER as DEFAULT_WEATHER
 from board.settings import EXERCISES_DIR
+from board.steps import MAX_QUESTION_LENGTH
 from board.votes import MAX_BUDGET
 
 BUILTIN_DIR = EXERCISES_DIR
@@ -107,12 +109,86 @@ RUNTIME_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "round_minutes": lambda value, where: _number(value, where, 5 / 60, 30),
     "split": boolean,  # results split by participant group on the screens (board.groups)
     "revealed_cards": lambda value, where: _names(value, where),  # board.reveal
+    # A cards step run in small groups (board.teams); the team ids are checked against
+    # the record's teams by the import.
+    teams.IN_TEAMS: boolean,
+    teams.TEAMS_REVEALED: lambda value, where: _names(value, where, teams.MAX_TEAMS),
+    teams.TEAM_QUESTIONS: lambda value, where: _team_questions(value, where),
+    teams.SHOWN_TEAM: lambda value, where: _string(value, where, 1, _ID_LENGTH),
+    teams.TEAM_WALLS: lambda value, where: _team_walls(value, where),
 }
 
 
-def _names(value: Any, where: str) -> list[str]:
+_ID_LENGTH = 40  # longer than any id of ours or of a record (team123456789)
+
+
+def _names(value: Any, where: str, most: int | None = None) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise _Invalid(where, "expected a list of ids")
+    if most is not None:
+        if len(value) > most:
+            raise _Invalid(where, f"expected at most {most} ids")
+        for i, name in enumerate(value):
+            _string(name, f"{where}[{i}]", 1, _ID_LENGTH)
+    return value
+
+
+def _string(value: Any, where: str, shortest: int, longest: int) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(where, "expected a string")
+    if not shortest <= len(value) <= longest:
+        raise _Invalid(where, f"expected {shortest} to {longest} characters")
+    return value
+
+
+def _team_questions(value: Any, where: str) -> dict[str, str]:
+    """Each team's own question, by team id."""
+    if not isinstance(value, dict) or len(value) > teams.MAX_TEAMS:
+        raise _Invalid(where, f"expected a table of at most {teams.MAX_TEAMS} questions by team")
+    for team, question in value.items():
+        _string(team, where, 1, _ID_LENGTH)
+        _string(question, f"{where}.{team}", 1, MAX_QUESTION_LENGTH)
+    return value
+
+
+def _team_walls(value: Any, where: str) -> list[dict[str, Any]]:
+    """Each team's wall as kept after the merge (board.teams.record). Card texts are
+    checked against the workshop's card length by the import (board.protocol.validate)."""
+    if not isinstance(value, list) or len(value) > teams.MAX_TEAMS:
+        raise _Invalid(where, f"expected a list of at most {teams.MAX_TEAMS} team walls")
+    spec = {
+        "name": lambda name, at: _string(name, at, 1, teams.MAX_TEAM_NAME),
+        "question": lambda question, at: _string(question, at, 0, MAX_QUESTION_LENGTH),
+        "clusters": lambda clusters, at: _kept_clusters(clusters, at),
+        "unsorted": lambda texts, at: _texts(texts, at),
+    }
+    for i, wall in enumerate(value):
+        if not isinstance(wall, dict):
+            raise _Invalid(f"{where}[{i}]", "expected a table")
+        _fields(wall, f"{where}[{i}]", spec, set(spec))
+    return value
+
+
+def _kept_clusters(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise _Invalid(where, "expected a list of clusters")
+    spec = {
+        "heading": lambda heading, at: _string(heading, at, 1, MAX_HEADING_LENGTH),
+        "cards": lambda texts, at: _texts(texts, at),
+    }
+    for i, cluster in enumerate(value):
+        if not isinstance(cluster, dict):
+            raise _Invalid(f"{where}[{i}]", "expected a table")
+        _fields(cluster, f"{where}[{i}]", spec, set(spec))
+    return value
+
+
+def _texts(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list):
+        raise _Invalid(where, "expected a list of card texts")
+    for i, text_ in enumerate(value):
+        if not isinstance(text_, str) or not text_:
+            raise _Invalid(f"{where}[{i}]", "expected a card's text")
     return value
 
 

@@ -21,6 +21,7 @@ from board.protocol.record import FORMAT, GONE, TEAM, iso
 from board.steps import Step
 from board.store import repository
 from board.store.database import Connection
+from board.teams import SHOWN_TEAM, TEAM_QUESTIONS, TEAMS_REVEALED
 from board.topics import Topic
 from board.workshops import Participant, Workshop
 
@@ -70,6 +71,8 @@ def export_record(conn: Connection, workshop_id: str, names: bool = False) -> di
     ]
     steps = repository.steps(conn, workshop_id)
     walls = {step.id: repository.wall(conn, step.id) for step in steps}
+    for team in repository.teams(conn, workshop_id):  # team1 is the first team
+        ids.team(team.id)
     for step in steps:  # number clusters and cards in agenda order
         for heading in walls[step.id].ordered_clusters():
             ids.cluster(heading.id)
@@ -177,6 +180,29 @@ def _rounds(rounds: list[list[list[str]]], ids: _Ids) -> list[list[list[str | No
     return [[[ids.participant(a), ids.participant(b)] for a, b in round_] for round_ in rounds]
 
 
+def _team(team_id: str | None, ids: _Ids) -> str | None:
+    """The record id of the team whose wall a card or cluster is on. A team since
+    dissolved is no team of the record: its cards count as the plenary's, as the merge
+    would bring them there."""
+    return ids.team.ids.get(team_id or "")
+
+
+def _team_config(config: dict[str, Any], ids: _Ids) -> None:
+    """A step run in teams names teams by their record ids (a team since dissolved is
+    left out: the record has no such team). TEAM_WALLS holds names and texts only."""
+    known = ids.team.ids
+    if TEAMS_REVEALED in config:
+        config[TEAMS_REVEALED] = [known[i] for i in config[TEAMS_REVEALED] if i in known]
+    if TEAM_QUESTIONS in config:
+        asked = config[TEAM_QUESTIONS].items()
+        config[TEAM_QUESTIONS] = {known[i]: q for i, q in asked if i in known}
+    if SHOWN_TEAM in config:
+        if config[SHOWN_TEAM] in known:
+            config[SHOWN_TEAM] = known[config[SHOWN_TEAM]]
+        else:
+            del config[SHOWN_TEAM]
+
+
 def _export_step(
     conn: Connection,
     step: Step,
@@ -190,6 +216,7 @@ def _export_step(
     if REVEALED_CARDS in config:  # the cards shown one by one, by their record ids
         written = {c.id for c in wall.cards}
         config[REVEALED_CARDS] = [ids.card(i) for i in config[REVEALED_CARDS] if i in written]
+    _team_config(config, ids)
     if "rounds" in config:
         config["rounds"] = _rounds(config["rounds"], ids)
     if circles.CIRCLES in config:  # a SpeedMeet in circles: each names its people
@@ -214,6 +241,7 @@ def _export_step(
                 "heading": c.heading,
                 "position": c.position,
                 "created_at": iso(c.created_at),
+                "team": _team(c.team_id, ids),
             }
             for c in wall.ordered_clusters()
         ],
@@ -228,6 +256,7 @@ def _export_step(
                 "position": c.position,
                 "edited": c.edited,
                 "created_at": iso(c.created_at),
+                "team": _team(c.team_id, ids),
             }
             for c in wall.cards
         ],

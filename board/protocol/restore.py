@@ -30,7 +30,7 @@ from board.protocol.record import (
 )
 from board.snapshot import Snapshot, source_step, with_split
 from board.steps import Step
-from board.teams import Member, Team
+from board.teams import IN_TEAMS, SHOWN_TEAM, TEAM_QUESTIONS, TEAMS_REVEALED, Member, Team
 from board.teams import sizes as team_sizes
 from board.topics import Topic
 from board.votes import (
@@ -116,6 +116,8 @@ def restore(record: dict[str, Any], make_id: Callable[[str], str], code: str = "
     topics = [_topic(t, workshop_id, steps, ids, f"topics[{j}]") for j, t in enumerate(raw_topics)]
     _check_topic_references(topics, actions, dots_on_topics, clusters, cards)
     teams, members = _teams(record.get("teams", []), workshop_id, ids)
+    _check_team_names(raw_steps, teams, make_id)
+    _check_team_walls(steps, clusters, cards)
     return Restored(
         workshop,
         participants,
@@ -162,6 +164,51 @@ def _teams(
         )
         members += [Member(team_id, person) for person in inside]
     return teams, members
+
+
+def _team_names(raw_steps: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+    """Where the record names a team on its steps, and the id it names."""
+    for i, raw in enumerate(raw_steps):
+        for section in ("clusters", "cards"):
+            for j, item in _each(raw, section):
+                if item.get("team") is not None:
+                    yield f"steps[{i}].{section}[{j}].team", item["team"]
+        config, where = raw["config"], f"steps[{i}].config"
+        for k, team in enumerate(config.get(TEAMS_REVEALED, ())):
+            yield f"{where}.{TEAMS_REVEALED}[{k}]", team
+        for team in config.get(TEAM_QUESTIONS, {}):
+            yield f"{where}.{TEAM_QUESTIONS}", team
+        if SHOWN_TEAM in config:
+            yield f"{where}.{SHOWN_TEAM}", config[SHOWN_TEAM]
+
+
+def _check_team_names(
+    raw_steps: list[dict[str, Any]], teams: list[Team], make_id: Callable[[str], str]
+) -> None:
+    """Every team a step names is one of the record's teams."""
+    known = {team.id for team in teams}
+    for where, team in _team_names(raw_steps):
+        if make_id(team) not in known:
+            raise ProtocolError(f"{where}: unknown team {team!r}")
+
+
+def _check_team_walls(steps: list[Step], clusters: list[Cluster], cards: list[Card]) -> None:
+    """A card or cluster is on a team's wall only while its step runs in teams, and a
+    card on the same wall as its cluster and the card it is stacked on (as the group
+    console keeps them: it sees its own team's wall alone)."""
+    in_teams = {step.id for step in steps if step.config.get(IN_TEAMS)}
+    team_of = {c.id: c.team_id for c in clusters} | {c.id: c.team_id for c in cards}
+    placed: list[tuple[str, Cluster | Card]] = [
+        *_places(clusters, steps, "clusters"),
+        *_places(cards, steps, "cards"),
+    ]
+    for where, item in placed:
+        if item.team_id is not None and item.step_id not in in_teams:
+            raise ProtocolError(f"{where}.team: the step does not run in teams")
+    for where, card in _places(cards, steps, "cards"):
+        for field_, other in (("cluster", card.cluster_id), ("stacked_on", card.stacked_on)):
+            if other is not None and team_of.get(other, card.team_id) != card.team_id:
+                raise ProtocolError(f"{where}.{field_}: on another team's wall")
 
 
 def _topic(t: dict[str, Any], workshop_id: str, steps: list[Step], ids: _Ids, where: str) -> Topic:
@@ -274,6 +321,14 @@ def _step(raw: dict[str, Any], position: int, workshop_id: str, ids: _Ids) -> St
         config[CIRCLES] = _circles(config[CIRCLES], ids.who, f"{where}.config.{CIRCLES}")
     if REVEALED_CARDS in config:  # checked against the step's cards in _check_revealed
         config[REVEALED_CARDS] = [ids.make_id(card) for card in config[REVEALED_CARDS]]
+    # A step run in teams names them (checked against the teams in _check_team_names).
+    if TEAMS_REVEALED in config:
+        config[TEAMS_REVEALED] = [ids.make_id(team) for team in config[TEAMS_REVEALED]]
+    if TEAM_QUESTIONS in config:
+        asked = config[TEAM_QUESTIONS].items()
+        config[TEAM_QUESTIONS] = {ids.make_id(team): q for team, q in asked}
+    if SHOWN_TEAM in config:
+        config[SHOWN_TEAM] = ids.make_id(config[SHOWN_TEAM])
     return Step(
         ids.make_id(f"step{position}"),
         workshop_id,
@@ -301,6 +356,7 @@ def _cluster(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Cluster:
         c["heading"],
         _position(c, where),
         epoch(c["created_at"], f"{where}.created_at"),
+        ids.of(c.get("team")),  # absent in protocols made before small groups
     )
 
 
@@ -317,6 +373,7 @@ def _card(c: dict[str, Any], step: Step, ids: _Ids, where: str) -> Card:
         _position(c, where),
         c["edited"],
         epoch(c["created_at"], f"{where}.created_at"),
+        ids.of(c.get("team")),
     )
 
 

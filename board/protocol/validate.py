@@ -47,7 +47,9 @@ def _checked_workshop(workshop: Workshop) -> Workshop:
 def check(restored: Restored, card_max_length: int) -> Restored:
     """Check every value against the rules and limits live input keeps (the domain's
     own functions), and clean it as they do. Raises ProtocolError naming the field."""
-    steps = [_checked_step(step, f"steps[{step.position}]") for step in restored.steps]
+    steps = [
+        _checked_step(step, f"steps[{step.position}]", card_max_length) for step in restored.steps
+    ]
     checked = replace(restored, steps=steps)
     return replace(
         checked,
@@ -113,10 +115,61 @@ def _checked_action(item: ActionItem, where: str) -> ActionItem:
     return replace(item, what=what, who=who, due=due, with_whom=with_whom, status=status)
 
 
-def _checked_step(step: Step, where: str) -> Step:
+def _checked_step(step: Step, where: str, card_max_length: int) -> Step:
     if step.hidden and not step.hideable:
         raise ProtocolError(f"{where}.hidden: a {step.kind} step cannot be hidden")
-    return replace(step, question=_obey(f"{where}.question", clean_question, step.question))
+    config = _checked_team_config(step.config, f"{where}.config", card_max_length)
+    return replace(
+        step,
+        question=_obey(f"{where}.question", clean_question, step.question),
+        config=config,
+    )
+
+
+def _checked_team_config(
+    config: dict[str, Any], where: str, card_max_length: int
+) -> dict[str, Any]:
+    """A step run in teams: each team's question, and the team walls kept after the
+    merge (names, headings, card texts), cleaned as the console and the phones do."""
+    checked = dict(config)
+    if team_rules.TEAM_QUESTIONS in config:
+        at = f"{where}.{team_rules.TEAM_QUESTIONS}"
+        asked = {
+            team: _obey(at, clean_question, question)
+            for team, question in config[team_rules.TEAM_QUESTIONS].items()
+        }
+        # A blank question is none: the team asks the step's (board.teams).
+        checked[team_rules.TEAM_QUESTIONS] = {team: q for team, q in asked.items() if q}
+    if team_rules.TEAM_WALLS in config:
+        at = f"{where}.{team_rules.TEAM_WALLS}"
+        checked[team_rules.TEAM_WALLS] = [
+            _checked_team_wall(wall, f"{at}[{i}]", card_max_length)
+            for i, wall in enumerate(config[team_rules.TEAM_WALLS])
+        ]
+    return checked
+
+
+def _checked_team_wall(wall: dict[str, Any], where: str, card_max_length: int) -> dict[str, Any]:
+    def texts(found: list[str], at: str) -> list[str]:
+        return [
+            _obey(f"{at}[{i}]", clean_text, text, card_max_length) for i, text in enumerate(found)
+        ]
+
+    name = _obey(f"{where}.name", team_rules.clean_name, wall["name"])
+    if not name:
+        raise ProtocolError(f"{where}.name: empty")
+    return {
+        "name": name,
+        "question": _obey(f"{where}.question", clean_question, wall["question"]),
+        "clusters": [
+            {
+                "heading": _obey(f"{where}.clusters[{i}].heading", clean_heading, c["heading"]),
+                "cards": texts(c["cards"], f"{where}.clusters[{i}].cards"),
+            }
+            for i, c in enumerate(wall["clusters"])
+        ],
+        "unsorted": texts(wall["unsorted"], f"{where}.unsorted"),
+    }
 
 
 def _checked_votes(restored: Restored) -> list[Vote]:
