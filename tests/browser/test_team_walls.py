@@ -251,7 +251,12 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
     exported = console.context.request.get(f"{room.server.url}/w/{room.code}/protocol.md")
     assert exported.ok, exported.status
     protocol = exported.text()
+    assert "Ergebnis im Plenum" in protocol
     for i, question in enumerate(QUESTIONS):
-        assert f"Gruppe {i + 1}: {HEADINGS[question]}" in protocol
+        # The group's wall under its name, as the group left it ...
+        own = protocol.split(f"Gruppenwand: Gruppe {i + 1}", 1)[1].split("Gruppenwand:", 1)[0]
+        assert question in own and HEADINGS[question] in own
         for text in CARDS[question]:
-            assert text in protocol
+            assert text in own
+        # ... and the plenary's cluster it became.
+        assert f"Gruppe {i + 1}: {HEADINGS[question]}" in protocol.split("Ergebnis im Plenum")[1]
