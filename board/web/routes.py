@@ -596,6 +596,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/topics", participant_action(_propose_topic), methods=["POST"]),
         Route(f"{code}/team", participant_action(_choose_team), methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
+        Route(f"{code}/t/suggestions", trainer.suggestions),
         socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -30,6 +31,7 @@ from board.web.requests import (
     grant_trainer,
     is_trainer,
     lang_of,
+    page,
     refusal,
     service_of,
     workshop_of,
@@ -82,6 +84,45 @@ def _cluster_new(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     return cards.create_cluster(snap.wall, new_id(), ctx.text("heading"), ctx.now)
 
 
+def _chosen(snap: Snapshot, ctx: TrainerInput, unsorted: bool, least: int) -> list[cards.Card]:
+    """The cards the trainer left ticked in a suggestion (board.suggestions), in the order
+    shown. A card deleted, stacked (or, for a cluster, sorted) since it was suggested
+    refuses the whole suggestion: the trainer decides on what she sees, and the console
+    shows the suggestion anew."""
+    sent = ctx.data.getlist("card_id") if isinstance(ctx.data, FormData) else []
+    ids = [value for value in sent if isinstance(value, str)]
+    if len(set(ids)) < least:
+        raise Refused("similar_too_few", 422, n=least)
+    by_id = {card.id: card for card in snap.wall.cards}
+    chosen = [by_id.get(card_id) for card_id in dict.fromkeys(ids)]
+    fresh = [
+        card
+        for card in chosen
+        if card is not None and card.stacked_on is None and not (unsorted and card.cluster_id)
+    ]
+    if len(fresh) != len(chosen):
+        raise Refused("similar_stale", 409)
+    return fresh
+
+
+def _similar_stack(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    """A stack suggestion accepted: the ticked cards go under the first, in one action
+    (one undo takes it back)."""
+    first, *rest = _chosen(snap, ctx, unsorted=False, least=2)
+    # Each card is on top of its own stack: what one stacking moves, no other does.
+    return [change for card in rest for change in cards.stack(snap.wall, card.id, first.id)]
+
+
+def _similar_cluster(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    """A cluster proposal accepted: a new cluster with the (edited) heading and the
+    ticked cards in it, in the order shown."""
+    chosen = _chosen(snap, ctx, unsorted=True, least=1)
+    [cluster] = cards.create_cluster(snap.wall, new_id(), ctx.text("heading"), ctx.now)
+    assert isinstance(cluster, cards.Cluster)
+    moved = [replace(card, cluster_id=cluster.id, position=i) for i, card in enumerate(chosen)]
+    return [cluster, *moved]
+
+
 ACTIONS: dict[str, Action] = {
     # the step on screen
     "question": step_action(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
@@ -127,6 +168,9 @@ ACTIONS: dict[str, Action] = {
         snap.wall, ctx.text("cluster_id"), ctx.text("into_id")
     ),
     "cluster-dissolve": lambda snap, ctx: cards.dissolve_cluster(snap.wall, ctx.text("cluster_id")),
+    # Ähnliche Karten: a suggestion the console showed, accepted (board.suggestions)
+    "similar-stack": _similar_stack,
+    "similar-cluster": _similar_cluster,
     # participant groups: their names, and the step's results split by them or not
     "groups": lambda snap, ctx: groups.set_groups(snap.workshop, ctx.text("groups")),
     "group-split": step_action(
@@ -282,3 +326,22 @@ def _new_trainer_link(request: Request, workshop: Workshop) -> Response:
     response = Response(status_code=204, headers={"HX-Refresh": "true"})
     grant_trainer(request, response, workshop)
     return response
+
+
+async def suggestions(request: Request) -> Response:
+    """``GET /w/{code}/t/suggestions``: the console's panel of Ähnliche Karten, for the
+    active step's wall (``?clusters=on``: with cluster proposals). The trainer's alone:
+    the board and the phones never ask, and no frame carries it."""
+    service = service_of(request)
+    try:
+        workshop = await workshop_of(request)
+        if not is_trainer(request, workshop):
+            raise Refused("trainer_only", 403)
+        snap = await service.snapshot(workshop.id)
+    except Refused as error:
+        return refusal(request, error)
+    asked = request.query_params.get("clusters") == "on"
+    found = None
+    if snap.kind.takes_cards and snap.wall.cards:
+        found = await service.suggestions.for_wall(snap.wall, clusters=asked)
+    return page(request, "console/_suggestions.html", workshop=workshop, found=found, asked=asked)

@@ -399,6 +399,32 @@
     if (form.matches('[data-stack-form]')) { selectCard(form.elements.onto_id.value); }
   });
 
+  // -- Ähnliche Karten (#suggestions, fetched over HTTP: board.suggestions) ----------------
+  // Asked anew after every frame with the wall in it (whole or a card frame), unless the
+  // trainer is changing a suggestion (a box unticked, a heading typed): what she did
+  // stays until her next tap in the panel, which asks anew either way.
+  const WALL_IN_FRAME = /id="(console-wall|wall-version)"/;
+  const suggestions = () => document.getElementById('suggestions');
+  function askSuggestions() {
+    const panel = suggestions();
+    if (panel) { htmx.trigger(panel, 'board:wall'); }
+  }
+  document.addEventListener('htmx:wsAfterMessage', (event) => {
+    const panel = suggestions();
+    if (!panel || !WALL_IN_FRAME.test(event.detail.message || '')) { return; }
+    if (!panel.hasAttribute('data-edited')) { askSuggestions(); }
+  });
+  document.addEventListener('input', (event) => {
+    const panel = event.target.closest && event.target.closest('#suggestions');
+    if (panel) { panel.setAttribute('data-edited', ''); }
+  });
+  document.addEventListener('htmx:afterRequest', (event) => {
+    const elt = event.detail.elt;
+    if (event.detail.requestConfig.verb !== 'post' || !elt || !elt.closest || !elt.closest('#suggestions')) { return; }
+    suggestions().removeAttribute('data-edited');
+    askSuggestions();  // accepted (or refused as out of date): the panel as the wall is now
+  });
+
   // -- compact cards ----------------------------------------------------------------
   // "auto" (the server draws cards small from a count on), or the trainer's choice.
   function applyCompact() {
