@@ -344,4 +344,12 @@ async def suggestions(request: Request) -> Response:
     found = None
     if snap.kind.takes_cards and snap.wall.cards:
         found = await service.suggestions.for_wall(snap.wall, clusters=asked)
-    return page(request, "console/_suggestions.html", workshop=workshop, found=found, asked=asked)
+    # initial=False: the page's empty panel asks on load; an answer must not ask again.
+    return page(
+        request,
+        "console/_suggestions.html",
+        workshop=workshop,
+        found=found,
+        asked=asked,
+        initial=False,
+    )
