@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -103,6 +103,30 @@ class Suggester:
         self._kept: OrderedDict[_Key, _Kept] = OrderedDict()
         # How many times a wall's suggestions were computed (not answered from the cache).
         self.computed = 0
+        # By step: pairs of cards the trainer left out of a stack she accepted (she
+        # unticked one): never suggested together again. In this process only: a hint.
+        self._apart: OrderedDict[str, set[frozenset[str]]] = OrderedDict()
+
+    def keep_apart(self, step_id: str, stacked: Iterable[str], left_out: Iterable[str]) -> None:
+        """The trainer stacked ``stacked`` and left ``left_out`` out of that suggestion."""
+        pairs = {frozenset((a, b)) for a in stacked for b in left_out if a != b}
+        if not pairs:
+            return
+        with self._lock:
+            self._apart.setdefault(step_id, set()).update(pairs)
+            self._apart.move_to_end(step_id)
+            while len(self._apart) > self.max_kept:
+                self._apart.popitem(last=False)
+
+    def _together(self, step_id: str, cards: tuple[Card, ...]) -> tuple[Card, ...]:
+        """A suggested stack without the cards the trainer kept apart from one before."""
+        with self._lock:
+            apart = set(self._apart.get(step_id, ()))
+        kept: list[Card] = []
+        for card in cards:
+            if not any(frozenset((card.id, other.id)) in apart for other in kept):
+                kept.append(card)
+        return tuple(kept)
 
     async def for_wall(self, wall: Wall, clusters: bool = False) -> Suggested:
         """The stacks (and, when asked, the cluster proposals) for ``wall`` as it is."""
@@ -112,8 +136,9 @@ class Suggester:
         if clusters:
             proposals = await self._scope(wall, language, "clusters", unsorted_cards(wall))
         by_id = {card.id: card for card in wall.cards}
+        together = [self._together(wall.step.id, _cards(s.card_ids, by_id)) for s in stacks.stacks]
         return Suggested(
-            tuple(StackSuggestion(_cards(stack.card_ids, by_id)) for stack in stacks.stacks),
+            tuple(StackSuggestion(cards) for cards in together if len(cards) > 1),
             None
             if proposals is None
             else tuple(

@@ -26,6 +26,7 @@ from board.forms import Form
 from board.i18n import translate
 from board.snapshot import Snapshot
 from board.store.repository import Change
+from board.suggestions import Suggester
 from board.web.requests import (
     form_of,
     grant_trainer,
@@ -89,8 +90,7 @@ def _chosen(snap: Snapshot, ctx: TrainerInput, unsorted: bool, least: int) -> li
     shown. A card deleted, stacked (or, for a cluster, sorted) since it was suggested
     refuses the whole suggestion: the trainer decides on what she sees, and the console
     shows the suggestion anew."""
-    sent = ctx.data.getlist("card_id") if isinstance(ctx.data, FormData) else []
-    ids = [value for value in sent if isinstance(value, str)]
+    ids = _sent(ctx, "card_id")
     if len(set(ids)) < least:
         raise Refused("similar_too_few", 422, n=least)
     by_id = {card.id: card for card in snap.wall.cards}
@@ -111,6 +111,21 @@ def _similar_stack(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     first, *rest = _chosen(snap, ctx, unsorted=False, least=2)
     # Each card is on top of its own stack: what one stacking moves, no other does.
     return [change for card in rest for change in cards.stack(snap.wall, card.id, first.id)]
+
+
+def _keep_apart(suggester: Suggester, ctx: TrainerInput, changes: Sequence[Change]) -> None:
+    """A stack accepted with cards unticked: those are not suggested with it again."""
+    stacked = [change for change in changes if isinstance(change, cards.Card)]
+    if stacked:
+        ticked = set(_sent(ctx, "card_id"))
+        left_out = [card_id for card_id in _sent(ctx, "offered") if card_id not in ticked]
+        suggester.keep_apart(stacked[0].step_id, ticked, left_out)
+
+
+def _sent(ctx: TrainerInput, name: str) -> list[str]:
+    """Every value of a field sent more than once (the ticked boxes)."""
+    sent = ctx.data.getlist(name) if isinstance(ctx.data, FormData) else []
+    return [value for value in sent if isinstance(value, str)]
 
 
 def _similar_cluster(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
@@ -301,6 +316,8 @@ async def action(request: Request) -> Response:
         )
     except Refused as error:
         return refusal(request, error)
+    if name == "similar-stack":
+        _keep_apart(service.suggestions, ctx, outcome.changes)
     for change in outcome.changes:
         if isinstance(change, Workshop) and change.trainer_secret != workshop.trainer_secret:
             return _new_trainer_link(request, change)
