@@ -124,8 +124,9 @@ def _keep_apart(suggester: Suggester, ctx: TrainerInput, changes: Sequence[Chang
 
 def _sent(ctx: TrainerInput, name: str) -> list[str]:
     """Every value of a field sent more than once (the ticked boxes)."""
-    sent = ctx.data.getlist(name) if isinstance(ctx.data, FormData) else []
-    return [value for value in sent if isinstance(value, str)]
+    data = ctx.data
+    sent = data.getlist(name) if isinstance(data, FormData) else data.get(name, [])
+    return [sent] if isinstance(sent, str) else [v for v in sent if isinstance(v, str)]
 
 
 def _similar_cluster(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
