@@ -57,6 +57,7 @@ from board.steps import MAX_QUESTION_LENGTH, Step, new_cards_step
 from board.store import repository
 from board.store.database import Connection, Database
 from board.store.repository import Change
+from board.suggestions import Suggester
 from board.teams import Member, Team
 from board.tokens import Tokens, load_or_create_key, participant_max_age
 from board.topics import Topic
@@ -217,6 +218,8 @@ class Service:
         # workshop: the next write's rule decides on it unread while the seq is still
         # that (snapshot.read's ``known``).
         self._walls: dict[str, tuple[int, cards.Wall]] = {}
+        # The console's Ähnliche Karten, kept per step (board.suggestions).
+        self.suggestions = Suggester()
         self.library: Library = load_library(BUILTIN_DIR, settings.exercises_dir)
         for error in self.library.errors:
             log.error("exercise skipped: %s", error)

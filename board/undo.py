@@ -39,6 +39,8 @@ LABELS: dict[str, str] = {
     "cluster-move": "undo_cluster_move",
     "cluster-merge": "undo_cluster_merge",
     "cluster-dissolve": "undo_cluster_dissolve",
+    "similar-stack": "undo_card_stack",
+    "similar-cluster": "undo_cluster_new",
 }
 
 _PLACEMENT = ("cluster_id", "stacked_on", "position")

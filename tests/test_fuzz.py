@@ -545,6 +545,8 @@ ACTION_FIELDS: dict[str, list[str]] = {
     "cluster-move": ["cluster_id", "index"],
     "cluster-merge": ["cluster_id", "into_id"],
     "cluster-dissolve": ["cluster_id"],
+    "similar-stack": ["card_id", "card_id", "card_id", "offered"],
+    "similar-cluster": ["heading", "card_id", "card_id"],
     "dots-budget": ["budget"],
     "target-criteria": ["criteria", "lang"],
     "scale-figures": ["show"],

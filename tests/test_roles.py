@@ -52,6 +52,10 @@ EXERCISES = [
 # 5 scale (hidden), 6 cards, 7 scale, 8 cards, 9 target, 10 Blitzlicht (hidden).
 
 
+# A form field: one value, or several (the ticked boxes of a suggestion).
+Field = str | list[str]
+
+
 @dataclass
 class Room:
     """A workshop mid-way: cards, clusters, a SpeedMeet, an action plan, three phones."""
@@ -68,8 +72,13 @@ class Room:
     def trainer_cookie(self) -> str:
         return self.trainer.cookies[f"mb_t_{self.code}"]
 
-    def fill(self, form: dict[str, str]) -> dict[str, str]:
-        return {key: value.format(**self.ids) for key, value in form.items()}
+    def fill(self, form: dict[str, Field]) -> dict[str, Field]:
+        return {
+            key: [v.format(**self.ids) for v in value]
+            if isinstance(value, list)
+            else value.format(**self.ids)
+            for key, value in form.items()
+        }
 
     async def go(self, step: int) -> None:
         response = await self.trainer.post(
@@ -170,8 +179,8 @@ async def room(client: httpx.AsyncClient, service: Service) -> AsyncIterator[Roo
 # Each trainer action with the step it needs, what the genuine trainer does first (or a
 # phone, for "phone:<route>"), and a form that changes the workshop when the genuine
 # trainer sends it.
-Prep = list[tuple[str, dict[str, str]]]
-SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
+Prep = list[tuple[str, dict[str, Field]]]
+SCENARIOS: dict[str, tuple[int, Prep, dict[str, Field]]] = {
     "question": (0, [], {"question": "Gehackt?"}),
     "open": (0, [("close", {})], {}),
     "close": (0, [], {}),
@@ -214,6 +223,8 @@ SCENARIOS: dict[str, tuple[int, Prep, dict[str, str]]] = {
     "cluster-move": (0, [], {"cluster_id": "{k2}", "index": "0"}),
     "cluster-merge": (0, [], {"cluster_id": "{k2}", "into_id": "{k1}"}),
     "cluster-dissolve": (0, [], {"cluster_id": "{k1}"}),
+    "similar-stack": (0, [], {"card_id": ["{c1}", "{c2}"]}),
+    "similar-cluster": (0, [], {"heading": "Gehackt", "card_id": ["{c1}", "{c3}"]}),
     "dots-budget": (2, [], {"budget": "7"}),
     "target-criteria": (9, [], {"criteria": "Gehackt\nAuch gehackt", "lang": "de"}),
     "scale-figures": (5, [], {"show": "1"}),
@@ -275,7 +286,7 @@ def test_every_trainer_action_has_a_scenario() -> None:
     assert set(SCENARIOS) == action_names()
 
 
-async def prepare(room: Room, action: str) -> dict[str, str]:
+async def prepare(room: Room, action: str) -> dict[str, Field]:
     step, prep, form = SCENARIOS[action]
     await room.go(step)
     for name, prep_form in prep:

@@ -248,3 +248,17 @@ async def test_groups_are_not_formed_anew_or_dissolved_while_their_walls_are_up(
     assert after.teams == before.teams and after.members == before.members
     assert (await trainer(client, room.code, "teams-merge", mode="as_clusters")).status_code == 204
     assert (await trainer(client, room.code, "teams-dissolve")).status_code == 204
+
+
+async def test_no_similar_card_suggestion_mixes_the_teams_walls(client, service):
+    room = await grouped_room(client, service)
+    panel = await client.get(f"/w/{room.code}/t/suggestions?clusters=on")
+    assert panel.status_code == 200
+    assert not any(card.text in html.unescape(panel.text) for card in room.snap.wall.cards)
+    first, second = room.snap.wall.cards[:2]
+    stacked = await client.post(
+        f"/w/{room.code}/t/similar-stack", data={"card_id": [first.id, second.id]}
+    )
+    assert stacked.status_code == 409
+    assert "eigenen Wänden" in html.unescape(stacked.text)
+    assert (await snap_of(service, room.code)).wall.card(second.id) == second

@@ -30,7 +30,7 @@ class Room:
     anna: Participant
     ben: Participant
 
-    async def act(self, action: str, **form: str) -> None:
+    async def act(self, action: str, **form: str | list[str]) -> None:
         """The trainer's action as the console sends it (undoable where it is)."""
         ctx = TrainerInput(
             form, self.service.settings.card_max_length, self.service.library, time.time()
@@ -90,7 +90,7 @@ async def ids(room: Room) -> dict[str, str]:
 
 
 # Each undoable action, with its form (texts and headings stand for their ids).
-ACTIONS: dict[str, dict[str, str]] = {
+ACTIONS: dict[str, dict[str, str | list[str]]] = {
     "card-move": {"card_id": "Zuverlässig", "cluster_id": "Tempo", "index": "0"},
     "card-stack": {"card_id": "Freundlich", "onto_id": "Zuverlässig"},
     "card-unstack": {"card_id": "Pünktlich"},
@@ -102,6 +102,9 @@ ACTIONS: dict[str, dict[str, str]] = {
     "cluster-move": {"cluster_id": "Tempo", "index": "0"},
     "cluster-merge": {"cluster_id": "Tempo", "into_id": "Haltung"},
     "cluster-dissolve": {"cluster_id": "Haltung"},
+    # Ähnliche Karten accepted (board.suggestions): the ticked cards, the first on top
+    "similar-stack": {"card_id": ["Zuverlässig", "Freundlich", "Ehrlich"]},
+    "similar-cluster": {"heading": "Verlässlich", "card_id": ["Zuverlässig"]},
 }
 
 
@@ -114,7 +117,10 @@ def test_every_undoable_action_is_tried_here_and_has_a_label_in_both_languages()
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 async def test_undo_puts_the_wall_back_exactly_as_it_was(room: Room, action: str) -> None:
     known = await ids(room)
-    form = {key: known.get(value, value) for key, value in ACTIONS[action].items()}
+    form = {
+        key: [known[v] for v in value] if isinstance(value, list) else known.get(value, value)
+        for key, value in ACTIONS[action].items()
+    }
     before = await room.state()
     depth = await room.history()
 

@@ -607,6 +607,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         Route(f"{code}/g/{{team_id}}", team_console.console_page),
         Route(f"{code}/g/{{team_id}}/{{action}}", team_console.action, methods=["POST"]),
         Route(f"{code}/t/{{action}}", trainer.action, methods=["POST"]),
+        Route(f"{code}/t/suggestions", trainer.suggestions),
         socket_route,
         Route("/lang/{lang}", switch_language),
         Route("/healthz", healthz),

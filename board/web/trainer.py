@@ -12,10 +12,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import cast
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -28,11 +29,13 @@ from board.kinds.cards import SHUFFLE
 from board.snapshot import Snapshot
 from board.steps import MAX_QUESTION_LENGTH
 from board.store.repository import Change
+from board.suggestions import Suggester
 from board.web.requests import (
     form_of,
     grant_trainer,
     is_trainer,
     lang_of,
+    page,
     refusal,
     service_of,
     workshop_of,
@@ -86,6 +89,60 @@ def _cluster_new(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
     return cards.create_cluster(snap.wall, new_id(), ctx.text("heading"), ctx.now)
 
 
+def _chosen(snap: Snapshot, ctx: TrainerInput, unsorted: bool, least: int) -> list[cards.Card]:
+    """The cards the trainer left ticked in a suggestion (board.suggestions), in the order
+    shown. A card deleted, stacked (or, for a cluster, sorted) since it was suggested
+    refuses the whole suggestion: the trainer decides on what she sees, and the console
+    shows the suggestion anew."""
+    ids = _sent(ctx, "card_id")
+    if len(set(ids)) < least:
+        raise Refused("similar_too_few", 422, n=least)
+    by_id = {card.id: card for card in snap.wall.cards}
+    chosen = [by_id.get(card_id) for card_id in dict.fromkeys(ids)]
+    fresh = [
+        card
+        for card in chosen
+        if card is not None and card.stacked_on is None and not (unsorted and card.cluster_id)
+    ]
+    if len(fresh) != len(chosen):
+        raise Refused("similar_stale", 409)
+    return fresh
+
+
+def _similar_stack(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    """A stack suggestion accepted: the ticked cards go under the first, in one action
+    (one undo takes it back)."""
+    first, *rest = _chosen(snap, ctx, unsorted=False, least=2)
+    # Each card is on top of its own stack: what one stacking moves, no other does.
+    return [change for card in rest for change in cards.stack(snap.wall, card.id, first.id)]
+
+
+def _keep_apart(suggester: Suggester, ctx: TrainerInput, changes: Sequence[Change]) -> None:
+    """A stack accepted with cards unticked: those are not suggested with it again."""
+    stacked = [change for change in changes if isinstance(change, cards.Card)]
+    if stacked:
+        ticked = set(_sent(ctx, "card_id"))
+        left_out = [card_id for card_id in _sent(ctx, "offered") if card_id not in ticked]
+        suggester.keep_apart(stacked[0].step_id, ticked, left_out)
+
+
+def _sent(ctx: TrainerInput, name: str) -> list[str]:
+    """Every value of a field sent more than once (the ticked boxes)."""
+    data = ctx.data
+    sent = data.getlist(name) if isinstance(data, FormData) else data.get(name, [])
+    return [sent] if isinstance(sent, str) else [v for v in sent if isinstance(v, str)]
+
+
+def _similar_cluster(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    """A cluster proposal accepted: a new cluster with the (edited) heading and the
+    ticked cards in it, in the order shown."""
+    chosen = _chosen(snap, ctx, unsorted=True, least=1)
+    [cluster] = cards.create_cluster(snap.wall, new_id(), ctx.text("heading"), ctx.now)
+    assert isinstance(cluster, cards.Cluster)
+    moved = [replace(card, cluster_id=cluster.id, position=i) for i, card in enumerate(chosen)]
+    return [cluster, *moved]
+
+
 ACTIONS: dict[str, Action] = {
     # the step on screen
     "question": step_action(lambda step, ctx: steps.set_question(step, ctx.text("question"))),
@@ -131,6 +188,9 @@ ACTIONS: dict[str, Action] = {
         snap.wall, ctx.text("cluster_id"), ctx.text("into_id")
     ),
     "cluster-dissolve": lambda snap, ctx: cards.dissolve_cluster(snap.wall, ctx.text("cluster_id")),
+    # Ähnliche Karten: a suggestion the console showed, accepted (board.suggestions)
+    "similar-stack": _similar_stack,
+    "similar-cluster": _similar_cluster,
     # participant groups: their names, and the step's results split by them or not
     "groups": lambda snap, ctx: groups.set_groups(snap.workshop, ctx.text("groups")),
     "group-split": step_action(
@@ -270,6 +330,8 @@ ACTIONS |= {
 # While a step runs in teams, its cards are on the teams' walls: the console works on a
 # team's wall from that team's group console page (board.web.team_console).
 ON_THE_WALL = teams.TEAM_CARD_ACTIONS | {
+    "similar-stack",
+    "similar-cluster",
     "card-text",
     "card-delete",
     "reveal-next",
@@ -346,6 +408,8 @@ async def action(request: Request) -> Response:
         )
     except Refused as error:
         return refusal(request, error)
+    if name == "similar-stack":
+        _keep_apart(service.suggestions, ctx, outcome.changes)
     for change in outcome.changes:
         if isinstance(change, Workshop) and change.trainer_secret != workshop.trainer_secret:
             return _new_trainer_link(request, change)
@@ -371,3 +435,31 @@ def _new_trainer_link(request: Request, workshop: Workshop) -> Response:
     response = Response(status_code=204, headers={"HX-Refresh": "true"})
     grant_trainer(request, response, workshop)
     return response
+
+
+async def suggestions(request: Request) -> Response:
+    """``GET /w/{code}/t/suggestions``: the console's panel of Ähnliche Karten, for the
+    active step's wall (``?clusters=on``: with cluster proposals). The trainer's alone:
+    the board and the phones never ask, and no frame carries it."""
+    service = service_of(request)
+    try:
+        workshop = await workshop_of(request)
+        if not is_trainer(request, workshop):
+            raise Refused("trainer_only", 403)
+        snap = await service.snapshot(workshop.id)
+    except Refused as error:
+        return refusal(request, error)
+    asked = request.query_params.get("clusters") == "on"
+    found = None
+    # While the teams work, the walls are theirs (the group consoles have no panel).
+    if snap.kind.takes_cards and snap.wall.cards and not snap.in_teams:
+        found = await service.suggestions.for_wall(snap.wall, clusters=asked)
+    # initial=False: the page's empty panel asks on load; an answer must not ask again.
+    return page(
+        request,
+        "console/_suggestions.html",
+        workshop=workshop,
+        found=found,
+        asked=asked,
+        initial=False,
+    )

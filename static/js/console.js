@@ -401,6 +401,50 @@
     if (form.matches('[data-stack-form]')) { selectCard(form.elements.onto_id.value); }
   });
 
+  // -- Ähnliche Karten (#suggestions, fetched over HTTP: board.suggestions) ----------------
+  // Asked anew after every frame with the wall in it (whole or a card frame), unless the
+  // trainer is changing a suggestion (a box unticked, a heading typed): what she did
+  // stays until her next tap in the panel, which asks anew either way. One question at
+  // a time: a frame during one asks again after it (htmx would drop a request queued on
+  // the panel its answer replaces, and the panel would show an older wall).
+  const WALL_IN_FRAME = /id="(console-wall|wall-version)"/;
+  const suggestions = () => document.getElementById('suggestions');
+  // The element that asked (its answer may have replaced it: htmx then tells an ancestor).
+  const inPanel = (detail) => {
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return elt && elt.closest && elt.closest('#suggestions');
+  };
+  let asking = false;
+  let askAgain = false;
+  function askSuggestions() {
+    const panel = suggestions();
+    if (!panel) { return; }
+    if (asking) { askAgain = true; return; }
+    htmx.trigger(panel, 'board:wall');
+  }
+  document.addEventListener('htmx:wsAfterMessage', (event) => {
+    const panel = suggestions();
+    if (!panel || !WALL_IN_FRAME.test(event.detail.message || '')) { return; }
+    if (!panel.hasAttribute('data-edited')) { askSuggestions(); }
+  });
+  document.addEventListener('input', (event) => {
+    const panel = event.target.closest && event.target.closest('#suggestions');
+    if (panel) { panel.setAttribute('data-edited', ''); }
+  });
+  document.addEventListener('htmx:beforeRequest', (event) => {
+    if (inPanel(event.detail) && event.detail.requestConfig.verb === 'get') { asking = true; }
+  });
+  document.addEventListener('htmx:afterRequest', (event) => {
+    if (!inPanel(event.detail)) { return; }
+    if (event.detail.requestConfig.verb === 'get') {
+      asking = false;
+      if (askAgain) { askAgain = false; askSuggestions(); }
+      return;
+    }
+    suggestions().removeAttribute('data-edited');
+    askSuggestions();  // accepted (or refused as out of date): the panel as the wall is now
+  });
+
   // -- compact cards ----------------------------------------------------------------
   // "auto" (the server draws cards small from a count on), or the trainer's choice.
   function applyCompact() {
