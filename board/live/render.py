@@ -114,6 +114,18 @@ def audience(role: str, lang: str, participant_id: str | None = None) -> str:
     return f"mine/{participant_id}/{lang}" if role == "mine" else f"{role}/{lang}"
 
 
+def cut_context(cut: Snapshot) -> dict[str, Any]:
+    """What every template of a screen gets from its audience's cut of the snapshot."""
+    return {
+        "snap": cut,
+        "workshop": cut.workshop,
+        "wall": cut.wall,
+        "step": cut.step,
+        "kind": cut.kind,
+        "participants": cut.participants,
+    }
+
+
 def team_audience(team_id: str, who: str, lang: str) -> str:
     """A group console's audience: its team, who holds it (a participant id, or TRAINER;
     the frame is theirs while they may hold it) and the language."""
@@ -527,14 +539,8 @@ class Live:
     ) -> dict[str, Any]:
         """What the templates of ``role`` (and this phone's own section) get: only the
         snapshot's cut for that audience."""
-        cut = snap.for_audience(role, participant_id)
         return {
-            "snap": cut,
-            "workshop": cut.workshop,
-            "wall": cut.wall,
-            "step": cut.step,
-            "kind": cut.kind,
-            "participants": cut.participants,
+            **cut_context(snap.for_audience(role, participant_id)),
             "present": self.present(snap.workshop.id),
             "role": role,
             "card_max_length": self.card_max_length,
@@ -629,13 +635,8 @@ class Live:
         return Frame(snap.workshop.seq, "".join(parts))
 
     def team_context(self, snap: Snapshot, team: Team, lang: str) -> dict[str, Any]:
-        cut = snap.for_team_console(team.id)
         return {
-            "snap": cut,
-            "workshop": cut.workshop,
-            "wall": cut.wall,
-            "step": cut.step,
-            "kind": cut.kind,
+            **cut_context(snap.for_team_console(team.id)),
             "team": team,
             "running": snap.in_teams,
             "role": "team",

@@ -35,6 +35,7 @@ from board.errors import Refused
 from board.exercises import Exercise, single_steps
 from board.forms import Form
 from board.i18n import LANGUAGES, translate
+from board.live.render import cut_context
 from board.ratelimit import Limit
 from board.service import Service
 from board.settings import Settings
@@ -294,15 +295,9 @@ def _view(
     request: Request, snap: Snapshot, role: str, participant_id: str | None = None
 ) -> dict[str, Any]:
     """A page's context: the snapshot cut to what ``role`` (and this phone) may see."""
-    cut = snap.for_audience(role, participant_id)
     return {
-        "snap": cut,
+        **cut_context(snap.for_audience(role, participant_id)),
         "role": role,
-        "workshop": cut.workshop,
-        "wall": cut.wall,
-        "step": cut.step,
-        "kind": cut.kind,
-        "participants": cut.participants,
         "present": service_of(request).live.present(snap.workshop.id),
     }
 

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from board import teams
 from board.errors import Refused
+from board.live.render import cut_context
 from board.service import on_team_wall
 from board.snapshot import Snapshot
 from board.store.repository import Change
@@ -65,20 +66,14 @@ async def console_page(request: Request) -> Response:
     found = next((team for team in snap.teams if team.id == team_id), None)
     if found is None or (holder is not None and not teams.may_edit(holder, team_id, snap.teams)):
         return page(request, "forbidden.html", 403)
-    cut = snap.for_team_console(team_id)
     return page(
         request,
         "team/page.html",
-        snap=cut,
+        **cut_context(snap.for_team_console(team_id)),
         role="team",
-        workshop=cut.workshop,
-        wall=cut.wall,
-        step=cut.step,
-        kind=cut.kind,
         team=found,
         trainer_view=holder is None,
         running=snap.in_teams,
-        participants=cut.participants,
         present=service_of(request).live.present(workshop.id),
     )
 
