@@ -865,20 +865,35 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
                 people.add(owners.get(change.id) or "")
     if render.TEAMS in regions and snap.kind.takes_cards:
         regions.add(render.WALL)  # the console offers group work once teams are formed
-    if _edit_lock_flips(snap, changes):  # every phone's cards turn read-only or back
-        people.add(render.EVERYONE)
-        regions.add(render.STEP)  # and the console's lock setting says so
+    for flipped in _edit_lock_flips(snap, changes):
+        if flipped is None:  # every phone's cards turn read-only or back
+            people.add(render.EVERYONE)
+            regions.add(render.STEP)  # and the console's lock setting says so
+        else:  # a team's wall: its members' cards
+            people.update(teams.members_of(flipped, snap.members))
     return regions, {p for p in people if p}
 
 
-def _edit_lock_flips(snap: Snapshot, changes: Sequence[Change]) -> bool:
-    """Whether the first cluster made (or the last removed) on an open wall locks (or
-    unlocks) participants' cards (cards.edit_lock)."""
+def _edit_lock_flips(snap: Snapshot, changes: Sequence[Change]) -> set[str | None]:
+    """Whose cards the first cluster made (or the last removed) on an open wall locks (or
+    unlocks, cards.edit_lock): None for the step's wall, else a team's id (on a step run
+    in teams each team's wall locks its own cards)."""
     made = {c.id for c in changes if isinstance(c, Cluster)}
     gone = {c.id for c in changes if isinstance(c, Deleted) and c.kind is Cluster}
     if not made and not gone:
-        return False
-    if snap.in_teams:  # a team's first cluster locks that team's cards: its phones follow
-        return True
-    clusters = ({c.id for c in snap.wall.clusters} | made) - gone
-    return snap.wall.edits_lock != cards.edit_lock(snap.step, sorting=bool(clusters))
+        return set()
+    if not snap.in_teams:
+        clusters = ({c.id for c in snap.wall.clusters} | made) - gone
+        flips = snap.wall.edits_lock != cards.edit_lock(snap.step, sorting=bool(clusters))
+        return {None} if flips else set()
+    team_of = {c.id: c.team_id for c in snap.wall.clusters}
+    team_of |= {c.id: c.team_id for c in changes if isinstance(c, Cluster)}
+    flipped: set[str | None] = set()
+    for team_id in {team_of.get(cluster_id) for cluster_id in made | gone}:
+        wall = snap.of_team(team_id).wall
+        ids = {c.id for c in wall.clusters} | {i for i in made if team_of[i] == team_id}
+        if team_id is not None and wall.edits_lock != cards.edit_lock(
+            wall.step, sorting=bool(ids - gone)
+        ):
+            flipped.add(team_id)
+    return flipped

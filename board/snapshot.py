@@ -210,8 +210,13 @@ class Snapshot:
         if participant_id is not None:  # a phone's own part: only its own (its own id)
             own = alias.own
             mine = self.nicknames.get(participant_id)
-            if self.in_teams:  # its own team's question, no other's
-                step = self._own_team_questions(step, {m.team_id for m in members})
+            clusters = self.wall.clusters
+            if self.in_teams:
+                # The step as its team works on it (its question, its reveal: what locks
+                # its cards), no other team's question, and its own team's clusters only.
+                team_id = next((m.team_id for m in members), "")
+                step = teams.team_step(self._own_team_questions(step, {team_id}), team_id)
+                clusters = tuple(c for c in clusters if c.team_id == team_id)
                 cut = replace(cut, steps=(step,))
             return replace(
                 cut,
@@ -221,7 +226,7 @@ class Snapshot:
                     self.wall,
                     step=step,
                     cards=tuple(filter(own, self.wall.cards)),
-                    clusters=() if self.in_teams else self.wall.clusters,
+                    clusters=clusters,
                 ),
                 votes=tuple(filter(own, self.votes)),
                 actions=tuple(filter(own, self.actions)),

@@ -11,11 +11,14 @@ from __future__ import annotations
 import html
 
 import httpx
+from websockets.asyncio.client import ClientConnection
 
 from board import teams
+from board.i18n import translate
 from board.service import Service
 from board.snapshot import Snapshot
-from tests.conftest import create_workshop
+from tests.conftest import LiveServer, create_workshop
+from tests.test_sockets import Device, frames_until, frames_until_pong
 from tests.test_web_teams import phones, snap_of, trainer
 
 QUESTIONS = ("Erreichbarkeit", "Beschwerden", "Wartezeiten")
@@ -262,3 +265,98 @@ async def test_no_similar_card_suggestion_mixes_the_teams_walls(client, service)
     assert stacked.status_code == 409
     assert "eigenen Wänden" in html.unescape(stacked.text)
     assert (await snap_of(service, room.code)).wall.card(second.id) == second
+
+
+# -- live: what a change on one team's wall sends, and to whom ------------------------------
+class LiveRoom:
+    """Six phones with open sockets in three teams on an open group step, each team's
+    group console open; every phone has written one card."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.trainer = Device(server)
+        self.devices: list[Device] = []
+        self.phones: dict[str, ClientConnection] = {}  # by participant id
+        self.consoles: dict[str, ClientConnection] = {}  # by team id
+        self.holders: dict[str, Device] = {}
+        self.code = ""
+
+    async def open(self) -> LiveRoom:
+        made = await self.trainer.http.post("/workshops", data={"title": "Live"})
+        self.code = made.headers["location"].split("/")[2]
+        for _ in range(6):
+            device = Device(self.server)
+            await device.http.get(f"/join/{self.code}")
+            self.devices.append(device)
+        await self.act("teams-form", by="count", number="3", how="random")
+        await self.act("teams-run")
+        self.snap = await self.server.service.snapshot(
+            (await self.server.service.workshop(self.code)).id
+        )
+        for device, person in zip(self.devices, self.snap.roster, strict=True):
+            self.phones[person.id] = await device.socket(self.code, "phone")
+            sent = await device.http.post(
+                f"/w/{self.code}/cards", data={"text": f"Karte {person.id[:4]}", "colour": "yellow"}
+            )
+            assert sent.status_code == 200, sent.text
+            team = self.snap.team_of_person(person.id)
+            assert team is not None
+            if team.id not in self.holders:
+                taken = await device.http.post(f"/w/{self.code}/team-console")
+                assert taken.status_code == 200, taken.text
+                self.holders[team.id] = device
+                role = f"team&team={team.id}&as=member"
+                self.consoles[team.id] = await device.socket(self.code, role)
+        return self
+
+    async def act(self, action: str, **fields: str) -> None:
+        done = await self.trainer.http.post(f"/w/{self.code}/t/{action}", data=fields)
+        assert done.status_code == 204, (action, done.text)
+
+    async def console_act(self, team_id: str, action: str, **fields: str) -> None:
+        holder = self.holders[team_id]
+        done = await holder.http.post(f"/w/{self.code}/g/{team_id}/{action}", data=fields)
+        assert done.status_code == 204, (action, done.text)
+
+    def members(self, team_id: str) -> list[str]:
+        return teams.members_of(team_id, self.snap.members)
+
+    async def quiet(self) -> None:
+        """Everything sent so far is read (each socket answered a ping)."""
+        for ws in (*self.phones.values(), *self.consoles.values()):
+            await frames_until_pong(ws)
+
+    async def close(self) -> None:
+        for ws in (*self.phones.values(), *self.consoles.values()):
+            await ws.close()
+        for device in (*self.devices, self.trainer):
+            await device.close()
+
+
+async def test_a_change_on_one_team_s_wall_reaches_that_team_s_console_only(live_server):
+    room = await LiveRoom(live_server).open()
+    first, second = room.snap.teams[0].id, room.snap.teams[1].id
+    await room.quiet()
+    await room.console_act(first, "cluster-new", heading="Nur bei uns")
+    await frames_until(room.consoles[first], "Nur bei uns")
+    assert await frames_until_pong(room.consoles[second]) == [], "nothing of its own changed"
+    await room.close()
+
+
+async def test_a_team_s_first_cluster_locks_its_phones_cards_and_no_other_team_s(live_server):
+    room = await LiveRoom(live_server).open()
+    first, second = room.snap.teams[0].id, room.snap.teams[1].id
+    await room.quiet()
+    await room.console_act(first, "cluster-new", heading="Erster Cluster")
+    await frames_until(room.consoles[first], "Erster Cluster")
+    locked = translate("de", "cards_locked_sorting")
+    for person in room.members(first):
+        await frames_until(room.phones[person], locked)
+    for person in room.members(second):
+        assert await frames_until_pong(room.phones[person]) == [], "its wall did not change"
+    # A second cluster of the same team locks nothing new: no phone hears of it.
+    await room.console_act(first, "cluster-new", heading="Zweiter Cluster")
+    await frames_until(room.consoles[first], "Zweiter Cluster")
+    for ws in room.phones.values():
+        assert await frames_until_pong(ws) == []
+    await room.close()

@@ -132,6 +132,18 @@ def team_audience(team_id: str, who: str, lang: str) -> str:
     return f"team/{team_id}/{who}/{lang}"
 
 
+def team_state(snap: Snapshot, team_id: str) -> object | None:
+    """All a group console shows of its team (its wall, question, reveal, holder, whether
+    the teams still work), to compare with what it was last sent; None: no such team."""
+    team = next((found for found in snap.teams if found.id == team_id), None)
+    if team is None:
+        return None
+    part = snap.of_team(team_id)
+    step = part.step
+    shown = (step.question, step.hidden, step.revealed, step.state, step.id, snap.in_teams)
+    return (team, part.wall.cards, part.wall.clusters, shown)
+
+
 def _team_of_audience(name: str) -> tuple[str, str, str]:
     team_id, who, lang = name.removeprefix("team/").split("/")
     return team_id, who, lang
@@ -203,6 +215,9 @@ class Live:
         self._walls: dict[str, fragments.Sent] = {}
         # The newest state a write of this process left, per workshop (Live.offer).
         self._offered: dict[str, Snapshot] = {}
+        # Per workshop: what each group console here was last sent of its team (see
+        # team_state): a change on one team's wall renders no other team's console.
+        self._teams_sent: dict[str, dict[str, object]] = {}
 
     # -- notices --------------------------------------------------------
     def listen(self) -> None:
@@ -418,9 +433,15 @@ class Live:
         # frames go first, then the sections of the people named.
         everyone = EVERYONE in people and bool(own)
         phone_step: dict[str, str] = {}  # by language, for the one-frame way
+        sent = self._teams_sent.setdefault(workshop_id, {})
         for name in consoles:
-            frame = self.team_frame(snap, *_team_of_audience(name), regions)
+            team_id, who, lang = _team_of_audience(name)
+            state = team_state(snap, team_id)
+            if state is not None and sent.get(name) == state:
+                continue  # nothing of this team's changed
+            frame = self.team_frame(snap, team_id, who, lang, regions)
             if frame is not None:
+                sent[name] = state
                 await self.hub.publish(workshop_id, name, frame)
         for name in sorted(set(wanted).difference(own, consoles)):
             role, _, lang = name.partition("/")
@@ -487,6 +508,7 @@ class Live:
         self._walls.pop(workshop_id, None)
         self._offered.pop(workshop_id, None)
         self._snaps.pop(workshop_id, None)
+        self._teams_sent.pop(workshop_id, None)
         wakeup = self._wakeups.pop(workshop_id, None)
         if wakeup is not None:
             wakeup.cancel()
@@ -513,7 +535,9 @@ class Live:
         The console that made the new link reloads with its new cookie."""
         for name in sorted(wanted):
             role, _, lang = name.partition("/")
-            if role != "trainer":
+            if role == "team" and _team_of_audience(name)[1] == TRAINER:
+                lang = _team_of_audience(name)[2]  # the trainer in a team's wall, too
+            elif role != "trainer":
                 continue
             text = self.templates.get_template("_flash.html").render(
                 message=translate(lang, "trainer_link_revoked"), kind="error", oob=True

@@ -105,7 +105,9 @@ async def action(request: Request) -> Response:
                 return trainer.reveal_team(snap, _team(snap, team_id))
             return on_team_wall(team_id, trainer.command_for_team(name, ctx))(snap)
 
-        await service.execute(workshop, command, holder)
+        # Not as the holder's phone: the answer is no phone view, so their phone (another
+        # tab, or later) hears of it as every other member's does.
+        await service.execute(workshop, command)
     except Refused as error:
         return refusal(request, error)
     return Response(status_code=204)
