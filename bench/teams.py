@@ -164,7 +164,7 @@ async def set_up(base: str, options: Options) -> Room:
         if len(team_ids) != options.teams:
             raise RuntimeError(f"{len(team_ids)} teams on the phones, {options.teams} formed")
         for k, team_id in enumerate(team_ids):
-            await act("team-question", team_id=team_id, question=f"Gruppe {k + 1}: ein Thema")
+            await act("team-question", team_id=team_id, question=f"Teilfrage {k + 1}")
         team_of = [team_ids.index(team_id) for team_id in team_of_phone]
         holders = [team_of.index(k) for k in range(len(team_ids))]
         for phone in holders:
@@ -538,6 +538,19 @@ class Group:
         self.children.end()
 
 
+def waited(pid: int) -> float:
+    """Seconds the process's threads have waited for a CPU, runnable but not running
+    (``/proc/PID/task/*/schedstat``, second field): on this shared machine, the part of
+    the latency that is other programs' turn, not the server's work."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # the thread ended meanwhile
+            continue
+    return total / 1e9
+
+
 def layout(
     url: Callable[[str, int], tuple[str, str]], room: Room | None, teams: int, per_team: int
 ) -> dict[str, list[Socket]]:
@@ -593,6 +606,7 @@ class Ours:
     start: float
     end: float
     cpu: float
+    waited: float  # for a CPU, runnable
     rss: int
 
 
@@ -650,7 +664,7 @@ def measure(options: Options, server: Server, group: Group) -> Ours:
     time.sleep(SETTLE_SECONDS)
     c = group.children
     c.start(sender_main, server.base, room, options.rate, options.cards, go, c.out)
-    cpu = cpu_seconds(server.pid)
+    cpu, wait = cpu_seconds(server.pid), waited(server.pid)
     with profiled(options.profile, server.pid):
         go.value = start = time.time() + 0.1
         log(f"{options.cards} cards over {options.seconds:.0f} s")
@@ -662,9 +676,10 @@ def measure(options: Options, server: Server, group: Group) -> Ours:
         )
         end = time.time()
     cpu, rss = cpu_seconds(server.pid) - cpu, rss_kib(server.pid)
+    wait = waited(server.pid) - wait
     group.collect()
     screens, actions, dropped = group.screens(), group.actions(), group.dropped()
-    return Ours(room, posts, screens, actions, dropped, start, end, cpu, rss)
+    return Ours(room, posts, screens, actions, dropped, start, end, cpu, wait, rss)
 
 
 # -- the floor ----------------------------------------------------------------------------------
@@ -732,8 +747,8 @@ class Floor:
 def run_floor(options: Options, ours: Ours) -> Floor:
     plan = floor_plan(ours)
     marked = sum(1 for _, (_, _, m) in plan.events if m)
-    sockets = options.phones + options.teams + 1
-    log(f"floor: {len(plan.events)} frames ({marked} marked) to {sockets} sockets")
+    receivers = options.phones + options.teams + 1
+    log(f"floor: {len(plan.events)} frames ({marked} marked) to {receivers} sockets")
     group = Group()
     with tempfile.TemporaryDirectory(prefix="board-floor-") as folder:
         with floor_server(Path(folder)) as (port, process):
@@ -892,6 +907,7 @@ def details(options: Options, ours: Ours, floor: Floor) -> list[tuple[str, str]]
         )
     lines += [
         ("server CPU s (share of one core)", f"{ours.cpu:.1f} ({100 * ours.cpu / window:.0f} %)"),
+        ("server waited for a CPU s (runnable)", f"{ours.waited:.1f}"),
         ("server RSS MiB at the end", f"{ours.rss / 1024:.0f}"),
         ("floor server CPU s, RSS MiB", f"{floor.cpu:.1f}, {floor.rss / 1024:.0f}"),
         ("sockets lost (ours / floor)", f"{ours.dropped} / {floor.dropped}"),
