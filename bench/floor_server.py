@@ -4,7 +4,8 @@
 
 ``bench/load.py`` compares the board's fan-out with this server: the same number of
 sockets, frames of the same sizes, but nothing rendered, stored or queued per socket.
-Receivers connect to ``/?role=board`` or ``/?role=phone`` and only read. A control
+Receivers connect to ``/?role=board`` or ``/?role=phone`` (or a numbered group of
+either, or of group consoles: ``/?role=phone-3``, ``/?role=team-3``) and only read. A control
 socket (``/?role=control``) sends one JSON command per event::
 
     {"tag": 7, "frames": [["phone", 812, false], ["phone", 1430, true]]}
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import resource
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 HOST = "127.0.0.1"
-ROLES = ("board", "phone")
+ROLE = re.compile(r"(board|phone|team)(-\d+)?")  # bench/teams.py: by team
 Command = tuple[str, int, bool]  # role, size in bytes, marked
 
 
@@ -48,15 +50,15 @@ class Floor:
     """The receivers by role; commands from the control socket."""
 
     def __init__(self) -> None:
-        self.receivers: dict[str, set[ServerConnection]] = {role: set() for role in ROLES}
+        self.receivers: dict[str, set[ServerConnection]] = {}
 
     async def handle(self, ws: ServerConnection) -> None:
         query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
         role = query.get("role", [""])[0]
         if role == "control":
             await self.control(ws)
-        elif role in self.receivers:
-            await self.hold(ws, self.receivers[role])
+        elif ROLE.fullmatch(role):
+            await self.hold(ws, self.receivers.setdefault(role, set()))
         else:
             await ws.close(1008, "unknown role")
 
@@ -76,7 +78,7 @@ class Floor:
     def send(self, tag: int, frames: list[Command]) -> float:
         sent = time.time()
         for role, size, marked in frames:
-            broadcast(self.receivers[role], frame(tag, marked, size))
+            broadcast(self.receivers.get(role, set()), frame(tag, marked, size))
         return sent
 
 
