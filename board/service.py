@@ -44,7 +44,7 @@ from board.i18n import decimal, number, text_in
 from board.kinds import dots, flash
 from board.kinds.scale import bar_colours
 from board.known import Identities, Recent
-from board.live import fragments, render
+from board.live import fragments, render, team_frames
 from board.live.hub import Hub, create_hub
 from board.live.notices import Notice, NoticeBus, create_notice_bus
 from board.live.presence import Presence, create_presence
@@ -148,6 +148,8 @@ def make_templates() -> jinja2.Environment:
     env.globals["card_column"] = COLUMN_EMS  # fit.js's narrowest card column (em)
     env.globals["join_displays"] = JOIN_DISPLAYS
     env.globals["wall_version"] = fragments.version  # what a card frame applies to
+    # and a frame of the teams' walls (board/live/team_frames.py)
+    env.globals["team_walls_version"] = lambda cut: team_frames.version(team_frames.states(cut))
     env.globals["action_statuses"] = action_plan.STATUSES
     env.globals["top_default"] = topics.TOP_DEFAULT
     env.globals["team_label"] = teams.label  # "Gruppe 1" or its topic

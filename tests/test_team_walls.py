@@ -8,6 +8,7 @@ Gruppe 2 zu Beschwerden, Gruppe 3 zu Wartezeiten".
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 import httpx
@@ -18,7 +19,7 @@ from board.i18n import translate
 from board.service import Service
 from board.snapshot import Snapshot
 from tests.conftest import LiveServer, create_workshop
-from tests.test_sockets import Device, frames_until, frames_until_pong
+from tests.test_sockets import Device, frame_with, frames_until, frames_until_pong
 from tests.test_web_teams import phones, snap_of, trainer
 
 QUESTIONS = ("Erreichbarkeit", "Beschwerden", "Wartezeiten")
@@ -322,7 +323,12 @@ class LiveRoom:
         return teams.members_of(team_id, self.snap.members)
 
     async def quiet(self) -> None:
-        """Everything sent so far is read (each socket answered a ping)."""
+        """Every change so far is published (on the server's own event loop) and read
+        (each socket answered a ping after it)."""
+        live = self.server.service.live
+        assert live._poller is not None  # the server listens: its loop runs the renders
+        settled = asyncio.run_coroutine_threadsafe(live.settled(), live._poller.get_loop())
+        await asyncio.wrap_future(settled)
         for ws in (*self.phones.values(), *self.consoles.values()):
             await frames_until_pong(ws)
 
@@ -359,4 +365,27 @@ async def test_a_team_s_first_cluster_locks_its_phones_cards_and_no_other_team_s
     await frames_until(room.consoles[first], "Zweiter Cluster")
     for ws in room.phones.values():
         assert await frames_until_pong(ws) == []
+    await room.close()
+
+
+async def test_a_card_on_one_team_s_wall_sends_the_boards_that_wall_alone(live_server):
+    room = await LiveRoom(live_server).open()
+    first, second = room.snap.teams[0].id, room.snap.teams[1].id
+    board_device = Device(live_server)
+    board = await board_device.socket(room.code, "board")
+    await frames_until_pong(board)
+    writer = room.devices[[p.id for p in room.snap.roster].index(room.members(first)[0])]
+    sent = await writer.http.post(
+        f"/w/{room.code}/cards", data={"text": "Nur eine Wand", "colour": "yellow"}
+    )
+    assert sent.status_code == 200
+    frame = next(f for f in await frames_until(board, "Nur eine Wand") if "Nur eine Wand" in f)
+    assert f'id="team-wall-{first}"' in frame and 'data-base="' in frame
+    assert f'id="team-wall-{second}"' not in frame, "the other walls stay as they are"
+    # A team presenting: the whole wall again (another layout).
+    await room.act("team-show", team_id=second)
+    frame = await frame_with(board, 'id="board-wall"')
+    assert "team-wall-" not in frame
+    await board.close()
+    await board_device.close()
     await room.close()

@@ -32,7 +32,7 @@ import jinja2
 from board import snapshot
 from board.errors import Refused
 from board.i18n import language_context, translate
-from board.live import fragments
+from board.live import fragments, team_frames
 from board.live.fragments import WallDelta
 from board.live.hub import Frame, Hub
 from board.live.notices import Notice, NoticeBus
@@ -218,6 +218,9 @@ class Live:
         # Per workshop: what each group console here was last sent of its team (see
         # team_state): a change on one team's wall renders no other team's console.
         self._teams_sent: dict[str, dict[str, object]] = {}
+        # Per workshop: the teams' walls its boards here were last sent, side by side
+        # (board/live/team_frames.py).
+        self._team_walls: dict[str, team_frames.Sent] = {}
 
     # -- notices --------------------------------------------------------
     def listen(self) -> None:
@@ -425,6 +428,7 @@ class Live:
         if TRAINER_LINK in regions:
             await self._close_consoles(snap, wanted)
         delta = self._wall_delta(workshop_id, snap) if WALL in regions else None
+        walls = self._teams_delta(workshop_id, snap) if WALL in regions else None
         own = sorted(name for name in wanted if name.startswith("mine/"))
         consoles = sorted(name for name in wanted if name.startswith("team/"))
         # When every phone's own section changed too (a new step), each phone gets the
@@ -448,7 +452,7 @@ class Live:
             if everyone and role == "phone":
                 phone_step[lang] = self.render(snap, role, lang, regions, seq=False, delta=delta)
                 continue
-            text = self.render(snap, role, lang, regions, delta=delta)
+            text = self.render(snap, role, lang, regions, delta=delta, walls=walls)
             if text:
                 await self.hub.publish(workshop_id, name, Frame(snap.workshop.seq, text))
         if not people or not own:
@@ -487,6 +491,7 @@ class Live:
         logged = await self.db.read(lambda conn: repository.changes_since(conn, workshop_id, since))
         if lost:
             self._walls.pop(workshop_id, None)
+            self._team_walls.pop(workshop_id, None)
         self._offered.pop(workshop_id, None)  # and the state read
         if not logged or logged[0][0] != since + 1:
             log.info(
@@ -509,6 +514,7 @@ class Live:
         self._offered.pop(workshop_id, None)
         self._snaps.pop(workshop_id, None)
         self._teams_sent.pop(workshop_id, None)
+        self._team_walls.pop(workshop_id, None)
         wakeup = self._wakeups.pop(workshop_id, None)
         if wakeup is not None:
             wakeup.cancel()
@@ -579,14 +585,21 @@ class Live:
         regions: Iterable[str],
         seq: bool = True,
         delta: WallDelta | None = None,
+        walls: team_frames.TeamsDelta | None = None,
     ) -> str:
-        """These regions for ``role``; the wall as a card frame where ``delta`` serves."""
+        """These regions for ``role``; the wall as a card frame where ``delta`` serves,
+        or a board's teams' walls as those that changed where ``walls`` does."""
         partials = PARTIALS.get(role, {})
         regions = set(regions)
+        if role == "board" and walls is not None and not walls.changed:
+            regions.discard(WALL)  # no team's wall changed as the room sees it
         if not partials.keys() & regions:
             return ""  # nothing of this audience's changed: no cut, no context
         context = self.context(snap, lang, role) | {"oob": True}
         cards = self.card_frame(context, role, delta) if delta is not None else None
+        if role == "board" and walls is not None:
+            template = self.templates.get_template("board/_team_walls_delta.html")
+            cards = template.render(context | {"walls": walls})
         parts = [
             cards
             if region == WALL and cards is not None
@@ -611,6 +624,15 @@ class Live:
             return None
         found, self._walls[workshop_id] = fragments.delta_from(last, snap.wall)
         return found
+
+    def _teams_delta(self, workshop_id: str, snap: Snapshot) -> team_frames.TeamsDelta | None:
+        """The boards' frame of the teams' walls that changed since they were last sent
+        (None: the whole wall), which are remembered as sent."""
+        last = self._team_walls.pop(workshop_id, None)
+        now = team_frames.sent(snap.for_audience("board")) if snap.in_teams else None
+        if now is not None:
+            self._team_walls[workshop_id] = now
+        return team_frames.delta(last, now)
 
     def card_frame(self, context: dict[str, Any], role: str, delta: WallDelta) -> str | None:
         """The card frame for ``role`` from its cut of the snapshot (``context``), "" for
@@ -746,6 +768,10 @@ class Live:
             snap = await self.db.read(lambda conn: snapshot.read(conn, workshop_id))
         # Without the seq marker for a phone: its own section (rendered after) carries it.
         text = self.render(snap, role, lang, ALL_REGIONS - {PRESENCE}, seq=role != "phone")
+        if role == "board" and workshop_id not in self._team_walls:
+            found = team_frames.sent(snap.for_audience("board"))
+            if found is not None:  # what the next frame of the teams' walls is made from
+                self._team_walls[workshop_id] = found
         if snap.kind.takes_cards and not snap.in_teams and workshop_id not in self._walls:
             # What the next card frame is made from; a screen with another wall asks
             # for a full render when it comes (static/js/live.js).

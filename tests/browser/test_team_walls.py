@@ -146,7 +146,7 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
     by_question: dict[str, list[Page]] = {q: [] for q in QUESTIONS}
     for phone in phones:
         line = phone.locator(".my-team__question b")
-        expect(line).not_to_have_text("")
+        expect(line).to_have_text(re.compile("^(" + "|".join(QUESTIONS) + ")$"))
         by_question[line.inner_text()].append(phone)
     assert sorted(len(members) for members in by_question.values()) == [4, 4, 4]
     for question, members in by_question.items():
