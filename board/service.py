@@ -617,7 +617,20 @@ class Service:
         is then (no read before: ``workshop`` may be as known a moment ago)."""
 
         def command(snap: Snapshot) -> Sequence[Change]:
-            return kinds.participant_command(snap.step, name, form, participant_id)(snap)
+            if not snap.in_teams:
+                return kinds.participant_command(snap.step, name, form, participant_id)(snap)
+            # On a step run in teams: decided on the voter's team's part, and counted there.
+            team = snap.team_of_person(participant_id)
+            if team is None:
+                raise Refused("team_none", 409)
+            part = snap.of_team(team.id)
+            decided = kinds.participant_command(part.step, name, form, participant_id)(part)
+            if any(isinstance(change, Step) for change in decided):
+                raise Refused("team_wall_only", 409)
+            return [
+                replace(change, team_id=team.id) if isinstance(change, Vote) else change
+                for change in decided
+            ]
 
         return await self.execute(workshop, command, participant_id)
 

@@ -76,9 +76,9 @@ class Snapshot:
     teams: tuple[Team, ...] = ()
     members: tuple[Member, ...] = ()
     team_sizes: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
-    # On a step run in teams: how many cards each team has written (a room's cut holds
+    # On a step run in teams: how many cards (or voters) each team has (a room's cut holds
     # only the cards of the teams revealed; the projector counts the others).
-    team_cards: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    team_counts: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
     # Read for everyone (not one participant's votes only): what a board's render reads,
     # so the state a write left may be rendered as it is (see after, Live.offer).
     whole: bool = field(default=True, compare=False)
@@ -152,11 +152,14 @@ class Snapshot:
         step = teams.team_step(self.step, team_id)
         step = replace(step, config={k: v for k, v in step.config.items() if k != teams.IN_TEAMS})
         wall = teams.team_wall(self.wall, team_id)
-        return replace(self, wall=replace(wall, step=step), undoable=None, team_cards={})
+        votes = tuple(v for v in self.votes if v.team_id == team_id)
+        return replace(
+            self, wall=replace(wall, step=step), votes=votes, undoable=None, team_counts={}
+        )
 
     def team_walls(self) -> list[tuple[Team, Snapshot]]:
         """Each team with its part of a step run in teams, in the teams' order (in a
-        room's cut: the cards of revealed teams only; see team_cards for the others)."""
+        room's cut: the cards of revealed teams only; see team_counts for the others)."""
         return [(team, self.of_team(team.id)) for team in self.teams]
 
     def presenting(self) -> tuple[Team, Snapshot] | None:
@@ -233,11 +236,9 @@ class Snapshot:
             )
         cut = replace(cut, nicknames={})
         if self.in_teams:
-            # Each team's wall once it is revealed; of the others, how many cards only.
+            # Each team's wall or result once it is revealed; of the others, how many
+            # cards or voters only.
             open_ = {t.id for t in self.teams if teams.team_step(self.step, t.id).results_visible}
-            counts: dict[str, int] = {}
-            for card in self.wall.cards:
-                counts[card.team_id or ""] = counts.get(card.team_id or "", 0) + 1
             return replace(
                 cut,
                 wall=replace(
@@ -246,10 +247,10 @@ class Snapshot:
                     cards=alias.each(tuple(c for c in self.wall.cards if c.team_id in open_)),
                     clusters=tuple(c for c in self.wall.clusters if c.team_id in open_),
                 ),
-                votes=(),
+                votes=alias.each(tuple(v for v in self.votes if v.team_id in open_)),
                 actions=(),
                 split=None,
-                team_cards=counts,
+                team_counts=self._team_counts(),
             )
         if not self.step.results_visible:
             # Revealed one by one: the cards the room has seen so far, no other.
@@ -268,6 +269,15 @@ class Snapshot:
             votes=alias.each(self.votes),
             actions=alias.each(self.actions),
         )
+
+    def _team_counts(self) -> dict[str, int]:
+        """How many cards (or, on a vote, voters) each team has on a step run in teams."""
+        counted: dict[str, set[str]] = {}
+        for card in self.wall.cards:
+            counted.setdefault(card.team_id or "", set()).add(card.id)
+        for vote in self.votes:
+            counted.setdefault(vote.team_id or "", set()).add(vote.participant_id)
+        return {team_id: len(found) for team_id, found in counted.items()}
 
     @staticmethod
     def _own_team_questions(step: Step, own: set[str]) -> Step:

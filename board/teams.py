@@ -659,17 +659,17 @@ def in_teams(step: Step) -> bool:
     return bool(step.config.get(IN_TEAMS))
 
 
-def run_in_teams(step: Step, wall: Wall, formed: Sequence[Team], takes_cards: bool) -> Step:
-    """Start group work on a step that takes cards (``takes_cards``: its kind's): the
-    teams must be formed, and the step still empty (a card written for the plenary
-    belongs to no team)."""
-    if not takes_cards:
+def run_in_teams(step: Step, formed: Sequence[Team], teamable: bool, empty: bool) -> Step:
+    """Start group work on a step whose kind may run in teams (``teamable``: a
+    Kartenabfrage, a scale, a mood, dots): the teams must be formed, and the step still
+    ``empty`` (a card or a vote given for the plenary belongs to no team)."""
+    if not teamable:
         raise Refused("team_step_cards_only", 409)
     if not formed:
         raise Refused("teams_none", 409)
     if in_teams(step):
         return step
-    if wall.cards or wall.clusters:
+    if not empty:
         raise Refused("team_step_not_empty", 409)
     config = {k: v for k, v in step.config.items() if k not in (TEAM_WALLS, SHOWN_TEAM)}
     return replace(step, config=config | {IN_TEAMS: True, TEAMS_REVEALED: []})
@@ -784,3 +784,13 @@ def merge_step(
     config[TEAM_WALLS] = record(wall, formed, t)
     step = replace(wall.step, config=config, revealed=wall.step.revealed or wall.step.hidden)
     return [*changes, step]
+
+
+def end_team_votes(step: Step) -> Step:
+    """End the group work on a vote (a scale, mood, dots): the room's result is then every
+    team's votes together (each vote keeps its team for the record), revealed."""
+    if not in_teams(step):
+        raise Refused("team_step_not_running", 409)
+    drop = (IN_TEAMS, TEAMS_REVEALED, SHOWN_TEAM, TEAM_QUESTIONS)
+    config = {k: v for k, v in step.config.items() if k not in drop}
+    return replace(step, config=config, revealed=step.revealed or step.hidden)

@@ -33,6 +33,8 @@ class Vote:
     y: float | None
     word: str | None
     created_at: float
+    # On a step run in small groups (board.teams): the voter's team when they voted.
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 
 import httpx
 from websockets.asyncio.client import ClientConnection
@@ -187,7 +188,7 @@ async def test_a_late_card_step_with_cards_cannot_start_group_work(client, servi
     await trainer(client, code, "teams-form", by="count", number="2", how="random")
     refused = await trainer(client, code, "teams-run")
     assert refused.status_code == 409
-    assert "leeren Kartenschritt" in html.unescape(refused.text)
+    assert "leeren Schritt" in html.unescape(refused.text)
     assert not (await snap_of(service, code)).in_teams
 
 
@@ -389,3 +390,116 @@ async def test_a_card_on_one_team_s_wall_sends_the_boards_that_wall_alone(live_s
     await board.close()
     await board_device.close()
     await room.close()
+
+
+# -- a vote run in teams ------------------------------------------------------------------
+async def voting_room(client: httpx.AsyncClient, service: Service, kind: str) -> Room:
+    """Six phones in three teams on a vote of ``kind`` run in teams (hidden if it may be);
+    every phone has
+    voted: the first team 0, the second 1, the third 2 (for a scale: its first, second,
+    third position)."""
+    code = await create_workshop(client, exercises=[f"step:{kind}"])
+    room = await phones(client, code, 6)
+    await trainer(client, code, "teams-form", by="count", number="3", how="random")
+    step = (await snap_of(service, code)).step
+    if step.hideable and not step.hidden:  # a mood is never hidden
+        assert (await trainer(client, code, "hide")).status_code == 204
+    started = await trainer(client, code, "teams-run")
+    assert started.status_code == 204, started.text
+    snap = await snap_of(service, code)
+    ids = {p.id: phone for p, phone in zip(snap.roster, room, strict=True)}
+    by_team = [[ids[pid] for pid in teams.members_of(t.id, snap.members)] for t in snap.teams]
+    for value, members in enumerate(by_team):
+        for phone in members:
+            voted = await phone.post(
+                f"/w/{code}/vote", data={"step_id": snap.step.id, "value": str(value)}
+            )
+            assert voted.status_code == 200, voted.text
+    return Room(code, by_team, await snap_of(service, code))
+
+
+def shown_n(page: str) -> list[str]:
+    return re.findall(r"n = <b data-n>(\d+)</b>", page)
+
+
+async def test_a_scale_in_teams_shows_each_team_s_result_once_revealed(client, service):
+    room = await voting_room(client, service, "scale")
+    votes = room.snap.votes
+    assert len(votes) == 6
+    for team, members in zip(room.team_ids, room.by_team, strict=True):
+        assert sum(1 for v in votes if v.team_id == team) == len(members)
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert board.count('class="team-wall team') == 3
+    assert shown_n(board) == [], "no result while every team's is hidden"
+    assert board.count("Personen haben geantwortet – verdeckt") == 3
+    first = room.team_ids[0]
+    assert (await trainer(client, room.code, "team-reveal", team_id=first)).status_code == 204
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert shown_n(board) == [str(len(room.by_team[0]))], "the first team's result only"
+    # Its members see it on their phone's results page; another team's members do not.
+    own = (await room.by_team[0][0].get(f"/w/{room.code}/wall")).text
+    assert shown_n(own) == [str(len(room.by_team[0]))]
+    other = (await room.by_team[1][0].get(f"/w/{room.code}/wall")).text
+    assert shown_n(other) == []
+    # Back in the plenary: everyone's votes are the room's result.
+    assert (await trainer(client, room.code, "teams-merge")).status_code == 204
+    board = html.unescape((await client.get(f"/w/{room.code}/board")).text)
+    assert "team-wall" not in board and shown_n(board) == ["6"]
+    snap = await snap_of(service, room.code)
+    assert not snap.in_teams and all(v.team_id for v in snap.votes), "each vote keeps its team"
+
+
+async def test_a_vote_in_teams_waits_for_the_voter_s_team_and_counts_there(client, service):
+    code = await create_workshop(client, exercises=["step:mood"])
+    room = await phones(client, code, 4)
+    chosen = await trainer(client, code, "teams-form", by="count", number="2", how="choice")
+    assert chosen.status_code == 204
+    assert (await trainer(client, code, "teams-run")).status_code == 204
+    snap = await snap_of(service, code)
+    refused = await room[0].post(f"/w/{code}/vote", data={"step_id": snap.step.id, "value": "0"})
+    assert refused.status_code == 409
+    assert "in keiner Kleingruppe" in html.unescape(refused.text)
+    team = snap.teams[1]
+    assert (await room[0].post(f"/w/{code}/team", data={"team_id": team.id})).status_code == 200
+    voted = await room[0].post(f"/w/{code}/vote", data={"step_id": snap.step.id, "value": "0"})
+    assert voted.status_code == 200, voted.text
+    assert [v.team_id for v in (await snap_of(service, code)).votes] == [team.id]
+    board = (await client.get(f"/w/{code}/board")).text
+    assert board.count('class="team-wall team') == 2  # a mood is never hidden: results live
+    assert (await room[0].get(f"/w/{code}/wall")).status_code == 200
+
+
+async def test_votes_keep_their_team_through_the_protocol(client, service):
+    room = await voting_room(client, service, "scale")
+    record = (await client.get(f"/w/{room.code}/protocol.json")).json()
+    step = record["steps"][0]
+    assert step["config"]["in_teams"] is True
+    assert sorted(v["team"] for v in step["votes"]) == ["team1"] * 2 + ["team2"] * 2 + ["team3"] * 2
+
+
+async def test_dots_in_teams_rank_each_team_s_options_apart(client, service):
+    code = await create_workshop(client, exercises=["8ps-beziehungsmarketing"])
+    room = await phones(client, code, 4)
+    await trainer(client, code, "teams-form", by="count", number="2", how="random")
+    snap = await snap_of(service, code)
+    dots = next(s for s in snap.steps if s.kind == "dots")
+    assert (await trainer(client, code, "step-go", step_id=dots.id)).status_code == 204
+    assert (await trainer(client, code, "teams-run")).status_code == 204
+    snap = await snap_of(service, code)
+    ids = {p.id: phone for p, phone in zip(snap.roster, room, strict=True)}
+    for team, option in zip(snap.teams, ("0", "1"), strict=True):
+        for pid in teams.members_of(team.id, snap.members):
+            sent = await ids[pid].post(
+                f"/w/{code}/vote", data={"step_id": dots.id, "option": option, "delta": "1"}
+            )
+            assert sent.status_code == 200, sent.text
+    after = await snap_of(service, code)
+    for team, option in zip(after.teams, ("0", "1"), strict=True):
+        placed = {v.key for v in after.of_team(team.id).votes}
+        assert placed == {option}, "each team's dots on its own option only"
+    board = await client.get(f"/w/{code}/board")
+    assert board.status_code == 200 and board.text.count('class="team-wall team') == 2
+    console = await client.get(f"/w/{code}/trainer")
+    assert console.status_code == 200 and "2 Personen haben geantwortet" in console.text
+    assert (await trainer(client, code, "teams-merge")).status_code == 204
+    assert {v.key for v in (await snap_of(service, code)).votes} == {"0", "1"}

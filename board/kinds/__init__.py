@@ -58,6 +58,9 @@ class Kind:
     hideable: ClassVar[bool] = False
     # Whether participants write cards on it (the card routes).
     takes_cards: ClassVar[bool] = False
+    # Whether the step may run in small groups (board.teams): each team its own wall or
+    # its own result, question and reveal.
+    teamable: ClassVar[bool] = False
     # The settings an exercise file may give a step of this kind: their checks, the
     # required ones, and the defaults of the others.
     settings: ClassVar[Mapping[str, Validator]] = {}

@@ -117,6 +117,7 @@ class Cards(Kind):
     sections = frozenset({"clusters", "cards"})
     hideable = True
     takes_cards = True
+    teamable = True
     settings = {
         "hidden": boolean,
         "colours": list_of(CARD_COLOUR, 1, 6),

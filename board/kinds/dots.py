@@ -241,6 +241,7 @@ class PhoneRows:
 
 class Dots(Kind):
     name = "dots"
+    teamable = True
     minutes = 10
     alone: ClassVar[dict[str, Any]] = {
         "prompt": {

@@ -44,6 +44,7 @@ class Mood(Kind):
     """Not hideable: the room's weather steers nobody."""
 
     name = "mood"
+    teamable = True
     minutes = 5
     alone: ClassVar[dict[str, Any]] = {
         "prompt": {"de": "Wie ist die Stimmung?", "en": "How is the mood?"}

@@ -66,6 +66,7 @@ def show_figures(snap: Snapshot, ctx: TrainerInput) -> list[Change]:
 
 class Scale(Kind):
     name = "scale"
+    teamable = True
     minutes = 5
     alone: ClassVar[dict[str, Any]] = {
         "prompt": {"de": "Wie sehr stimmen Sie zu?", "en": "How far do you agree?"},

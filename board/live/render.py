@@ -141,7 +141,7 @@ def team_state(snap: Snapshot, team_id: str) -> object | None:
     part = snap.of_team(team_id)
     step = part.step
     shown = (step.question, step.hidden, step.revealed, step.state, step.id, snap.in_teams)
-    return (team, part.wall.cards, part.wall.clusters, shown)
+    return (team, part.wall.cards, part.wall.clusters, part.votes, shown)
 
 
 def _team_of_audience(name: str) -> tuple[str, str, str]:

@@ -36,12 +36,12 @@ class Sent:
 
 def states(cut: Snapshot) -> dict[str, object]:
     """What a board shows of each team's wall, from the room's cut of a step run in
-    teams: its name and colour, its question, whether revealed, its cards and clusters
-    (a revealed team's) or how many it has (a hidden team's)."""
+    teams: its name and colour, its question, whether revealed, its cards and clusters or
+    its votes (a revealed team's) or how many it has (a hidden team's)."""
     shown: dict[str, object] = {}
     for team, part in cut.team_walls():
         step = part.step
-        counted = cut.team_cards.get(team.id, 0)
+        counted = cut.team_counts.get(team.id, 0)
         shown[team.id] = (
             team,
             step.question,
@@ -49,6 +49,7 @@ def states(cut: Snapshot) -> dict[str, object]:
             counted,
             part.wall.cards,
             part.wall.clusters,
+            part.votes,
         )
     return shown
 

@@ -271,6 +271,7 @@ def _export_step(
                 "y": v.y,
                 "word": v.word,
                 "created_at": iso(v.created_at),
+                "team": _team(v.team_id, ids),
             }
             for v in repository.votes(conn, step.id)
         ],

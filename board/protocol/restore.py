@@ -169,7 +169,7 @@ def _teams(
 def _team_names(raw_steps: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
     """Where the record names a team on its steps, and the id it names."""
     for i, raw in enumerate(raw_steps):
-        for section in ("clusters", "cards"):
+        for section in ("clusters", "cards", "votes"):
             for j, item in _each(raw, section):
                 if item.get("team") is not None:
                     yield f"steps[{i}].{section}[{j}].team", item["team"]
@@ -400,6 +400,7 @@ def _vote(
         _float(v["y"]),
         v["word"],
         epoch(v["created_at"], f"{where}.created_at"),
+        ids.of(v.get("team")),  # the voter's team on a step run in teams
     )
 
 

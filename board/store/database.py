@@ -296,6 +296,12 @@ def _m011_team_walls(db: sqlite_utils.Database) -> None:
         db.table(table).add_column("team_id", str)
 
 
+def _m012_vote_teams(db: sqlite_utils.Database) -> None:
+    # A scale, mood or dots step run in small groups: each vote counts for its voter's
+    # team (NULL: the plenary's).
+    db.table("votes").add_column("team_id", str)
+
+
 # Tables whose rows are ordered by (created_at, ord) among equals.
 ORDERED_TABLES = (
     "participants",
@@ -322,6 +328,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m009_ordering,
     _m010_teams,
     _m011_team_walls,
+    _m012_vote_teams,
 )
 MIGRATION_SET = "board"
 # Before sqlite-utils kept the record, a table of our own numbered what had run:

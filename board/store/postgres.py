@@ -193,6 +193,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE clusters ADD COLUMN team_id text",
         ),
     ),
+    ("_m012_vote_teams", ("ALTER TABLE votes ADD COLUMN team_id text",)),
 )
 RECORD_TABLE = "board_migrations"
 

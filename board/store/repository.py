@@ -322,7 +322,7 @@ def votes(conn: Connection, step_id: str, participant_id: str | None = None) -> 
     return [Vote(*row) for row in conn.execute(sql + " ORDER BY created_at, ord, id", params)]
 
 
-_VOTE_COLUMNS = "id, step_id, participant_id, key, value, x, y, word, created_at"
+_VOTE_COLUMNS = "id, step_id, participant_id, key, value, x, y, word, created_at, team_id"
 
 
 def action_items(conn: Connection, step_id: str) -> list[ActionItem]:

@@ -302,6 +302,8 @@ def _team_show(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
 
 
 def _teams_merge(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
+    if not snap.kind.takes_cards:  # a vote: the teams' votes together are the room's
+        return [teams.end_team_votes(snap.step)]
     return teams.merge_step(
         snap.wall,
         snap.teams,
@@ -316,7 +318,12 @@ def _teams_merge(snap: Snapshot, ctx: TrainerInput) -> Sequence[Change]:
 # reveal, which wall the projector shows, the merge into the plenary.
 ACTIONS |= {
     "teams-run": lambda snap, ctx: [
-        teams.run_in_teams(snap.step, snap.wall, snap.teams, snap.kind.takes_cards)
+        teams.run_in_teams(
+            snap.step,
+            snap.teams,
+            snap.kind.teamable,
+            empty=not (snap.wall.cards or snap.wall.clusters or snap.votes),
+        )
     ],
     "team-question": lambda snap, ctx: [
         teams.set_team_question(

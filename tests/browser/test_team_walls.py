@@ -260,3 +260,38 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
             assert text in own
         # ... and the plenary's cluster it became.
         assert f"Gruppe {i + 1}: {HEADINGS[question]}" in protocol.split("Ergebnis im Plenum")[1]
+
+
+def test_a_scale_in_three_groups_on_the_projector(room: Room, new_context) -> None:  # type: ignore[no-untyped-def]
+    """A scale run in groups: each group's result beside the others' once revealed, a
+    counter before; phones over HTTP (the browser is the projector here)."""
+    created = room.trainer.post("/workshops", data={"title": "Stimmung", "exercise": "step:scale"})
+    code = re.search(r"/w/([A-Z0-9]{6})/", created.headers["location"]).group(1)  # type: ignore[union-attr]
+    phones = []
+    for _ in range(9):
+        phone = httpx.Client(base_url=room.server.url, headers={"origin": room.server.url})
+        assert phone.get(f"/join/{code}", follow_redirects=True).status_code == 200
+        phones.append(phone)
+    act = lambda name, **form: room.trainer.post(f"/w/{code}/t/{name}", data=form)  # noqa: E731
+    assert act("teams-form", by="count", number="3", how="random").status_code == 204
+    assert act("hide").status_code == 204
+    assert act("teams-run").status_code == 204
+    board = new_context({"width": 1024, "height": 768}).new_page()
+    board.goto(f"{room.server.url}/w/{code}/board")
+    online(board)
+    for value, phone in enumerate(phones):
+        page = phone.get(f"/w/{code}").text
+        step_id = re.search(r'data-step="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        voted = phone.post(f"/w/{code}/vote", data={"step_id": step_id, "value": str(value % 5)})
+        assert voted.status_code == 200, voted.text
+    expect(board.locator(".team-wall [data-count]")).to_have_text(["3", "3", "3"])
+    console = room.trainer.get(f"/w/{code}/trainer").text
+    teams_ = re.findall(r'data-team="([^"]+)"', console)
+    for team in dict.fromkeys(teams_):
+        assert act("team-reveal", team_id=team).status_code == 204
+    expect(board.locator(".team-wall [data-n]")).to_have_text(["3", "3", "3"])
+    expect(board.locator("#board-wall")).to_have_attribute("data-fitted", "1024x768")
+    shoot(board, "team-scale-1024x768.png")
+    no_sideways_scroll(board)
+    for phone in phones:
+        phone.close()
