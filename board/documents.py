@@ -25,6 +25,7 @@ from board.i18n import language_context
 from board.markup import md_escape
 from board.settings import STATIC_DIR
 from board.snapshot import Snapshot
+from board.teams import Team
 from board.topics import Topic
 
 FORMATS = {
@@ -163,6 +164,7 @@ def html(record: dict[str, Any], lang: str, templates: jinja2.Environment) -> st
         css=css,
         steps=doc.steps,
         by_group=by_group,
+        by_team=by_team,
         oob=False,
         **language_context(lang),
     )
@@ -238,6 +240,7 @@ def _topic_note(doc: Document, topic: Topic, t: Any) -> str:
 
 def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
     yield from snap.kind.markdown(snap, lang, t)
+    yield from _md_teams_votes(snap, t, lang)
     split = snap.split
     if split is None or not (split.groups or split.folded):
         return
@@ -248,6 +251,33 @@ def _md_step(snap: Snapshot, lang: str, t: Any) -> Iterator[str]:
         yield from snap.kind.markdown(theirs, lang, t)
     if split.folded:
         yield from ("", f"*{t('split_folded', n=snap.workshop.group_minimum)}*")
+
+
+def _md_teams_votes(snap: Snapshot, t: Any, lang: str) -> Iterator[str]:
+    """A vote run in Kleingruppen: each team's result under its name."""
+    found = by_team(snap)
+    if not found:
+        return
+    yield from ("", f"### {t('team_results')}")
+    for team, theirs, voters in found:
+        yield from ("", f"**{md_escape(team_rules.label(team, t))}** (n = {voters})", "")
+        yield from snap.kind.markdown(theirs, lang, t)
+
+
+def by_team(snap: Snapshot) -> list[tuple[Team, Snapshot, int]]:
+    """A vote run in Kleingruppen (each vote keeps its voter's team): each team of the
+    record that answered, with the step as only its members answered it, and how many
+    did. None for a card step: its teams' walls are the kind's own to show."""
+    if snap.kind.takes_cards or not any(v.team_id for v in snap.votes):
+        return []
+    found = []
+    for team in sorted(snap.teams, key=lambda team: team.position):
+        theirs = tuple(v for v in snap.votes if v.team_id == team.id)
+        if theirs:
+            found.append(
+                (team, replace(snap, votes=theirs), len({v.participant_id for v in theirs}))
+            )
+    return found
 
 
 def by_group(snap: Snapshot) -> list[tuple[groups.Part, Snapshot]]:

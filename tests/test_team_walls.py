@@ -503,3 +503,14 @@ async def test_dots_in_teams_rank_each_team_s_options_apart(client, service):
     assert console.status_code == 200 and "2 Personen haben geantwortet" in console.text
     assert (await trainer(client, code, "teams-merge")).status_code == 204
     assert {v.key for v in (await snap_of(service, code)).votes} == {"0", "1"}
+
+
+async def test_the_protocol_shows_each_team_s_result_of_a_vote(client, service):
+    room = await voting_room(client, service, "scale")
+    assert (await trainer(client, room.code, "teams-merge")).status_code == 204
+    markdown = (await client.get(f"/w/{room.code}/protocol.md")).text
+    part = markdown.split("Ergebnis je Kleingruppe", 1)[1]
+    for n in (1, 2, 3):
+        assert f"**Gruppe {n}** (n = 2)" in part
+    page = html.unescape((await client.get(f"/w/{room.code}/protocol.html")).text)
+    assert page.count("n = 2</span>") == 3 and "Ergebnis je Kleingruppe" in page
