@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import multiprocessing as mp
 import os
@@ -30,13 +31,15 @@ import queue
 import random
 import re
 import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -114,6 +117,26 @@ def cpu_seconds(pid: int) -> float:
     """User + system time of the process and all its threads."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def py_spy(pid: int, path: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """py-spy samples the process (raw stacks into ``path``) while the block runs."""
+    # py-spy comes with the bench extra, beside this Python if the venv is not activated.
+    spy_path = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy_path, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(path)]
+    spy = subprocess.Popen(
+        [*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        say(f"profile in {path}")
 
 
 def free_port() -> int:

@@ -36,9 +36,6 @@ import argparse
 import asyncio
 import contextlib
 import math
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -81,6 +78,7 @@ from fanout import (
     http_client,
     join_phones,
     percentile,
+    py_spy,
     raise_fd_limit,
     sender_main,
     set_up_room,
@@ -141,21 +139,8 @@ def profiled(options: Options, name: str, pid: int) -> Iterator[None]:
         return
     options.profile.mkdir(parents=True, exist_ok=True)
     path = options.profile / f"{name.replace(' ', '-')}.txt"
-    # py-spy comes with the bench extra, beside this Python if the venv is not activated.
-    spy_path = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    command = [spy_path, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(path)]
-    spy = subprocess.Popen(
-        [*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
+    with py_spy(pid, path, partial(log, name)):
         yield
-    finally:
-        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-        try:
-            spy.wait(30)
-        except subprocess.TimeoutExpired:
-            spy.kill()
-        log(name, f"profile in {path}")
 
 
 # -- workshop -----------------------------------------------------------------------------

@@ -39,9 +39,6 @@ import math
 import os
 import random
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,6 +65,7 @@ from fanout import (
     http_client,
     join_phones,
     percentile,
+    py_spy,
     raise_fd_limit,
     rss_kib,
     start_server,
@@ -580,20 +578,8 @@ def profiled(path: Path | None, pid: int) -> Iterator[None]:
     if path is None:
         yield
         return
-    spy_path = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    command = [spy_path, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(path)]
-    spy = subprocess.Popen(
-        [*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
+    with py_spy(pid, path, log):
         yield
-    finally:
-        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-        try:
-            spy.wait(30)
-        except subprocess.TimeoutExpired:
-            spy.kill()
-        log(f"profile in {path}")
 
 
 @dataclass
