@@ -698,7 +698,7 @@ def _card_wall(snap: Snapshot, participant_id: str | None) -> cards.Wall:
     if not snap.in_teams:
         return snap.wall
     team = snap.team_of_person(participant_id) if participant_id is not None else None
-    if team is None:  # the trainer writes on a team's wall from its group console
+    if team is None:  # someone in no team yet, or the trainer's own card (no team's)
         raise Refused("team_none" if participant_id else "team_wall_only", 409)
     return snap.of_team(team.id).wall
 
@@ -878,7 +878,7 @@ def _affected(snap: Snapshot, changes: Sequence[Change]) -> tuple[set[str], set[
             else:
                 regions.add(render.WALL)
                 people.add(owners.get(change.id) or "")
-    if render.TEAMS in regions and snap.kind.takes_cards:
+    if render.TEAMS in regions and snap.kind.teamable:
         regions.add(render.WALL)  # the console offers group work once teams are formed
     for flipped in _edit_lock_flips(snap, changes):
         if flipped is None:  # every phone's cards turn read-only or back
