@@ -34,7 +34,7 @@ from board.settings import SCHEMA_DIR
 from board.steps import MAX_QUESTION_LENGTH
 from board.workshops import new_id
 from tests.test_protocol_topics import regenerated as _regenerated
-from tests.test_team_walls import QUESTIONS, Room, grouped_room, take_console
+from tests.test_team_walls import QUESTIONS, Room, first_team_clusters, grouped_room
 from tests.test_web_teams import snap_of, trainer
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -45,12 +45,7 @@ async def room_at_work(client: httpx.AsyncClient, service: Service) -> Room:
     """Group 1 revealed and clustered one card under "Telefon"; groups 2 and 3 hidden;
     group 3 asks the step's question again (no question of its own)."""
     room = await grouped_room(client, service)
-    holder = await take_console(room, 0)
-    base = f"/w/{room.code}/g/{room.team_ids[0]}"
-    assert (await holder.post(f"{base}/reveal")).status_code == 204
-    card = next(c for c in room.snap.wall.cards if c.text == room.text(0, 0))
-    made = await holder.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Telefon"})
-    assert made.status_code == 204, made.text
+    await first_team_clusters(room)
     third = room.team_ids[2]
     cleared = await trainer(client, room.code, "team-question", team_id=third, question="")
     assert cleared.status_code == 204, cleared.text

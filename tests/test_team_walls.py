@@ -122,18 +122,25 @@ async def test_a_group_console_reveals_its_own_team_s_cards_only(client, service
     assert room.text(0, 0) in own
 
 
-async def test_a_group_console_clusters_on_its_own_wall(client, service):
-    room = await grouped_room(client, service)
+async def first_team_clusters(room: Room) -> tuple[httpx.AsyncClient, str]:
+    """The first team's group console reveals its wall and starts "Telefon" with the
+    team's first card; the console's holder and that card's id."""
     holder = await take_console(room, 0)
     base = f"/w/{room.code}/g/{room.team_ids[0]}"
     assert (await holder.post(f"{base}/reveal")).status_code == 204
     card = next(c for c in room.snap.wall.cards if c.text == room.text(0, 0))
     made = await holder.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Telefon"})
     assert made.status_code == 204, made.text
+    return holder, card.id
+
+
+async def test_a_group_console_clusters_on_its_own_wall(client, service):
+    room = await grouped_room(client, service)
+    _, card_id = await first_team_clusters(room)
     snap = await snap_of(service, room.code)
     cluster = next(c for c in snap.wall.clusters if c.heading == "Telefon")
     assert cluster.team_id == room.team_ids[0]
-    assert snap.wall.card(card.id).cluster_id == cluster.id
+    assert snap.wall.card(card_id).cluster_id == cluster.id
 
 
 async def test_a_group_console_cannot_reach_another_team_s_wall(client, service):
@@ -210,11 +217,8 @@ async def test_a_hidden_wall_is_not_presented_and_a_revealed_one_fills_the_board
 
 async def test_the_merge_brings_every_wall_into_the_plenary_labelled_with_its_team(client, service):
     room = await grouped_room(client, service)
-    holder = await take_console(room, 0)
+    holder, _ = await first_team_clusters(room)
     base = f"/w/{room.code}/g/{room.team_ids[0]}"
-    assert (await holder.post(f"{base}/reveal")).status_code == 204
-    card = next(c for c in room.snap.wall.cards if c.text == room.text(0, 0))
-    await holder.post(f"{base}/cluster-new", data={"card_id": card.id, "heading": "Telefon"})
     merged = await trainer(client, room.code, "teams-merge", mode="as_clusters")
     assert merged.status_code == 204, merged.text
     snap = await snap_of(service, room.code)
