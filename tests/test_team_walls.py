@@ -13,7 +13,9 @@ import html
 import re
 
 import httpx
+import pytest
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from board import teams
 from board.i18n import translate
@@ -518,3 +520,42 @@ async def test_the_protocol_shows_each_team_s_result_of_a_vote(client, service):
         assert f"**Gruppe {n}** (n = 2)" in part
     page = html.unescape((await client.get(f"/w/{room.code}/protocol.html")).text)
     assert page.count("n = 2</span>") == 3 and "Ergebnis je Kleingruppe" in page
+
+
+async def closed_by_policy(ws: ClientConnection) -> None:
+    """The socket closes for good (1008: the page does not reconnect)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        await frame_with(ws, "no other frame: the socket closes")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+async def test_a_group_console_socket_is_its_holder_s_or_the_trainer_s(live_server):
+    room = await LiveRoom(live_server).open()
+    first = room.snap.teams[0].id
+    holder = room.holders[first]
+    member = next(
+        d
+        for d, p in zip(room.devices, room.snap.roster, strict=True)
+        if p.id in room.members(first) and d is not holder
+    )
+    role = f"team&team={first}&as=member"
+    await closed_by_policy(await member.socket(room.code, role))
+    await closed_by_policy(await room.holders[room.snap.teams[1].id].socket(room.code, role))
+    await closed_by_policy(
+        await Device(live_server).socket(room.code, f"team&team={first}&as=trainer")
+    )
+    trainer = await room.trainer.socket(room.code, f"team&team={first}&as=trainer")
+    await frame_with(trainer, 'id="team-step"')
+    # Handed over: the old holder's console says so and closes; the trainer's stays.
+    holder_id = next(
+        p.id for d, p in zip(room.devices, room.snap.roster, strict=True) if d is holder
+    )
+    other = next(p for p in room.members(first) if p != holder_id)
+    await room.act("team-console", team_id=first, participant_id=other)
+    await frame_with(room.consoles[first], translate("de", "team_console_gone"))
+    await closed_by_policy(room.consoles[first])
+    # A new trainer link: the trainer's group console closes too.
+    assert (await room.trainer.http.post(f"/w/{room.code}/t/trainer-link")).status_code == 204
+    await frame_with(trainer, translate("de", "trainer_link_revoked"))
+    await closed_by_policy(trainer)
+    await room.close()
