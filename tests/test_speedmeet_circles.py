@@ -207,6 +207,16 @@ async def test_in_each_circle_everyone_meets_everyone_once_at_tables_unique_in_t
     assert set(met) == {frozenset(p) for c in circles for p in combinations(c, 2)}
 
 
+async def test_each_phone_says_which_circle_it_is_in(client, service, room):
+    await trainer(client, room.code, "pairs-circle-size", circle_size="8")
+    assert (await trainer(client, room.code, "pairs-start")).status_code == 204
+    circles = await circles_by_name(service, room)
+    for number, circle in enumerate(circles, start=1):
+        for name in circle:
+            page = (await room.phones[name].get(f"/w/{room.code}")).text
+            assert f"Kreis {number} · Runde 1 von 7" in page, name
+
+
 async def test_the_board_shows_each_circle_with_its_tables(client, service, room):
     await trainer(client, room.code, "pairs-circle-size", circle_size="8")
     await trainer(client, room.code, "pairs-start")
@@ -232,6 +242,7 @@ async def test_a_room_that_fits_one_circle_is_run_as_before(client, service):
     assert "circles" not in config and len(config["rounds"]) == MAX_CIRCLE - 1
     board = (await client.get(f"/w/{code}/board")).text
     assert "Kreis" not in board and "Tisch 5" in board and "Tisch 6" not in board
+    assert "Kreis" not in (await small.phones["P00"].get(f"/w/{code}")).text
 
 
 async def test_a_latecomer_joins_the_smallest_circle_and_meets_all_of_it(client, service, room):

@@ -150,6 +150,12 @@ class SpeedMeetView:
             for number, circle in enumerate(self.circles, start=1)
         ]
 
+    def circle_number(self, participant_id: str) -> int | None:
+        """The participant's circle, counted from 1, while the room meets in more than one
+        (None: one circle, or in none)."""
+        found = parallel.circle_of(self.circles, participant_id)
+        return None if found is None or len(self.circles) < 2 else found + 1
+
     def seat(self, round_index: int, participant_id: str) -> tuple[str, int] | None:
         """Whom the participant meets in the round and at which (room-wide) table."""
         found = parallel.seat(self.circles, round_index, participant_id)
