@@ -623,10 +623,10 @@ class Service:
             team = snap.team_of_person(participant_id)
             if team is None:
                 raise Refused("team_none", 409)
-            part = snap.of_team(team.id)
-            decided = kinds.participant_command(part.step, name, form, participant_id)(part)
-            if any(isinstance(change, Step) for change in decided):
-                raise Refused("team_wall_only", 409)
+            decided = on_team_wall(
+                team.id,
+                lambda part: kinds.participant_command(part.step, name, form, participant_id)(part),
+            )(snap)
             return [
                 replace(change, team_id=team.id) if isinstance(change, Vote) else change
                 for change in decided
@@ -704,9 +704,10 @@ def _card_wall(snap: Snapshot, participant_id: str | None) -> cards.Wall:
 
 
 def on_team_wall(team_id: str, decide: kinds.Decide) -> kinds.Decide:
-    """A group console's command (or the trainer's in a team's wall): decided on that
-    team's part of the step alone, so nothing of another team can be reached; it may
-    change cards and clusters, never the step (whose team view is not the step)."""
+    """A command on one team's part of a step run in teams (a group console's, the
+    trainer's in a team's wall, a member's vote): decided on that part alone, so nothing
+    of another team can be reached; it may change cards, clusters and votes, never the
+    step (whose team view is not the step)."""
 
     def command(snap: Snapshot) -> Sequence[Change]:
         if not snap.in_teams:

@@ -37,7 +37,7 @@ tablet (cluster, headings, stacks). It is a field of the team
 (``console_participant_id``), not of a step: the person the team chose keeps the
 role through the team's group steps until it is handed over or they leave the team.
 
-Which cards and clusters are a team's: their ``team_id`` (None: the plenary's).
+Which cards, clusters and votes are a team's: their ``team_id`` (None: the plenary's).
 """
 
 from __future__ import annotations
