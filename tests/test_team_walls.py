@@ -559,3 +559,19 @@ async def test_a_group_console_socket_is_its_holder_s_or_the_trainer_s(live_serv
     await frame_with(trainer, translate("de", "trainer_link_revoked"))
     await closed_by_policy(trainer)
     await room.close()
+
+
+async def test_a_team_s_question_reaches_its_phones_at_the_top_of_the_page(live_server):
+    room = await LiveRoom(live_server).open()
+    first, second = room.snap.teams[0].id, room.snap.teams[1].id
+    await room.quiet()
+    await room.act("team-question", team_id=first, question="Wie erreichbar sind wir?")
+    for person in room.members(first):
+        frame = await frames_until(room.phones[person], "Wie erreichbar sind wir?")
+        assert 'id="team-question"' in frame[-1] and 'hx-swap-oob="true"' in frame[-1]
+    for person in room.members(second):
+        seen = "".join(await frames_until_pong(room.phones[person]))
+        assert "Wie erreichbar sind wir?" not in seen
+    page = (await room.devices[0].http.get(f"/w/{room.code}")).text
+    assert page.index('id="team-question"') < page.index('id="phone-step"')
+    await room.close()

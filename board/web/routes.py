@@ -448,6 +448,7 @@ def participant_action(action: Callable[[Tap], Awaitable[None]], renames: bool =
             request,
             "phone/_mine.html",
             me=participant.id,
+            answer=True,  # what else of theirs changed goes out of band (phone/_mine.html)
             renamed=renamed,
             **_view(request, snap, "phone", participant.id),
         )

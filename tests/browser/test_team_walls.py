@@ -145,13 +145,20 @@ def test_three_groups_write_cluster_present_merge_and_vote(room: Room, new_conte
     # Every phone shows its group's question and writes a card of it, hidden.
     by_question: dict[str, list[Page]] = {q: [] for q in QUESTIONS}
     for phone in phones:
-        line = phone.locator(".my-team__question b")
+        line = phone.locator("#team-question b")
         expect(line).to_have_text(re.compile("^(" + "|".join(QUESTIONS) + ")$"))
         by_question[line.inner_text()].append(phone)
     assert sorted(len(members) for members in by_question.values()) == [4, 4, 4]
     for question, members in by_question.items():
         for phone, text in zip(members, CARDS[question], strict=True):
             write_card(phone, text)
+    phone = by_question[QUESTIONS[0]][1]
+    shoot(phone, "team-phone-390x844.png")
+    no_sideways_scroll(phone)
+    phone.set_viewport_size({"width": 844, "height": 390})
+    shoot(phone, "team-phone-844x390.png")
+    no_sideways_scroll(phone)
+    phone.set_viewport_size({"width": 390, "height": 844})
     for i in range(3):
         expect(board.locator(".team-wall").nth(i).locator("[data-count]")).to_have_text("4")
     for texts in CARDS.values():
@@ -292,6 +299,10 @@ def test_a_scale_in_three_groups_on_the_projector(room: Room, new_context) -> No
     expect(board.locator(".team-wall [data-n]")).to_have_text(["3", "3", "3"])
     expect(board.locator("#board-wall")).to_have_attribute("data-fitted", "1024x768")
     shoot(board, "team-scale-1024x768.png")
+    no_sideways_scroll(board)
+    board.set_viewport_size({"width": 1920, "height": 1080})
+    expect(board.locator("#board-wall")).to_have_attribute("data-fitted", "1920x1080")
+    shoot(board, "team-scale-1920x1080.png")
     no_sideways_scroll(board)
     for phone in phones:
         phone.close()
